@@ -1,0 +1,1 @@
+"""internmatch web platform: FastAPI app, domain services and persistence."""

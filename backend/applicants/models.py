@@ -1,0 +1,80 @@
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from backend.core.db import UTCDateTime, utcnow
+
+
+class ApplicantProfile(SQLModel, table=True):
+    """What matching and the scheme need about a young applicant, and no more (no HKID number)."""
+
+    __tablename__ = "applicant_profile"
+    id: int | None = Field(default=None, primary_key=True)
+    # Null until someone imported from a paper form claims the account.
+    user_id: int | None = Field(default=None, foreign_key="user.id", unique=True, ondelete="SET NULL")
+    # The id a CSV import gave, so importing the same file twice creates no duplicate.
+    external_ref: str | None = Field(default=None, sa_type=String(64), unique=True)
+    name_en: str = Field(default="", sa_type=String(200))
+    name_zh: str = Field(default="", sa_type=String(100))
+    date_of_birth: date | None = None
+    hk_resident_declared: bool = False
+    residency_declared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    contact_email: str = Field(default="", sa_type=String(254))
+    phone: str = Field(default="", sa_type=String(30))
+    education_level: str = Field(default="", sa_type=String(20))
+    institution: str = Field(default="", sa_type=String(200))
+    programme: str = Field(default="", sa_type=String(200))
+    study_year: str = Field(default="", sa_type=String(40))
+    field_of_study: str = Field(default="", sa_type=String(200))
+    skills: str = Field(default="", sa_type=Text)
+    interests: str = Field(default="", sa_type=Text)
+    statement: str = Field(default="", sa_type=Text)
+    # Levels 1-5 by language, e.g. {"cantonese": 5, "putonghua": 3}.
+    languages: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    available_from: date | None = None
+    available_to: date | None = None
+    # Regions accepted; empty means any.
+    regions: list[str] = Field(default_factory=list, sa_type=JSON)
+    open_to_other: bool = False
+    joined_before: bool = False
+    cv_stored_name: str | None = Field(default=None, sa_type=String(80))
+    cv_size_bytes: int | None = None
+    cv_uploaded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def first_timer(self) -> bool:
+        return not self.joined_before
+
+
+class ChoiceStatus(StrEnum):
+    SUBMITTED = "submitted"
+    SHORTLISTED = "shortlisted"
+    INTERVIEWED = "interviewed"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    PLACED = "placed"
+    NOT_PLACED = "not_placed"
+    WITHDRAWN = "withdrawn"
+
+
+class Choice(SQLModel, table=True):
+    """A project an applicant ranked, with the NGO's own ranking of that applicant after interview."""
+
+    __table_args__ = (UniqueConstraint("applicant_id", "project_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    applicant_id: int = Field(foreign_key="applicant_profile.id", index=True, ondelete="CASCADE")
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    scheme_id: int = Field(foreign_key="scheme.id", index=True)
+    rank: int
+    status: ChoiceStatus = Field(default=ChoiceStatus.SUBMITTED, sa_type=String(16))
+    ngo_rank: int | None = None
+    interview_outcome: str | None = Field(default=None, sa_type=String(20))
+    interview_notes: str = Field(default="", sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,133 @@
+"""The `internmatch` command. Heavy imports stay inside each subcommand so `internmatch match` starts fast."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def alembic_config(database_url: str | None = None):
+    from alembic.config import Config
+
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+def migrate(database_url: str | None = None) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    migrate()
+    print("Database is at the latest schema.")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.migrate:
+        migrate()
+    print(f"internmatch is running at http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    uvicorn.run("backend.main:app", host=args.host, port=args.port, workers=args.workers,
+                reload=args.reload, proxy_headers=True, log_level=args.log_level)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from backend.demo import load_demo
+
+    migrate()
+    report = load_demo(n_applicants=args.applicants, n_projects=args.projects, seed=args.seed,
+                       reset=args.reset, if_empty=args.if_empty)
+    print(report)
+    return 0
+
+
+def _cmd_match(args: list[str]) -> int:
+    from matching.cli import main as match_main
+
+    return match_main(args)
+
+
+def _cmd_create_staff(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from backend.accounts.service import AccountError, create_staff
+    from backend.core.db import get_engine
+
+    password = args.password_stdin and sys.stdin.readline().rstrip("\n")
+    if not password:
+        password = getpass.getpass("Password (at least 12 characters): ")
+        if getpass.getpass("Password again: ") != password:
+            print("The two passwords do not match.", file=sys.stderr)
+            return 2
+    with Session(get_engine()) as session:
+        try:
+            user = create_staff(session, email=args.email, password=password, role=args.role,
+                                display_name=args.name or args.email, actor=None)
+        except AccountError as error:
+            print(error.message, file=sys.stderr)
+            return 2
+        session.commit()
+        print(f"Created {user.role} account {user.email}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="internmatch", description="internmatch platform commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web platform")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    serve.add_argument("--no-migrate", dest="migrate", action="store_false",
+                       help="do not apply pending migrations first")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=_cmd_serve)
+
+    sub.add_parser("migrate", help="bring the database to the latest schema").set_defaults(func=_cmd_migrate)
+
+    demo = sub.add_parser("demo", help="load the demo data set (a scheme, projects, applicants, accounts)")
+    demo.add_argument("--applicants", type=int, default=6000)
+    demo.add_argument("--projects", type=int, default=120)
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--reset", action="store_true", help="remove all data first, then load the demo")
+    demo.add_argument("--if-empty", action="store_true", help="load only into an empty database")
+    demo.set_defaults(func=_cmd_demo)
+
+    sub.add_parser("match", help="run the matcher on CSV files (see `internmatch match --help`)",
+                   add_help=False)
+
+    staff = sub.add_parser("create-staff", help="create an officer, approver or admin account")
+    staff.add_argument("--email", required=True)
+    staff.add_argument("--role", choices=["officer", "approver", "admin"], required=True)
+    staff.add_argument("--name", default="")
+    staff.add_argument("--password-stdin", action="store_true",
+                       help="read the password from standard input instead of asking")
+    staff.set_defaults(func=_cmd_create_staff)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # The matcher has its own argument parser; pass everything through untouched.
+    if argv and argv[0] == "match":
+        return _cmd_match(argv[1:])
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

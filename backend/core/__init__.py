@@ -1,0 +1,1 @@
+"""Plumbing shared by every domain: settings, database, templating, i18n, errors. No business rules."""

@@ -1,0 +1,95 @@
+"""Pure ASGI middleware (no per-request task hop): language negotiation and security headers."""
+
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+from backend.core.i18n import LANGUAGE_COOKIE, LANGUAGES, negotiate_language, set_language
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# /docs loads Swagger UI's own inline bootstrap; it is an internal developer page, so it gets a looser policy.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'"
+)
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class LanguageMiddleware:
+    """Picks the page language per request and remembers an explicit ?lang= choice in a cookie."""
+
+    def __init__(self, app, secure_cookies: bool = False):
+        self.app = app
+        self.secure_cookies = secure_cookies
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        query_lang = (query.get("lang") or [None])[0]
+        cookie_lang = None
+        raw_cookie = _header(scope, b"cookie")
+        if raw_cookie:
+            cookies = SimpleCookie()
+            try:
+                cookies.load(raw_cookie)
+            except Exception:  # noqa: S110 - a malformed cookie header just means "no preference"
+                pass
+            if LANGUAGE_COOKIE in cookies:
+                cookie_lang = cookies[LANGUAGE_COOKIE].value
+        language = negotiate_language(query_lang, cookie_lang, _header(scope, b"accept-language"))
+        set_language(language)
+        scope.setdefault("state", {})["language"] = language
+        remember = query_lang in LANGUAGES and query_lang != cookie_lang
+
+        async def send_with_cookie(message):
+            if remember and message["type"] == "http.response.start":
+                cookie = f"{LANGUAGE_COOKIE}={language}; Path=/; Max-Age={LANGUAGE_COOKIE_MAX_AGE}; SameSite=Lax"
+                if self.secure_cookies:
+                    cookie += "; Secure"
+                message.setdefault("headers", []).append((b"set-cookie", cookie.encode("latin-1")))
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app, hsts: bool = False):
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        policy = DOCS_CONTENT_SECURITY_POLICY if path in ("/docs", "/redoc") else CONTENT_SECURITY_POLICY
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                existing = {k.lower() for k, _v in headers}
+                extra = [
+                    (b"content-security-policy", policy.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                ]
+                if self.hsts:
+                    extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+                headers.extend((k, v) for k, v in extra if k not in existing)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,68 @@
+"""The one settings class. Values come from the environment (or a .env file), never from code."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-key-not-for-production"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'internmatch.db'}")
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+
+    upload_dir: Path = Field(default_factory=lambda: Path.cwd() / "var" / "uploads")
+    cv_max_bytes: int = 5 * 1024 * 1024
+
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "internmatch <no-reply@internmatch.example.hk>"
+    mail_folder: Path = Field(default_factory=lambda: Path.cwd() / "var" / "mail")
+
+    unplaced_retention_days: int = 365
+    # SQLite cannot share a worker across processes, so `serve` runs the match worker in-process there.
+    run_worker_in_process: bool | None = None
+
+    @model_validator(mode="after")
+    def _secret_required_outside_development(self) -> "Settings":
+        if not self.secret_key:
+            if self.environment == "production":
+                raise ValueError(
+                    "SECRET_KEY must be set in production: refusing to start with a default secret."
+                )
+            self.secret_key = DEVELOPMENT_SECRET
+        elif self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError("SECRET_KEY is the development default: set a real secret in production.")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def worker_in_process(self) -> bool:
+        if self.run_worker_in_process is not None:
+            return self.run_worker_in_process
+        return self.is_sqlite
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,85 @@
+"""One Jinja2 environment for every page, with gettext and the helpers the base layout needs."""
+
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlencode
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from backend.core import i18n
+from matching.geography import CITIES, REGIONS
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "frontend" / "templates"
+
+env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(),
+                  extensions=["jinja2.ext.i18n"], auto_reload=False)
+templates = Jinja2Templates(env=env)
+env.install_gettext_callables(  # type: ignore[attr-defined]
+    lambda message: i18n.translations_for(i18n.get_language()).gettext(message),
+    lambda singular, plural, n: i18n.translations_for(i18n.get_language()).ngettext(singular, plural, n),
+    newstyle=True,
+)
+env.policies["ext.i18n.trimmed"] = True
+
+
+def language_url(request: Request, language: str) -> str:
+    """The current page in another language (keeps the other query parameters)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    params.append(("lang", language))
+    return f"{request.url.path}?{urlencode(params)}"
+
+
+def hkd(amount: int | None) -> str:
+    if amount is None:
+        return "–"
+    return "HK$" + format_decimal(amount, format="#,##0", locale="en")
+
+
+def number(value: int | float | None) -> str:
+    if value is None:
+        return "–"
+    return format_decimal(value, locale="en")
+
+
+def long_date(value: date | None) -> str:
+    if value is None:
+        return "–"
+    if i18n.get_language() == "zh-Hant":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return format_date(value, format="d MMMM y", locale="en")
+
+
+_REGION_NAMES = {region.name_en: region for region in REGIONS}
+_CITY_NAMES = {city.name_en: city for city in CITIES}
+
+
+def _place_name(table: dict, name: str) -> str:
+    entry = table.get(name)
+    if entry is None:
+        return name
+    return entry.name_zh if i18n.get_language() == "zh-Hant" else entry.name_en
+
+
+def region_name(name: str) -> str:
+    return _place_name(_REGION_NAMES, name)
+
+
+def city_name(name: str) -> str:
+    return _place_name(_CITY_NAMES, name)
+
+
+env.globals.update(
+    language_url=language_url,
+    languages=i18n.LANGUAGE_NAMES,
+    current_language=i18n.get_language,
+    localised=i18n.localised,
+)
+env.filters.update(hkd=hkd, number=number, long_date=long_date, region_name=region_name, city_name=city_name)
+
+
+def render(request: Request, template: str, context: dict | None = None, status_code: int = 200):
+    return templates.TemplateResponse(request, template, context or {}, status_code=status_code)

@@ -1,0 +1,27 @@
+"""Every table, imported in one place so Alembic and the app see the whole schema."""
+
+from backend.accounts.models import ApiToken, OneTimeToken, Role, SignInThrottle, User, UserSession
+from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.audit.models import AuditEvent
+from backend.core.db import metadata
+from backend.organisations.models import Organisation, OrganisationMember
+from backend.outbox.models import EmailStatus, OutboxEmail
+from backend.placements.models import (
+    MatchAdjustment,
+    MatchProposal,
+    MatchRun,
+    MatchRunStatus,
+    MatchUnplaced,
+    Placement,
+    PlacementStatus,
+)
+from backend.projects.models import Assessment, Project, ProjectEvent, ProjectStatus
+from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap, SchemeSubsidyLimit
+
+__all__ = [
+    "ApiToken", "ApplicantProfile", "Assessment", "AssessmentCriterion", "AuditEvent", "Choice",
+    "ChoiceStatus", "EmailStatus", "MatchAdjustment", "MatchProposal", "MatchRun", "MatchRunStatus",
+    "MatchUnplaced", "OneTimeToken", "Organisation", "OrganisationMember", "OutboxEmail", "Placement",
+    "PlacementStatus", "Project", "ProjectEvent", "ProjectStatus", "Role", "Scheme", "SchemeRegionCap",
+    "SchemeSubsidyLimit", "SignInThrottle", "User", "UserSession", "metadata",
+]

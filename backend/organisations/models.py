@@ -1,0 +1,35 @@
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from backend.core.db import UTCDateTime, utcnow
+
+
+class Organisation(SQLModel, table=True):
+    """An NGO. It may post projects only once staff have verified it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name_en: str = Field(sa_type=String(200))
+    name_zh: str = Field(sa_type=String(200))
+    registration_number: str = Field(sa_type=String(50), unique=True)
+    contact_name: str = Field(sa_type=String(200))
+    contact_email: str = Field(sa_type=String(254))
+    contact_phone: str = Field(default="", sa_type=String(30))
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    verified_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class OrganisationMember(SQLModel, table=True):
+    __tablename__ = "organisation_member"
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    # One organisation per NGO user keeps tenancy checks unambiguous.
+    user_id: int = Field(foreign_key="user.id", unique=True, ondelete="CASCADE")
+    is_admin: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,128 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, Index, String, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from backend.core.db import UTCDateTime, utcnow
+
+
+class MatchRunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class MatchRun(SQLModel, table=True):
+    """A match round as a job: what went in, who started it, how far it got, what came out."""
+
+    __tablename__ = "match_run"
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: int = Field(foreign_key="scheme.id", index=True)
+    mode: str = Field(sa_type=String(10))
+    is_refill: bool = False
+    previous_run_id: int | None = Field(default=None, foreign_key="match_run.id", ondelete="SET NULL")
+    status: MatchRunStatus = Field(default=MatchRunStatus.QUEUED, sa_type=String(12), index=True)
+    stage: str = Field(default="", sa_type=String(20))
+    progress_percent: int = 0
+    parameters: dict = Field(default_factory=dict, sa_type=JSON)
+    input_snapshot: dict | None = Field(default=None, sa_type=JSON)
+    figures: dict | None = Field(default=None, sa_type=JSON)
+    timings: dict | None = Field(default=None, sa_type=JSON)
+    error: str | None = Field(default=None, sa_type=Text)
+    started_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    reviewed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    worker_id: str | None = Field(default=None, sa_type=String(80))
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ProposalStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class MatchProposal(SQLModel, table=True):
+    __tablename__ = "match_proposal"
+    __table_args__ = (UniqueConstraint("run_id", "applicant_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="match_run.id", index=True, ondelete="CASCADE")
+    applicant_id: int = Field(foreign_key="applicant_profile.id", index=True, ondelete="CASCADE")
+    project_id: int = Field(foreign_key="project.id", index=True)
+    score: float
+    choice_rank: int | None = None
+    reasons: list = Field(default_factory=list, sa_type=JSON)
+    pinned: bool = False
+    status: ProposalStatus = Field(default=ProposalStatus.PROPOSED, sa_type=String(10))
+
+
+class MatchUnplaced(SQLModel, table=True):
+    __tablename__ = "match_unplaced"
+    __table_args__ = (UniqueConstraint("run_id", "applicant_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="match_run.id", index=True, ondelete="CASCADE")
+    applicant_id: int = Field(foreign_key="applicant_profile.id", index=True, ondelete="CASCADE")
+    reason_code: str = Field(sa_type=String(30))
+    reason_params: dict = Field(default_factory=dict, sa_type=JSON)
+
+
+class AdjustmentKind(StrEnum):
+    PIN = "pin"
+    EXCLUDE = "exclude"
+
+
+class MatchAdjustment(SQLModel, table=True):
+    """An officer's pinned placement or excluded pair, kept across re-runs of a scheme's rounds."""
+
+    __tablename__ = "match_adjustment"
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: int = Field(foreign_key="scheme.id", index=True)
+    applicant_id: int = Field(foreign_key="applicant_profile.id", ondelete="CASCADE")
+    project_id: int = Field(foreign_key="project.id", ondelete="CASCADE")
+    kind: AdjustmentKind = Field(sa_type=String(10))
+    reason: str = Field(sa_type=Text)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PlacementStatus(StrEnum):
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    COMPLETED = "completed"
+
+
+class Placement(SQLModel, table=True):
+    """An approved proposal turned offer, then (if accepted) an intern's place on a project."""
+
+    __table_args__ = (
+        # An applicant holds at most one accepted placement per scheme, whatever the race.
+        Index(
+            "uq_placement_one_accepted_per_scheme",
+            "scheme_id",
+            "applicant_id",
+            unique=True,
+            sqlite_where=text("status = 'accepted'"),
+            postgresql_where=text("status = 'accepted'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: int = Field(foreign_key="scheme.id", index=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    applicant_id: int = Field(foreign_key="applicant_profile.id", index=True, ondelete="CASCADE")
+    proposal_id: int | None = Field(default=None, foreign_key="match_proposal.id", ondelete="SET NULL")
+    status: PlacementStatus = Field(default=PlacementStatus.OFFERED, sa_type=String(10), index=True)
+    subsidy_hkd: int = Field(sa_type=BigInteger)
+    approved_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    offered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    offer_deadline: datetime = Field(sa_type=UTCDateTime)
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,116 @@
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, String, Text
+from sqlmodel import Field, SQLModel
+
+from backend.core.db import UTCDateTime, utcnow
+
+
+class ProjectStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    UNDER_ASSESSMENT = "under_assessment"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    OPEN = "open"
+    CLOSED = "closed"
+    COMPLETED = "completed"
+
+
+class Project(SQLModel, table=True):
+    """An NGO's internship project under a scheme: what is asked, and what is granted."""
+
+    __table_args__ = (
+        CheckConstraint("start_date <= end_date", name="dates_in_order"),
+        CheckConstraint("places_requested >= 0", name="places_requested_not_negative"),
+        CheckConstraint("places_granted IS NULL OR places_granted >= 0", name="places_granted_not_negative"),
+        CheckConstraint("min_age <= max_age", name="age_range"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: int = Field(foreign_key="scheme.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    status: ProjectStatus = Field(default=ProjectStatus.DRAFT, sa_type=String(20), index=True)
+
+    title_en: str = Field(default="", sa_type=String(200))
+    title_zh: str = Field(default="", sa_type=String(200))
+    description_en: str = Field(default="", sa_type=Text)
+    description_zh: str = Field(default="", sa_type=Text)
+    host_organisation_en: str = Field(default="", sa_type=String(200))
+    host_organisation_zh: str = Field(default="", sa_type=String(200))
+    sector: str = Field(default="", sa_type=String(40), index=True)
+    city: str = Field(default="", sa_type=String(60))
+    region: str = Field(default="", sa_type=String(50), index=True)
+    start_date: date
+    end_date: date
+
+    places_requested: int = 0
+    places_granted: int | None = None
+    # The cost breakdown per place, in HKD; its total is the subsidy asked per place.
+    cost_travel: int = Field(default=0, sa_type=BigInteger)
+    cost_accommodation: int = Field(default=0, sa_type=BigInteger)
+    cost_insurance: int = Field(default=0, sa_type=BigInteger)
+    cost_allowance: int = Field(default=0, sa_type=BigInteger)
+    cost_other: int = Field(default=0, sa_type=BigInteger)
+    subsidy_granted_per_place: int | None = Field(default=None, sa_type=BigInteger)
+
+    # Minimum levels 1-5 by language, e.g. {"putonghua": 3}.
+    languages: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    min_education: str = Field(default="secondary", sa_type=String(20))
+    min_age: int = 18
+    max_age: int = 29
+
+    completed_count: int | None = None
+    withdrawn_count: int | None = None
+    evaluation: str | None = Field(default=None, sa_type=Text)
+
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def subsidy_requested_per_place(self) -> int:
+        return (self.cost_travel + self.cost_accommodation + self.cost_insurance
+                + self.cost_allowance + self.cost_other)
+
+    @property
+    def funding_granted(self) -> int:
+        return (self.places_granted or 0) * (self.subsidy_granted_per_place or 0)
+
+
+class ProjectEvent(SQLModel, table=True):
+    """The status timeline of a project, with the comment given at each step."""
+
+    __tablename__ = "project_event"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    from_status: str | None = Field(default=None, sa_type=String(20))
+    to_status: str = Field(sa_type=String(20))
+    actor_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    comment: str = Field(default="", sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AssessmentDecision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    RETURN = "return"
+
+
+class Assessment(SQLModel, table=True):
+    """An officer's scores and proposed decision; an approver (another person) confirms it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    officer_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    scores: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    comments: str = Field(default="", sa_type=Text)
+    proposed_decision: AssessmentDecision = Field(sa_type=String(10))
+    proposed_places: int | None = None
+    proposed_subsidy_per_place: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    confirmed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    superseded: bool = False

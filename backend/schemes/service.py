@@ -1,0 +1,70 @@
+"""Funding schemes: the rules about budgets, caps and windows."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from backend.projects.models import Project, ProjectStatus
+from backend.schemes.models import Scheme, SchemeRegionCap
+
+# Projects whose places count towards a scheme's budget and caps.
+FUNDED_STATUSES = (ProjectStatus.APPROVED, ProjectStatus.OPEN, ProjectStatus.CLOSED, ProjectStatus.COMPLETED)
+
+
+@dataclass
+class RegionPlaces:
+    region: str
+    places: int
+    cap: int | None
+
+
+@dataclass
+class SchemeSummary:
+    scheme: Scheme
+    funded_projects: int
+    places: int
+    funding_granted: int
+    regions: list[RegionPlaces] = field(default_factory=list)
+
+    @property
+    def budget_remaining(self) -> int:
+        return self.scheme.budget_hkd - self.funding_granted
+
+    def share_in(self, region: str) -> int:
+        """Whole-number percentage of places in a region."""
+        in_region = sum(r.places for r in self.regions if r.region == region)
+        return round(100 * in_region / self.places) if self.places else 0
+
+
+def current_schemes(session: Session, limit: int = 3) -> list[Scheme]:
+    statement = select(Scheme).order_by(col(Scheme.applicant_window_opens).desc(), col(Scheme.id).desc())
+    return list(session.exec(statement.limit(limit)))
+
+
+def summarise(session: Session, scheme: Scheme) -> SchemeSummary:
+    rows = session.exec(
+        select(
+            Project.region,
+            func.count(col(Project.id)),
+            func.coalesce(func.sum(Project.places_granted), 0),
+            func.coalesce(func.sum(Project.places_granted * Project.subsidy_granted_per_place), 0),
+        )
+        .where(Project.scheme_id == scheme.id, col(Project.status).in_(FUNDED_STATUSES))
+        .group_by(Project.region)
+    ).all()
+    caps = {
+        cap.region: cap.max_places
+        for cap in session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id))
+    }
+    regions = sorted(
+        (RegionPlaces(region=region, places=int(places), cap=caps.get(region)) for region, _n, places, _f in rows),
+        key=lambda r: (-r.places, r.region),
+    )
+    return SchemeSummary(
+        scheme=scheme,
+        funded_projects=sum(int(n) for _r, n, _p, _f in rows),
+        places=sum(int(p) for _r, _n, p, _f in rows),
+        funding_granted=sum(int(f) for _r, _n, _p, f in rows),
+        regions=regions,
+    )

@@ -1,0 +1,1 @@
+"""Templates, static assets and message catalogues for internmatch's server-rendered pages."""

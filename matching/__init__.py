@@ -1,0 +1,27 @@
+"""internmatch matching engine: eligibility rules, text fit and the matcher.
+
+A pure library (no web framework or database imports). Importing the package
+is cheap; numpy, scipy and OR-Tools load on the first call to :func:`match`.
+"""
+
+from __future__ import annotations
+
+from .model import (Applicant, Education, MatchResult, Placement, Project, Reason, Scheme,
+                    Unplaced)
+
+__all__ = ["Applicant", "Education", "MatchResult", "Placement", "Project", "Reason", "Scheme",
+           "Unplaced", "match", "verify"]
+
+
+def match(projects, applicants, scheme, **kwargs) -> MatchResult:
+    """See :func:`matching.engine.match`."""
+    from .engine import match as _match
+
+    return _match(projects, applicants, scheme, **kwargs)
+
+
+def verify(result, projects, applicants, scheme, **kwargs) -> list[str]:
+    """See :func:`matching.verification.verify`."""
+    from .verification import verify as _verify
+
+    return _verify(result, projects, applicants, scheme, **kwargs)

@@ -1,0 +1,99 @@
+"""``match`` command line: read interchange files, match, write results atomically.
+
+Exit codes: 0 success, 2 invalid input (every row error is printed with file,
+line and column), 1 unexpected failure. Outputs are written to temporary files
+next to their destination and moved into place only when all are complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+MAX_PRINTED_ERRORS = 50
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="match", description="Match applicants to internship places.")
+    p.add_argument("--projects", required=True, help="projects.csv")
+    p.add_argument("--applicants", required=True, help="applicants.csv")
+    p.add_argument("--scheme", required=True, help="scheme.json (budget and regional caps)")
+    p.add_argument("--rankings", help="rankings.csv: project_id,applicant_id,rank (stable mode)")
+    p.add_argument("--mode", choices=("optimal", "stable"), default="optimal")
+    p.add_argument("--out", required=True, help="placements.csv to write")
+    p.add_argument("--unplaced", help="unplaced.csv to write")
+    p.add_argument("--report", help="report.json to write")
+    p.add_argument("--seed", type=int, default=None, help="tie-break seed (stable mode)")
+    p.add_argument("--top-k", type=int, default=None,
+                   help="projects suggested per open-to-other applicant")
+    p.add_argument("--quiet", action="store_true")
+    return p
+
+
+def write_atomically(outputs: dict[str, str]) -> None:
+    """Write all files or none: temp files in the same directory, then os.replace."""
+    temps: list[tuple[str, str]] = []
+    try:
+        for path, text in outputs.items():
+            directory = os.path.dirname(os.path.abspath(path))
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=directory)
+            temps.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        for tmp, path in temps:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from . import io
+
+    try:
+        projects, applicants, scheme, rankings, warnings = io.load_all(
+            args.projects, args.applicants, args.scheme, args.rankings)
+    except io.InputError as e:
+        for err in e.errors[:MAX_PRINTED_ERRORS]:
+            print(str(err), file=sys.stderr)
+        if len(e.errors) > MAX_PRINTED_ERRORS:
+            print(f"... and {len(e.errors) - MAX_PRINTED_ERRORS} more errors", file=sys.stderr)
+        return 2
+    for out in (args.out, args.unplaced, args.report):
+        if out and not Path(out).resolve().parent.is_dir():
+            print(f"{out}: the output directory does not exist", file=sys.stderr)
+            return 2
+
+    from .engine import DEFAULT_SEED, DEFAULT_TOP_K, MatchError, match
+
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    try:
+        result = match(projects, applicants, scheme, rankings=rankings or None, mode=args.mode,
+                       top_k=DEFAULT_TOP_K if args.top_k is None else args.top_k, seed=seed)
+    except MatchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    result.report["input_warnings"] = [str(w) for w in warnings[:MAX_PRINTED_ERRORS]]
+    result.report["input_warning_count"] = len(warnings)
+    outputs = {args.out: io.format_placements(result)}
+    if args.unplaced:
+        outputs[args.unplaced] = io.format_unplaced(result)
+    if args.report:
+        outputs[args.report] = io.format_report(result.report)
+    write_atomically(outputs)
+    if not args.quiet:
+        r = result.report
+        gap = "" if r.get("gap") is None else f", gap {100 * r['gap']:.4f}%"
+        print(f"{r['mode']}: placed {r['placed']} of {r['applicants']} applicants in "
+              f"{r['places_total']} places, HK${r['budget_used_hkd']:,} of "
+              f"HK${r['budget_hkd']:,}{gap}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,292 @@
+"""``match()``: prepare eligible arcs, solve (optimal or stable), explain the result."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import explain
+from .model import Applicant, MatchResult, Project, Scheme
+from .rules import RuleArrays, check_all, describe
+from .text import TextModel
+
+# Objective units. One placement is worth far more than any quality difference, so
+# the optimum places as many applicants as it can (up to long displacement chains),
+# then prefers first-timers, higher-ranked choices and better text fit.
+PLACEMENT_VALUE = 10_000
+FIRST_TIMER_BONUS = 300
+CHOICE_POINTS = {1: 60, 2: 48, 3: 38, 4: 30, 5: 24}  # score points; later choices get 20
+LATER_CHOICE_POINTS = 20
+FIT_POINTS = 40  # score = choice points + FIT_POINTS * cosine fit, in [0, 100]
+DEFAULT_TOP_K = 15
+DEFAULT_SEED = 2025
+MAX_WARNINGS = 50
+
+
+class MatchError(ValueError):
+    """Invalid request, e.g. a pinned pair that breaks a hard rule."""
+
+
+@dataclass
+class Problem:
+    """Everything the solvers need, as arrays over projects, applicants and arcs."""
+
+    projects: list[Project]
+    applicants: list[Applicant]
+    scheme: Scheme
+    rules: RuleArrays
+    text: TextModel
+    arc_app: np.ndarray
+    arc_proj: np.ndarray
+    arc_rank: np.ndarray  # choice rank, 0 when suggested via open_to_other
+    arc_fit: np.ndarray
+    arc_score: np.ndarray
+    arc_value: np.ndarray
+    pinned: dict[int, int]  # applicant index -> project index
+    places_left: np.ndarray
+    subsidy: np.ndarray
+    proj_region: np.ndarray
+    region_names: list[str]
+    region_cap_left: np.ndarray  # -1 = uncapped
+    budget_left: int
+    excluded: set[tuple[int, int]]
+    warnings: list[str]
+    tie_break: np.ndarray  # one seeded random number per applicant (stable mode)
+
+
+def _choice_points(rank: np.ndarray) -> np.ndarray:
+    points = np.zeros(len(rank), np.float64)
+    for r, pts in CHOICE_POINTS.items():
+        points[rank == r] = pts
+    points[rank > max(CHOICE_POINTS)] = LATER_CHOICE_POINTS
+    return points
+
+
+def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
+                blocked: set[tuple[int, int]], chunk: int = 2048):
+    """For open_to_other applicants: their k best-fitting eligible projects (not chosen)."""
+    out_a, out_p = [], []
+    n_proj = len(rules.project_ids)
+    k = min(k, n_proj)
+    if k <= 0 or len(rows) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    for s in range(0, len(rows), chunk):
+        block = rows[s:s + chunk]
+        ok = rules.matrix(block, ignore_choices=True)
+        fit = text.scores(block)
+        # Chosen projects are arcs already; excluded pairs are never proposed.
+        pos = np.full(len(rules.a_open), -1, np.int64)
+        pos[block] = np.arange(len(block))
+        sel = pos[rules.choice_app] >= 0
+        ok[pos[rules.choice_app[sel]], rules.choice_proj[sel]] = False
+        for a, p in blocked:
+            if pos[a] >= 0:
+                ok[pos[a], p] = False
+        fit = np.where(ok, fit, -1.0)
+        top = np.argpartition(-fit, k - 1, axis=1)[:, :k] if k < n_proj else \
+            np.tile(np.arange(n_proj), (len(block), 1))
+        keep = np.take_along_axis(ok, top, axis=1)
+        r, c = np.nonzero(keep)
+        out_a.append(block[r])
+        out_p.append(top[r, c])
+    return np.concatenate(out_a), np.concatenate(out_p)
+
+
+def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: Scheme, *,
+            pinned: Iterable[tuple[str, str]] = (), excluded: Iterable[tuple[str, str]] = (),
+            top_k: int = DEFAULT_TOP_K, seed: int = DEFAULT_SEED,
+            stage: Callable[[str], None] = lambda s: None) -> Problem:
+    projects, applicants = list(projects), list(applicants)
+    pindex = {p.id: j for j, p in enumerate(projects)}
+    aindex = {a.id: i for i, a in enumerate(applicants)}
+    if len(pindex) != len(projects):
+        raise MatchError("project ids must be unique")
+    if len(aindex) != len(applicants):
+        raise MatchError("applicant ids must be unique")
+    warnings: list[str] = []
+    rules = RuleArrays(projects, applicants)
+    for a in applicants:
+        unknown = [c for c in a.choices if c not in pindex]
+        if unknown and len(warnings) < MAX_WARNINGS:
+            warnings.append(f"applicant {a.id}: unknown choices {', '.join(unknown)} ignored")
+
+    excluded_idx: set[tuple[int, int]] = set()
+    for aid, pid in excluded:
+        if aid in aindex and pid in pindex:
+            excluded_idx.add((aindex[aid], pindex[pid]))
+        else:
+            warnings.append(f"excluded pair ({aid}, {pid}) names an unknown applicant or project")
+    pins: dict[int, int] = {}
+    for aid, pid in pinned:
+        if aid not in aindex or pid not in pindex:
+            raise MatchError(f"pinned pair ({aid}, {pid}) names an unknown applicant or project")
+        i, j = aindex[aid], pindex[pid]
+        if i in pins and pins[i] != j:
+            raise MatchError(f"applicant {aid} is pinned to two projects")
+        failed = [c for c in check_all(applicants[i], projects[j]) if not c.passed]
+        if failed:
+            why = "; ".join(f"{c.rule}: {describe(c)}" for c in failed)
+            raise MatchError(f"pinned pair ({aid}, {pid}) breaks hard rules: {why}")
+        pins[i] = j
+
+    region_names = sorted({p.region for p in projects} | set(scheme.region_caps))
+    rix = {r: k for k, r in enumerate(region_names)}
+    proj_region = np.array([rix[p.region] for p in projects], np.int64)
+    places_left = np.array([max(0, p.places) for p in projects], np.int64)
+    subsidy = np.array([p.subsidy_per_place for p in projects], np.int64)
+    region_cap_left = np.array([scheme.region_caps.get(r, -1) for r in region_names], np.int64)
+    budget_left = int(scheme.budget_hkd)
+    for i, j in sorted(pins.items()):
+        places_left[j] -= 1
+        budget_left -= int(subsidy[j])
+        if region_cap_left[proj_region[j]] >= 0:
+            region_cap_left[proj_region[j]] -= 1
+    if (places_left < 0).any():
+        bad = projects[int(np.flatnonzero(places_left < 0)[0])].id
+        raise MatchError(f"more applicants pinned to project {bad} than it has places")
+    if budget_left < 0:
+        raise MatchError("pinned placements alone exceed the budget")
+    if (region_cap_left[region_cap_left != -1] < 0).any():
+        raise MatchError("pinned placements alone exceed a regional cap")
+
+    stage("text")
+    text = TextModel.fit(projects, applicants)
+
+    stage("rules")
+    ca, cp, cr = rules.choice_app, rules.choice_proj, rules.choice_rank
+    keep = rules.pairs(ca, cp)
+    if pins:
+        keep &= ~np.isin(ca, np.fromiter(pins, np.int64))
+    if excluded_idx:
+        keep &= np.array([(a, p) not in excluded_idx for a, p in zip(ca.tolist(), cp.tolist(),
+                                                                    strict=True)], bool)
+    ca, cp, cr = ca[keep], cp[keep], cr[keep]
+    open_rows = np.flatnonzero(rules.a_open)
+    if pins:
+        open_rows = open_rows[~np.isin(open_rows, np.fromiter(pins, np.int64))]
+    oa, op = _top_k_open(rules, text, open_rows, top_k, excluded_idx)
+    arc_app = np.concatenate([ca, oa]).astype(np.int64)
+    arc_proj = np.concatenate([cp, op]).astype(np.int64)
+    arc_rank = np.concatenate([cr, np.zeros(len(oa), np.int32)]).astype(np.int32)
+    arc_fit = np.clip(text.pair_fit(arc_app, arc_proj), 0.0, 1.0)
+    # Canonical arc order: by applicant, then her preference (choices, then fit).
+    pref_rank = np.where(arc_rank > 0, arc_rank, 1 << 20)
+    order = np.lexsort((arc_proj, -arc_fit, pref_rank, arc_app))
+    arc_app, arc_proj, arc_rank, arc_fit = (x[order] for x in (arc_app, arc_proj, arc_rank,
+                                                               arc_fit))
+    arc_score = _choice_points(arc_rank) + FIT_POINTS * arc_fit
+    first = np.array([a.first_timer for a in applicants], bool)
+    arc_value = (PLACEMENT_VALUE + FIRST_TIMER_BONUS * first[arc_app]
+                 + np.rint(10 * arc_score)).astype(np.int64)
+    tie_break = np.random.default_rng(seed).random(len(applicants))
+    return Problem(projects, applicants, scheme, rules, text, arc_app, arc_proj, arc_rank,
+                   arc_fit, arc_score, arc_value, pins, places_left, subsidy, proj_region,
+                   region_names, region_cap_left, budget_left, excluded_idx, warnings, tie_break)
+
+
+def project_priorities(problem: Problem, rankings: Mapping[str, Sequence[str]] | None) -> np.ndarray:
+    """Each arc's position in its project's order (lower = preferred).
+
+    Ranked applicants come first in the NGO's order; the rest follow by text
+    fit, ties broken by the applicant's seeded random number.
+    """
+    n_arcs = len(problem.arc_app)
+    ranked_pos = np.full(n_arcs, 1 << 30, np.int64)
+    if rankings:
+        pindex = {p.id: j for j, p in enumerate(problem.projects)}
+        aindex = {a.id: i for i, a in enumerate(problem.applicants)}
+        arc_of = {(a, p): k for k, (a, p) in enumerate(zip(problem.arc_app.tolist(),
+                                                            problem.arc_proj.tolist(), strict=True))}
+        ignored = Counter()
+        for pid in sorted(rankings):
+            if pid not in pindex:
+                ignored["unknown project"] += 1
+                continue
+            for pos, aid in enumerate(rankings[pid]):
+                k = arc_of.get((aindex.get(aid, -1), pindex[pid]))
+                if k is None:
+                    ignored[f"{pid}: applicant not eligible/applied"] += 1
+                elif ranked_pos[k] == 1 << 30:
+                    ranked_pos[k] = pos
+        if ignored:
+            total = sum(ignored.values())
+            problem.warnings.append(f"rankings: {total} entries ignored (unknown project, or "
+                                    "applicant who did not apply or is not eligible)")
+    order = np.lexsort((problem.arc_app, problem.tie_break[problem.arc_app], -problem.arc_fit,
+                        ranked_pos, problem.arc_proj))
+    priority = np.empty(n_arcs, np.int64)
+    priority[order] = np.arange(n_arcs)
+    return priority
+
+
+def match(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: Scheme, *,
+          rankings: Mapping[str, Sequence[str]] | None = None, mode: str = "optimal",
+          pinned: Iterable[tuple[str, str]] = (), excluded: Iterable[tuple[str, str]] = (),
+          top_k: int = DEFAULT_TOP_K, progress: Callable[[str, float], None] | None = None,
+          seed: int = DEFAULT_SEED) -> MatchResult:
+    """Match applicants to project places; see docs/matching.md."""
+    if mode not in ("optimal", "stable", "exact"):
+        raise MatchError(f"unknown mode {mode!r} (optimal, stable or exact)")
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter(), "load"]
+
+    def stage(name: str) -> None:
+        now = time.perf_counter()
+        timings[clock[1]] = round(now - clock[0], 4)
+        if progress:
+            progress(clock[1], 1.0)
+            progress(name, 0.0)
+        clock[0], clock[1] = now, name
+
+    if progress:
+        progress("load", 0.0)
+    problem = prepare(projects, applicants, scheme, pinned=pinned, excluded=excluded,
+                      top_k=top_k, seed=seed, stage=stage)
+    stage("solve")
+    solve_progress = (lambda f: progress("solve", f)) if progress else None
+    assigned, info = _solve(problem, mode, rankings, solve_progress)
+    stage("explain")
+    result = explain.build_result(problem, assigned, info, mode=mode, seed=seed, top_k=top_k)
+    stage("done")
+    result.report["timings_s"] = {k: timings[k] for k in ("load", "text", "rules", "solve",
+                                                          "explain")}
+    result.report["timings_s"]["total"] = round(sum(result.report["timings_s"].values()), 4)
+    return result
+
+
+def _solve(problem: Problem, mode: str, rankings, progress):
+    """Return the chosen arc per applicant (-1 = unplaced) and solver info."""
+    from . import optimal, stable
+
+    # Applicants with arcs are renumbered 0..n-1 for the solvers.
+    active, local = np.unique(problem.arc_app, return_inverse=True)
+    assigned = np.full(len(problem.applicants), -1, np.int64)
+    if mode == "stable":
+        n = len(active)
+        start = np.searchsorted(local, np.arange(n + 1))  # arcs are grouped by applicant
+        prefs = stable.Preferences(n, local.astype(np.int64), problem.arc_proj,
+                                   np.arange(len(local), dtype=np.int64), start,
+                                   project_priorities(problem, rankings))
+        chosen, info = stable.solve(prefs, problem.places_left, problem.subsidy,
+                                    problem.proj_region, problem.region_cap_left,
+                                    problem.budget_left, progress)
+        ok = chosen >= 0
+        assigned[active[ok]] = chosen[ok]
+        info["objective"] = int(problem.arc_value[chosen[ok]].sum())
+        return assigned, info
+    if rankings:
+        problem.warnings.append("rankings are only used in stable mode")
+    net = optimal.Network(len(active), local.astype(np.int64), problem.arc_proj,
+                          problem.arc_value, problem.subsidy, problem.places_left,
+                          problem.proj_region, problem.region_cap_left, problem.budget_left)
+    if mode == "exact":
+        chosen, info = optimal.solve_mip(net)
+    else:
+        chosen, info = optimal.solve(net, progress=progress)
+    arcs = np.flatnonzero(chosen)
+    assigned[problem.arc_app[arcs]] = arcs
+    return assigned, info

@@ -1,0 +1,184 @@
+"""Turn solver output into placements with reasons, unplaced reasons and the report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from .model import MatchResult, Placement, Reason, Unplaced
+from .rules import RULES, check_all, describe
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _placement_reasons(problem, i: int, j: int, rank: int, pinned: bool) -> tuple[Reason, ...]:
+    reasons = []
+    if pinned:
+        reasons.append(Reason("pinned", {}, "placed by the coordinator"))
+    if rank:
+        reasons.append(Reason("choice", {"rank": rank}, f"your {ordinal(rank)} choice"))
+    else:
+        reasons.append(Reason("open_to_other", {},
+                              "suggested because you were open to other projects"))
+    terms = problem.text.shared_terms(i, j, 3)
+    if terms:
+        reasons.append(Reason("shared_terms", {"terms": terms},
+                              "shared interests: " + ", ".join(terms)))
+    if problem.applicants[i].first_timer:
+        reasons.append(Reason("first_timer", {}, "first-time participant priority"))
+    reasons.append(Reason("rules_passed", {"rules": list(RULES)},
+                          f"meets all {len(RULES)} requirements"))
+    return tuple(reasons)
+
+
+def _ineligible_reasons(problem, rows: list[int], chunk: int = 1024) -> dict[int, Unplaced]:
+    """For applicants with no eligible project: the most common failing rule, with an example.
+
+    The projects considered are the applicant's choices, or every project when
+    she is open to others.
+    """
+    rules, projects = problem.rules, problem.projects
+    hard = RULES[:-1]  # 'choices' only decides which projects are considered
+    out: dict[int, Unplaced] = {}
+    for s in range(0, len(rows), chunk):
+        block = np.array(rows[s:s + chunk], np.int64)
+        considered = np.zeros((len(block), len(projects)), bool)
+        pos = np.full(len(rules.a_open), -1, np.int64)
+        pos[block] = np.arange(len(block))
+        sel = pos[rules.choice_app] >= 0
+        considered[pos[rules.choice_app[sel]], rules.choice_proj[sel]] = True
+        considered[rules.a_open[block]] = True
+        mats = rules.rule_matrices(block)
+        fails = np.stack([~mats[r] & considered for r in hard])  # rule x applicant x project
+        counts = fails.sum(axis=2)
+        n_considered = considered.sum(axis=1)
+        for row, i in enumerate(block.tolist()):
+            a = problem.applicants[i]
+            if n_considered[row] == 0:
+                out[i] = Unplaced(a.id, "no_choices", {},
+                                  "made no valid choices and is not open to other projects")
+                continue
+            k = int(np.argmax(counts[:, row]))  # ties: earliest rule in RULES order
+            if counts[k, row] == 0:
+                out[i] = Unplaced(a.id, "excluded", {},
+                                  "eligible only for projects excluded for this applicant")
+                continue
+            rule = hard[k]
+            j = int(np.argmax(fails[k, row]))
+            check = next(c for c in check_all(a, projects[j]) if c.rule == rule)
+            what = "projects" if a.open_to_other else "choices"
+            n, m = int(counts[k, row]), int(n_considered[row])
+            params = {"rule": rule, "failed": n, "considered": m, "code": check.code,
+                      "example_project": projects[j].id, **check.params}
+            out[i] = Unplaced(a.id, "ineligible", params,
+                              f"not eligible for any project: {rule} ({describe(check)}) "
+                              f"fails for {n} of {m} {what}")
+    return out
+
+
+def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: int,
+                 top_k: int) -> MatchResult:
+    projects, applicants = problem.projects, problem.applicants
+    n_proj = len(projects)
+    placed_proj = np.full(len(applicants), -1, np.int64)
+    placed_proj[assigned >= 0] = problem.arc_proj[assigned[assigned >= 0]]
+    for i, j in problem.pinned.items():
+        placed_proj[i] = j
+
+    placements = []
+    for i in np.flatnonzero(placed_proj >= 0).tolist():
+        j = int(placed_proj[i])
+        a = applicants[i]
+        rank = a.choices.index(projects[j].id) + 1 if projects[j].id in a.choices else 0
+        if i in problem.pinned:
+            from .engine import FIT_POINTS, _choice_points
+            fit = float(problem.text.pair_fit(np.array([i]), np.array([j]))[0])
+            score = float(_choice_points(np.array([rank]))[0] + FIT_POINTS * fit)
+        else:
+            score = float(problem.arc_score[assigned[i]])
+        placements.append(Placement(a.id, projects[j].id, round(score, 2), rank or None,
+                                    _placement_reasons(problem, i, j, rank, i in problem.pinned)))
+    placements.sort(key=lambda p: (p.applicant_id, p.project_id))
+
+    counts = np.bincount(placed_proj[placed_proj >= 0], minlength=n_proj)
+    spent = int((counts * problem.subsidy).sum())
+    budget = int(problem.scheme.budget_hkd)
+    region_count = np.bincount(problem.proj_region, weights=counts,
+                               minlength=len(problem.region_names)).astype(int)
+    caps = problem.scheme.region_caps
+    places = np.array([p.places for p in projects], np.int64)
+
+    unplaced = []
+    arc_start = np.searchsorted(problem.arc_app, np.arange(len(applicants) + 1))
+    missing = np.flatnonzero((placed_proj < 0) & (arc_start[1:] == arc_start[:-1])).tolist()
+    ineligible = _ineligible_reasons(problem, missing)
+    for i in np.flatnonzero(placed_proj < 0).tolist():
+        a = applicants[i]
+        arcs = np.arange(arc_start[i], arc_start[i + 1])
+        if len(arcs) == 0:
+            unplaced.append(ineligible[i])
+            continue
+        proj = problem.arc_proj[arcs]
+        free = proj[counts[proj] < places[proj]]
+        regions = [problem.region_names[r] for r in problem.proj_region[free]]
+        cap_full = [p for p, r in zip(free.tolist(), regions, strict=True)
+                    if r in caps and region_count[problem.region_names.index(r)] >= caps[r]]
+        budget_short = [p for p in free.tolist() if p not in cap_full
+                        and budget - spent < problem.subsidy[p]]
+        if budget_short:
+            p = budget_short[0]
+            unplaced.append(Unplaced(a.id, "budget_exhausted", {
+                "project_id": projects[p].id, "budget_left": budget - spent,
+                "subsidy_per_place": int(problem.subsidy[p])},
+                f"a place was free at eligible project {projects[p].id} but the budget could "
+                f"not fund it (HK${budget - spent:,} left, a place costs "
+                f"HK${int(problem.subsidy[p]):,})"))
+        elif cap_full:
+            p = cap_full[0]
+            region = projects[p].region
+            unplaced.append(Unplaced(a.id, "regional_cap_exhausted", {
+                "project_id": projects[p].id, "region": region, "cap": int(caps[region])},
+                f"a place was free at eligible project {projects[p].id} but the {region} cap "
+                f"of {int(caps[region]):,} places was reached"))
+        elif len(free) == 0:
+            unplaced.append(Unplaced(a.id, "outcompeted", {"eligible_projects": len(arcs)},
+                                     f"eligible for {len(arcs)} project(s) but their places "
+                                     "went to other applicants"))
+        else:
+            unplaced.append(Unplaced(a.id, "not_selected", {"eligible_projects": len(arcs)},
+                                     "eligible but not selected"))
+    unplaced.sort(key=lambda u: u.applicant_id)
+
+    ranks = Counter(p.choice_rank or 0 for p in placements)
+    first_timers = [a for a in applicants if a.first_timer]
+    placed_ids = {p.applicant_id for p in placements}
+    gap = info.get("gap")
+    report: dict[str, Any] = {
+        "mode": mode, "seed": seed, "top_k": top_k, "scheme": problem.scheme.name,
+        "applicants": len(applicants), "projects": n_proj,
+        "eligible_applicants": int(len(np.unique(problem.arc_app)) + len(problem.pinned)),
+        "arcs": int(len(problem.arc_app)),
+        "placed": len(placements), "places_total": int(places.sum()),
+        "pinned": len(problem.pinned), "excluded_pairs": len(problem.excluded),
+        "budget_hkd": budget, "budget_used_hkd": spent, "budget_left_hkd": budget - spent,
+        "first_choice_share": round(ranks[1] / len(placements), 4) if placements else 0.0,
+        "choice_ranks": {("suggested" if r == 0 else str(r)): n for r, n in sorted(ranks.items())},
+        "first_timers_placed": sum(1 for a in first_timers if a.id in placed_ids),
+        "first_timers_total": len(first_timers),
+        "regions": {r: {"places": int(places[problem.proj_region == k].sum()),
+                        "placed": int(region_count[k]),
+                        "cap": int(caps[r]) if r in caps else None}
+                    for k, r in enumerate(problem.region_names)},
+        "unplaced_reasons": dict(sorted(Counter(u.reason_code for u in unplaced).items())),
+        "objective": info.get("objective"),
+        "bound": None if info.get("bound") is None else round(float(info["bound"]), 3),
+        "gap": None if gap is None else round(float(gap), 8),
+        "solver": {k: v for k, v in info.items() if k not in ("objective", "bound", "gap")},
+        "warnings": list(problem.warnings),
+    }
+    return MatchResult(placements, unplaced, report)

@@ -1,0 +1,172 @@
+"""Plain, immutable data model shared by the matcher, the CLI and the web app.
+
+The backend adapts its database rows to these classes, so field names are a
+public contract. Money is always an ``int`` number of HKD.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import IntEnum
+from typing import Any
+
+
+class Education(IntEnum):
+    SECONDARY = 1
+    DIPLOMA = 2
+    ASSOCIATE = 3
+    BACHELOR = 4
+    MASTER = 5
+    DOCTORATE = 6
+
+    @classmethod
+    def parse(cls, value: str | int | Education) -> Education:
+        """Accept the lowercase interchange names ('bachelor') or the enum itself."""
+        if isinstance(value, Education):
+            return value
+        if isinstance(value, int):
+            return cls(value)
+        try:
+            return cls[str(value).strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown education level {value!r}") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class FrozenMap(Mapping):
+    """A small immutable, hashable mapping (dataclasses stay frozen *and* hashable)."""
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, data: Mapping | Iterable[tuple[Any, Any]] = ()):
+        items = data.items() if isinstance(data, Mapping) else data
+        # Sorted keys make repr/iteration independent of how the caller built it.
+        self._data = dict(sorted(dict(items).items()))
+        self._hash: int | None = None
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(tuple(self._data.items()))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+
+def _freeze_levels(levels: Mapping[str, int] | None) -> FrozenMap:
+    return FrozenMap({str(k).strip().lower(): int(v) for k, v in (levels or {}).items()})
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    title: str
+    description: str
+    sector: str
+    city: str
+    region: str
+    start_date: date
+    end_date: date
+    places: int
+    subsidy_per_place: int
+    languages: Mapping[str, int] = field(default_factory=FrozenMap)
+    min_age: int = 18
+    max_age: int = 29
+    min_education: Education = Education.SECONDARY
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "languages", _freeze_levels(self.languages))
+        object.__setattr__(self, "min_education", Education.parse(self.min_education))
+        if int(self.subsidy_per_place) != self.subsidy_per_place:
+            raise TypeError("subsidy_per_place must be a whole number of HKD")
+
+
+@dataclass(frozen=True)
+class Applicant:
+    id: str
+    date_of_birth: date
+    hk_resident: bool
+    education: Education
+    field_of_study: str = ""
+    skills: str = ""
+    interests: str = ""
+    statement: str = ""
+    languages: Mapping[str, int] = field(default_factory=FrozenMap)
+    available_from: date = date.min
+    available_to: date = date.max
+    regions: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    open_to_other: bool = False
+    first_timer: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "languages", _freeze_levels(self.languages))
+        object.__setattr__(self, "education", Education.parse(self.education))
+        object.__setattr__(self, "regions", tuple(self.regions))
+        object.__setattr__(self, "choices", tuple(self.choices))
+
+
+@dataclass(frozen=True)
+class Scheme:
+    name: str
+    budget_hkd: int
+    region_caps: Mapping[str, int] = field(default_factory=FrozenMap)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "region_caps", FrozenMap({str(k): int(v) for k, v in self.region_caps.items()})
+        )
+
+
+# --- results ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One structured reason; ``text`` is the plain-English rendering for CSV/CLI."""
+
+    code: str
+    params: Mapping[str, Any]
+    text: str
+
+
+@dataclass(frozen=True)
+class Placement:
+    applicant_id: str
+    project_id: str
+    score: float
+    choice_rank: int | None
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def reasons_text(self) -> str:
+        return "; ".join(r.text for r in self.reasons)
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    applicant_id: str
+    reason_code: str
+    params: Mapping[str, Any]
+    text: str
+
+
+@dataclass
+class MatchResult:
+    placements: list[Placement]
+    unplaced: list[Unplaced]
+    report: dict[str, Any]

@@ -1,0 +1,150 @@
+"""Stable mode: applicant-proposing deferred acceptance (NRMP style) with capacities.
+
+Budget and regional caps are handled with *effective places* (see
+docs/matching.md for the precise stability guarantee):
+
+1. Run DA with the real places. If the result respects the budget and every
+   regional cap, it is returned unchanged: the applicant-optimal stable matching.
+2. Otherwise set each project's effective places to the number it filled (this
+   does not change the DA outcome), then ration proportionally: every capped
+   region over its cap and, if over budget, every project is scaled down by the
+   same factor (rounded down).
+3. Recycle: while the unspent budget and a region's spare cap can fund one more
+   place at a project that has an eligible applicant who wants it more than her
+   current placement, add that place (least-filled projects first) and re-run DA.
+   DA only ever improves applicants' outcomes when places are added.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Preferences:
+    """Arcs (eligible applicant-project pairs) with both sides' orders.
+
+    ``order`` lists arcs grouped by applicant, best first, with
+    ``start[a]:start[a+1]`` the slice of applicant ``a``. ``priority[arc]``
+    is the project's rank of that applicant (lower is better; only compared
+    within one project).
+    """
+
+    n_applicants: int
+    arc_app: np.ndarray
+    arc_proj: np.ndarray
+    order: np.ndarray
+    start: np.ndarray
+    priority: np.ndarray
+
+
+def deferred_acceptance(prefs: Preferences, places: np.ndarray) -> np.ndarray:
+    """Applicant-optimal stable matching for ``places``: the chosen arc per applicant or -1."""
+    order = prefs.order.tolist()
+    start = prefs.start.tolist()
+    arc_proj = prefs.arc_proj.tolist()
+    arc_app = prefs.arc_app.tolist()
+    prio = prefs.priority.tolist()
+    places = places.tolist()
+    nxt = start[:-1]
+    held: list[list[tuple[int, int]]] = [[] for _ in places]  # max-heap on priority
+    free = [a for a in range(prefs.n_applicants - 1, -1, -1) if start[a] < start[a + 1]]
+    while free:
+        a = free.pop()
+        end = start[a + 1]
+        k = nxt[a]
+        while k < end:
+            arc = order[k]
+            k += 1
+            p = arc_proj[arc]
+            heap = held[p]
+            if len(heap) < places[p]:
+                heapq.heappush(heap, (-prio[arc], arc))
+                break
+            if heap and -heap[0][0] > prio[arc]:
+                _, evicted = heapq.heapreplace(heap, (-prio[arc], arc))
+                free.append(arc_app[evicted])
+                break
+        nxt[a] = k
+    assigned = np.full(prefs.n_applicants, -1, np.int64)
+    for heap in held:
+        for _, arc in heap:
+            assigned[arc_app[arc]] = arc
+    return assigned
+
+
+def _counts(prefs, assigned, n_proj):
+    arcs = assigned[assigned >= 0]
+    return np.bincount(prefs.arc_proj[arcs], minlength=n_proj)
+
+
+def _scale_down(eff: np.ndarray, members: np.ndarray, limit: float, weight: np.ndarray) -> None:
+    """Shrink eff[members] by a common factor so sum(weight*eff) <= limit (rounded down)."""
+    total = float((weight[members] * eff[members]).sum())
+    if total <= limit:
+        return
+    factor = limit / total
+    eff[members] = np.floor(eff[members] * factor).astype(eff.dtype)
+
+
+def unmet_demand(prefs: Preferences, assigned: np.ndarray, n_proj: int) -> np.ndarray:
+    """Per project: how many eligible applicants prefer it to where they are now."""
+    position = np.empty(len(prefs.order), np.int64)
+    position[prefs.order] = np.arange(len(prefs.order))
+    mine = np.where(assigned >= 0, position[np.maximum(assigned, 0)], np.iinfo(np.int64).max)
+    wants = position < mine[prefs.arc_app]
+    return np.bincount(prefs.arc_proj[wants], minlength=n_proj)
+
+
+def solve(prefs: Preferences, places: np.ndarray, subsidy: np.ndarray, proj_region: np.ndarray,
+          region_cap: np.ndarray, budget: int, progress=None):
+    """Return (assigned arc per applicant, info)."""
+    n_proj = len(places)
+    assigned = deferred_acceptance(prefs, places)
+    counts = _counts(prefs, assigned, n_proj)
+    region_count = np.bincount(proj_region, weights=counts, minlength=len(region_cap))
+    capped = region_cap >= 0
+    feasible = (int((counts * subsidy).sum()) <= budget
+                and bool(np.all(region_count[capped] <= region_cap[capped])))
+    if feasible:
+        return assigned, {"da_runs": 1, "rationed": False}
+
+    eff = counts.astype(np.int64)  # shrinking to what was filled leaves DA unchanged
+    for r in np.flatnonzero(capped):
+        _scale_down(eff, np.flatnonzero(proj_region == r), region_cap[r], np.ones(n_proj))
+    _scale_down(eff, np.arange(n_proj), budget, subsidy.astype(float))
+    runs = 1
+    previous = None
+    while True:
+        assigned = deferred_acceptance(prefs, eff)
+        runs += 1
+        if progress:
+            progress(min(0.9, runs / 10))
+        counts = _counts(prefs, assigned, n_proj)
+        eff = np.minimum(eff, counts)  # unchanged outcome, frees unused budget
+        demand = unmet_demand(prefs, assigned, n_proj)
+        left = budget - int((eff * subsidy).sum())
+        region_left = np.where(capped, region_cap - np.bincount(
+            proj_region, weights=eff, minlength=len(region_cap)).astype(np.int64), 1 << 60)
+        wanting = np.flatnonzero((demand > 0) & (eff < places))
+        # Least-filled projects (share of real places) get recycled places first.
+        fill = eff[wanting] / np.maximum(places[wanting], 1)
+        added = False
+        extra = np.minimum(demand, places - eff)
+        for p in wanting[np.lexsort((wanting, fill))].tolist():
+            r = proj_region[p]
+            k = int(min(extra[p], left // max(1, subsidy[p]) if subsidy[p] else extra[p],
+                        region_left[r]))
+            if k <= 0:
+                continue
+            eff[p] += k
+            left -= k * int(subsidy[p])
+            region_left[r] -= k
+            added = True
+        # Guard: an added place that changed nothing would be removed again next round.
+        if not added or (previous is not None and np.array_equal(previous, assigned)):
+            return assigned, {"da_runs": runs, "rationed": True}
+        previous = assigned

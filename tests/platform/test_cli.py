@@ -1,0 +1,102 @@
+"""The `internmatch` command: staff accounts from the terminal and the demo data set."""
+
+from sqlmodel import func, select
+
+from backend.accounts.models import Role, User
+from backend.accounts.service import AccountError, create_staff
+from backend.applicants.models import ApplicantProfile, Choice
+from backend.cli import build_parser
+from backend.demo import DEMO_ACCOUNTS, DEMO_DOMAIN, DEMO_PASSWORD, load_demo, split_bilingual
+from backend.organisations.models import OrganisationMember
+from backend.projects.models import Project
+from backend.schemes.models import Scheme
+
+
+def test_the_command_offers_serve_migrate_demo_match_and_create_staff():
+    subcommands = build_parser()._subparsers._group_actions[0].choices  # noqa: SLF001
+    assert {"serve", "migrate", "demo", "match", "create-staff"} <= set(subcommands)
+    serve = build_parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "9000", "--workers", "2"])  # noqa: S104
+    assert (serve.host, serve.port, serve.workers) == ("0.0.0.0", 9000, 2)  # noqa: S104
+
+
+def test_create_staff_makes_a_verified_officer_with_a_hashed_password(session):
+    user = create_staff(session, email=" Officer@HAB.gov.hk ", password="a long enough passphrase",
+                        role="officer", display_name="Officer", actor=None)
+    assert user.email == "officer@hab.gov.hk"
+    assert user.role == Role.OFFICER and user.email_verified_at is not None
+    assert user.password_hash.startswith("$argon2")
+    assert "a long enough passphrase" not in user.password_hash
+
+
+def test_create_staff_refuses_weak_passwords_duplicates_and_non_staff_roles(session):
+    create_staff(session, email="a@hab.gov.hk", password="correct horse battery", role="admin",
+                 display_name="A", actor=None)
+    for email, password, role, field in [
+        ("b@hab.gov.hk", "short", "officer", "password"),
+        ("b@hab.gov.hk", "password1234", "officer", "password"),
+        ("A@hab.gov.hk", "another fine passphrase", "officer", "email"),
+        ("c@hab.gov.hk", "another fine passphrase", "applicant", "role"),
+    ]:
+        try:
+            create_staff(session, email=email, password=password, role=role, display_name="x", actor=None)
+        except AccountError as error:
+            assert error.details["field"] == field
+        else:
+            raise AssertionError(f"{email}/{role} should have been refused")
+
+
+def test_demo_data_is_shaped_like_the_real_scheme_and_has_a_login_for_each_role(session):
+    report = load_demo(n_applicants=400, n_projects=40, seed=7, session=session)
+
+    assert report.projects == 40 and report.applicants == 400
+    scheme = session.exec(select(Scheme)).one()
+    projects = session.exec(select(Project)).all()
+    places = sum(p.places_granted for p in projects)
+    funded = sum(p.funding_granted for p in projects)
+    assert funded <= scheme.budget_hkd, "the demo never grants more than the budget"
+    guangdong = sum(p.places_granted for p in projects if p.region == "Guangdong")
+    assert 0.2 <= guangdong / places <= 0.45, "about a third of the places are in Guangdong"
+    assert all(p.title_en and p.title_zh for p in projects), "every project is bilingual"
+    assert all(p.subsidy_requested_per_place == p.subsidy_granted_per_place for p in projects)
+    assert session.exec(select(func.count()).select_from(ApplicantProfile)).one() == 400
+    assert session.exec(select(func.count()).select_from(Choice)).one() == report.choices > 400
+
+    emails = {u.email: u for u in session.exec(select(User))}
+    for local, role, _name in DEMO_ACCOUNTS:
+        assert emails[f"{local}@{DEMO_DOMAIN}"].role == role
+    ngo = emails[f"ngo@{DEMO_DOMAIN}"]
+    assert session.exec(select(OrganisationMember).where(OrganisationMember.user_id == ngo.id)).one().is_admin
+    from backend.accounts.passwords import verify_password
+
+    assert verify_password(DEMO_PASSWORD, emails[f"admin@{DEMO_DOMAIN}"].password_hash)[0]
+
+
+def test_demo_is_reproducible_for_a_seed(session):
+    first = load_demo(n_applicants=50, n_projects=8, seed=11, session=session)
+    titles = [p.title_en for p in session.exec(select(Project).order_by(Project.id))]
+    again = load_demo(n_applicants=50, n_projects=8, seed=11, session=session, reset=True)
+    assert titles == [p.title_en for p in session.exec(select(Project).order_by(Project.id))]
+    assert first.choices == again.choices
+
+
+def test_demo_if_empty_leaves_existing_data_alone(session):
+    load_demo(n_applicants=20, n_projects=5, seed=1, session=session)
+    assert not load_demo(n_applicants=20, n_projects=5, seed=1, session=session, if_empty=True).loaded
+
+
+def test_split_bilingual_keeps_numbers_inside_the_chinese_text():
+    assert split_bilingual("Join us for 4 weeks. 於廣州實習4星期。") == ("Join us for 4 weeks.", "於廣州實習4星期。")
+    assert split_bilingual("English only") == ("English only", "")
+
+
+def test_a_staff_account_cannot_be_made_by_a_non_admin(session):
+    officer = create_staff(session, email="o@hab.gov.hk", password="officer passphrase 1", role="officer",
+                           display_name="O", actor=None)
+    try:
+        create_staff(session, email="p@hab.gov.hk", password="officer passphrase 2", role="officer",
+                     display_name="P", actor=officer)
+    except AccountError:
+        pass
+    else:
+        raise AssertionError("an officer must not create staff")
+    assert session.exec(select(User).where(User.email == "p@hab.gov.hk")).first() is None
