@@ -6,8 +6,7 @@ is cheap; numpy, scipy and OR-Tools load on the first call to :func:`match`.
 
 from __future__ import annotations
 
-from .model import (Applicant, Education, MatchResult, Placement, Project, Reason, Scheme,
-                    Unplaced)
+from .model import Applicant, Education, MatchResult, Placement, Project, Reason, Scheme, Unplaced
 
 __all__ = ["Applicant", "Education", "MatchResult", "Placement", "Project", "Reason", "Scheme",
            "Unplaced", "match", "verify"]

@@ -68,32 +68,53 @@ def _choice_points(rank: np.ndarray) -> np.ndarray:
 
 def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
                 blocked: set[tuple[int, int]], chunk: int = 2048):
-    """For open_to_other applicants: their k best-fitting eligible projects (not chosen)."""
-    out_a, out_p = [], []
+    """For open_to_other applicants: their k best-fitting eligible projects (not chosen).
+
+    Fast path: take the 4k best-fitting projects in acceptable regions and check
+    the other rules only on those pairs; rows left with fewer than k eligible
+    candidates are redone against every project.
+    """
     n_proj = len(rules.project_ids)
     k = min(k, n_proj)
     if k <= 0 or len(rows) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    n_cand = min(n_proj, 4 * k)
+    # Chosen projects are arcs already; excluded ones are never proposed.
+    skip_app = np.concatenate([rules.choice_app, np.array([a for a, _ in blocked], np.int64)])
+    skip_proj = np.concatenate([rules.choice_proj, np.array([p for _, p in blocked], np.int64)])
+    pos = np.full(len(rules.a_open), -1, np.int64)
+    profiles = text.A[rows]  # one row gather, then cheap contiguous slices
+    out_a, out_p = [], []
     for s in range(0, len(rows), chunk):
         block = rows[s:s + chunk]
-        ok = rules.matrix(block, ignore_choices=True)
-        fit = text.scores(block)
-        # Chosen projects are arcs already; excluded pairs are never proposed.
-        pos = np.full(len(rules.a_open), -1, np.int64)
+        fit = text.scores_of(profiles[s:s + chunk]).astype(np.float32)
         pos[block] = np.arange(len(block))
-        sel = pos[rules.choice_app] >= 0
-        ok[pos[rules.choice_app[sel]], rules.choice_proj[sel]] = False
-        for a, p in blocked:
-            if pos[a] >= 0:
-                ok[pos[a], p] = False
-        fit = np.where(ok, fit, -1.0)
-        top = np.argpartition(-fit, k - 1, axis=1)[:, :k] if k < n_proj else \
+        sel = pos[skip_app] >= 0
+        skip = np.zeros((len(block), n_proj), bool)
+        skip[pos[skip_app[sel]], skip_proj[sel]] = True
+        pos[block] = -1
+        fit[~rules.a_region_ok[block][:, rules.p_region]] = -1.0
+        cand = np.argpartition(-fit, n_cand - 1, axis=1)[:, :n_cand] if n_cand < n_proj else \
             np.tile(np.arange(n_proj), (len(block), 1))
-        keep = np.take_along_axis(ok, top, axis=1)
-        r, c = np.nonzero(keep)
-        out_a.append(block[r])
-        out_p.append(top[r, c])
-    return np.concatenate(out_a), np.concatenate(out_p)
+        cand_fit = np.take_along_axis(fit, cand, axis=1)
+        ok = rules.pairs(np.repeat(block, n_cand), cand.ravel()).reshape(cand.shape)
+        ok &= cand_fit >= 0
+        redo = np.flatnonzero(ok.sum(axis=1) < k) if n_cand < n_proj else np.zeros(0, np.int64)
+        if len(redo):
+            full = rules.matrix(block[redo], ignore_choices=True)
+            full_fit = np.where(full, fit[redo], -1.0)
+            cand[redo] = np.argsort(-full_fit, axis=1, kind="stable")[:, :n_cand]
+            cand_fit[redo] = np.take_along_axis(full_fit, cand[redo], axis=1)
+            ok[redo] = cand_fit[redo] >= 0
+        ok &= ~np.take_along_axis(skip, cand, axis=1)
+        # Best k by fit, ties by project index: sort on (-fit, project) per row.
+        masked = np.where(ok, cand_fit, -2.0)
+        order = np.lexsort((cand, -masked), axis=1)[:, :k]
+        top = np.take_along_axis(cand, order, axis=1)
+        keep = np.take_along_axis(masked, order, axis=1) >= 0
+        out_a.append(np.broadcast_to(block[:, None], top.shape)[keep])
+        out_p.append(top[keep])
+    return np.concatenate(out_a).astype(np.int64), np.concatenate(out_p).astype(np.int64)
 
 
 def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: Scheme, *,
@@ -140,7 +161,7 @@ def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme
     subsidy = np.array([p.subsidy_per_place for p in projects], np.int64)
     region_cap_left = np.array([scheme.region_caps.get(r, -1) for r in region_names], np.int64)
     budget_left = int(scheme.budget_hkd)
-    for i, j in sorted(pins.items()):
+    for j in pins.values():
         places_left[j] -= 1
         budget_left -= int(subsidy[j])
         if region_cap_left[proj_region[j]] >= 0:

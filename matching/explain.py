@@ -16,23 +16,28 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _placement_reasons(problem, i: int, j: int, rank: int, pinned: bool) -> tuple[Reason, ...]:
-    reasons = []
-    if pinned:
-        reasons.append(Reason("pinned", {}, "placed by the coordinator"))
+_PINNED = Reason("pinned", {}, "placed by the coordinator")
+_OPEN = Reason("open_to_other", {}, "suggested because you were open to other projects")
+_FIRST_TIMER = Reason("first_timer", {}, "first-time participant priority")
+_RULES_PASSED = Reason("rules_passed", {"rules": list(RULES)}, f"meets all {len(RULES)} requirements")
+_CHOICE = {r: Reason("choice", {"rank": r}, f"your {ordinal(r)} choice") for r in range(1, 21)}
+
+
+def _placement_reasons(problem, i: int, rank: int, pinned: bool, terms: list[str]
+                       ) -> tuple[Reason, ...]:
+    # Reasons are immutable, so the common ones are shared instances.
+    reasons = [_PINNED] if pinned else []
     if rank:
-        reasons.append(Reason("choice", {"rank": rank}, f"your {ordinal(rank)} choice"))
+        reasons.append(_CHOICE.get(rank) or Reason("choice", {"rank": rank},
+                                                   f"your {ordinal(rank)} choice"))
     else:
-        reasons.append(Reason("open_to_other", {},
-                              "suggested because you were open to other projects"))
-    terms = problem.text.shared_terms(i, j, 3)
+        reasons.append(_OPEN)
     if terms:
         reasons.append(Reason("shared_terms", {"terms": terms},
                               "shared interests: " + ", ".join(terms)))
     if problem.applicants[i].first_timer:
-        reasons.append(Reason("first_timer", {}, "first-time participant priority"))
-    reasons.append(Reason("rules_passed", {"rules": list(RULES)},
-                          f"meets all {len(RULES)} requirements"))
+        reasons.append(_FIRST_TIMER)
+    reasons.append(_RULES_PASSED)
     return tuple(reasons)
 
 
@@ -91,7 +96,9 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
         placed_proj[i] = j
 
     placements = []
-    for i in np.flatnonzero(placed_proj >= 0).tolist():
+    placed_rows = np.flatnonzero(placed_proj >= 0)
+    shared = problem.text.shared_terms_many(placed_rows, placed_proj[placed_rows], 3)
+    for i, terms in zip(placed_rows.tolist(), shared, strict=True):
         j = int(placed_proj[i])
         a = applicants[i]
         rank = a.choices.index(projects[j].id) + 1 if projects[j].id in a.choices else 0
@@ -102,7 +109,8 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
         else:
             score = float(problem.arc_score[assigned[i]])
         placements.append(Placement(a.id, projects[j].id, round(score, 2), rank or None,
-                                    _placement_reasons(problem, i, j, rank, i in problem.pinned)))
+                                    _placement_reasons(problem, i, rank, i in problem.pinned,
+                                                       terms)))
     placements.sort(key=lambda p: (p.applicant_id, p.project_id))
 
     counts = np.bincount(placed_proj[placed_proj >= 0], minlength=n_proj)
@@ -117,40 +125,50 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
     arc_start = np.searchsorted(problem.arc_app, np.arange(len(applicants) + 1))
     missing = np.flatnonzero((placed_proj < 0) & (arc_start[1:] == arc_start[:-1])).tolist()
     ineligible = _ineligible_reasons(problem, missing)
+    # What blocked each unplaced applicant, judged on the final state, per arc.
+    arc_proj = problem.arc_proj
+    cap_arr = np.array([caps.get(r, -1) for r in problem.region_names], np.int64)
+    region_full = (cap_arr >= 0) & (region_count >= cap_arr)
+    free = counts[arc_proj] < places[arc_proj]
+    cap_block = free & region_full[problem.proj_region[arc_proj]]
+    budget_block = free & ~cap_block & (budget - spent < problem.subsidy[arc_proj])
+    n_arcs_of = np.diff(arc_start)
+    big = len(arc_proj)
+
+    def first_arc(mask):
+        first = np.full(len(applicants), big, np.int64)
+        idx = np.flatnonzero(mask)
+        np.minimum.at(first, problem.arc_app[idx], idx)
+        return first
+
+    first_budget, first_cap, first_free = first_arc(budget_block), first_arc(cap_block), \
+        first_arc(free)
     for i in np.flatnonzero(placed_proj < 0).tolist():
         a = applicants[i]
-        arcs = np.arange(arc_start[i], arc_start[i + 1])
-        if len(arcs) == 0:
+        n_arcs = int(n_arcs_of[i])
+        if n_arcs == 0:
             unplaced.append(ineligible[i])
-            continue
-        proj = problem.arc_proj[arcs]
-        free = proj[counts[proj] < places[proj]]
-        regions = [problem.region_names[r] for r in problem.proj_region[free]]
-        cap_full = [p for p, r in zip(free.tolist(), regions, strict=True)
-                    if r in caps and region_count[problem.region_names.index(r)] >= caps[r]]
-        budget_short = [p for p in free.tolist() if p not in cap_full
-                        and budget - spent < problem.subsidy[p]]
-        if budget_short:
-            p = budget_short[0]
+        elif first_budget[i] < big:
+            p = int(arc_proj[first_budget[i]])
             unplaced.append(Unplaced(a.id, "budget_exhausted", {
                 "project_id": projects[p].id, "budget_left": budget - spent,
                 "subsidy_per_place": int(problem.subsidy[p])},
                 f"a place was free at eligible project {projects[p].id} but the budget could "
                 f"not fund it (HK${budget - spent:,} left, a place costs "
                 f"HK${int(problem.subsidy[p]):,})"))
-        elif cap_full:
-            p = cap_full[0]
+        elif first_cap[i] < big:
+            p = int(arc_proj[first_cap[i]])
             region = projects[p].region
             unplaced.append(Unplaced(a.id, "regional_cap_exhausted", {
                 "project_id": projects[p].id, "region": region, "cap": int(caps[region])},
                 f"a place was free at eligible project {projects[p].id} but the {region} cap "
                 f"of {int(caps[region]):,} places was reached"))
-        elif len(free) == 0:
-            unplaced.append(Unplaced(a.id, "outcompeted", {"eligible_projects": len(arcs)},
-                                     f"eligible for {len(arcs)} project(s) but their places "
+        elif first_free[i] == big:
+            unplaced.append(Unplaced(a.id, "outcompeted", {"eligible_projects": n_arcs},
+                                     f"eligible for {n_arcs} project(s) but their places "
                                      "went to other applicants"))
         else:
-            unplaced.append(Unplaced(a.id, "not_selected", {"eligible_projects": len(arcs)},
+            unplaced.append(Unplaced(a.id, "not_selected", {"eligible_projects": n_arcs},
                                      "eligible but not selected"))
     unplaced.sort(key=lambda u: u.applicant_id)
 

@@ -204,6 +204,7 @@ def parse_projects(source: Any, *, filename: str = "projects.csv", max_errors: i
                    ) -> tuple[list[Project], list[RowError]]:
     errors: list[RowError] = []
     rows: list[tuple[Project, int]] = []
+    ids: list[tuple[str, int]] = []  # every row's id, also from rows with other errors
     for line, row in _rows(source, filename, PROJECT_COLUMNS, errors):
         f = _RowParser(filename, line, errors)
         values = dict(
@@ -223,11 +224,13 @@ def parse_projects(source: Any, *, filename: str = "projects.csv", max_errors: i
             f.fail("max_age", "max_age_below_min_age",
                    f"max_age {values['max_age']} is below min_age {values['min_age']}",
                    {"min_age": values["min_age"], "max_age": values["max_age"]})
+        if values["id"]:
+            ids.append((values["id"], line))
         if f.ok:
             rows.append((Project(**values), line))
         if len(errors) >= max_errors:
             break
-    dup = _check_unique([(p.id, line) for p, line in rows], filename, errors)
+    dup = _check_unique(ids, filename, errors)
     return [p for p, _ in rows if p.id not in dup], errors[:max_errors]
 
 
@@ -237,6 +240,7 @@ def parse_applicants(source: Any, *, filename: str = "applicants.csv",
     """Applicants and row errors; with ``project_ids`` unknown choices become warnings."""
     errors: list[RowError] = []
     rows: list[tuple[Applicant, int]] = []
+    ids: list[tuple[str, int]] = []
     for line, row in _rows(source, filename, APPLICANT_COLUMNS, errors):
         f = _RowParser(filename, line, errors)
         values = dict(
@@ -257,11 +261,13 @@ def parse_applicants(source: Any, *, filename: str = "applicants.csv",
                    f"{values['available_from']}",
                    {"available_from": str(values["available_from"]),
                     "available_to": str(values["available_to"])})
+        if values["id"]:
+            ids.append((values["id"], line))
         if f.ok:
             rows.append((Applicant(**values), line))
         if len(errors) >= max_errors:
             break
-    dup = _check_unique([(a.id, line) for a, line in rows], filename, errors)
+    dup = _check_unique(ids, filename, errors)
     if project_ids is not None:
         known = set(project_ids)
         for a, line in rows:

@@ -122,7 +122,7 @@ def repair_and_fill(net: Network, chosen: np.ndarray) -> np.ndarray:
     return chosen
 
 
-def solve(net: Network, *, tolerance: float = 1e-5, max_iter: int = 40, progress=None):
+def solve(net: Network, *, tolerance: float = 1e-4, max_iter: int = 40, progress=None):
     """Return (chosen arc mask, info) with objective, dual bound, gap and flow count."""
     if len(net.value) == 0:
         return np.zeros(0, bool), {"objective": 0, "bound": 0.0, "gap": 0.0, "flow_solves": 0,
@@ -135,24 +135,36 @@ def solve(net: Network, *, tolerance: float = 1e-5, max_iter: int = 40, progress
                         "lambda_per_hkd": 0.0, "budget_binding": False}
     best = repair_and_fill(net, chosen)
     best_obj = int(net.value[best].sum())
-    lo = 0
-    # At hi every placement has negative gain, so the empty assignment is optimal.
-    hi = int(SCALE * net.value.max() // max(1, int(net.subsidy[net.subsidy > 0].min(initial=1)))) + 2
+    # Bracket the price: at mu=lo the flow overspends, at mu=hi every placement has
+    # negative gain (so the empty assignment, spending 0, is optimal).
+    lo, spend_lo = 0, _spend(net, chosen)
+    hi, spend_hi = int(SCALE * net.value.max()
+                       // max(1, int(net.subsidy[net.subsidy > 0].min(initial=1)))) + 2, 0
+    interpolate = True
     while hi - lo > 1 and solves < max_iter:
-        mid = (lo + hi) // 2
+        # Alternate interpolation on spend(mu) (fast near the answer) with bisection
+        # (guarantees the bracket halves at least every other step).
+        if interpolate and spend_lo > spend_hi:
+            frac = (spend_lo - net.budget) / (spend_lo - spend_hi)
+            mid = min(hi - 1, max(lo + 1, lo + int(round(frac * (hi - lo)))))
+        else:
+            mid = (lo + hi) // 2
+        width = hi - lo
         chosen, lag = _flow(net, mid)
         solves += 1
         bound = min(bound, lag)
-        if _spend(net, chosen) <= net.budget:
-            hi = mid
+        spend = _spend(net, chosen)
+        if spend <= net.budget:
+            hi, spend_hi = mid, spend
         else:
-            lo = mid
+            lo, spend_lo = mid, spend
+        interpolate = not interpolate or (hi - lo) * 2 <= width
         cand = repair_and_fill(net, chosen)
         obj = int(net.value[cand].sum())
         if obj > best_obj:
             best, best_obj = cand, obj
         if progress:
-            progress(min(0.95, solves / 22))
+            progress(min(0.95, solves / 15))
         if bound - best_obj <= tolerance * bound:
             break
     gap = max(0.0, (bound - best_obj) / bound) if bound > 0 else 0.0

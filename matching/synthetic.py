@@ -131,8 +131,8 @@ def _project(rng, k, sector, city, places, gba) -> Project:
     start = date(2025, 6, 2) + timedelta(weeks=int(rng.integers(0, 5)))
     end = start + timedelta(weeks=weeks) - timedelta(days=1)
     # Farther away costs more (travel, lodging); multiples of HK$100.
-    per_week = 3000 if gba else 3600
-    subsidy = int(round((per_week * weeks + (4000 if gba else 8000)) * rng.uniform(0.9, 1.1), -2))
+    per_week = 2800 if gba else 3400
+    subsidy = int(round((per_week * weeks + (4000 if gba else 7000)) * rng.uniform(0.9, 1.1), -2))
     r = rng.random()
     languages = {"putonghua": 3} if r < 0.35 else {"putonghua": 2, "english": 3} if r < 0.55 \
         else {"english": 3} if r < 0.65 else {}

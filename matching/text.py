@@ -135,9 +135,13 @@ class TextModel:
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         """Dense fit of applicants ``rows`` against every project."""
+        return self.scores_of(self.A[np.asarray(rows)])
+
+    def scores_of(self, profiles) -> np.ndarray:
+        """Dense fit of TF-IDF rows (a slice of ``A``) against every project."""
         if self._PT is None:
             self._PT = self.P.T.tocsc()
-        return (self.A[np.asarray(rows)] @ self._PT).toarray()
+        return (profiles @ self._PT).toarray()
 
     def shared_terms(self, i: int, j: int, k: int = 3) -> list[str]:
         """The strongest terms applicant ``i`` and project ``j`` share, readable."""
@@ -155,6 +159,30 @@ class TextModel:
                                                 strict=True)]
         texts = (_norm(self.applicant_texts[i]), _norm(self.project_texts[j]))
         return _readable(ranked, texts, k)
+
+
+    def shared_terms_many(self, app: np.ndarray, proj: np.ndarray, k: int = 3) -> list[list[str]]:
+        """``shared_terms`` for many (applicant, project) pairs at once (one sparse product)."""
+        if len(app) == 0:
+            return []
+        prod = sp.csr_matrix(self.A[np.asarray(app)].multiply(self.P[np.asarray(proj)]))
+        prod.eliminate_zeros()
+        indptr, indices, data = prod.indptr, prod.indices, prod.data
+        row = np.repeat(np.arange(len(app)), np.diff(indptr))
+        order = np.lexsort((indices, -data, row))  # rows stay grouped, best weight first
+        terms = self.terms
+        out = []
+        for r, (i, j) in enumerate(zip(np.asarray(app).tolist(), np.asarray(proj).tolist(),
+                                       strict=True)):
+            seg = order[indptr[r]:min(indptr[r + 1], indptr[r] + 12)]
+            if len(seg) == 0:
+                out.append([])
+                continue
+            ranked = [(terms[t], w) for t, w in zip(indices[seg].tolist(), data[seg].tolist(),
+                                                    strict=True)]
+            texts = (_norm(self.applicant_texts[i]), _norm(self.project_texts[j]))
+            out.append(_readable(ranked, texts, k))
+        return out
 
 
 def _norm(text: str) -> str:

@@ -1,0 +1,129 @@
+"""Benchmarks for the matching engine; prints markdown tables.
+
+    python benchmarks/bench_matching.py [--scale seed|national|mip|growth|all]
+
+seed:      120 projects (~3,500 places), 10,000 applicants; CLI end to end as a
+           subprocess (process start, parsing, matching, writing). Target < 3 s.
+national:  2,000 projects (~60,000 places), 100,000 applicants, tight budget and a
+           binding Guangdong cap; CLI as a subprocess. Targets < 60 s, < 4 GiB peak
+           RSS, gap < 0.5%.
+mip:       optimal mode vs one exact HiGHS MIP of the same objective on small instances.
+growth:    how the in-process cost grows with size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from matching import match, verify  # noqa: E402
+from matching.synthetic import generate, write_csv  # noqa: E402
+
+
+def run_cli(n_projects: int, n_applicants: int, *, tight: bool, seed: int = 2025) -> dict:
+    with tempfile.TemporaryDirectory() as d:
+        projects, applicants, scheme = generate(n_projects, n_applicants, seed=seed, tight=tight)
+        paths = write_csv(d, projects, applicants, scheme)
+        cmd = [sys.executable, "-m", "matching.cli", "--projects", str(paths["projects"]),
+               "--applicants", str(paths["applicants"]), "--scheme", str(paths["scheme"]),
+               "--out", f"{d}/placements.csv", "--unplaced", f"{d}/unplaced.csv",
+               "--report", f"{d}/report.json", "--quiet"]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        start = time.perf_counter()
+        child = subprocess.Popen(cmd, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        if status != 0:
+            raise SystemExit(f"CLI failed with status {status}")
+        report = json.loads(Path(d, "report.json").read_text(encoding="utf-8"))
+    return {"wall_s": wall, "peak_rss_mib": usage.ru_maxrss / 1024, "report": report,
+            "n_projects": n_projects, "n_applicants": n_applicants}
+
+
+def cli_table(rows: list[dict]) -> str:
+    out = ["| scale | projects | places | applicants | placed | CLI wall (s) | peak RSS (MiB) | "
+           "gap | flows | load | text | rules | solve | explain |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in rows:
+        rep, t = r["report"], r["report"]["timings_s"]
+        gap = "n/a" if rep["gap"] is None else f"{100 * rep['gap']:.5f}%"
+        out.append(f"| {name} | {r['n_projects']:,} | {rep['places_total']:,} | "
+                   f"{r['n_applicants']:,} | {rep['placed']:,} | {r['wall_s']:.2f} | "
+                   f"{r['peak_rss_mib']:.0f} | {gap} | {rep['solver'].get('flow_solves', '-')} | "
+                   f"{t['load']:.2f} | {t['text']:.2f} | {t['rules']:.2f} | {t['solve']:.2f} | "
+                   f"{t['explain']:.2f} |")
+    return "\n".join(out)
+
+
+def mip_comparison(sizes=(300, 1000, 2000)) -> str:
+    out = ["| applicants | projects | arcs | optimal mode (s) | objective | bound | gap | "
+           "HiGHS MIP (s) | MIP objective | MIP status |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for n in sizes:
+        projects, applicants, scheme = generate(max(4, n // 60), n, seed=n, tight=True)
+        t0 = time.perf_counter()
+        fast = match(projects, applicants, scheme)
+        t1 = time.perf_counter()
+        exact = match(projects, applicants, scheme, mode="exact")
+        t2 = time.perf_counter()
+        assert not verify(fast, projects, applicants, scheme)
+        assert not verify(exact, projects, applicants, scheme)
+        f, e = fast.report, exact.report
+        out.append(f"| {n:,} | {len(projects)} | {f['arcs']:,} | {t1 - t0:.2f} | {f['objective']:,} | "
+                   f"{f['bound']:,.1f} | {100 * f['gap']:.4f}% | {t2 - t1:.2f} | "
+                   f"{e['objective']:,.0f} | {e['solver']['status']} |")
+    return "\n".join(out)
+
+
+def growth(sizes=(10_000, 25_000, 50_000)) -> str:
+    out = ["| applicants | projects | arcs | total (s) | text | rules | solve | explain | flows | gap |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for n in sizes:
+        projects, applicants, scheme = generate(n // 50, n, seed=3, tight=True)
+        result = match(projects, applicants, scheme)
+        r, t = result.report, result.report["timings_s"]
+        out.append(f"| {n:,} | {len(projects):,} | {r['arcs']:,} | {t['total']:.2f} | {t['text']:.2f} | "
+                   f"{t['rules']:.2f} | {t['solve']:.2f} | {t['explain']:.2f} | "
+                   f"{r['solver'].get('flow_solves', '-')} | {100 * r['gap']:.5f}% |")
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", choices=("seed", "national", "mip", "growth", "all"), default="seed")
+    args = parser.parse_args()
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f}\n")
+    rows = []
+    if args.scale in ("seed", "all"):
+        rows.append(("seed", run_cli(120, 10_000, tight=False)))
+    if args.scale in ("national", "all"):
+        rows.append(("national (tight)", run_cli(2000, 100_000, tight=True)))
+    if rows:
+        print(cli_table(rows) + "\n")
+        for name, r in rows:
+            regions = r["report"]["regions"]
+            gd = regions.get("Guangdong", {})
+            print(f"{name}: budget used HK${r['report']['budget_used_hkd']:,} of "
+                  f"HK${r['report']['budget_hkd']:,}; Guangdong {gd.get('placed')} placed, "
+                  f"cap {gd.get('cap')}")
+        print()
+    if args.scale in ("mip", "all"):
+        print(mip_comparison() + "\n")
+    if args.scale in ("growth", "all"):
+        print(growth() + "\n")
+    print(f"(peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

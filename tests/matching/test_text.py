@@ -1,0 +1,75 @@
+"""Text fit for English, Chinese and mixed profiles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matching.text import TextModel, analyze, shared_terms
+from tests.matching.matchkit import applicant, project
+
+PROJECTS = [
+    project("FIN", title="金融科技公司數據分析實習", description="協助分析交易數據，建立風險模型。",
+            sector="金融"),
+    project("MUS", title="博物館策展助理", description="協助籌備文物展覽，整理館藏資料。",
+            sector="文化遺產"),
+    project("ECO", title="自然保護區保育實習", description="參與野生動物調查及生態研究。",
+            sector="自然保育"),
+    project("ENG", title="Software engineering intern", description="Build cloud services in "
+            "Python; machine learning pipelines.", sector="Technology"),
+    project("LAW", title="Legal assistant at a law firm", description="Legal research, "
+            "contracts and cross-border compliance.", sector="Law"),
+]
+
+
+def _ranking(model: TextModel, i: int) -> list[str]:
+    scores = model.scores(np.array([i]))[0]
+    return [PROJECTS[j].id for j in np.argsort(-scores, kind="stable")]
+
+
+def test_chinese_words_become_character_bigrams_and_english_keeps_phrases():
+    tokens = analyze("Data Science 數據科學")
+    assert {"data", "science", "data science", "數據", "據科", "科學"} <= set(tokens)
+    assert "數據科學" not in tokens  # a whole run is not one token
+
+
+def test_chinese_only_profile_ranks_its_chinese_project_first():
+    people = [applicant("ZH", field_of_study="歷史", interests="博物館、文物展覽",
+                        statement="我希望到博物館實習，學習策展。")]
+    model = TextModel.fit(PROJECTS, people)
+    assert _ranking(model, 0)[0] == "MUS"
+
+
+def test_english_only_profile_ranks_its_english_project_first():
+    people = [applicant("EN", field_of_study="Computer Science",
+                        skills="Python, machine learning", statement="I build cloud software.")]
+    model = TextModel.fit(PROJECTS, people)
+    assert _ranking(model, 0)[0] == "ENG"
+
+
+def test_mixed_profile_finds_chinese_described_project():
+    people = [applicant("MIX", field_of_study="Finance 金融學", skills="數據分析, excel",
+                        statement="Keen on fintech; 希望學習風險模型。")]
+    model = TextModel.fit(PROJECTS, people)
+    assert _ranking(model, 0)[0] == "FIN"
+
+
+def test_shared_terms_are_readable_words_in_both_languages():
+    a = applicant(field_of_study="Data Science 數據科學", skills="machine learning")
+    p = project(title="Data science intern 數據科學實習", description="machine learning models")
+    terms = shared_terms(a, p, k=3)
+    assert "數據科學" in terms
+    assert "data science" in terms or "machine learning" in terms
+
+
+def test_matches_scikit_learn_tfidf_semantics():
+    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+    docs_p = [f"{p.title}\n{p.description}\n{p.sector}" for p in PROJECTS]
+    docs_a = ["歷史 博物館 展覽", "Python machine learning 數據", "law contracts 法律"]
+    ours = TextModel(docs_p, docs_a)
+    vec = sklearn_text.TfidfVectorizer(analyzer=analyze, sublinear_tf=True, norm="l2")
+    theirs = vec.fit_transform(docs_p + docs_a)
+    ours_all = np.vstack([ours.P.toarray(), ours.A.toarray()])
+    # Same vocabulary, possibly in another column order.
+    cols = [ours.terms.index(t) for t in vec.get_feature_names_out()]
+    np.testing.assert_allclose(ours_all[:, cols], theirs.toarray(), rtol=1e-5, atol=1e-6)
