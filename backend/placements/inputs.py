@@ -1,0 +1,171 @@
+"""The one adapter from database rows to the matcher's plain dataclasses, and round input snapshots.
+
+Everything that asks the matching library a question (eligibility on a project page, suggestions,
+match rounds) builds its input here, so there is exactly one mapping from the schema to the rules.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+import matching
+from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.projects.models import Project, ProjectStatus
+from backend.schemes.models import Scheme, SchemeRegionCap
+
+# Choices that still count as a wish to be placed.
+ACTIVE_CHOICE_STATUSES = (ChoiceStatus.SUBMITTED, ChoiceStatus.SHORTLISTED, ChoiceStatus.INTERVIEWED,
+                          ChoiceStatus.OFFERED)
+MATCHABLE_PROJECT_STATUSES = (ProjectStatus.OPEN, ProjectStatus.CLOSED)
+
+
+def project_key(project_id: int) -> str:
+    return str(project_id)
+
+
+def applicant_key(profile_id: int) -> str:
+    return str(profile_id)
+
+
+def to_matching_project(project: Project) -> matching.Project:
+    return matching.Project(
+        id=project_key(project.id),
+        title=" ".join(filter(None, (project.title_en, project.title_zh))),
+        description=" ".join(filter(None, (project.description_en, project.description_zh))),
+        sector=project.sector,
+        city=project.city,
+        region=project.region,
+        start_date=project.start_date,
+        end_date=project.end_date,
+        places=project.places_granted or 0,
+        subsidy_per_place=project.subsidy_granted_per_place or 0,
+        languages=project.languages or {},
+        min_age=project.min_age,
+        max_age=project.max_age,
+        min_education=project.min_education or "secondary",
+    )
+
+
+def profile_is_matchable(profile: ApplicantProfile) -> bool:
+    """The rules need these facts; a profile without them cannot be checked or placed yet."""
+    return bool(profile.date_of_birth and profile.education_level and profile.available_from
+                and profile.available_to)
+
+
+def to_matching_applicant(profile: ApplicantProfile, choice_project_ids: list[int] | tuple[int, ...] = ()
+                          ) -> matching.Applicant | None:
+    if not profile_is_matchable(profile):
+        return None
+    return matching.Applicant(
+        id=applicant_key(profile.id),
+        date_of_birth=profile.date_of_birth,
+        hk_resident=profile.hk_resident_declared,
+        education=profile.education_level,
+        field_of_study=profile.field_of_study,
+        skills=profile.skills,
+        interests=profile.interests,
+        statement=profile.statement,
+        languages=profile.languages or {},
+        available_from=profile.available_from or date.min,
+        available_to=profile.available_to or date.max,
+        regions=tuple(profile.regions or ()),
+        choices=tuple(project_key(pid) for pid in choice_project_ids),
+        open_to_other=profile.open_to_other,
+        first_timer=profile.first_timer,
+    )
+
+
+def to_matching_scheme(session: Session, scheme: Scheme) -> matching.Scheme:
+    caps = session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id)).all()
+    return matching.Scheme(name=scheme.name_en, budget_hkd=scheme.budget_hkd,
+                           region_caps={cap.region: cap.max_places for cap in caps})
+
+
+@dataclass
+class RoundInputs:
+    projects: list[matching.Project]
+    applicants: list[matching.Applicant]
+    scheme: matching.Scheme
+    rankings: dict[str, list[str]]
+
+
+def load_round_inputs(session: Session, scheme: Scheme) -> RoundInputs:
+    """Open projects of the scheme and every applicant with an active choice in it, in three queries."""
+    projects = session.exec(
+        select(Project).where(Project.scheme_id == scheme.id, col(Project.status).in_(MATCHABLE_PROJECT_STATUSES))
+        .order_by(Project.id)
+    ).all()
+    choices = session.exec(
+        select(Choice).where(Choice.scheme_id == scheme.id, col(Choice.status).in_(ACTIVE_CHOICE_STATUSES))
+        .order_by(Choice.applicant_id, Choice.rank, Choice.id)
+    ).all()
+    by_applicant: dict[int, list[Choice]] = defaultdict(list)
+    for choice in choices:
+        by_applicant[choice.applicant_id].append(choice)
+    profiles = session.exec(
+        select(ApplicantProfile).where(col(ApplicantProfile.id).in_(list(by_applicant)))
+        .order_by(ApplicantProfile.id)
+    ).all() if by_applicant else []
+
+    applicants = []
+    for profile in profiles:
+        applicant = to_matching_applicant(profile, [c.project_id for c in by_applicant[profile.id]])
+        if applicant is not None:
+            applicants.append(applicant)
+
+    rankings: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for choice in choices:
+        if choice.ngo_rank is not None:
+            rankings[project_key(choice.project_id)].append((choice.ngo_rank, applicant_key(choice.applicant_id)))
+    return RoundInputs(
+        projects=[to_matching_project(p) for p in projects],
+        applicants=applicants,
+        scheme=to_matching_scheme(session, scheme),
+        rankings={pid: [aid for _rank, aid in sorted(ranked)] for pid, ranked in sorted(rankings.items())},
+    )
+
+
+# --- snapshots: what a round was given, stored with it so it can be re-run or audited exactly ---------
+
+def _project_to_json(p: matching.Project) -> dict:
+    return {"id": p.id, "title": p.title, "description": p.description, "sector": p.sector, "city": p.city,
+            "region": p.region, "start_date": p.start_date.isoformat(), "end_date": p.end_date.isoformat(),
+            "places": p.places, "subsidy_per_place": p.subsidy_per_place, "languages": dict(p.languages),
+            "min_age": p.min_age, "max_age": p.max_age, "min_education": p.min_education.label}
+
+
+def _applicant_to_json(a: matching.Applicant) -> dict:
+    return {"id": a.id, "date_of_birth": a.date_of_birth.isoformat(), "hk_resident": a.hk_resident,
+            "education": a.education.label, "field_of_study": a.field_of_study, "skills": a.skills,
+            "interests": a.interests, "statement": a.statement, "languages": dict(a.languages),
+            "available_from": a.available_from.isoformat(), "available_to": a.available_to.isoformat(),
+            "regions": list(a.regions), "choices": list(a.choices), "open_to_other": a.open_to_other,
+            "first_timer": a.first_timer}
+
+
+def snapshot(inputs: RoundInputs) -> dict:
+    return {
+        "scheme": {"name": inputs.scheme.name, "budget_hkd": inputs.scheme.budget_hkd,
+                   "region_caps": dict(inputs.scheme.region_caps)},
+        "projects": [_project_to_json(p) for p in inputs.projects],
+        "applicants": [_applicant_to_json(a) for a in inputs.applicants],
+        "rankings": inputs.rankings,
+    }
+
+
+def from_snapshot(data: dict) -> RoundInputs:
+    def dates(row: dict, *names: str) -> dict:
+        return {**row, **{name: date.fromisoformat(row[name]) for name in names}}
+
+    return RoundInputs(
+        projects=[matching.Project(**dates(p, "start_date", "end_date")) for p in data["projects"]],
+        applicants=[matching.Applicant(**{**dates(a, "date_of_birth", "available_from", "available_to"),
+                                          "regions": tuple(a["regions"]), "choices": tuple(a["choices"])})
+                    for a in data["applicants"]],
+        scheme=matching.Scheme(**data["scheme"]),
+        rankings={pid: list(ids) for pid, ids in data["rankings"].items()},
+    )
