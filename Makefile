@@ -13,6 +13,7 @@ setup:
 # Re-extract messages after changing user-facing text, then translate the new zh_Hant entries.
 translations: setup
 	.venv/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _ --no-location --sort-output \
+		--ignore-dirs ".* node_modules __pycache__" \
 		-o frontend/translations/messages.pot .
 	.venv/bin/pybabel update -i frontend/translations/messages.pot -d frontend/translations \
 		--no-fuzzy-matching --ignore-obsolete

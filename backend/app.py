@@ -1,16 +1,37 @@
 """The FastAPI app factory: pages, the JSON API under /api/v1, static files, middleware."""
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from backend.core.deps import csrf_protect, install_security
 from backend.core.errors import install_error_handlers
 from backend.core.middleware import LanguageMiddleware, SecurityHeadersMiddleware
+from backend.core.security import SessionCookieMiddleware
 from backend.core.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "frontend" / "static"
 API_PREFIX = "/api/v1"
+
+
+@asynccontextmanager
+async def _match_worker_lifespan(app: FastAPI):
+    """On SQLite `serve` runs match rounds in a thread of the web process (no separate worker needed)."""
+    from backend.placements.worker import InProcessWorker, should_run_in_process
+
+    settings = app.state.settings
+    # E-mail delivery and offer expiry stay out of the web process on SQLite: their frequent small commits
+    # make a request that reads and then writes fail with "database is locked" (SQLite cannot upgrade a
+    # stale read snapshot). There, `internmatch worker` runs them; on PostgreSQL the worker does everything.
+    worker = (InProcessWorker(companions=not settings.is_sqlite).start()
+              if should_run_in_process(settings) else None)
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,19 +43,68 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         openapi_url=f"{API_PREFIX}/openapi.json",
+        lifespan=_match_worker_lifespan,
+        # Every route learns who is asking (session or bearer token) and refuses cross-site form posts.
+        dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
 
+    from backend.accounts import account_routes
+    from backend.accounts import api as accounts_api
+    from backend.accounts import routes as accounts_routes
+    from backend.applicants import api as applicants_api
+    from backend.applicants import import_routes as applicant_import_routes
+    from backend.applicants import ngo_routes as applicant_ngo_routes
+    from backend.applicants import profile_routes as applicant_profile_routes
+    from backend.applicants import routes as applicant_routes
+    from backend.audit import api as audit_api
+    from backend.audit import routes as audit_routes
+    from backend.organisations import api as organisations_api
+    from backend.organisations import routes as organisations_routes
+    from backend.placements import api as placements_api
+    from backend.placements import routes as placements_routes
+    from backend.projects import api as projects_api
+    from backend.projects import ngo_routes, staff_routes, workflow_api
+    from backend.projects import routes as projects_routes
+    from backend.reports import api as reports_api
+    from backend.reports import routes as reports_routes
+    from backend.schemes import api as schemes_api
+    from backend.schemes import routes as schemes_routes
     from backend.site import api as site_api
     from backend.site import routes as site_routes
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(site_api.router)
+    api.include_router(projects_api.router)
+    api.include_router(accounts_api.router)
+    api.include_router(organisations_api.router)
+    api.include_router(audit_api.router)
+    api.include_router(schemes_api.router)
+    api.include_router(workflow_api.router)
+    api.include_router(applicants_api.router)
+    api.include_router(placements_api.router)
+    api.include_router(reports_api.router)
     app.include_router(api)
     app.include_router(site_routes.router)
+    app.include_router(projects_routes.router)
+    app.include_router(ngo_routes.router)
+    app.include_router(staff_routes.router)
+    app.include_router(schemes_routes.router)
+    app.include_router(accounts_routes.router)
+    app.include_router(account_routes.router)
+    app.include_router(organisations_routes.router)
+    app.include_router(audit_routes.router)
+    app.include_router(applicant_profile_routes.router)
+    app.include_router(applicant_routes.router)
+    app.include_router(applicant_ngo_routes.router)
+    app.include_router(applicant_import_routes.router)
+    app.include_router(placements_routes.router)
+    app.include_router(reports_routes.router)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
+    install_security(app)
+    app.add_middleware(SessionCookieMiddleware, secure_cookies=settings.secure_cookies)
     app.add_middleware(LanguageMiddleware, secure_cookies=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     return app

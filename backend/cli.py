@@ -83,6 +83,41 @@ def _cmd_create_staff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_purge_unplaced(args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from backend.accounts.privacy import purge_unplaced
+    from backend.core.db import get_engine
+
+    with Session(get_engine()) as session:
+        purged = purge_unplaced(session)
+        session.commit()
+    print(f"Erased the personal data of {purged} applicant(s) who were not placed.")
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    from backend.placements.worker import companion_threads, run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    # SIGTERM (docker stop, systemd) hands a round in progress back to the queue, then exits.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda _signum, _frame: stop.set())
+    # One worker process does all background work: rounds here, e-mails and offer expiry in threads.
+    companions = companion_threads(stop)
+    for thread in companions:
+        thread.start()
+    run_forever(stop, poll_seconds=args.poll_seconds, stale_after_seconds=args.stale_after)
+    for thread in companions:
+        thread.join(timeout=30)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="internmatch", description="internmatch platform commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input instead of asking")
     staff.set_defaults(func=_cmd_create_staff)
+
+    sub.add_parser("purge-unplaced", help="erase personal data of applicants not placed, once the retention "
+                   "period (UNPLACED_RETENTION_DAYS) after their scheme's applicant window has passed"
+                   ).set_defaults(func=_cmd_purge_unplaced)
+
+    worker = sub.add_parser("worker", help="run background work until SIGTERM: match rounds, e-mail delivery, offer expiry")
+    worker.add_argument("--poll-seconds", type=float, default=2.0, help="how often to look for a new round")
+    worker.add_argument("--stale-after", type=float, default=60.0,
+                        help="seconds without a heartbeat after which a running round is taken over")
+    worker.set_defaults(func=_cmd_worker)
     return parser
 
 

@@ -104,10 +104,12 @@ class DemoReport:
 
 
 def _reset(session: Session) -> None:
+    """Remove all data but the audit log, which is append-only even for the demo."""
     from backend import models
 
     for table in reversed(models.metadata.sorted_tables):
-        session.execute(delete(table))
+        if table.name != "audit_event":
+            session.execute(delete(table))
 
 
 def load_demo(*, n_applicants: int = 6000, n_projects: int = 120, seed: int = 2026, reset: bool = False,

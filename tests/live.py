@@ -28,7 +28,8 @@ def free_port() -> int:
 def live_server(*, demo_projects: int = 12, demo_applicants: int = 150):
     name = f"internmatch_live_{uuid.uuid4().hex[:8]}"
     url = create_scratch_database(name)
-    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development"}
+    # The worker runs in the server process on either database, so rounds started in browser tests finish.
+    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development", "RUN_WORKER_IN_PROCESS": "true"}
     port = free_port()
     process = None
     try:

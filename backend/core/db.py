@@ -94,5 +94,8 @@ def get_session() -> Iterator[Session]:
             yield session
             session.commit()
         except Exception:
+            # Keep what was loaded (the signed-in user, for the error page's menu) readable after the
+            # rollback: rolled-back objects would otherwise expire and need this soon-closed session.
+            session.expunge_all()
             session.rollback()
             raise

@@ -42,8 +42,9 @@ class Project(SQLModel, table=True):
     sector: str = Field(default="", sa_type=String(40), index=True)
     city: str = Field(default="", sa_type=String(60))
     region: str = Field(default="", sa_type=String(50), index=True)
-    start_date: date
-    end_date: date
+    # Empty while a draft; required to submit (projects/validation.py).
+    start_date: date | None = None
+    end_date: date | None = None
 
     places_requested: int = 0
     places_granted: int | None = None

@@ -1,0 +1,138 @@
+"""Pages for a signed-in person's own account, and the admin's staff accounts page."""
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from backend.accounts import privacy, service, tokens
+from backend.accounts.forms import FormInvalid
+from backend.accounts.models import STAFF_ROLES, User
+from backend.authz import Permission
+from backend.core import security
+from backend.core.deps import CurrentUser, DbSession, client_address, require_permission
+from backend.core.i18n import gettext as _
+from backend.core.templating import render
+
+router = APIRouter(include_in_schema=False)
+FormStr = Annotated[str, Form()]
+
+
+def _notices() -> dict[str, str]:
+    return {
+        "signed_up": _("Your account has been created. We have sent you a link to confirm your e-mail address."),
+        "password": _("Your password has been changed."),
+        "revoked": _("The token has been revoked."),
+        "verification_sent": _("We have sent you a new link to confirm your e-mail address."),
+    }
+
+
+def _account_page(request: Request, db, user: User, *, errors=None, form=None, new_token=None, done="",
+                  status_code=200):
+    return render(request, "accounts/account.html", {
+        "user": user, "errors": errors or {}, "form": form or {}, "new_token": new_token,
+        "tokens": tokens.list_api_tokens(db, user), "notice": _notices().get(done),
+    }, status_code=status_code)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, db: DbSession, user: CurrentUser, done: str = ""):
+    return _account_page(request, db, user, done=done)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(request: Request, db: DbSession, user: CurrentUser, current_password: FormStr = "",
+                    new_password: FormStr = ""):
+    try:
+        service.change_password(db, user, current_password=current_password, new_password=new_password)
+    except FormInvalid as error:
+        return _account_page(request, db, user, errors=error.errors, status_code=400)
+    # Every session was ended with the old password; this browser gets a fresh one.
+    raw = security.start_session(db, user)
+    response = RedirectResponse("/account?done=password", status_code=303)
+    security.set_session_cookie(response, raw)
+    return response
+
+
+@router.post("/account/verification-email")
+def resend_verification(db: DbSession, user: CurrentUser):
+    if user.email_verified_at is None:
+        service.send_email_verification(db, user)
+    return RedirectResponse("/account?done=verification_sent", status_code=303)
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def create_token(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)],
+                 token_name: FormStr = ""):
+    if not token_name.strip():
+        return _account_page(request, db, user, errors={"token_name": _("Enter a name for the token.")},
+                             status_code=400)
+    if len(token_name.strip()) > 100:
+        return _account_page(request, db, user, form={"token_name": token_name},
+                             errors={"token_name": _("Token name must be 100 characters or fewer.")}, status_code=400)
+    _token, raw = tokens.create_api_token(db, user, token_name)
+    return _account_page(request, db, user, new_token=raw)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)], token_id: int):
+    tokens.revoke_api_token(db, user, token_id)
+    return RedirectResponse("/account?done=revoked", status_code=303)
+
+
+@router.get("/account/export")
+def export_data(db: DbSession, user: Annotated[User, require_permission(Permission.ACCOUNT_EXPORT)]):
+    data = privacy.export_personal_data(db, user)
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), media_type="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="internmatch-my-data.json"',
+                             "Cache-Control": "no-store"})
+
+
+@router.get("/account/delete", response_class=HTMLResponse)
+def delete_page(request: Request, user: Annotated[User, require_permission(Permission.ACCOUNT_DELETE)]):
+    return render(request, "accounts/delete.html", {"errors": {}})
+
+
+@router.post("/account/delete", response_class=HTMLResponse)
+def delete_account(request: Request, db: DbSession,
+                   user: Annotated[User, require_permission(Permission.ACCOUNT_DELETE)],
+                   password: FormStr = "", confirm: FormStr = ""):
+    try:
+        privacy.delete_account(db, user, password=password, confirmed=confirm == "yes",
+                               client_address=client_address(request))
+    except FormInvalid as error:
+        return render(request, "accounts/delete.html", {"errors": error.errors}, status_code=400)
+    from backend.accounts.routes import message_page
+
+    response = message_page(request, _("Your account has been deleted"),
+                            _("Your account and personal data have been deleted. Thank you for using internmatch."),
+                            link=("/", _("Go to the home page")))
+    security.clear_session_cookie(response)
+    return response
+
+
+def _role_options():
+    return [(role.value, role_label) for role, role_label in
+            ((r, {"officer": _("Officer"), "approver": _("Approver"), "admin": _("Admin")}[r.value])
+             for r in sorted(STAFF_ROLES))]
+
+
+@router.get("/staff/accounts", response_class=HTMLResponse)
+def staff_page(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.STAFF_MANAGE)],
+               done: str = ""):
+    return render(request, "accounts/staff.html", {
+        "staff": service.list_staff(db), "errors": {}, "form": {"role": "officer"}, "role_options": _role_options(),
+        "notice": _("The staff account has been created.") if done == "created" else None})
+
+
+@router.post("/staff/accounts", response_class=HTMLResponse)
+def create_staff(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.STAFF_MANAGE)],
+                 display_name: FormStr = "", email: FormStr = "", role: FormStr = "", password: FormStr = ""):
+    try:
+        service.create_staff(db, email=email, password=password, role=role, display_name=display_name, actor=user)
+    except FormInvalid as error:
+        return render(request, "accounts/staff.html", {
+            "staff": service.list_staff(db), "errors": error.errors, "role_options": _role_options(),
+            "form": {"display_name": display_name, "email": email, "role": role}, "notice": None}, status_code=400)
+    return RedirectResponse("/staff/accounts?done=created", status_code=303)

@@ -1,0 +1,285 @@
+"""An applicant's ranked choices of projects while the scheme's applicant window is open, and their status.
+
+Ranks are contiguous 1..n per scheme among the active choices; a withdrawn choice keeps its row (the
+NGO's notes and the history stay) with rank 0, and choosing that project again revives the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from backend import authz
+from backend.accounts.models import User
+from backend.applicants.eligibility import evaluate
+from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.applicants.profile import hk_today, own_profile
+from backend.audit import service as audit
+from backend.core.db import utcnow
+from backend.core.errors import Conflict, DomainError, NotFound
+from backend.core.i18n import gettext as _
+from backend.core.i18n import lazy_gettext, localised
+from backend.outbox.service import enqueue
+from backend.projects.models import Project, ProjectStatus
+from backend.schemes.models import Scheme
+
+STATUS_LABELS = {
+    ChoiceStatus.SUBMITTED: lazy_gettext("Submitted"),
+    ChoiceStatus.SHORTLISTED: lazy_gettext("Shortlisted"),
+    ChoiceStatus.INTERVIEWED: lazy_gettext("Interviewed"),
+    ChoiceStatus.OFFERED: lazy_gettext("Offered a place"),
+    ChoiceStatus.ACCEPTED: lazy_gettext("Accepted"),
+    ChoiceStatus.DECLINED: lazy_gettext("Declined"),
+    ChoiceStatus.PLACED: lazy_gettext("Placed"),
+    ChoiceStatus.NOT_PLACED: lazy_gettext("Not placed"),
+    ChoiceStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
+}
+NEXT_STEPS = {
+    ChoiceStatus.SHORTLISTED: lazy_gettext(
+        "You are on the shortlist. The organisation will contact you to arrange an interview."),
+    ChoiceStatus.INTERVIEWED: lazy_gettext(
+        "You have had your interview. Places are offered when the matching round is approved; "
+        "we will e-mail you."),
+    ChoiceStatus.OFFERED: lazy_gettext(
+        "You have been offered a place. Accept or decline it on your offers page before the deadline."),
+    ChoiceStatus.ACCEPTED: lazy_gettext(
+        "You have accepted the place. The organisation will contact you about getting ready for the internship."),
+    ChoiceStatus.DECLINED: lazy_gettext("You declined this place. There is nothing more to do for this project."),
+    ChoiceStatus.PLACED: lazy_gettext(
+        "You are placed on this internship. Look out for an e-mail from the organisation before it starts."),
+    ChoiceStatus.NOT_PLACED: lazy_gettext(
+        "You were not placed on this project this time. You can apply again in the next scheme."),
+}
+NEXT_STEP_WINDOW_OPEN = lazy_gettext(
+    "The organisation reviews applications after the window closes on %(closes)s. "
+    "Until then you can change the order of your choices.")
+NEXT_STEP_WINDOW_CLOSED = lazy_gettext(
+    "The organisation is reviewing applications. They will contact you if you are shortlisted.")
+CONFIRM_SUBJECT = lazy_gettext("Your project choices for %(scheme)s")
+CONFIRM_BODY = lazy_gettext(
+    "Hello %(name)s,\n\nWe have saved your project choices, in the order you ranked them:\n\n%(choices)s\n\n"
+    "You can change them until %(closes)s.\n\n%(sign_off)s")
+
+
+@dataclass(frozen=True)
+class ChoiceItem:
+    id: int
+    project_id: int
+    scheme_id: int
+    title: str
+    rank: int
+    status: str
+    status_label: str
+    first: bool
+    last: bool
+
+
+@dataclass(frozen=True)
+class ChoiceState:
+    id: int
+    project_id: int
+    title: str
+    rank: int
+    status: str
+    status_label: str
+    chosen_on: date
+    status_since: date
+    next_step: str
+
+
+@dataclass(frozen=True)
+class StatusOverview:
+    profile_submitted: bool
+    choices: list[ChoiceState]
+
+
+def window_is_open(scheme: Scheme, today: date | None = None) -> bool:
+    today = today or hk_today()
+    return scheme.applicant_window_opens <= today <= scheme.applicant_window_closes
+
+
+def _active(session: Session, profile: ApplicantProfile, scheme_id: int | None = None) -> list[Choice]:
+    query = select(Choice).where(Choice.applicant_id == profile.id, Choice.status != ChoiceStatus.WITHDRAWN)
+    if scheme_id is not None:
+        query = query.where(Choice.scheme_id == scheme_id)
+    return list(session.exec(query.order_by(Choice.scheme_id, Choice.rank, Choice.id)))
+
+
+def _renumber(session: Session, choices: list[Choice]) -> None:
+    for rank, choice in enumerate(choices, 1):
+        if choice.rank != rank:
+            choice.rank = rank
+            choice.updated_at = utcnow()
+            session.add(choice)
+
+
+def _items(session: Session, choices: list[Choice]) -> list[ChoiceItem]:
+    projects = {p.id: p for p in session.exec(
+        select(Project).where(col(Project.id).in_([c.project_id for c in choices])))} if choices else {}
+    last_rank: dict[int, int] = {}
+    for c in choices:
+        last_rank[c.scheme_id] = max(last_rank.get(c.scheme_id, 0), c.rank)
+    return [ChoiceItem(c.id, c.project_id, c.scheme_id, localised(projects[c.project_id], "title"), c.rank,
+                       str(c.status), str(STATUS_LABELS[ChoiceStatus(c.status)]), c.rank == 1,
+                       c.rank == last_rank[c.scheme_id]) for c in choices]
+
+
+def list_choices(session: Session, actor: User) -> list[ChoiceItem]:
+    authz.require(actor, authz.Permission.APPLICANT_CHOOSE_PROJECTS)
+    profile = own_profile(session, actor, create=True)
+    return _items(session, _active(session, profile))
+
+
+def _require_open_window(scheme: Scheme, today: date) -> None:
+    from backend.core.templating import long_date
+
+    if today < scheme.applicant_window_opens:
+        raise Conflict(_("Choices open on %(opens)s.", opens=long_date(scheme.applicant_window_opens)))
+    if today > scheme.applicant_window_closes:
+        raise Conflict(_("The application window closed on %(closes)s, so your choices can no longer change.",
+                         closes=long_date(scheme.applicant_window_closes)))
+
+
+def _own_choice(session: Session, profile: ApplicantProfile, choice_id: int) -> Choice:
+    choice = session.get(Choice, choice_id)
+    if choice is None or choice.applicant_id != profile.id or choice.status == ChoiceStatus.WITHDRAWN:
+        raise NotFound(_("We could not find that choice."))
+    return choice
+
+
+def add_choice(session: Session, actor: User, project_id: int, *, today: date | None = None) -> list[ChoiceItem]:
+    """Adds the project at the bottom of the applicant's ranking; returns the choices in order."""
+    authz.require(actor, authz.Permission.APPLICANT_CHOOSE_PROJECTS)
+    today = today or hk_today()
+    profile = own_profile(session, actor, create=True)
+    project = session.get(Project, project_id)
+    if project is None or project.status != ProjectStatus.OPEN:
+        raise NotFound(_("We could not find that project, or it is no longer open."))
+    scheme = session.get(Scheme, project.scheme_id)
+    _require_open_window(scheme, today)
+    active = _active(session, profile, scheme.id)
+    if any(c.project_id == project.id for c in active):
+        raise Conflict(_("This project is already among your choices."), field="project_id")
+    if len(active) >= scheme.max_choices:
+        raise Conflict(_("You can choose up to %(max)s projects. Withdraw one to choose another.",
+                         max=scheme.max_choices), field="project_id")
+    eligibility = evaluate(profile, project)
+    if not eligibility.eligible:
+        raise DomainError(_("You cannot choose this project: %(reasons)s", reasons=eligibility.summary),
+                          field="project_id", reasons=[r.message for r in eligibility.unmet],
+                          missing=[m.step for m in eligibility.missing])
+    choice = session.exec(select(Choice).where(Choice.applicant_id == profile.id,
+                                               Choice.project_id == project.id)).first()
+    if choice is None:
+        choice = Choice(applicant_id=profile.id, project_id=project.id, scheme_id=scheme.id, rank=len(active) + 1)
+    else:
+        # A comeback is a fresh application: the NGO's earlier view of it no longer applies.
+        choice.rank, choice.status, choice.ngo_rank, choice.interview_outcome = (
+            len(active) + 1, ChoiceStatus.SUBMITTED, None, None)
+        choice.updated_at = utcnow()
+    session.add(choice)
+    session.flush()
+    audit.record(session, actor, "choice.added", "choice", choice.id,
+                 after={"project_id": project.id, "rank": choice.rank})
+    _confirm(session, actor, profile, scheme)
+    return _items(session, _active(session, profile))
+
+
+def move_choice(session: Session, actor: User, choice_id: int, direction: str, *, today: date | None = None
+                ) -> list[ChoiceItem]:
+    """Swaps the choice with its neighbour above ("up") or below ("down"); a plain POST, no JavaScript."""
+    authz.require(actor, authz.Permission.APPLICANT_CHOOSE_PROJECTS)
+    if direction not in ("up", "down"):
+        raise DomainError(_("Move a choice up or down."), field="direction")
+    profile = own_profile(session, actor)
+    choice = _own_choice(session, profile, choice_id)
+    _require_open_window(session.get(Scheme, choice.scheme_id), today or hk_today())
+    ranked = _active(session, profile, choice.scheme_id)
+    at = next(k for k, c in enumerate(ranked) if c.id == choice.id)
+    other = at - 1 if direction == "up" else at + 1
+    if 0 <= other < len(ranked):
+        ranked[at], ranked[other] = ranked[other], ranked[at]
+        _renumber(session, ranked)
+        session.flush()
+        audit.record(session, actor, "choice.moved", "choice", choice.id,
+                     after={"direction": direction, "rank": choice.rank})
+    return _items(session, _active(session, profile))
+
+
+def withdraw_choice(session: Session, actor: User, choice_id: int, *, today: date | None = None
+                    ) -> list[ChoiceItem]:
+    authz.require(actor, authz.Permission.APPLICANT_CHOOSE_PROJECTS)
+    profile = own_profile(session, actor)
+    choice = _own_choice(session, profile, choice_id)
+    scheme = session.get(Scheme, choice.scheme_id)
+    _require_open_window(scheme, today or hk_today())
+    before = {"project_id": choice.project_id, "rank": choice.rank, "status": str(choice.status)}
+    choice.status, choice.rank, choice.ngo_rank = ChoiceStatus.WITHDRAWN, 0, None
+    choice.updated_at = utcnow()
+    session.add(choice)
+    session.flush()
+    _renumber(session, _active(session, profile, scheme.id))
+    _renumber_ngo(session, choice.project_id)
+    session.flush()
+    audit.record(session, actor, "choice.withdrawn", "choice", choice.id, before=before)
+    remaining = _active(session, profile, scheme.id)
+    if remaining:
+        _confirm(session, actor, profile, scheme)
+    return _items(session, _active(session, profile))
+
+
+def _renumber_ngo(session: Session, project_id: int) -> None:
+    """A withdrawal must not leave a gap in the NGO's order of the project's applicants."""
+    ranked = session.exec(select(Choice).where(Choice.project_id == project_id, col(Choice.ngo_rank).is_not(None))
+                          .order_by(Choice.ngo_rank, Choice.id)).all()
+    for rank, choice in enumerate(ranked, 1):
+        if choice.ngo_rank != rank:
+            choice.ngo_rank = rank
+            session.add(choice)
+
+
+def _confirm(session: Session, actor: User, profile: ApplicantProfile, scheme: Scheme) -> None:
+    from backend.accounts.emails import _sign_off
+    from backend.core.templating import long_date
+    from backend.outbox.service import speaking
+
+    language = actor.preferred_language or "en"
+    choices = _active(session, profile, scheme.id)
+    projects = {p.id: p for p in session.exec(
+        select(Project).where(col(Project.id).in_([c.project_id for c in choices])))}
+    with speaking(language):
+        lines = "\n".join(f"{c.rank}. {localised(projects[c.project_id], 'title')}" for c in choices)
+        closes = long_date(scheme.applicant_window_closes)
+        scheme_name = localised(scheme, "name")
+    enqueue(session, to=profile.contact_email or actor.email, subject=CONFIRM_SUBJECT, body=CONFIRM_BODY,
+            language=language, template="choices_saved", scheme=scheme_name,
+            name=actor.display_name or profile.name_en or profile.name_zh, choices=lines, closes=closes,
+            sign_off=_sign_off(language))
+
+
+def status_overview(session: Session, actor: User, *, today: date | None = None) -> StatusOverview:
+    """Each active choice with its state, since when, and what happens next in plain words."""
+    from backend.core.templating import long_date
+
+    authz.require(actor, authz.Permission.APPLICANT_VIEW_OWN)
+    today = today or hk_today()
+    profile = own_profile(session, actor, create=True)
+    choices = _active(session, profile)
+    schemes = {s.id: s for s in session.exec(
+        select(Scheme).where(col(Scheme.id).in_({c.scheme_id for c in choices})))} if choices else {}
+    items = _items(session, choices)
+    states = []
+    for choice, item in zip(choices, items, strict=True):
+        status = ChoiceStatus(choice.status)
+        if status == ChoiceStatus.SUBMITTED:
+            scheme = schemes[choice.scheme_id]
+            next_step = (str(NEXT_STEP_WINDOW_OPEN) % {"closes": long_date(scheme.applicant_window_closes)}
+                         if window_is_open(scheme, today) else str(NEXT_STEP_WINDOW_CLOSED))
+        else:
+            next_step = str(NEXT_STEPS[status])
+        states.append(ChoiceState(choice.id, choice.project_id, item.title, choice.rank, str(status),
+                                  item.status_label, choice.created_at.date(), choice.updated_at.date(),
+                                  next_step))
+    return StatusOverview(profile.submitted_at is not None, states)

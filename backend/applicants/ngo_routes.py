@@ -1,0 +1,157 @@
+"""An NGO's pages about the applicants who chose its projects: the list (filter, sort), one applicant's
+profile and CV, the interview outcome, shortlisting, and the project's ranking (up/down buttons, no JS).
+
+Tenancy lives in `applicants.ngo_view`: everything outside the organisation's own projects is "not found".
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import User
+from backend.applicants import ngo_view
+from backend.applicants.choices import STATUS_LABELS
+from backend.applicants.models import ChoiceStatus
+from backend.applicants.profile_routes import cv_response
+from backend.authz import Permission, organisation_id_of
+from backend.core.deps import DbSession, require_permission
+from backend.core.errors import DomainError, NotFound
+from backend.core.i18n import gettext as _
+from backend.core.i18n import localised
+from backend.core.templating import render
+from backend.projects import catalogue
+from backend.projects.models import Project
+
+router = APIRouter(include_in_schema=False)
+NgoUser = Annotated[User, require_permission(Permission.APPLICANT_VIEW_FOR_OWN_PROJECTS)]
+FormStr = Annotated[str, Form()]
+
+
+def words() -> dict:
+    return dict(
+        status_label=lambda s: str(STATUS_LABELS.get(ChoiceStatus(s), s)),
+        outcome_label=lambda o: str(ngo_view.INTERVIEW_OUTCOMES.get(o, o)) if o else "",
+        education_name=catalogue.education_name, language_name=catalogue.language_name,
+        outcomes=[(key, str(label)) for key, label in ngo_view.INTERVIEW_OUTCOMES.items()],
+        statuses=[(s.value, str(STATUS_LABELS[s])) for s in ChoiceStatus if s != ChoiceStatus.WITHDRAWN],
+        educations=[(key, str(name)) for key, name in catalogue.EDUCATION_NAMES.items()],
+        language_options=[(key, str(name)) for key, name in catalogue.LANGUAGE_NAMES.items()],
+        sorts=[("rank", _("Your ranking")), ("name", _("Name")), ("date", _("Date chosen"))],
+    )
+
+
+def own_projects(db: Session, user: User) -> list[Project]:
+    organisation_id = organisation_id_of(user)
+    if organisation_id is None:
+        return []
+    return list(db.exec(select(Project).where(Project.organisation_id == organisation_id)
+                        .order_by(col(Project.start_date), col(Project.id))))
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+@router.get("/ngo/applicants", response_class=HTMLResponse)
+def applicant_list(request: Request, db: DbSession, user: NgoUser, project_id: str = "", status: str = "",
+                   education: str = "", language: str = "", min_level: str = "", sort: str = "rank"):
+    filters = {"project_id": project_id, "status": status, "education": education, "language": language,
+               "min_level": min_level, "sort": sort or "rank"}
+    errors: dict[str, str] = {}
+    rows = []
+    try:
+        rows = ngo_view.list_applicants(db, user, project_id=_int(project_id), status=status or None,
+                                        education=education or None, language=language or None,
+                                        min_level=_int(min_level), sort=sort or "rank")
+    except NotFound as error:
+        errors["project_id"] = error.message
+    except DomainError as error:
+        errors[error.details.get("field") or "sort"] = error.message
+    projects = own_projects(db, user)
+    return render(request, "ngo_applicants/list.html", {
+        **words(), "rows": rows, "filters": filters, "errors": errors, "projects": projects,
+        "project_titles": {p.id: localised(p, "title") for p in projects}},
+        status_code=400 if errors else 200)
+
+
+@router.get("/ngo/applicants/{applicant_id}", response_class=HTMLResponse)
+def applicant_page(request: Request, db: DbSession, user: NgoUser, applicant_id: int, done: str = ""):
+    detail = ngo_view.read_applicant(db, user, applicant_id)
+    notice = {"interview": _("The interview outcome has been saved."),
+              "shortlisted": _("The applicant has been shortlisted."),
+              "ranking": _("The ranking has been saved.")}.get(done)
+    return render(request, "ngo_applicants/applicant.html", {
+        **words(), "detail": detail, "notice": notice, "errors": {}})
+
+
+@router.get("/ngo/applicants/{applicant_id}/cv")
+def applicant_cv(db: DbSession, user: NgoUser, applicant_id: int):
+    return cv_response(ngo_view.download_cv(db, user, applicant_id))
+
+
+def _applicant_of(db: Session, user: User, choice_id: int) -> int:
+    choice, _project = ngo_view._choice_in_scope(db, user, choice_id)
+    return choice.applicant_id
+
+
+def _applicant_error(request: Request, db: Session, user: User, applicant_id: int, field: str, message: str,
+                     status_code: int):
+    detail = ngo_view.read_applicant(db, user, applicant_id)
+    return render(request, "ngo_applicants/applicant.html", {
+        **words(), "detail": detail, "notice": None, "errors": {field: message}}, status_code=status_code)
+
+
+@router.post("/ngo/choices/{choice_id}/interview", response_class=HTMLResponse)
+def record_interview(request: Request, db: DbSession, user: NgoUser, choice_id: int, outcome: FormStr = "",
+                     notes: FormStr = ""):
+    applicant_id = _applicant_of(db, user, choice_id)
+    try:
+        ngo_view.record_interview(db, user, choice_id, outcome, notes)
+    except DomainError as error:
+        return _applicant_error(request, db, user, applicant_id, f"outcome-{choice_id}", error.message,
+                                error.status_code)
+    return RedirectResponse(f"/ngo/applicants/{applicant_id}?done=interview", status_code=303)
+
+
+@router.post("/ngo/choices/{choice_id}/shortlist", response_class=HTMLResponse)
+def shortlist(request: Request, db: DbSession, user: NgoUser, choice_id: int):
+    applicant_id = _applicant_of(db, user, choice_id)
+    try:
+        ngo_view.shortlist(db, user, choice_id)
+    except DomainError as error:
+        return _applicant_error(request, db, user, applicant_id, f"outcome-{choice_id}", error.message,
+                                error.status_code)
+    return RedirectResponse(f"/ngo/applicants/{applicant_id}?done=shortlisted", status_code=303)
+
+
+def _ranking_page(request: Request, db: Session, user: User, project_id: int, *, errors=None, done="",
+                  status_code=200):
+    rows = ngo_view.ranking(db, user, project_id)
+    project = db.get(Project, project_id)
+    return render(request, "ngo_applicants/ranking.html", {
+        **words(), "project": project, "ranked": [r for r in rows if r.ngo_rank is not None],
+        "unranked": [r for r in rows if r.ngo_rank is None], "errors": errors or {},
+        "notice": _("The ranking has been saved.") if done else None,
+        "unrankable": ngo_view.UNRANKED_OUTCOMES}, status_code=status_code)
+
+
+@router.get("/ngo/rankings/{project_id}", response_class=HTMLResponse)
+def ranking_page(request: Request, db: DbSession, user: NgoUser, project_id: int, done: str = ""):
+    return _ranking_page(request, db, user, project_id, done=done)
+
+
+@router.post("/ngo/choices/{choice_id}/ranking", response_class=HTMLResponse)
+def move_in_ranking(request: Request, db: DbSession, user: NgoUser, choice_id: int, direction: FormStr = ""):
+    choice, project = ngo_view._choice_in_scope(db, user, choice_id)
+    try:
+        ngo_view.move_in_ranking(db, user, choice_id, direction)
+    except NotFound:
+        raise
+    except DomainError as error:
+        return _ranking_page(request, db, user, project.id, errors={"ranking": error.message},
+                             status_code=error.status_code)
+    return RedirectResponse(f"/ngo/rankings/{project.id}?done=1#choice-{choice.id}", status_code=303)

@@ -1,0 +1,298 @@
+"""What an NGO sees of applicants: only those who chose its projects, and only through those choices.
+
+Tenancy is by choice, not by applicant: every query starts from the organisation's projects, and a
+profile or choice reached by id outside them is "not found", exactly like one that does not exist.
+The NGO's order of a project's applicants (`Choice.ngo_rank`, contiguous from 1) is what a match round
+reads as that project's ranking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from backend import authz
+from backend.accounts.models import STAFF_ROLES, User
+from backend.applicants.cv import CvFile, open_cv
+from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.audit import service as audit
+from backend.core.db import utcnow
+from backend.core.errors import DomainError, InvalidTransition, NotFound
+from backend.core.i18n import gettext as _
+from backend.core.i18n import lazy_gettext, localised
+from backend.projects.models import Project
+from matching.model import Education
+
+SORTS = ("rank", "name", "date")
+INTERVIEW_OUTCOMES = {
+    "recommended": lazy_gettext("Recommended"),
+    "reserve": lazy_gettext("On the reserve list"),
+    "not_suitable": lazy_gettext("Not suitable"),
+    "did_not_attend": lazy_gettext("Did not attend"),
+}
+# Outcomes that take the applicant out of the project's ranking.
+UNRANKED_OUTCOMES = frozenset({"not_suitable", "did_not_attend"})
+# Once matching has made an offer, the NGO's view of the interview is history.
+NGO_EDITABLE_STATUSES = (ChoiceStatus.SUBMITTED, ChoiceStatus.SHORTLISTED, ChoiceStatus.INTERVIEWED)
+
+
+@dataclass(frozen=True)
+class ApplicantRow:
+    choice_id: int
+    applicant_id: int
+    name: str
+    project_id: int
+    project_title: str
+    choice_rank: int
+    ngo_rank: int | None
+    status: str
+    interview_outcome: str | None
+    education_level: str
+    languages: dict[str, int]
+    chosen_at: datetime
+    has_cv: bool
+
+
+@dataclass(frozen=True)
+class ApplicantDetail:
+    applicant_id: int
+    name_en: str
+    name_zh: str
+    date_of_birth: date | None
+    contact_email: str
+    phone: str
+    education_level: str
+    institution: str
+    programme: str
+    study_year: str
+    field_of_study: str
+    skills: str
+    interests: str
+    statement: str
+    languages: dict[str, int]
+    available_from: date | None
+    available_to: date | None
+    regions: list[str]
+    first_timer: bool
+    has_cv: bool
+    # Only the choices of the viewer's own projects; other NGOs' are none of its business.
+    choices: list[ApplicantRow]
+
+
+def _scope(actor: User) -> int | None:
+    """The organisation whose projects bound the view; None for staff, who see every project."""
+    if actor is not None and actor.role in STAFF_ROLES:
+        authz.require(actor, authz.Permission.APPLICANT_VIEW_ALL)
+        return None
+    authz.require(actor, authz.Permission.APPLICANT_VIEW_FOR_OWN_PROJECTS)
+    organisation_id = authz.organisation_id_of(actor)
+    if organisation_id is None:
+        raise NotFound(_("We could not find that."))
+    return organisation_id
+
+
+def _base(organisation_id: int | None):
+    query = (select(Choice, ApplicantProfile, Project)
+             .join(ApplicantProfile, col(ApplicantProfile.id) == col(Choice.applicant_id))
+             .join(Project, col(Project.id) == col(Choice.project_id))
+             .where(Choice.status != ChoiceStatus.WITHDRAWN))
+    if organisation_id is not None:
+        query = query.where(Project.organisation_id == organisation_id)
+    return query
+
+
+def _row(choice: Choice, profile: ApplicantProfile, project: Project) -> ApplicantRow:
+    return ApplicantRow(choice.id, profile.id, localised(profile, "name"), project.id, localised(project, "title"),
+                        choice.rank, choice.ngo_rank, str(choice.status), choice.interview_outcome,
+                        profile.education_level, dict(profile.languages or {}), choice.created_at,
+                        profile.cv_stored_name is not None)
+
+
+def list_applicants(session: Session, actor: User, *, project_id: int | None = None, status: str | None = None,
+                    education: str | None = None, language: str | None = None, min_level: int | None = None,
+                    sort: str = "rank") -> list[ApplicantRow]:
+    """One row per choice of the organisation's projects. `education` is a minimum, as projects state it."""
+    organisation_id = _scope(actor)
+    query = _base(organisation_id)
+    if project_id is not None:
+        project = session.get(Project, project_id)
+        if project is None or (organisation_id is not None and project.organisation_id != organisation_id):
+            raise NotFound(_("We could not find that project."))
+        query = query.where(Choice.project_id == project_id)
+    if status:
+        if status not in {s.value for s in ChoiceStatus} - {ChoiceStatus.WITHDRAWN.value}:
+            raise DomainError(_("Choose a status from the list."), field="status")
+        query = query.where(Choice.status == status)
+    minimum = None
+    if education:
+        try:
+            minimum = Education.parse(education)
+        except ValueError:
+            raise DomainError(_("Choose a level of education from the list."), field="education") from None
+    if min_level is not None and not 1 <= min_level <= 5:
+        raise DomainError(_("Choose a language level from 1 to 5."), field="min_level")
+    if sort not in SORTS:
+        raise DomainError(_("Choose how to sort the list."), field="sort")
+    rows = []
+    # Education order and language levels (a JSON column) are compared here, alike on SQLite and PostgreSQL.
+    for choice, profile, project in session.exec(query):
+        if minimum is not None:
+            try:
+                if Education.parse(profile.education_level or "") < minimum:
+                    continue
+            except ValueError:
+                continue
+        if language and (profile.languages or {}).get(language.lower(), 0) < (min_level or 1):
+            continue
+        rows.append(_row(choice, profile, project))
+    if sort == "name":
+        rows.sort(key=lambda r: (r.name.lower(), r.project_id, r.choice_id))
+    elif sort == "date":
+        rows.sort(key=lambda r: (r.chosen_at, r.choice_id))
+    else:
+        # The NGO's own order first (per project), then by how highly the applicant ranked the project.
+        rows.sort(key=lambda r: (r.project_id, r.ngo_rank is None, r.ngo_rank or 0, r.choice_rank, r.choice_id))
+    return rows
+
+
+def read_applicant(session: Session, actor: User, applicant_id: int) -> ApplicantDetail:
+    organisation_id = _scope(actor)
+    found = session.exec(_base(organisation_id).where(Choice.applicant_id == applicant_id)
+                         .order_by(Choice.project_id)).all()
+    if not found:
+        raise NotFound(_("We could not find that applicant."))
+    profile = found[0][1]
+    return ApplicantDetail(
+        profile.id, profile.name_en, profile.name_zh, profile.date_of_birth, profile.contact_email, profile.phone,
+        profile.education_level, profile.institution, profile.programme, profile.study_year,
+        profile.field_of_study, profile.skills, profile.interests, profile.statement,
+        dict(profile.languages or {}), profile.available_from, profile.available_to, list(profile.regions or []),
+        profile.first_timer, profile.cv_stored_name is not None, [_row(*row) for row in found])
+
+
+def download_cv(session: Session, actor: User, applicant_id: int) -> CvFile:
+    _scope(actor)
+    return open_cv(session, actor, applicant_id)
+
+
+def _choice_in_scope(session: Session, actor: User, choice_id: int) -> tuple[Choice, Project]:
+    organisation_id = _scope(actor)
+    choice = session.get(Choice, choice_id)
+    project = session.get(Project, choice.project_id) if choice is not None else None
+    if (choice is None or choice.status == ChoiceStatus.WITHDRAWN
+            or (organisation_id is not None and project.organisation_id != organisation_id)):
+        raise NotFound(_("We could not find that applicant."))
+    return choice, project
+
+
+def _editable(choice: Choice) -> None:
+    if choice.status not in NGO_EDITABLE_STATUSES:
+        raise InvalidTransition(_("This application has moved on to matching and can no longer be changed here."))
+
+
+def shortlist(session: Session, actor: User, choice_id: int) -> ApplicantRow:
+    choice, project = _choice_in_scope(session, actor, choice_id)
+    _editable(choice)
+    if choice.status == ChoiceStatus.INTERVIEWED:
+        raise InvalidTransition(_("This applicant has already been interviewed."))
+    before = str(choice.status)
+    choice.status, choice.updated_at = ChoiceStatus.SHORTLISTED, utcnow()
+    session.add(choice)
+    session.flush()
+    audit.record(session, actor, "choice.shortlisted", "choice", choice.id, before={"status": before},
+                 after={"status": str(choice.status)})
+    return _row(choice, session.get(ApplicantProfile, choice.applicant_id), project)
+
+
+def record_interview(session: Session, actor: User, choice_id: int, outcome: str, notes: str = "") -> ApplicantRow:
+    """The applicant was interviewed, with the outcome; an unsuitable one leaves the project's ranking."""
+    choice, project = _choice_in_scope(session, actor, choice_id)
+    _editable(choice)
+    if outcome not in INTERVIEW_OUTCOMES:
+        raise DomainError(_("Choose the outcome of the interview."), field="outcome")
+    if len(notes) > 5000:
+        raise DomainError(_("Notes must be %(limit)s characters or fewer.", limit=5000), field="notes")
+    before = {"status": str(choice.status), "interview_outcome": choice.interview_outcome}
+    choice.status, choice.interview_outcome, choice.interview_notes = ChoiceStatus.INTERVIEWED, outcome, notes.strip()
+    choice.updated_at = utcnow()
+    if outcome in UNRANKED_OUTCOMES and choice.ngo_rank is not None:
+        choice.ngo_rank = None
+        session.add(choice)
+        session.flush()
+        _renumber(session, project.id)
+    session.add(choice)
+    session.flush()
+    audit.record(session, actor, "choice.interviewed", "choice", choice.id, before=before,
+                 after={"status": str(choice.status), "interview_outcome": outcome})
+    return _row(choice, session.get(ApplicantProfile, choice.applicant_id), project)
+
+
+def _ranked(session: Session, project_id: int) -> list[Choice]:
+    return list(session.exec(select(Choice).where(Choice.project_id == project_id,
+                                                  col(Choice.ngo_rank).is_not(None),
+                                                  Choice.status != ChoiceStatus.WITHDRAWN)
+                             .order_by(Choice.ngo_rank, Choice.id)))
+
+
+def _renumber(session: Session, project_id: int, ordered: list[Choice] | None = None) -> None:
+    for rank, choice in enumerate(ordered if ordered is not None else _ranked(session, project_id), 1):
+        if choice.ngo_rank != rank:
+            choice.ngo_rank = rank
+            session.add(choice)
+    session.flush()
+
+
+def ranking(session: Session, actor: User, project_id: int) -> list[ApplicantRow]:
+    """The project's applicants in the NGO's order (unranked ones after, by the applicants' own rank)."""
+    return list_applicants(session, actor, project_id=project_id, sort="rank")
+
+
+def set_ranking(session: Session, actor: User, project_id: int, choice_ids: list[int]) -> list[ApplicantRow]:
+    """Puts the listed choices in this order (1 = most wanted); choices not listed leave the ranking."""
+    organisation_id = _scope(actor)
+    project = session.get(Project, project_id)
+    if project is None or (organisation_id is not None and project.organisation_id != organisation_id):
+        raise NotFound(_("We could not find that project."))
+    if len(set(choice_ids)) != len(choice_ids):
+        raise DomainError(_("Each applicant can appear only once in the order."), field="ranking")
+    choices = {c.id: c for c in session.exec(select(Choice).where(
+        Choice.project_id == project_id, Choice.status != ChoiceStatus.WITHDRAWN))}
+    if any(cid not in choices for cid in choice_ids):
+        raise DomainError(_("Only applicants who chose this project can be put in its order."), field="ranking")
+    ordered = [choices[cid] for cid in choice_ids]
+    for choice in ordered:
+        _editable(choice)
+        if choice.interview_outcome in UNRANKED_OUTCOMES:
+            raise DomainError(_("An applicant marked not suitable or absent cannot be ranked."), field="ranking")
+    for choice in choices.values():
+        if choice.id not in set(choice_ids) and choice.ngo_rank is not None:
+            choice.ngo_rank = None
+            session.add(choice)
+    # Clearing first keeps the update order from ever mattering, whatever constraints come later.
+    session.flush()
+    _renumber(session, project_id, ordered)
+    audit.record(session, actor, "project.ranking_set", "project", project_id, after={"choices": choice_ids})
+    return ranking(session, actor, project_id)
+
+
+def move_in_ranking(session: Session, actor: User, choice_id: int, direction: str) -> list[ApplicantRow]:
+    """"up"/"down" swap with the neighbour, "add" puts an unranked applicant last, "remove" takes one out."""
+    choice, project = _choice_in_scope(session, actor, choice_id)
+    ordered = [c.id for c in _ranked(session, project.id)]
+    if direction == "add":
+        if choice.id not in ordered:
+            ordered.append(choice.id)
+    elif direction == "remove":
+        ordered = [cid for cid in ordered if cid != choice.id]
+    elif direction in ("up", "down"):
+        if choice.id not in ordered:
+            raise DomainError(_("Add the applicant to the order first."), field="direction")
+        at = ordered.index(choice.id)
+        other = at - 1 if direction == "up" else at + 1
+        if 0 <= other < len(ordered):
+            ordered[at], ordered[other] = ordered[other], ordered[at]
+    else:
+        raise DomainError(_("Move an applicant up or down, add or remove them."), field="direction")
+    return set_ranking(session, actor, project.id, ordered)

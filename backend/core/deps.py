@@ -1,0 +1,157 @@
+"""Request dependencies: who is asking (session cookie or bearer token), CSRF, and permission checks.
+
+`authenticate` and `csrf_protect` run for every route (they are app-level dependencies), so a route
+added by any domain gets the signed-in user in `request.state.user` and CSRF protection for free.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from jinja2 import pass_context
+from markupsafe import Markup
+from sqlmodel import Session
+
+from backend.accounts.models import Role, User
+from backend.authz import Permission, can
+from backend.core import security
+from backend.core.db import get_session
+from backend.core.errors import DomainError, Forbidden
+from backend.core.i18n import gettext as _
+from backend.core.i18n import lazy_gettext
+
+# scope="function": commit before the response leaves. With the default ("request") the commit runs after
+# the response is sent, so a browser following a redirect can arrive before the change is visible.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+class NotSignedIn(DomainError):
+    status_code = 401
+    code = "not_signed_in"
+
+
+class CsrfRefused(Forbidden):
+    code = "csrf_refused"
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def client_address(request: Request) -> str:
+    return (request.client.host if request.client else "")[:64]
+
+
+def authenticate(request: Request, db: DbSession) -> User | None:
+    from backend.accounts.tokens import authenticate_api_token
+
+    user: User | None = None
+    via = None
+    authorization = request.headers.get("authorization", "")
+    if is_api(request) and authorization.lower().startswith("bearer "):
+        user = authenticate_api_token(db, authorization[7:].strip())
+        if user is None:
+            raise NotSignedIn(_("That API token is not valid or has been revoked."))
+        via = "token"
+    else:
+        record = security.find_session(db, request.scope.get("state", {}).get("session_token"))
+        if record is not None:
+            user = db.get(User, record.user_id)
+            via = "session"
+    if user is not None and not user.is_active:
+        user, via = None, None
+    request.state.user = user
+    request.state.auth_via = via
+    return user
+
+
+async def csrf_protect(request: Request, _user: Annotated[User | None, Depends(authenticate)]) -> None:
+    """Every state-changing request made with a cookie must prove it came from one of our pages."""
+    if request.method not in security.UNSAFE_METHODS or request.state.auth_via == "token":
+        return
+    if is_api(request) and request.state.user is None:
+        return  # no credentials, nothing to forge: the route answers 401 itself
+    supplied = request.headers.get(security.CSRF_HEADER)
+    if not supplied and not is_api(request):
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()  # Starlette caches the parsed form, so handlers read it again for free.
+            value = form.get(security.CSRF_FIELD)
+            supplied = value if isinstance(value, str) else None
+    if not security.csrf_token_is_valid(request, supplied):
+        raise CsrfRefused(_("This form has expired or did not come from this site. Go back, reload the page "
+                            "and try again."))
+
+
+def optional_user(request: Request, user: Annotated[User | None, Depends(authenticate)]) -> User | None:
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(authenticate)]) -> User:
+    if user is None:
+        raise NotSignedIn(_("Sign in to continue."))
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_permission(permission: Permission):
+    def dependency(user: CurrentUser) -> User:
+        if not can(user, permission):
+            raise Forbidden(_("You do not have permission to do that."))
+        return user
+
+    dependency.__name__ = f"require_{permission.value.replace('.', '_')}"
+    return Depends(dependency)
+
+
+def require_role(*roles: Role):
+    def dependency(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden(_("You do not have permission to do that."))
+        return user
+
+    return Depends(dependency)
+
+
+# Babel skips template folders whose names start with "_", so the texts of frontend/templates/_macros are
+# marked here to reach the catalogue.
+MACRO_TEXTS = (lazy_gettext("There is a problem"), lazy_gettext("Error:"), lazy_gettext("Success"))
+
+
+def role_name(role: str) -> str:
+    return {"applicant": _("Applicant"), "ngo": _("Non-governmental organisation"), "officer": _("Officer"),
+            "approver": _("Approver"), "admin": _("Admin")}.get(str(role), str(role))
+
+
+@pass_context
+def _csrf_field(context) -> Markup:
+    return security.csrf_field(context["request"])
+
+
+@pass_context
+def _current_user(context) -> User | None:
+    request = context.get("request")
+    return getattr(request.state, "user", None) if request is not None else None
+
+
+def install_security(app: FastAPI) -> None:
+    """Sign-in redirects, and the template helpers every page may use: csrf_field(), can(), current_user()."""
+    from backend.core.templating import env
+
+    env.globals.update(csrf_field=_csrf_field, can=can, current_user=_current_user, role_name=role_name)
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn):
+        if is_api(request):
+            return JSONResponse({"error": exc.code, "message": exc.message}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        target = "/sign-in"
+        if request.method == "GET":
+            target += "?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(target, status_code=303)

@@ -1,0 +1,45 @@
+"""JSON API for staff about organisations."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from backend.accounts.models import User
+from backend.authz import Permission
+from backend.core.deps import DbSession, require_permission
+from backend.organisations import service
+
+router = APIRouter(tags=["organisations"])
+
+
+class OrganisationOut(BaseModel):
+    id: int
+    name_en: str
+    name_zh: str
+    registration_number: str
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+    verified: bool
+    verified_at: datetime | None
+    created_at: datetime
+
+
+def _out(organisation) -> OrganisationOut:
+    return OrganisationOut(**organisation.model_dump(exclude={"verified_by_id"}), verified=organisation.is_verified)
+
+
+@router.get("/organisations", response_model=list[OrganisationOut], summary="Organisations (staff)")
+def list_organisations(db: DbSession,
+                       user: Annotated[User, require_permission(Permission.ORGANISATION_VIEW_ALL)],
+                       awaiting_verification: bool | None = None):
+    return [_out(o) for o in service.list_organisations(db, user, awaiting_verification=awaiting_verification)]
+
+
+@router.post("/organisations/{organisation_id}/verify", response_model=OrganisationOut,
+             summary="Verify an organisation so it may post projects (officers and admins)")
+def verify(organisation_id: int, db: DbSession,
+           user: Annotated[User, require_permission(Permission.ORGANISATION_VERIFY)]):
+    return _out(service.verify(db, user, organisation_id))

@@ -1,0 +1,108 @@
+"""Pages for organisations: NGO registration, the NGO's own page and invitations, and staff verification."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from backend.accounts.forms import FormInvalid
+from backend.accounts.models import User
+from backend.accounts.routes import signed_in_redirect
+from backend.authz import Permission
+from backend.core.deps import DbSession, client_address, require_permission
+from backend.core.errors import Conflict
+from backend.core.i18n import get_language
+from backend.core.i18n import gettext as _
+from backend.core.templating import render
+from backend.organisations import service
+
+router = APIRouter(include_in_schema=False)
+FormStr = Annotated[str, Form()]
+SIGN_UP_FIELDS = ("name_en", "name_zh", "registration_number", "contact_name", "email", "contact_phone")
+
+
+@router.get("/sign-up/organisation", response_class=HTMLResponse)
+def sign_up_page(request: Request):
+    return render(request, "organisations/sign_up.html", {"form": {}, "errors": {}})
+
+
+@router.post("/sign-up/organisation", response_class=HTMLResponse)
+def sign_up(request: Request, db: DbSession, name_en: FormStr = "", name_zh: FormStr = "",
+            registration_number: FormStr = "", contact_name: FormStr = "", email: FormStr = "",
+            contact_phone: FormStr = "", password: FormStr = ""):
+    form = dict(name_en=name_en, name_zh=name_zh, registration_number=registration_number,
+                contact_name=contact_name, email=email, contact_phone=contact_phone)
+    try:
+        user, _organisation = service.sign_up_ngo(db, **form, password=password, language=get_language(),
+                                                  client_address=client_address(request))
+    except FormInvalid as error:
+        return render(request, "organisations/sign_up.html", {"form": form, "errors": error.errors}, status_code=400)
+    return signed_in_redirect(db, request, user, "/organisation?done=registered")
+
+
+def _organisation_page(request: Request, db, user: User, *, errors=None, form=None, notice=None, status_code=200):
+    organisation = service.own_organisation(db, user)
+    return render(request, "organisations/organisation.html", {
+        "user": user, "organisation": organisation, "members": service.members(db, organisation),
+        "invitations": service.pending_invitations(db, organisation), "errors": errors or {}, "form": form or {},
+        "notice": notice}, status_code=status_code)
+
+
+@router.get("/organisation", response_class=HTMLResponse)
+def organisation_page(request: Request, db: DbSession,
+                      user: Annotated[User, require_permission(Permission.ORGANISATION_VIEW_OWN)], done: str = ""):
+    notice = {"registered": _("Your organisation has been registered. Home Affairs staff will verify it."),
+              "invited": _("The invitation has been sent.")}.get(done)
+    return _organisation_page(request, db, user, notice=notice)
+
+
+@router.post("/organisation/invitations", response_class=HTMLResponse)
+def invite(request: Request, db: DbSession,
+           user: Annotated[User, require_permission(Permission.ORGANISATION_MANAGE_MEMBERS)], email: FormStr = ""):
+    try:
+        service.invite(db, user, service.own_organisation(db, user), email)
+    except FormInvalid as error:
+        return _organisation_page(request, db, user, errors=error.errors, form={"email": email}, status_code=400)
+    return RedirectResponse("/organisation?done=invited", status_code=303)
+
+
+@router.get("/invitations/{token}", response_class=HTMLResponse)
+def invitation_page(request: Request, db: DbSession, token: str):
+    invitation, organisation = service.invitation(db, token)
+    return render(request, "organisations/invitation.html", {"token": token, "invitation": invitation,
+                                                             "organisation": organisation, "form": {}, "errors": {}})
+
+
+@router.post("/invitations/{token}", response_class=HTMLResponse)
+def accept_invitation(request: Request, db: DbSession, token: str, display_name: FormStr = "",
+                      password: FormStr = ""):
+    try:
+        user = service.accept_invitation(db, token, display_name=display_name, password=password,
+                                         language=get_language())
+    except FormInvalid as error:
+        invitation, organisation = service.invitation(db, token)
+        return render(request, "organisations/invitation.html", {
+            "token": token, "invitation": invitation, "organisation": organisation,
+            "form": {"display_name": display_name}, "errors": error.errors}, status_code=400)
+    except Conflict as error:
+        from backend.accounts.routes import message_page
+
+        return message_page(request, _("You already have an account"), error.message,
+                            link=("/sign-in", _("Sign in")), status_code=409)
+    return signed_in_redirect(db, request, user, "/organisation")
+
+
+@router.get("/staff/organisations", response_class=HTMLResponse)
+def staff_list(request: Request, db: DbSession,
+               user: Annotated[User, require_permission(Permission.ORGANISATION_VIEW_ALL)], done: str = ""):
+    return render(request, "organisations/staff_list.html", {
+        "user": user, "awaiting": service.list_organisations(db, user, awaiting_verification=True),
+        "verified": service.list_organisations(db, user, awaiting_verification=False),
+        "notice": _("The organisation has been verified.") if done == "verified" else None})
+
+
+@router.post("/staff/organisations/{organisation_id}/verify")
+def verify(db: DbSession, user: Annotated[User, require_permission(Permission.ORGANISATION_VERIFY)],
+           organisation_id: int):
+    service.verify(db, user, organisation_id)
+    return RedirectResponse("/staff/organisations?done=verified", status_code=303)

@@ -1,0 +1,281 @@
+"""Approving a round's proposals: four-eyes, then every limit re-checked under the scheme lock.
+
+A round was computed from a snapshot; since then offers may have been accepted, declined or approved
+by another approver, projects closed and places taken. So nothing from the round is trusted: inside
+the approving transaction, after `lock_scheme`, the places, budget, regional caps and "one live
+placement per applicant per scheme" are recounted from the placements themselves, and a proposal that
+no longer fits stays proposed and is reported with a plain reason. Approvers working at the same
+moment queue on the scheme lock, so together they can never overshoot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, func
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import User
+from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.audit import service as audit
+from backend.authz import Permission, SegregationOfDutiesError, require
+from backend.core.db import utcnow
+from backend.core.errors import Conflict, InvalidTransition
+from backend.core.i18n import gettext as _
+from backend.core.i18n import lazy_gettext
+from backend.core.settings import get_settings
+from backend.organisations.models import Organisation
+from backend.outbox.service import enqueue, speaking
+from backend.placements.inputs import MATCHABLE_PROJECT_STATUSES
+from backend.placements.models import (
+    MatchProposal,
+    MatchRun,
+    MatchRunStatus,
+    Placement,
+    PlacementStatus,
+    ProposalStatus,
+)
+from backend.projects.funding import lock_scheme
+from backend.projects.models import Project
+
+# Placements that use up a place, a share of the budget and of a regional cap. A completed internship
+# spent its subsidy, so it keeps counting; declined, expired and withdrawn offers free their place.
+HOLDING_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)
+DEFAULT_OFFER_DAYS = 7
+# Hong Kong has kept UTC+8 without daylight saving since 1979, so a fixed offset needs no tz database.
+HONG_KONG_TIME = timezone(timedelta(hours=8), "HKT")
+
+OFFER_SUBJECT = lazy_gettext("Internship offer: %(project)s")
+OFFER_BODY = lazy_gettext(
+    "Hello %(name)s,\n\nYou are offered a place on the internship project \"%(project)s\" run by "
+    "%(organisation)s in %(city)s, from %(start)s to %(end)s.\n\nAccept or decline the offer by "
+    "%(deadline)s (Hong Kong time):\n%(link)s\n\nIf you do not answer by then, the offer expires and the "
+    "place goes to another applicant.\n\n%(sign_off)s")
+SIGN_OFF = lazy_gettext("internmatch – Mainland internships for Hong Kong youth")
+
+
+@dataclass
+class SchemeUsage:
+    """What the scheme's live placements already take up."""
+
+    places_by_project: dict[int, int] = field(default_factory=dict)
+    places_by_region: dict[str, int] = field(default_factory=dict)
+    subsidy_committed: int = 0
+
+
+@dataclass
+class SkippedProposal:
+    proposal: MatchProposal
+    code: str
+    reason: str
+
+
+@dataclass
+class ApprovalResult:
+    placements: list[Placement] = field(default_factory=list)
+    skipped: list[SkippedProposal] = field(default_factory=list)
+
+
+def scheme_usage(session: Session, scheme_id: int) -> SchemeUsage:
+    holding = and_(Placement.scheme_id == scheme_id, col(Placement.status).in_(HOLDING_STATUSES))
+    by_project = session.exec(
+        select(Placement.project_id, func.count()).where(holding).group_by(Placement.project_id)).all()
+    by_region = session.exec(
+        select(Project.region, func.count()).select_from(Placement)
+        .join(Project, col(Project.id) == Placement.project_id)
+        .where(holding).group_by(Project.region)).all()
+    committed = session.exec(select(func.coalesce(func.sum(Placement.subsidy_hkd), 0)).where(holding)).one()
+    return SchemeUsage(places_by_project={pid: int(n) for pid, n in by_project},
+                       places_by_region={region: int(n) for region, n in by_region},
+                       subsidy_committed=int(committed))
+
+
+def region_caps(session: Session, scheme_id: int) -> dict[str, int]:
+    from backend.schemes.models import SchemeRegionCap
+
+    caps = session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme_id)).all()
+    return {cap.region: cap.max_places for cap in caps}
+
+
+def _require_approver(actor: User, run: MatchRun) -> None:
+    require(actor, Permission.MATCH_APPROVE)
+    if run.started_by_id is not None and run.started_by_id == actor.id:
+        raise SegregationOfDutiesError(_("You started this round, so a different person must approve it."))
+    if run.reviewed_by_id is not None and run.reviewed_by_id == actor.id:
+        raise SegregationOfDutiesError(_("You reviewed this round, so a different person must approve it."))
+    if run.status != MatchRunStatus.SUCCEEDED:
+        raise InvalidTransition(_("Only the proposals of a finished round can be approved or refused."))
+
+
+def _proposals(session: Session, run: MatchRun, proposal_ids) -> list[MatchProposal]:
+    # populate_existing: another approver may have decided some of them since this session read them.
+    query = (select(MatchProposal).where(MatchProposal.run_id == run.id)
+             .execution_options(populate_existing=True))
+    if proposal_ids is None:
+        query = query.where(MatchProposal.status == ProposalStatus.PROPOSED)
+    else:
+        query = query.where(col(MatchProposal.id).in_(list(proposal_ids)))
+    return list(session.exec(query.order_by(col(MatchProposal.pinned).desc(), col(MatchProposal.score).desc(),
+                                            MatchProposal.id)))
+
+
+def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids=None, *,
+                      offer_days: int = DEFAULT_OFFER_DAYS, now: datetime | None = None) -> ApprovalResult:
+    """Turn proposals (all still proposed when `proposal_ids` is None) into offers, as far as limits allow.
+
+    Pinned proposals go first, then the best-scored, so when limits have tightened since the round the
+    officer's pins and the best fits are the ones kept.
+    """
+    _require_approver(actor, run)
+    if offer_days < 1:
+        raise Conflict(_("Give applicants at least one day to answer an offer."), field="offer_days")
+    now = now or utcnow()
+    deadline = now + timedelta(days=offer_days)
+    scheme = lock_scheme(session, run.scheme_id)
+
+    proposals = _proposals(session, run, proposal_ids)
+    usage = scheme_usage(session, scheme.id)
+    caps = region_caps(session, scheme.id)
+    projects = {p.id: p for p in session.exec(
+        select(Project).where(Project.scheme_id == scheme.id).execution_options(populate_existing=True))}
+    applicant_ids = [p.applicant_id for p in proposals]
+    placed = set(session.exec(select(Placement.applicant_id).where(
+        Placement.scheme_id == scheme.id, col(Placement.status).in_(HOLDING_STATUSES),
+        col(Placement.applicant_id).in_(applicant_ids)))) if applicant_ids else set()
+    choices = {(c.applicant_id, c.project_id): c for c in session.exec(
+        select(Choice).where(Choice.scheme_id == scheme.id, col(Choice.applicant_id).in_(applicant_ids))
+    )} if applicant_ids else {}
+
+    result = ApprovalResult()
+    budget_left = scheme.budget_hkd - usage.subsidy_committed
+    for proposal in proposals:
+        project = projects.get(proposal.project_id)
+        subsidy = (project.subsidy_granted_per_place or 0) if project else 0
+        choice = choices.get((proposal.applicant_id, proposal.project_id))
+        skip = _why_not(proposal, project, subsidy, choice, usage, caps, budget_left, placed)
+        if skip is not None:
+            result.skipped.append(SkippedProposal(proposal, *skip))
+            continue
+        budget_left -= subsidy
+        usage.places_by_project[project.id] = usage.places_by_project.get(project.id, 0) + 1
+        usage.places_by_region[project.region] = usage.places_by_region.get(project.region, 0) + 1
+        placed.add(proposal.applicant_id)
+        result.placements.append(
+            _offer(session, actor, proposal, project, subsidy, choice, now=now, deadline=deadline))
+
+    session.flush()
+    audit.record(session, actor, "match.proposals_approved", "match_run", run.id,
+                 after={"approved": [p.proposal_id for p in result.placements],
+                        "skipped": {str(s.proposal.id): s.code for s in result.skipped},
+                        "offer_deadline": deadline.isoformat()})
+    return result
+
+
+def _why_not(proposal: MatchProposal, project: Project | None, subsidy: int, choice: Choice | None,
+             usage: SchemeUsage, caps: dict[str, int], budget_left: int, placed: set[int]
+             ) -> tuple[str, str] | None:
+    if proposal.status != ProposalStatus.PROPOSED:
+        return "already_decided", _("This proposal has already been approved or refused.")
+    if project is None or project.status not in MATCHABLE_PROJECT_STATUSES:
+        return "project_not_open", _("The project is no longer open for placements.")
+    if choice is not None and choice.status == ChoiceStatus.WITHDRAWN:
+        return "applicant_withdrew", _("The applicant has withdrawn from this project.")
+    if proposal.applicant_id in placed:
+        return "applicant_placed", _("The applicant already holds an offer or a place in this scheme.")
+    if usage.places_by_project.get(project.id, 0) >= (project.places_granted or 0):
+        return "place_taken", _("Every place on this project is already offered or taken.")
+    if subsidy > budget_left:
+        return "budget", _("The scheme's budget cannot cover another HK$%(amount)s: HK$%(left)s is left.",
+                           amount=f"{subsidy:,}", left=f"{max(budget_left, 0):,}")
+    cap = caps.get(project.region)
+    if cap is not None and usage.places_by_region.get(project.region, 0) >= cap:
+        return "region_cap", _("The regional cap of %(cap)s places in %(region)s is reached.",
+                               cap=cap, region=project.region)
+    return None
+
+
+def _offer(session: Session, actor: User, proposal: MatchProposal, project: Project, subsidy: int,
+           choice: Choice | None, *, now: datetime, deadline: datetime) -> Placement:
+    placement = Placement(scheme_id=project.scheme_id, project_id=project.id, applicant_id=proposal.applicant_id,
+                          proposal_id=proposal.id, status=PlacementStatus.OFFERED, subsidy_hkd=subsidy,
+                          approved_by_id=actor.id, offered_at=now, offer_deadline=deadline)
+    proposal.status = ProposalStatus.APPROVED
+    session.add_all([placement, proposal])
+    if choice is not None:
+        choice.status, choice.updated_at = ChoiceStatus.OFFERED, now
+        session.add(choice)
+    session.flush()
+    send_offer_email(session, placement, project)
+    audit.record(session, actor, "placement.offered", "placement", placement.id,
+                 after={"proposal_id": proposal.id, "applicant_id": placement.applicant_id,
+                        "project_id": project.id, "subsidy_hkd": subsidy, "offer_deadline": deadline.isoformat()})
+    return placement
+
+
+def refuse_proposals(session: Session, actor: User, run: MatchRun, proposal_ids, *, reason: str
+                     ) -> list[MatchProposal]:
+    """Refuse selected proposals. The reason goes to the audit log: MatchProposal has no column for it."""
+    _require_approver(actor, run)
+    if not reason.strip():
+        raise Conflict(_("Give the reason for refusing these proposals."), field="reason")
+    lock_scheme(session, run.scheme_id)
+    proposals = _proposals(session, run, proposal_ids)
+    decided = [p.id for p in proposals if p.status != ProposalStatus.PROPOSED]
+    if decided:
+        raise InvalidTransition(_("Only proposals not yet decided can be refused: %(ids)s.",
+                                  ids=", ".join(map(str, decided))))
+    for proposal in proposals:
+        proposal.status = ProposalStatus.REFUSED
+        session.add(proposal)
+    session.flush()
+    audit.record(session, actor, "match.proposals_refused", "match_run", run.id,
+                 after={"refused": [p.id for p in proposals], "reason": reason.strip()})
+    return proposals
+
+
+# --- e-mail helpers shared with offers.py ------------------------------------------------------------
+
+def recipient_of(session: Session, profile: ApplicantProfile) -> tuple[str, str]:
+    """The applicant's address and language: their account's, else the contact e-mail of an imported form."""
+    user = session.get(User, profile.user_id) if profile.user_id is not None else None
+    if user is not None:
+        return user.email, user.preferred_language
+    return profile.contact_email, "en"
+
+
+def in_language(language: str, obj, field_name: str) -> str:
+    from backend.core.i18n import localised
+
+    with speaking(language):
+        return localised(obj, field_name)
+
+
+def sign_off(language: str) -> str:
+    from backend.outbox.service import render
+
+    return render(SIGN_OFF, language)
+
+
+def hong_kong_time(moment: datetime) -> str:
+    return moment.astimezone(HONG_KONG_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def link(path: str) -> str:
+    return get_settings().base_url.rstrip("/") + path
+
+
+def send_offer_email(session: Session, placement: Placement, project: Project) -> None:
+    profile = session.get(ApplicantProfile, placement.applicant_id)
+    address, language = recipient_of(session, profile)
+    if not address:
+        return  # an imported applicant without any address; officers see the offer on the placement list
+    organisation = session.get(Organisation, project.organisation_id)
+    enqueue(session, to=address, subject=OFFER_SUBJECT, body=OFFER_BODY, language=language,
+            template="placement_offer", name=in_language(language, profile, "name") or address,
+            project=in_language(language, project, "title"),
+            organisation=in_language(language, organisation, "name") if organisation else "",
+            city=project.city, start=project.start_date.isoformat(), end=project.end_date.isoformat(),
+            deadline=hong_kong_time(placement.offer_deadline), link=link(f"/placements/{placement.id}"),
+            sign_off=sign_off(language))
+

@@ -1,0 +1,114 @@
+"""Offers as people see them: an applicant's "My offers" (accept or decline), an NGO's accepted interns."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import User
+from backend.applicants.models import ApplicantProfile
+from backend.authz import Permission, organisation_id_of
+from backend.core.deps import DbSession, require_permission
+from backend.core.errors import DomainError, NotFound
+from backend.core.i18n import gettext as _
+from backend.core.i18n import lazy_gettext
+from backend.core.templating import render
+from backend.organisations.models import Organisation
+from backend.placements import offers
+from backend.placements.approvals import hong_kong_time
+from backend.placements.models import Placement, PlacementStatus
+from backend.projects.models import Project
+
+router = APIRouter(include_in_schema=False)
+Applicant = Annotated[User, require_permission(Permission.PLACEMENT_RESPOND)]
+NgoUser = Annotated[User, require_permission(Permission.ORGANISATION_VIEW_OWN)]
+
+OFFER_STATUS_NAMES = {
+    PlacementStatus.OFFERED: lazy_gettext("Waiting for your answer"),
+    PlacementStatus.ACCEPTED: lazy_gettext("Accepted"),
+    PlacementStatus.DECLINED: lazy_gettext("Declined"),
+    PlacementStatus.EXPIRED: lazy_gettext("Expired"),
+    PlacementStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
+    PlacementStatus.COMPLETED: lazy_gettext("Completed"),
+}
+OFFER_STATUS_COLOURS = {PlacementStatus.OFFERED: "blue", PlacementStatus.ACCEPTED: "green",
+                        PlacementStatus.DECLINED: "grey", PlacementStatus.EXPIRED: "grey",
+                        PlacementStatus.WITHDRAWN: "grey", PlacementStatus.COMPLETED: "green"}
+NOTICES = {"accepted": lazy_gettext("You have accepted the offer. The organisation will contact you."),
+           "declined": lazy_gettext("You have declined the offer. Your place goes to another applicant.")}
+
+
+def offer_status_name(status: str) -> str:
+    return str(OFFER_STATUS_NAMES.get(PlacementStatus(status), status))
+
+
+def my_offers(db: Session, user: User) -> list[tuple[Placement, Project, Organisation | None]]:
+    rows = db.exec(select(Placement, Project)
+                   .join(ApplicantProfile, col(ApplicantProfile.id) == Placement.applicant_id)
+                   .join(Project, col(Project.id) == Placement.project_id)
+                   .where(ApplicantProfile.user_id == user.id)
+                   .order_by(col(Placement.offered_at).desc(), col(Placement.id).desc())).all()
+    return [(placement, project, db.get(Organisation, project.organisation_id)) for placement, project in rows]
+
+
+def _words() -> dict:
+    return {"offer_status_name": offer_status_name, "offer_status_colours": OFFER_STATUS_COLOURS,
+            "hong_kong_time": hong_kong_time}
+
+
+def _offers_page(request: Request, db: Session, user: User, *, done: str = "", error: str | None = None,
+                 status_code: int = 200):
+    return render(request, "offers/list.html", {
+        **_words(), "user": user, "offers": my_offers(db, user), "error": error,
+        "notice": str(NOTICES[done]) if done in NOTICES else None}, status_code=status_code)
+
+
+@router.get("/placements", response_class=HTMLResponse)
+def offer_list(request: Request, db: DbSession, user: Applicant, done: str = ""):
+    return _offers_page(request, db, user, done=done)
+
+
+@router.get("/placements/{placement_id}", response_class=HTMLResponse)
+def offer_page(request: Request, db: DbSession, user: Applicant, placement_id: int):
+    """The page the offer e-mail links to: the same list, this offer first."""
+    own = [row for row in my_offers(db, user) if row[0].id == placement_id]
+    if not own:
+        raise NotFound(_("We could not find that offer."))
+    return render(request, "offers/list.html", {**_words(), "user": user, "offers": own, "single": True})
+
+
+def _answer(request: Request, db: Session, user: User, placement_id: int, accept: bool):
+    try:
+        if accept:
+            offers.accept_offer(db, user, placement_id)
+        else:
+            offers.decline_offer(db, user, placement_id)
+    except DomainError as error:
+        if error.status_code in (403, 404):
+            raise
+        return _offers_page(request, db, user, error=error.message, status_code=error.status_code)
+    return RedirectResponse(f"/placements?done={'accepted' if accept else 'declined'}", status_code=303)
+
+
+@router.post("/placements/{placement_id}/accept", response_class=HTMLResponse)
+def accept(request: Request, db: DbSession, user: Applicant, placement_id: int):
+    return _answer(request, db, user, placement_id, True)
+
+
+@router.post("/placements/{placement_id}/decline", response_class=HTMLResponse)
+def decline(request: Request, db: DbSession, user: Applicant, placement_id: int):
+    return _answer(request, db, user, placement_id, False)
+
+
+@router.get("/organisation/interns", response_class=HTMLResponse)
+def interns(request: Request, db: DbSession, user: NgoUser):
+    organisation_id = organisation_id_of(user)
+    if organisation_id is None:
+        raise NotFound(_("We could not find that."))
+    organisation = db.get(Organisation, organisation_id)
+    return render(request, "offers/interns.html", {
+        **_words(), "user": user, "organisation": organisation,
+        "interns": offers.accepted_interns(db, organisation_id)})

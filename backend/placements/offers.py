@@ -1,0 +1,251 @@
+"""An applicant's answer to an offer, offers that lapse, and what NGOs and refill rounds see of them.
+
+Every change of an offer's status is a conditional UPDATE (`... WHERE status = 'offered'`), so an
+acceptance racing an expiry, or a double click racing itself, settles on exactly one outcome; the
+partial unique index "one accepted placement per applicant per scheme" backs the rule that an applicant
+holds one place per scheme even when two different offers are accepted at the same moment.
+
+Accepting one offer withdraws the applicant's other open offers in the same scheme (their places go
+back to the pool at once); accepting while already holding an accepted place in the scheme is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import User
+from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.audit import service as audit
+from backend.authz import Permission, require
+from backend.core.db import utcnow
+from backend.core.errors import Conflict, InvalidTransition, NotFound
+from backend.core.i18n import gettext as _
+from backend.core.i18n import lazy_gettext
+from backend.organisations.models import Organisation, OrganisationMember
+from backend.outbox.service import enqueue
+from backend.placements.approvals import (
+    hong_kong_time,
+    in_language,
+    link,
+    recipient_of,
+    scheme_usage,
+    sign_off,
+)
+from backend.placements.inputs import MATCHABLE_PROJECT_STATUSES
+from backend.placements.models import Placement, PlacementStatus
+from backend.projects.models import Project
+from backend.schemes.models import Scheme
+
+ACCEPTED_SUBJECT = lazy_gettext("An intern has accepted a place on %(project)s")
+ACCEPTED_BODY = lazy_gettext(
+    "Hello,\n\n%(intern)s has accepted a place on your internship project \"%(project)s\". You can see "
+    "your interns and their contact details here:\n%(link)s\n\n%(sign_off)s")
+EXPIRED_SUBJECT = lazy_gettext("Your internship offer has expired: %(project)s")
+EXPIRED_BODY = lazy_gettext(
+    "Hello %(name)s,\n\nYour offer of a place on the internship project \"%(project)s\" expired on "
+    "%(deadline)s (Hong Kong time) because it was not accepted in time, and the place has gone back to "
+    "other applicants.\n\nYour other choices stay active for later rounds.\n\n%(sign_off)s")
+
+
+def _closed_message(status: PlacementStatus) -> str:
+    return {
+        PlacementStatus.ACCEPTED: _("You have already accepted this offer."),
+        PlacementStatus.DECLINED: _("You have declined this offer."),
+        PlacementStatus.EXPIRED: _("This offer has expired."),
+        PlacementStatus.WITHDRAWN: _("This offer has been withdrawn."),
+        PlacementStatus.COMPLETED: _("This internship is completed."),
+    }.get(status, _("This offer is no longer open."))
+
+
+def _own_placement(session: Session, actor: User, placement: Placement | int) -> Placement:
+    """The actor's own placement, freshly read; anyone else's looks exactly like a missing one."""
+    require(actor, Permission.PLACEMENT_RESPOND)
+    placement_id = placement.id if isinstance(placement, Placement) else int(placement)
+    row = session.exec(select(Placement).where(Placement.id == placement_id)
+                       .execution_options(populate_existing=True)).first()
+    profile = session.get(ApplicantProfile, row.applicant_id) if row is not None else None
+    if profile is None or profile.user_id is None or profile.user_id != actor.id:
+        raise NotFound(_("We could not find that offer."))
+    # Answers about one applicant's offers in a scheme queue here, in id order: a double click waits and
+    # then sees its own acceptance, and two different acceptances cannot deadlock withdrawing each other.
+    session.exec(select(Placement.id).where(Placement.scheme_id == row.scheme_id,
+                                            Placement.applicant_id == row.applicant_id)
+                 .order_by(Placement.id).with_for_update()).all()
+    session.refresh(row)
+    return row
+
+
+def _move(session: Session, placement: Placement, to: PlacementStatus, now: datetime, *,
+          before_deadline: bool) -> bool:
+    """Offered → `to`, only if still offered (and, for an answer, still before the deadline)."""
+    query = update(Placement).where(col(Placement.id) == placement.id,
+                                    col(Placement.status) == PlacementStatus.OFFERED)
+    if before_deadline:
+        query = query.where(col(Placement.offer_deadline) >= now)
+    moved = session.execute(query.values(status=to, responded_at=now)
+                            .execution_options(synchronize_session=False)).rowcount == 1
+    session.refresh(placement)
+    return moved
+
+
+def _set_choice(session: Session, placement: Placement, status: ChoiceStatus, now: datetime) -> None:
+    choice = session.exec(select(Choice).where(Choice.applicant_id == placement.applicant_id,
+                                               Choice.project_id == placement.project_id)).first()
+    if choice is not None:
+        choice.status, choice.updated_at = status, now
+        session.add(choice)
+
+
+def _holds_another_accepted_place(session: Session, placement: Placement) -> bool:
+    return session.exec(select(Placement.id).where(
+        Placement.scheme_id == placement.scheme_id, Placement.applicant_id == placement.applicant_id,
+        Placement.status == PlacementStatus.ACCEPTED, Placement.id != placement.id)).first() is not None
+
+
+def accept_offer(session: Session, actor: User, placement: Placement | int, *,
+                 now: datetime | None = None) -> Placement:
+    """Idempotent: accepting an offer already accepted returns it unchanged (a double click, a retry)."""
+    row = _own_placement(session, actor, placement)
+    now = now or utcnow()
+    if row.status == PlacementStatus.ACCEPTED:
+        return row
+    if row.status != PlacementStatus.OFFERED:
+        raise InvalidTransition(_closed_message(row.status))
+    if _holds_another_accepted_place(session, row):
+        raise Conflict(_("You have already accepted a place in this scheme, and you can hold only one."))
+    try:
+        with session.begin_nested():
+            moved = _move(session, row, PlacementStatus.ACCEPTED, now, before_deadline=True)
+    except IntegrityError:
+        raise Conflict(_("You have already accepted a place in this scheme, and you can hold only one.")
+                       ) from None
+    if not moved:
+        if row.status == PlacementStatus.ACCEPTED:
+            return row  # the same acceptance committed by a concurrent request
+        if row.status == PlacementStatus.OFFERED:
+            raise InvalidTransition(_("The deadline to accept this offer has passed."))
+        raise InvalidTransition(_closed_message(row.status))
+
+    _set_choice(session, row, ChoiceStatus.ACCEPTED, now)
+    withdrawn = []
+    for other in session.exec(select(Placement).where(
+            Placement.scheme_id == row.scheme_id, Placement.applicant_id == row.applicant_id,
+            Placement.status == PlacementStatus.OFFERED, Placement.id != row.id)).all():
+        if _move(session, other, PlacementStatus.WITHDRAWN, now, before_deadline=False):
+            _set_choice(session, other, ChoiceStatus.DECLINED, now)
+            withdrawn.append(other.id)
+    session.flush()
+    audit.record(session, actor, "placement.accepted", "placement", row.id,
+                 before={"status": PlacementStatus.OFFERED},
+                 after={"status": PlacementStatus.ACCEPTED, "other_offers_withdrawn": withdrawn})
+    _tell_organisation(session, row)
+    return row
+
+
+def decline_offer(session: Session, actor: User, placement: Placement | int, *,
+                  now: datetime | None = None) -> Placement:
+    """Idempotent like accepting; the place is free for the next refill round at once."""
+    row = _own_placement(session, actor, placement)
+    now = now or utcnow()
+    if row.status == PlacementStatus.DECLINED:
+        return row
+    if row.status != PlacementStatus.OFFERED:
+        raise InvalidTransition(_closed_message(row.status))
+    if not _move(session, row, PlacementStatus.DECLINED, now, before_deadline=True):
+        if row.status == PlacementStatus.DECLINED:
+            return row
+        if row.status == PlacementStatus.OFFERED:
+            raise InvalidTransition(_("The deadline to answer this offer has passed."))
+        raise InvalidTransition(_closed_message(row.status))
+    _set_choice(session, row, ChoiceStatus.DECLINED, now)
+    session.flush()
+    audit.record(session, actor, "placement.declined", "placement", row.id,
+                 before={"status": PlacementStatus.OFFERED}, after={"status": PlacementStatus.DECLINED})
+    return row
+
+
+def expire_offers(session: Session, now: datetime | None = None) -> list[Placement]:
+    """Offers past their deadline lapse: the place is freed and the applicant told. For a periodic job."""
+    now = now or utcnow()
+    due = session.exec(select(Placement).where(Placement.status == PlacementStatus.OFFERED,
+                                               col(Placement.offer_deadline) < now).order_by(Placement.id)).all()
+    expired = []
+    for placement in due:
+        if not _move(session, placement, PlacementStatus.EXPIRED, now, before_deadline=False):
+            continue  # answered in the meantime
+        # ChoiceStatus has no "expired": the applicant did not take the place, and the choice is settled.
+        _set_choice(session, placement, ChoiceStatus.NOT_PLACED, now)
+        session.flush()
+        audit.record(session, None, "placement.expired", "placement", placement.id,
+                     before={"status": PlacementStatus.OFFERED}, after={"status": PlacementStatus.EXPIRED})
+        _tell_applicant_expired(session, placement)
+        expired.append(placement)
+    return expired
+
+
+def _tell_applicant_expired(session: Session, placement: Placement) -> None:
+    profile = session.get(ApplicantProfile, placement.applicant_id)
+    address, language = recipient_of(session, profile)
+    if not address:
+        return
+    project = session.get(Project, placement.project_id)
+    enqueue(session, to=address, subject=EXPIRED_SUBJECT, body=EXPIRED_BODY, language=language,
+            template="placement_expired", name=in_language(language, profile, "name") or address,
+            project=in_language(language, project, "title"), deadline=hong_kong_time(placement.offer_deadline),
+            sign_off=sign_off(language))
+
+
+def _organisation_language(session: Session, organisation_id: int) -> str:
+    language = session.exec(
+        select(User.preferred_language).join(OrganisationMember, col(OrganisationMember.user_id) == User.id)
+        .where(OrganisationMember.organisation_id == organisation_id)
+        .order_by(col(OrganisationMember.is_admin).desc(), OrganisationMember.id)).first()
+    return language or "en"
+
+
+def _tell_organisation(session: Session, placement: Placement) -> None:
+    project = session.get(Project, placement.project_id)
+    organisation = session.get(Organisation, project.organisation_id)
+    if organisation is None or not organisation.contact_email:
+        return
+    profile = session.get(ApplicantProfile, placement.applicant_id)
+    language = _organisation_language(session, organisation.id)
+    enqueue(session, to=organisation.contact_email, subject=ACCEPTED_SUBJECT, body=ACCEPTED_BODY,
+            language=language, template="placement_accepted",
+            intern=in_language(language, profile, "name") or profile.contact_email,
+            project=in_language(language, project, "title"), link=link("/organisation/interns"),
+            sign_off=sign_off(language))
+
+
+@dataclass
+class AcceptedIntern:
+    placement: Placement
+    project: Project
+    profile: ApplicantProfile
+
+
+def accepted_interns(session: Session, organisation_id: int) -> list[AcceptedIntern]:
+    """An NGO's interns (accepted or completed), by project. The caller checks the NGO's scope."""
+    rows = session.exec(
+        select(Placement, Project, ApplicantProfile)
+        .join(Project, col(Project.id) == Placement.project_id)
+        .join(ApplicantProfile, col(ApplicantProfile.id) == Placement.applicant_id)
+        .where(Project.organisation_id == organisation_id,
+               col(Placement.status).in_((PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)))
+        .order_by(Project.id, ApplicantProfile.name_en, Placement.id)).all()
+    return [AcceptedIntern(placement, project, profile) for placement, project, profile in rows]
+
+
+def free_places(session: Session, scheme: Scheme | int) -> dict[int, int]:
+    """Places still to fill per open project: granted minus offered, accepted and completed."""
+    scheme_id = scheme.id if isinstance(scheme, Scheme) else scheme
+    usage = scheme_usage(session, scheme_id)
+    projects = session.exec(select(Project).where(Project.scheme_id == scheme_id,
+                                                  col(Project.status).in_(MATCHABLE_PROJECT_STATUSES))
+                            .order_by(Project.id)).all()
+    return {p.id: max((p.places_granted or 0) - usage.places_by_project.get(p.id, 0), 0) for p in projects}

@@ -1,0 +1,433 @@
+"""Staff pages for match rounds: officers start, follow, review and adjust rounds; approvers approve them.
+
+Handlers are thin: they read the form, call one service (rounds, review, approvals) and redirect. A round
+is never solved inside a request: starting one queues it for the worker, and the round page follows its
+progress (round-progress.js polls /api/v1/rounds/{id}/progress; without JavaScript a "Refresh" link).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import User
+from backend.authz import Permission, SegregationOfDutiesError
+from backend.core.deps import DbSession, require_permission
+from backend.core.errors import DomainError, NotFound
+from backend.core.i18n import gettext as _
+from backend.core.i18n import lazy_gettext, localised
+from backend.core.templating import hkd, region_name, render
+from backend.placements import approvals, review, rounds
+from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, ProposalStatus
+from backend.projects.models import Project
+from backend.schemes.models import Scheme
+
+router = APIRouter(include_in_schema=False)
+StaffUser = Annotated[User, require_permission(Permission.PROJECT_VIEW_ALL)]
+Officer = Annotated[User, require_permission(Permission.MATCH_RUN)]
+Approver = Annotated[User, require_permission(Permission.MATCH_APPROVE)]
+PAGE_SIZE = 50
+
+
+async def form_fields(request: Request):
+    """The posted form with repeated fields kept (checkbox lists), unlike a plain dict."""
+    return await request.form()
+
+
+MultiForm = Annotated[Any, Depends(form_fields)]
+
+STAGE_NAMES = {
+    "queued": lazy_gettext("Waiting for the worker"),
+    "load": lazy_gettext("Reading the inputs"),
+    "text": lazy_gettext("Comparing interests with projects"),
+    "rules": lazy_gettext("Checking eligibility rules"),
+    "solve": lazy_gettext("Finding the best placements"),
+    "explain": lazy_gettext("Explaining the outcome"),
+    "sensitivity": lazy_gettext("Working out what binds"),
+    "store": lazy_gettext("Saving the proposals"),
+    "done": lazy_gettext("Finished"),
+    "cancelled": lazy_gettext("Cancelled"),
+}
+STATUS_NAMES = {
+    MatchRunStatus.QUEUED: lazy_gettext("Waiting"),
+    MatchRunStatus.RUNNING: lazy_gettext("Running"),
+    MatchRunStatus.SUCCEEDED: lazy_gettext("Finished"),
+    MatchRunStatus.FAILED: lazy_gettext("Failed"),
+    MatchRunStatus.CANCELLED: lazy_gettext("Cancelled"),
+}
+STATUS_COLOURS = {MatchRunStatus.QUEUED: "grey", MatchRunStatus.RUNNING: "blue",
+                  MatchRunStatus.SUCCEEDED: "green", MatchRunStatus.FAILED: "red",
+                  MatchRunStatus.CANCELLED: "grey"}
+MODE_NAMES = {"optimal": lazy_gettext("Optimal"), "stable": lazy_gettext("Stable")}
+PROPOSAL_STATUS_NAMES = {ProposalStatus.PROPOSED: lazy_gettext("Proposed"),
+                         ProposalStatus.APPROVED: lazy_gettext("Approved"),
+                         ProposalStatus.REFUSED: lazy_gettext("Refused")}
+REASON_NAMES = {
+    "ineligible": lazy_gettext("Not eligible"),
+    "no_choices": lazy_gettext("No valid choices"),
+    "budget_exhausted": lazy_gettext("Budget used up"),
+    "regional_cap_exhausted": lazy_gettext("Regional cap reached"),
+    "outcompeted": lazy_gettext("Places went to others"),
+    "excluded": lazy_gettext("Excluded by an officer"),
+    "not_selected": lazy_gettext("Not selected"),
+}
+
+
+def stage_name(stage: str) -> str:
+    name = STAGE_NAMES.get(stage or "queued")
+    return str(name) if name is not None else stage
+
+
+def status_name(status: str) -> str:
+    return str(STATUS_NAMES.get(MatchRunStatus(status), status))
+
+
+def reason_name(code: str) -> str:
+    name = REASON_NAMES.get(code)
+    return str(name) if name is not None else code
+
+
+def round_words() -> dict:
+    return dict(stage_name=stage_name, status_name=status_name, status_colours=STATUS_COLOURS,
+                mode_names=MODE_NAMES, proposal_status_names=PROPOSAL_STATUS_NAMES, reason_name=reason_name)
+
+
+def get_run(db: Session, run_id: int) -> MatchRun:
+    run = db.get(MatchRun, run_id)
+    if run is None:
+        raise NotFound(_("We could not find that round."))
+    return run
+
+
+def percent(share: float | None) -> str:
+    return "–" if share is None else f"{100 * share:.1f}%"
+
+
+def what_binds_lines(figures: dict) -> list[str]:
+    """The sensitivity figures as plain sentences an officer can act on."""
+    binds = (figures or {}).get("what_binds") or {}
+    lines = []
+    budget = binds.get("budget")
+    if budget:
+        if budget.get("binding") and budget.get("re_solved"):
+            lines.append(_("+%(step)s budget → +%(n)s placements (%(cost)s)", step=hkd(budget["step_hkd"]),
+                           n=budget["extra_placements"], cost=hkd(budget["extra_cost_hkd"])))
+        else:
+            lines.append(_("The budget is not what keeps applicants out: more money would place nobody more."))
+    for region, entry in sorted((binds.get("caps") or {}).items()):
+        if not entry.get("binding"):
+            continue
+        if entry.get("extra_placements") is None:
+            lines.append(_("%(region)s cap +%(step)s → not worked out (too many caps bind at once)",
+                           region=region_name(region), step=entry["step"]))
+        else:
+            lines.append(_("%(region)s cap +%(step)s → +%(n)s placements", region=region_name(region),
+                           step=entry["step"], n=entry["extra_placements"]))
+    if not any((e or {}).get("binding") for e in (binds.get("caps") or {}).values()) and binds:
+        lines.append(_("No regional cap keeps applicants out."))
+    return lines
+
+
+@dataclass
+class Paged:
+    items: list
+    page: int
+    pages: int
+    total: int
+
+
+def paginate(items: list, page: int, size: int = PAGE_SIZE) -> Paged:
+    pages = max(1, -(-len(items) // size))
+    page = min(max(page, 1), pages)
+    return Paged(items[(page - 1) * size: page * size], page, pages, len(items))
+
+
+def _matches(query: str, *texts: str) -> bool:
+    query = query.strip().lower()
+    return not query or any(query in (t or "").lower() for t in texts)
+
+
+def _applicant_text(applicant) -> str:
+    return f"{applicant.id} {applicant.name_en} {applicant.name_zh}"
+
+
+def _project_text(project: Project) -> str:
+    return f"{project.id} {project.title_en} {project.title_zh}"
+
+
+def round_view(db: Session, run: MatchRun, view: str, q: str, page: int, reason: str) -> dict:
+    """The part of a finished round the page shows: one tab, filtered and paginated."""
+    context: dict = {"view": view, "q": q, "reason": reason}
+    if view == "applicants":
+        rows = [r for r in review.proposals_by_applicant(db, run)
+                if _matches(q, _applicant_text(r.applicant), _project_text(r.project))]
+        context["paged"] = paginate(rows, page)
+    elif view == "unplaced":
+        rows = [u for u in review.unplaced_with_reasons(db, run)
+                if (not reason or u.reason_code == reason) and _matches(q, _applicant_text(u.applicant))]
+        context["paged"] = paginate(rows, page)
+        context["reason_codes"] = sorted((run.figures or {}).get("unplaced_reasons", {}).items())
+    else:
+        groups = [g for g in review.proposals_by_project(db, run)
+                  if _matches(q, _project_text(g.project))]
+        context["paged"] = paginate(groups, page, size=10)
+    return context
+
+
+def _schemes(db: Session) -> list[Scheme]:
+    return list(db.exec(select(Scheme).order_by(col(Scheme.id).desc())))
+
+
+def rounds_awaiting_approval(db: Session) -> list[tuple[MatchRun, int]]:
+    from sqlalchemy import func
+
+    rows = db.exec(select(MatchRun, func.count(col(MatchProposal.id)))
+                   .join(MatchProposal, col(MatchProposal.run_id) == MatchRun.id)
+                   .where(MatchRun.status == MatchRunStatus.SUCCEEDED,
+                          MatchProposal.status == ProposalStatus.PROPOSED)
+                   .group_by(col(MatchRun.id)).order_by(col(MatchRun.id).desc())).all()
+    return [(run, int(n)) for run, n in rows]
+
+
+@router.get("/staff/rounds", response_class=HTMLResponse)
+def round_list(request: Request, db: DbSession, user: StaffUser, scheme: int = 0):
+    query = select(MatchRun).order_by(col(MatchRun.id).desc()).limit(100)
+    if scheme:
+        query = query.where(MatchRun.scheme_id == scheme)
+    schemes = {s.id: s for s in _schemes(db)}
+    return render(request, "rounds/list.html", {
+        **round_words(), "user": user, "runs": list(db.exec(query)), "schemes": schemes,
+        "awaiting": rounds_awaiting_approval(db)})
+
+
+def _start_page(request: Request, db: Session, user: User, values: dict, errors: dict | None = None,
+                status_code: int = 200):
+    schemes = _schemes(db)
+    return render(request, "rounds/new.html", {
+        "user": user, "schemes": schemes, "values": values, "errors": errors or {},
+        "latest": {s.id: rounds.latest_round(db, s.id) for s in schemes}}, status_code=status_code)
+
+
+@router.get("/staff/rounds/new", response_class=HTMLResponse)
+def new_round(request: Request, db: DbSession, user: Officer, scheme: int = 0, refill: str = ""):
+    return _start_page(request, db, user, {"scheme_id": str(scheme or ""), "mode": "optimal",
+                                           "refill": refill == "yes"})
+
+
+@router.post("/staff/rounds", response_class=HTMLResponse)
+def start_round(request: Request, db: DbSession, user: Officer, form: MultiForm):
+    values = {"scheme_id": form.get("scheme_id", ""), "mode": form.get("mode", ""),
+              "refill": form.get("refill") == "yes"}
+    scheme = db.get(Scheme, int(values["scheme_id"])) if str(values["scheme_id"]).isdigit() else None
+    if scheme is None:
+        return _start_page(request, db, user, values, {"scheme_id": _("Choose the scheme to match.")}, 400)
+    if values["mode"] not in rounds.MODES:
+        return _start_page(request, db, user, values, {"mode": _("Choose how to match: optimal or stable.")}, 400)
+    previous = rounds.latest_round(db, scheme.id)
+    try:
+        run = rounds.start_round(db, user, scheme, mode=values["mode"], refill=values["refill"],
+                                 previous_run=previous if previous and previous.status == MatchRunStatus.SUCCEEDED
+                                 else None)
+    except DomainError as error:
+        if error.status_code in (403, 404):
+            raise
+        return _start_page(request, db, user, values, {"scheme_id": error.message}, 409)
+    return RedirectResponse(f"/staff/rounds/{run.id}", status_code=303)
+
+
+NOTICES = {
+    "pinned": lazy_gettext("The placement is pinned. It holds in every later round until removed: re-run to use it."),
+    "excluded": lazy_gettext("The pair is excluded from every later round until removed: re-run to use it."),
+    "reviewed": lazy_gettext("You have marked this round as reviewed."),
+    "removed": lazy_gettext("The pin or exclusion has been removed."),
+}
+
+
+def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, view: str = "projects", q: str = "",
+                page: int = 1, reason: str = "", done: str = "", errors: dict | None = None,
+                adjust: dict | None = None, status_code: int = 200):
+    scheme = db.get(Scheme, run.scheme_id)
+    context: dict = {**round_words(), "user": user, "run": run, "scheme": scheme, "errors": errors or {},
+                     "adjust": adjust or {}, "notice": str(NOTICES[done]) if done in NOTICES else None,
+                     "percent": percent, "people": {}}
+    for field in ("started_by_id", "reviewed_by_id"):
+        person = db.get(User, getattr(run, field)) if getattr(run, field) else None
+        context["people"][field] = person.display_name if person else "–"
+    if run.status == MatchRunStatus.SUCCEEDED:
+        context.update(round_view(db, run, view if view in ("projects", "applicants", "unplaced") else "projects",
+                                  q, page, reason))
+        context["what_binds"] = what_binds_lines(run.figures)
+        context["projects"] = list(db.exec(select(Project).where(Project.scheme_id == run.scheme_id)
+                                           .order_by(col(Project.id))))
+        context["adjustments"] = review.adjustments(db, scheme)
+        previous = db.get(MatchRun, run.previous_run_id) if run.previous_run_id else None
+        if previous is not None and previous.status == MatchRunStatus.SUCCEEDED:
+            context["previous"] = previous
+            context["comparison"] = review.compare(db, run, previous)
+        context["pending"] = db.exec(select(MatchProposal.id).where(
+            MatchProposal.run_id == run.id, MatchProposal.status == ProposalStatus.PROPOSED)).first() is not None
+    return render(request, "rounds/round.html", context, status_code=status_code)
+
+
+@router.get("/staff/rounds/{run_id}", response_class=HTMLResponse)
+def round_page(request: Request, db: DbSession, user: StaffUser, run_id: int, view: str = "projects",
+               q: str = "", page: int = 1, reason: str = "", done: str = "", applicant_id: str = "",
+               project_id: str = ""):
+    run = get_run(db, run_id)
+    return _round_page(request, db, user, run, view=view, q=q, page=page, reason=reason, done=done,
+                       adjust={"applicant_id": applicant_id, "project_id": project_id})
+
+
+@router.post("/staff/rounds/{run_id}/adjustments", response_class=HTMLResponse)
+def adjust_round(request: Request, db: DbSession, user: Officer, run_id: int, form: MultiForm):
+    run = get_run(db, run_id)
+    scheme = db.get(Scheme, run.scheme_id)
+    adjust = {k: str(form.get(k, "")).strip() for k in ("kind", "applicant_id", "project_id", "reason")}
+    errors = {}
+    if adjust["kind"] not in ("pin", "exclude"):
+        errors["kind"] = _("Choose whether to pin the placement or exclude the pair.")
+    if not adjust["applicant_id"].isdigit():
+        errors["applicant_id"] = _("Enter the applicant's number.")
+    if not adjust["project_id"].isdigit():
+        errors["project_id"] = _("Choose the project.")
+    if not adjust["reason"]:
+        errors["reason"] = _("Give a reason: it is kept with the change.")
+    if not errors:
+        action = review.pin if adjust["kind"] == "pin" else review.exclude
+        try:
+            action(db, user, scheme, int(adjust["applicant_id"]), int(adjust["project_id"]), adjust["reason"])
+        except DomainError as error:
+            if error.status_code == 403:
+                raise
+            errors[error.details.get("field", "applicant_id")] = error.message
+    if errors:
+        return _round_page(request, db, user, run, errors=errors, adjust=adjust, status_code=400)
+    done = "pinned" if adjust["kind"] == "pin" else "excluded"
+    return RedirectResponse(f"/staff/rounds/{run.id}?done={done}#adjust", status_code=303)
+
+
+@router.post("/staff/rounds/{run_id}/adjustments/{adjustment_id}/remove", response_class=HTMLResponse)
+def remove_adjustment(request: Request, db: DbSession, user: Officer, run_id: int, adjustment_id: int,
+                      form: MultiForm):
+    from backend.placements.models import MatchAdjustment
+
+    run = get_run(db, run_id)
+    adjustment = db.get(MatchAdjustment, adjustment_id)
+    if adjustment is None or adjustment.scheme_id != run.scheme_id:
+        raise NotFound(_("We could not find that."))
+    reason = str(form.get("reason", "")).strip()
+    if not reason:
+        return _round_page(request, db, user, run, errors={f"remove-{adjustment_id}": _(
+            "Give a reason: it is kept with the change.")}, status_code=400)
+    review.remove_adjustment(db, user, adjustment, reason)
+    return RedirectResponse(f"/staff/rounds/{run.id}?done=removed#adjust", status_code=303)
+
+
+@router.post("/staff/rounds/{run_id}/reviewed", response_class=HTMLResponse)
+def mark_reviewed(request: Request, db: DbSession, user: Officer, run_id: int):
+    run = get_run(db, run_id)
+    review.mark_reviewed(db, user, run)
+    return RedirectResponse(f"/staff/rounds/{run.id}?done=reviewed", status_code=303)
+
+
+@router.post("/staff/rounds/{run_id}/rerun", response_class=HTMLResponse)
+def rerun(request: Request, db: DbSession, user: Officer, run_id: int, form: MultiForm):
+    """Run again with today's inputs (so new pins and exclusions count), same mode and refill choice."""
+    run = get_run(db, run_id)
+    scheme = db.get(Scheme, run.scheme_id)
+    again = rounds.start_round(db, user, scheme, mode=run.mode, refill=run.is_refill,
+                               previous_run=run if run.status == MatchRunStatus.SUCCEEDED else None,
+                               seed=int((run.parameters or {}).get("seed", rounds.DEFAULT_SEED)))
+    return RedirectResponse(f"/staff/rounds/{again.id}", status_code=303)
+
+
+@router.post("/staff/rounds/{run_id}/cancel", response_class=HTMLResponse)
+def cancel(request: Request, db: DbSession, user: Officer, run_id: int):
+    run = get_run(db, run_id)
+    rounds.cancel_round(db, user, run)
+    return RedirectResponse(f"/staff/rounds/{run.id}", status_code=303)
+
+
+# --- approval -----------------------------------------------------------------------------------------
+
+def _approval_page(request: Request, db: Session, user: User, run: MatchRun, *, page: int = 1, q: str = "",
+                   result: approvals.ApprovalResult | None = None, refused: int | None = None,
+                   errors: dict | None = None, refusal_reason: str = "", status_code: int = 200):
+    scheme = db.get(Scheme, run.scheme_id)
+    rows = []
+    if run.status == MatchRunStatus.SUCCEEDED:
+        rows = [r for r in review.proposals_by_applicant(db, run)
+                if r.proposal.status == ProposalStatus.PROPOSED
+                and _matches(q, _applicant_text(r.applicant), _project_text(r.project))]
+    blocked = None
+    try:
+        approvals._require_approver(user, run)
+    except SegregationOfDutiesError as error:
+        blocked = error.message
+    except DomainError as error:
+        blocked = error.message
+    people = {}
+    for field in ("started_by_id", "reviewed_by_id"):
+        person = db.get(User, getattr(run, field)) if getattr(run, field) else None
+        people[field] = person.display_name if person else "–"
+    skipped = []
+    if result is not None:
+        by_id = {p.id: p for p in db.exec(select(MatchProposal).where(MatchProposal.run_id == run.id))}
+        for s in result.skipped:
+            proposal = by_id.get(s.proposal.id, s.proposal)
+            skipped.append((proposal, db.get(Project, proposal.project_id), s.reason))
+    return render(request, "rounds/approval.html", {
+        **round_words(), "user": user, "run": run, "scheme": scheme, "paged": paginate(rows, page), "q": q,
+        "blocked": blocked, "people": people, "result": result, "skipped": skipped, "refused": refused,
+        "errors": errors or {}, "refusal_reason": refusal_reason}, status_code=status_code)
+
+
+@router.get("/staff/rounds/{run_id}/approval", response_class=HTMLResponse)
+def approval_page(request: Request, db: DbSession, user: Approver, run_id: int, page: int = 1, q: str = ""):
+    return _approval_page(request, db, user, get_run(db, run_id), page=page, q=q)
+
+
+def _selected(form) -> list[int]:
+    return sorted({int(v) for v in form.getlist("proposal_ids") if str(v).isdigit()})
+
+
+@router.post("/staff/rounds/{run_id}/approve", response_class=HTMLResponse)
+def approve(request: Request, db: DbSession, user: Approver, run_id: int, form: MultiForm):
+    run = get_run(db, run_id)
+    everything = form.get("scope") == "all"
+    selected = _selected(form)
+    if not everything and not selected:
+        return _approval_page(request, db, user, run, errors={
+            "proposal_ids": _("Select the proposals to approve, or approve the whole round.")}, status_code=400)
+    try:
+        result = approvals.approve_proposals(db, user, run, None if everything else selected)
+    except SegregationOfDutiesError as error:
+        return _approval_page(request, db, user, run, errors={"proposal_ids": error.message}, status_code=403)
+    return _approval_page(request, db, user, run, result=result)
+
+
+@router.post("/staff/rounds/{run_id}/refuse", response_class=HTMLResponse)
+def refuse(request: Request, db: DbSession, user: Approver, run_id: int, form: MultiForm):
+    run = get_run(db, run_id)
+    selected = _selected(form)
+    reason = str(form.get("reason", "")).strip()
+    errors = {}
+    if not selected:
+        errors["proposal_ids"] = _("Select the proposals to refuse.")
+    if not reason:
+        errors["reason"] = _("Give the reason for refusing these proposals.")
+    if errors:
+        return _approval_page(request, db, user, run, errors=errors, refusal_reason=reason, status_code=400)
+    try:
+        refused = approvals.refuse_proposals(db, user, run, selected, reason=reason)
+    except SegregationOfDutiesError as error:
+        return _approval_page(request, db, user, run, errors={"proposal_ids": error.message}, status_code=403)
+    return _approval_page(request, db, user, run, refused=len(refused))
+
+
+def scheme_name(scheme: Scheme | None) -> str:
+    return localised(scheme, "name") if scheme else "–"

@@ -1,0 +1,387 @@
+"""The match worker: claims queued rounds, runs the matcher, stores the outcome all at once.
+
+Crash safety rests on three habits:
+- a claim is one atomic UPDATE (PostgreSQL: on a row picked with FOR UPDATE SKIP LOCKED), so two
+  workers never run the same round;
+- progress and heartbeats are written in their own short transactions, so pages see them live and a
+  dead worker (no heartbeat for `stale_after_seconds`) is noticed and its round claimed again;
+- proposals, unplaced reasons, figures and `succeeded` are written in ONE transaction, and only while
+  this worker still owns the round, so a killed worker leaves nothing half-stored and a round's
+  proposals are stored exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlmodel import Session, col
+
+import matching
+from backend.audit import service as audit
+from backend.core.db import utcnow
+from backend.core.settings import Settings
+from backend.placements import rounds, sensitivity
+from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced
+
+log = logging.getLogger("internmatch.worker")
+
+STALE_AFTER_SECONDS = 60
+HEARTBEAT_SECONDS = 10
+MAX_ATTEMPTS = 3
+# Stage → share of the progress bar; the solve and the what-binds re-solves are the long parts.
+STAGE_SPANS: dict[str, tuple[int, int]] = {
+    "load": (0, 5), "text": (5, 15), "rules": (15, 30), "solve": (30, 65), "explain": (65, 75),
+    "done": (75, 75), "sensitivity": (75, 95), "store": (95, 100),
+}
+STAGES = ("queued", "load", "text", "rules", "solve", "explain", "sensitivity", "store", "done")
+_PROGRESS_INTERVAL_S = 0.5
+
+
+class LostClaim(RuntimeError):
+    """Another worker took the round over (this one was thought dead): stop without storing."""
+
+
+class RoundInterrupted(RuntimeError):
+    """The worker is shutting down: hand the round back to the queue."""
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"[:80]
+
+
+def _claimable(stale_after_seconds: float):
+    cutoff = utcnow() - timedelta(seconds=stale_after_seconds)
+    return or_(col(MatchRun.status) == MatchRunStatus.QUEUED,
+               and_(col(MatchRun.status) == MatchRunStatus.RUNNING, col(MatchRun.heartbeat_at) < cutoff))
+
+
+def claim_next(session: Session, worker_id: str, *, stale_after_seconds: float = STALE_AFTER_SECONDS
+               ) -> MatchRun | None:
+    """Take the oldest queued round, or a running one whose worker stopped beating. Caller commits.
+
+    One UPDATE whose target is chosen by a sub-select: on PostgreSQL the sub-select locks its row with
+    SKIP LOCKED, so concurrent claimers pass over each other's rows; SQLite runs one writer at a time,
+    and the condition is repeated on the row itself, so a round already taken is never taken again.
+    """
+    candidate = (select(MatchRun.id).where(_claimable(stale_after_seconds))
+                 .order_by(col(MatchRun.created_at), col(MatchRun.id)).limit(1))
+    if session.get_bind().dialect.name == "postgresql":
+        candidate = candidate.with_for_update(skip_locked=True)
+    now = utcnow()
+    claimed = session.execute(
+        update(MatchRun)
+        .where(col(MatchRun.id) == candidate.scalar_subquery(), _claimable(stale_after_seconds))
+        .values(status=MatchRunStatus.RUNNING, worker_id=worker_id, claimed_at=now, heartbeat_at=now,
+                attempts=MatchRun.attempts + 1, stage="load", progress_percent=0, error=None)
+        .returning(MatchRun.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if claimed is None:
+        return None
+    return session.get(MatchRun, claimed, populate_existing=True)
+
+
+def _owned(run_id: int, worker_id: str):
+    return and_(col(MatchRun.id) == run_id, col(MatchRun.worker_id) == worker_id,
+                col(MatchRun.status) == MatchRunStatus.RUNNING)
+
+
+class ProgressReporter:
+    """Writes stage, percent and heartbeat in short transactions of its own, at most twice a second."""
+
+    def __init__(self, engine: Engine, run_id: int, worker_id: str, stop: threading.Event | None = None):
+        self.engine, self.run_id, self.worker_id, self.stop = engine, run_id, worker_id, stop
+        self.stage, self.percent, self._written_at = "load", 0, 0.0
+        self._lock = threading.Lock()
+
+    def _write(self, **values: Any) -> None:
+        with self._lock, self.engine.begin() as conn:
+            result = conn.execute(update(MatchRun).where(_owned(self.run_id, self.worker_id))
+                                  .values(heartbeat_at=utcnow(), **values))
+        if result.rowcount == 0:
+            raise LostClaim(f"round {self.run_id} is no longer held by {self.worker_id}")
+
+    def report(self, stage: str, fraction: float) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise RoundInterrupted("worker stopping")
+        low, high = STAGE_SPANS.get(stage, (self.percent, self.percent))
+        percent = max(self.percent, int(low + (high - low) * min(max(fraction, 0.0), 1.0)))
+        shown = self.stage if stage == "done" else stage
+        now = time.monotonic()
+        if shown == self.stage and percent == self.percent:
+            return
+        if shown == self.stage and now - self._written_at < _PROGRESS_INTERVAL_S:
+            self.percent = percent
+            return
+        self.stage, self.percent, self._written_at = shown, percent, now
+        self._write(stage=shown, progress_percent=percent)
+
+    def beat(self) -> None:
+        self._write()
+
+
+def _heartbeat(reporter: ProgressReporter, every: float) -> tuple[threading.Event, threading.Thread]:
+    """A beat even while the matcher is busy in one long step without calling back."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(every):
+            try:
+                reporter.beat()
+            except Exception:  # noqa: BLE001 - a missed beat is retried; a lost claim shows at the next stage
+                log.debug("heartbeat for round %s failed", reporter.run_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{reporter.run_id}", daemon=True)
+    thread.start()
+    return done, thread
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return value.item()
+    return value
+
+
+def round_figures(result: matching.MatchResult, parameters: dict, proposed: int) -> dict:
+    r = result.report
+    keys = ("applicants", "projects", "places_total", "placed", "budget_hkd", "budget_left_hkd",
+            "first_choice_share", "choice_ranks", "first_timers_placed", "first_timers_total", "regions",
+            "unplaced_reasons", "objective", "bound", "gap")
+    figures = {key: _jsonable(r.get(key)) for key in keys}
+    figures.update(budget_committed_hkd=r["budget_used_hkd"], proposed=proposed, unplaced=len(result.unplaced),
+                   held=len(parameters.get("held", [])), pinned=len(parameters.get("pins", [])),
+                   excluded_pairs=len(parameters.get("excluded", [])), warnings=list(r.get("warnings", []))[:50])
+    return figures
+
+
+def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.MatchResult, what_binds: dict,
+           timings: dict) -> None:
+    """Everything the round produced, and `succeeded`, in one transaction: all of it or none."""
+    started = time.perf_counter()
+    held = {(str(h["applicant_id"]), str(h["project_id"])) for h in run.parameters.get("held", [])}
+    pins = {tuple(pair) for pair in run.parameters.get("pins", [])}
+    proposals = [
+        dict(run_id=run.id, applicant_id=int(p.applicant_id), project_id=int(p.project_id), score=p.score,
+             choice_rank=p.choice_rank, pinned=(p.applicant_id, p.project_id) in pins, status="proposed",
+             reasons=[{"code": r.code, "params": _jsonable(r.params), "text": r.text} for r in p.reasons])
+        for p in result.placements if (p.applicant_id, p.project_id) not in held
+    ]
+    unplaced = [dict(run_id=run.id, applicant_id=int(u.applicant_id), reason_code=u.reason_code,
+                     reason_params=_jsonable(u.params)) for u in result.unplaced]
+    figures = round_figures(result, run.parameters, len(proposals))
+    figures["what_binds"] = what_binds
+    with Session(engine) as session:
+        # Taking the row first (SQLite: the write lock) proves the round is still ours before writing.
+        mine = session.execute(update(MatchRun).where(_owned(run.id, worker_id))
+                               .values(stage="store", progress_percent=STAGE_SPANS["store"][0])
+                               .execution_options(synchronize_session=False))
+        if mine.rowcount == 0:
+            session.rollback()
+            raise LostClaim(f"round {run.id} is no longer held by {worker_id}")
+        if proposals:
+            session.execute(insert(MatchProposal), proposals)
+        if unplaced:
+            session.execute(insert(MatchUnplaced), unplaced)
+        timings["store"] = round(time.perf_counter() - started, 4)
+        timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 4)
+        now = utcnow()
+        session.execute(update(MatchRun).where(col(MatchRun.id) == run.id)
+                        .values(status=MatchRunStatus.SUCCEEDED, stage="done", progress_percent=100,
+                                figures=figures, timings=timings, finished_at=now, heartbeat_at=now, error=None)
+                        .execution_options(synchronize_session=False))
+        audit.record(session, None, "match.round_succeeded", "match_run", run.id,
+                     after={"placed": figures["placed"], "proposed": len(proposals), "unplaced": len(unplaced),
+                            "worker": worker_id})
+        session.commit()
+
+
+def _fail(engine: Engine, run_id: int, worker_id: str, error: str) -> None:
+    with Session(engine) as session:
+        failed = session.execute(update(MatchRun).where(_owned(run_id, worker_id))
+                                 .values(status=MatchRunStatus.FAILED, error=error[:4000], finished_at=utcnow())
+                                 .execution_options(synchronize_session=False))
+        if failed.rowcount:
+            audit.record(session, None, "match.round_failed", "match_run", run_id,
+                         after={"error": error[:500], "worker": worker_id})
+        session.commit()
+
+
+def _release(engine: Engine, run_id: int, worker_id: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(MatchRun).where(_owned(run_id, worker_id))
+                     # A round handed back on purpose has not used up one of its attempts.
+                     .values(status=MatchRunStatus.QUEUED, worker_id=None, stage="queued", progress_percent=0,
+                             heartbeat_at=None, attempts=MatchRun.attempts - 1))
+
+
+def run_round(engine: Engine, run_id: int, worker_id: str, *, stop: threading.Event | None = None,
+              heartbeat_seconds: float = HEARTBEAT_SECONDS,
+              budget_step_hkd: int = sensitivity.BUDGET_STEP_HKD,
+              cap_step: int = sensitivity.CAP_STEP_PLACES) -> MatchRunStatus | None:
+    """Run a round this worker has claimed; returns its final status (None if it was taken over)."""
+    read_from = time.perf_counter()
+    with Session(engine, expire_on_commit=False) as session:
+        run = session.get(MatchRun, run_id)
+        if run is None or run.status != MatchRunStatus.RUNNING or run.worker_id != worker_id:
+            return None
+        session.expunge(run)
+    if run.attempts > MAX_ATTEMPTS:
+        _fail(engine, run_id, worker_id, f"gave up after {MAX_ATTEMPTS} attempts that did not finish")
+        return MatchRunStatus.FAILED
+    reporter = ProgressReporter(engine, run_id, worker_id, stop)
+    beating, beater = _heartbeat(reporter, heartbeat_seconds)
+    timings: dict[str, float] = {}
+    try:
+        loaded, pinned, excluded = rounds.round_inputs_of(run)
+        seed = int(run.parameters.get("seed", rounds.DEFAULT_SEED))
+        decoded = time.perf_counter() - read_from  # reading the stored snapshot is part of loading
+        result = matching.match(loaded.projects, loaded.applicants, loaded.scheme, rankings=loaded.rankings,
+                                mode=run.mode, pinned=pinned, excluded=excluded, seed=seed,
+                                progress=reporter.report)
+        timings.update(result.report["timings_s"])
+        timings.pop("total", None)
+        timings["load"] = round(timings.get("load", 0.0) + decoded, 4)
+
+        started = time.perf_counter()
+        reporter.report("sensitivity", 0.0)
+        what_binds = sensitivity.what_binds(
+            loaded, pinned=pinned, excluded=excluded, base=result if run.mode == "optimal" else None,
+            budget_step_hkd=budget_step_hkd, cap_step=cap_step, seed=seed,
+            progress=lambda f: reporter.report("sensitivity", f))
+        timings["sensitivity"] = round(time.perf_counter() - started, 4)
+        reporter.report("store", 0.0)
+        beating.set()
+        _store(engine, run, worker_id, result, what_binds, timings)
+        return MatchRunStatus.SUCCEEDED
+    except LostClaim:
+        log.warning("round %s was taken over by another worker; dropping this attempt", run_id)
+        return None
+    except RoundInterrupted:
+        _release(engine, run_id, worker_id)
+        return MatchRunStatus.QUEUED
+    except Exception as error:  # noqa: BLE001 - any failure is the round's outcome, stated on it
+        log.exception("round %s failed", run_id)
+        _fail(engine, run_id, worker_id, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}")
+        return MatchRunStatus.FAILED
+    finally:
+        beating.set()
+        beater.join(timeout=heartbeat_seconds + 5)
+
+
+def _work_waiting(engine: Engine, stale_after_seconds: float) -> bool:
+    """A read-only look first, so an idle worker never takes SQLite's write lock."""
+    with engine.connect() as conn:
+        return conn.execute(select(MatchRun.id).where(_claimable(stale_after_seconds)).limit(1)).first() is not None
+
+
+def run_forever(stop_event: threading.Event, poll_seconds: float = 2.0, *, engine: Engine | None = None,
+                worker_id: str | None = None, stale_after_seconds: float = STALE_AFTER_SECONDS,
+                on_round: Callable[[int, MatchRunStatus | None], None] | None = None) -> None:
+    """Claim and run rounds until `stop_event` is set; a round in progress then goes back to the queue."""
+    if engine is None:
+        from backend.core.db import get_engine
+
+        engine = get_engine()
+    worker_id = worker_id or default_worker_id()
+    log.info("match worker %s started", worker_id)
+    while not stop_event.is_set():
+        try:
+            run_id = None
+            if _work_waiting(engine, stale_after_seconds):
+                with Session(engine) as session:
+                    run = claim_next(session, worker_id, stale_after_seconds=stale_after_seconds)
+                    run_id = run.id if run else None
+                    session.commit()
+            if run_id is None:
+                stop_event.wait(poll_seconds)
+                continue
+            log.info("round %s claimed by %s", run_id, worker_id)
+            status = run_round(engine, run_id, worker_id, stop=stop_event)
+            log.info("round %s finished: %s", run_id, status)
+            if on_round:
+                on_round(run_id, status)
+        except Exception:  # noqa: BLE001 - the loop outlives a database hiccup
+            log.exception("match worker loop error")
+            stop_event.wait(poll_seconds)
+    log.info("match worker %s stopped", worker_id)
+
+
+def should_run_in_process(settings: Settings) -> bool:
+    """`serve` on SQLite runs the worker in-process; tests opt in explicitly (their own rounds, own threads)."""
+    if settings.run_worker_in_process is not None:
+        return settings.run_worker_in_process
+    return settings.worker_in_process and settings.environment != "test"
+
+
+EXPIRE_EVERY_SECONDS = 60.0
+
+
+def expire_offers_forever(stop_event: threading.Event, *, engine: Engine | None = None,
+                          every_seconds: float = EXPIRE_EVERY_SECONDS) -> None:
+    """Lapse offers past their deadline (freeing their places) once a minute until `stop_event` is set."""
+    from backend.placements.offers import expire_offers
+
+    if engine is None:
+        from backend.core.db import get_engine
+
+        engine = get_engine()
+    while not stop_event.is_set():
+        try:
+            with Session(engine) as session:
+                expired = expire_offers(session)
+                session.commit()
+            if expired:
+                log.info("%s offer(s) expired", len(expired))
+        except Exception:  # noqa: BLE001 - the loop outlives a database hiccup
+            log.exception("expiring offers failed")
+        stop_event.wait(every_seconds)
+
+
+def companion_threads(stop_event: threading.Event, engine: Engine | None = None) -> list[threading.Thread]:
+    """The other background work one worker process does besides rounds: e-mail delivery and offer expiry."""
+    from backend.outbox.sender import run_sender_forever
+
+    return [threading.Thread(target=run_sender_forever, args=(stop_event,), kwargs={"engine": engine},
+                             name="outbox-sender", daemon=True),
+            threading.Thread(target=expire_offers_forever, args=(stop_event,), kwargs={"engine": engine},
+                             name="offer-expiry", daemon=True)]
+
+
+class InProcessWorker:
+    """The worker as daemon threads of the web process (SQLite: no separate process to run).
+
+    Rounds, e-mail delivery and offer expiry: everything `internmatch worker` does.
+    """
+
+    def __init__(self, engine: Engine | None = None, poll_seconds: float = 2.0, *, companions: bool = True):
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=run_forever, args=(self.stop_event, poll_seconds),
+                                       kwargs={"engine": engine}, name="match-worker", daemon=True)
+        self.companions = companion_threads(self.stop_event, engine) if companions else []
+
+    def start(self) -> InProcessWorker:
+        self.thread.start()
+        for thread in self.companions:
+            thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout)
+        for thread in self.companions:
+            thread.join(timeout)

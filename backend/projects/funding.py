@@ -1,0 +1,141 @@
+"""Funding decisions: an officer proposes, a different person confirms, within budget and caps.
+
+Budget and regional caps are checked inside the confirming transaction after locking the scheme row,
+so two approvers confirming at the same moment are serialised and can never overshoot together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import User
+from backend.audit import service as audit
+from backend.authz import Permission, require, require_different_person
+from backend.core.db import utcnow
+from backend.core.errors import Conflict, InvalidTransition
+from backend.core.i18n import gettext as _
+from backend.projects.lifecycle import record_step
+from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
+from backend.schemes.models import Scheme, SchemeRegionCap
+from backend.schemes.service import FUNDED_STATUSES
+
+
+class BudgetExceeded(Conflict):
+    code = "budget_exceeded"
+
+
+class RegionalCapExceeded(Conflict):
+    code = "regional_cap_exceeded"
+
+
+@dataclass(frozen=True)
+class Headroom:
+    budget_remaining: int
+    region_places_remaining: int | None
+
+
+def lock_scheme(session: Session, scheme_id: int) -> Scheme:
+    """Take the scheme's row lock for the rest of the transaction (PostgreSQL row lock; SQLite write lock).
+
+    A no-op UPDATE is the one statement both databases treat as "I am about to write": SELECT ... FOR
+    UPDATE is ignored by SQLite, whose deferred transactions could otherwise both read the same totals.
+    """
+    session.execute(update(Scheme).where(col(Scheme.id) == scheme_id).values(budget_hkd=Scheme.budget_hkd))
+    scheme = session.exec(select(Scheme).where(Scheme.id == scheme_id).with_for_update()).one()
+    session.refresh(scheme)
+    return scheme
+
+
+def headroom(session: Session, scheme: Scheme, region: str, *, excluding_project_id: int | None = None) -> Headroom:
+    funded = select(Project).where(Project.scheme_id == scheme.id, col(Project.status).in_(FUNDED_STATUSES))
+    if excluding_project_id is not None:
+        funded = funded.where(Project.id != excluding_project_id)
+    subquery = funded.subquery()
+    granted = session.exec(
+        select(func.coalesce(func.sum(subquery.c.places_granted * subquery.c.subsidy_granted_per_place), 0))
+    ).one()
+    cap = session.exec(
+        select(SchemeRegionCap.max_places).where(SchemeRegionCap.scheme_id == scheme.id,
+                                                 SchemeRegionCap.region == region)
+    ).first()
+    remaining_places = None
+    if cap is not None:
+        used = session.exec(
+            select(func.coalesce(func.sum(subquery.c.places_granted), 0)).where(subquery.c.region == region)
+        ).one()
+        remaining_places = cap - int(used)
+    return Headroom(budget_remaining=scheme.budget_hkd - int(granted), region_places_remaining=remaining_places)
+
+
+def propose_decision(session: Session, actor: User, project: Project, *, decision: AssessmentDecision,
+                     scores: dict[str, int], comments: str, places: int | None = None,
+                     subsidy_per_place: int | None = None) -> Assessment:
+    require(actor, Permission.PROJECT_ASSESS)
+    if project.status not in (ProjectStatus.SUBMITTED, ProjectStatus.UNDER_ASSESSMENT):
+        raise InvalidTransition(_("Only a submitted project can be assessed."))
+    if decision == AssessmentDecision.APPROVE:
+        places = project.places_requested if places is None else places
+        subsidy_per_place = project.subsidy_requested_per_place if subsidy_per_place is None else subsidy_per_place
+        if not 0 < places <= project.places_requested:
+            raise Conflict(_("Places granted must be between 1 and the %(n)s requested.", n=project.places_requested),
+                           field="places")
+        if not 0 < subsidy_per_place <= project.subsidy_requested_per_place:
+            raise Conflict(_("The subsidy per place cannot be more than the HK$%(n)s asked.",
+                             n=f"{project.subsidy_requested_per_place:,}"), field="subsidy_per_place")
+    elif not comments.strip():
+        raise Conflict(_("Give the reasons for returning or rejecting the project."), field="comments")
+    for earlier in session.exec(select(Assessment).where(Assessment.project_id == project.id,
+                                                         col(Assessment.confirmed_at).is_(None))):
+        earlier.superseded = True
+    assessment = Assessment(project_id=project.id, officer_id=actor.id, scores=scores, comments=comments,
+                            proposed_decision=decision, proposed_places=places,
+                            proposed_subsidy_per_place=subsidy_per_place)
+    session.add(assessment)
+    if project.status == ProjectStatus.SUBMITTED:
+        before = project.status
+        project.status = ProjectStatus.UNDER_ASSESSMENT
+        record_step(session, actor, project, before, action="project.assessment_started")
+    session.flush()
+    audit.record(session, actor, "project.decision_proposed", "project", project.id,
+                 after={"decision": decision, "places": places, "subsidy_per_place": subsidy_per_place})
+    return assessment
+
+
+def confirm_decision(session: Session, actor: User, assessment: Assessment) -> Project:
+    """The approver's confirmation: four-eyes, then budget and caps checked under the scheme lock."""
+    require(actor, Permission.PROJECT_DECIDE)
+    require_different_person(assessment.officer_id, actor)
+    if assessment.confirmed_at is not None or assessment.superseded:
+        raise InvalidTransition(_("This proposal has already been decided or replaced."))
+    project = session.get(Project, assessment.project_id)
+    scheme = lock_scheme(session, project.scheme_id)
+    session.refresh(project)
+    if project.status != ProjectStatus.UNDER_ASSESSMENT:
+        raise InvalidTransition(_("The project is no longer under assessment."))
+
+    before = project.status
+    if assessment.proposed_decision == AssessmentDecision.APPROVE:
+        places, subsidy = assessment.proposed_places, assessment.proposed_subsidy_per_place
+        room = headroom(session, scheme, project.region, excluding_project_id=project.id)
+        if places * subsidy > room.budget_remaining:
+            raise BudgetExceeded(
+                _("Approving HK$%(asked)s would exceed the scheme's budget: only HK$%(left)s is left.",
+                  asked=f"{places * subsidy:,}", left=f"{max(room.budget_remaining, 0):,}"))
+        if room.region_places_remaining is not None and places > room.region_places_remaining:
+            raise RegionalCapExceeded(
+                _("Granting %(n)s places would exceed the regional cap: only %(left)s places are left.",
+                  n=places, left=max(room.region_places_remaining, 0)))
+        project.places_granted, project.subsidy_granted_per_place = places, subsidy
+        project.status = ProjectStatus.APPROVED
+    elif assessment.proposed_decision == AssessmentDecision.REJECT:
+        project.status = ProjectStatus.REJECTED
+    else:
+        project.status = ProjectStatus.RETURNED
+    now = utcnow()
+    project.decided_at = now
+    assessment.confirmed_by_id, assessment.confirmed_at = actor.id, now
+    record_step(session, actor, project, before, comment=assessment.comments, action="project.decision_confirmed")
+    return project

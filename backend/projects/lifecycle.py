@@ -1,0 +1,221 @@
+"""A project's life, one named function per step: each checks who may take it and from which state,
+records the step on the project's timeline and in the audit log, and tells the NGO by e-mail.
+
+draft → submitted → under assessment → returned (→ resubmitted) → approved | rejected
+      → open for applications → closed → completed. Funding decisions live in funding.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from sqlmodel import Session, select
+
+from backend.accounts.models import User
+from backend.audit import service as audit
+from backend.authz import Permission, organisation_id_of, require, require_visible
+from backend.core.db import utcnow
+from backend.core.errors import Conflict, DomainError, InvalidTransition
+from backend.core.i18n import gettext as _
+from backend.core.i18n import lazy_gettext
+from backend.organisations.models import Organisation, OrganisationMember
+from backend.outbox import service as outbox
+from backend.projects.models import Project, ProjectEvent, ProjectStatus
+from backend.projects.validation import Checked, check_project
+from backend.schemes.models import Scheme
+
+EDITABLE = (ProjectStatus.DRAFT, ProjectStatus.RETURNED)
+
+_SUBJECTS = {
+    ProjectStatus.SUBMITTED: lazy_gettext("Project received: %(title)s"),
+    ProjectStatus.RETURNED: lazy_gettext("Changes needed: %(title)s"),
+    ProjectStatus.APPROVED: lazy_gettext("Funding approved: %(title)s"),
+    ProjectStatus.REJECTED: lazy_gettext("Funding not approved: %(title)s"),
+    ProjectStatus.OPEN: lazy_gettext("Now open for applications: %(title)s"),
+    ProjectStatus.CLOSED: lazy_gettext("Applications closed: %(title)s"),
+    ProjectStatus.COMPLETED: lazy_gettext("Completion report received: %(title)s"),
+}
+_BODY = lazy_gettext("The project \"%(title)s\" is now: %(status)s.\n\n%(comment)s\n\nSee its timeline on internmatch: %(link)s")
+STATUS_NAMES = {
+    ProjectStatus.DRAFT: lazy_gettext("draft"),
+    ProjectStatus.SUBMITTED: lazy_gettext("submitted"),
+    ProjectStatus.UNDER_ASSESSMENT: lazy_gettext("under assessment"),
+    ProjectStatus.RETURNED: lazy_gettext("returned for changes"),
+    ProjectStatus.APPROVED: lazy_gettext("approved"),
+    ProjectStatus.REJECTED: lazy_gettext("not approved"),
+    ProjectStatus.OPEN: lazy_gettext("open for applications"),
+    ProjectStatus.CLOSED: lazy_gettext("closed"),
+    ProjectStatus.COMPLETED: lazy_gettext("completed"),
+}
+
+
+class ProjectInvalid(DomainError):
+    """The project cannot be submitted yet; `details['fields']` says what to fix, field by field."""
+
+    status_code = 422
+    code = "project_invalid"
+
+
+def notify_organisation(session: Session, project: Project, comment: str = "") -> None:
+    """E-mail the NGO's contact and admins, each in their own language."""
+    from backend.core.settings import get_settings
+
+    organisation = session.get(Organisation, project.organisation_id)
+    link = f"{get_settings().base_url}/ngo/projects/{project.id}"
+    recipients = {organisation.contact_email: "en"}
+    admins = session.exec(select(User).join(OrganisationMember, OrganisationMember.user_id == User.id)
+                          .where(OrganisationMember.organisation_id == organisation.id,
+                                 OrganisationMember.is_admin)).all()
+    for admin in admins:
+        recipients[admin.email] = admin.preferred_language
+    for address, language in sorted(recipients.items()):
+        with outbox.speaking(language):
+            title = (project.title_zh or project.title_en) if language == "zh-Hant" else (project.title_en or project.title_zh)
+            status = str(STATUS_NAMES[project.status])
+        outbox.enqueue(session, to=address, subject=_SUBJECTS[project.status], body=_BODY, language=language,
+                       template=f"project.{project.status}", title=title, status=status, comment=comment,
+                       link=link)
+
+
+def record_step(session: Session, actor: User | None, project: Project, before: ProjectStatus, *,
+                comment: str = "", action: str) -> None:
+    project.updated_at = utcnow()
+    session.add(ProjectEvent(project_id=project.id, from_status=before, to_status=project.status,
+                             actor_id=getattr(actor, "id", None), comment=comment))
+    session.flush()
+    audit.record(session, actor, action, "project", project.id, before={"status": before},
+                 after={"status": project.status, "comment": comment} if comment else {"status": project.status})
+    if project.status in _SUBJECTS:
+        notify_organisation(session, project, comment)
+
+
+def _organisation_for(session: Session, actor: User) -> Organisation:
+    organisation = session.get(Organisation, organisation_id_of(actor) or 0)
+    if organisation is not None and not organisation.is_verified:
+        raise Conflict(_("Your organisation must be verified by staff before it can post projects."))
+    require(actor, Permission.PROJECT_CREATE, organisation)
+    return organisation
+
+
+def _scheme_takes_projects(scheme: Scheme, today: date | None = None) -> None:
+    today = today or date.today()
+    if not scheme.ngo_window_opens <= today <= scheme.ngo_window_closes:
+        raise Conflict(_("This scheme takes project applications from %(opens)s to %(closes)s.",
+                         opens=scheme.ngo_window_opens.isoformat(), closes=scheme.ngo_window_closes.isoformat()))
+
+
+def create_draft(session: Session, actor: User, scheme: Scheme, raw: Mapping[str, str]) -> tuple[Project, Checked]:
+    organisation = _organisation_for(session, actor)
+    _scheme_takes_projects(scheme)
+    checked = check_project(session, scheme, raw, complete=False)
+    project = Project(scheme_id=scheme.id, organisation_id=organisation.id, **checked.values)
+    session.add(project)
+    session.flush()
+    session.add(ProjectEvent(project_id=project.id, to_status=ProjectStatus.DRAFT, actor_id=actor.id))
+    audit.record(session, actor, "project.drafted", "project", project.id, after={"title_en": project.title_en})
+    return project, checked
+
+
+def update_draft(session: Session, actor: User, project: Project, raw: Mapping[str, str]) -> Checked:
+    require_visible(actor, Permission.PROJECT_EDIT_OWN, project)
+    if project.status not in EDITABLE:
+        raise InvalidTransition(_("Only a draft or a project returned for changes can be edited."))
+    scheme = session.get(Scheme, project.scheme_id)
+    checked = check_project(session, scheme, raw, complete=False)
+    before = {name: getattr(project, name) for name in checked.values}
+    for name, value in checked.values.items():
+        setattr(project, name, value)
+    project.updated_at = utcnow()
+    session.flush()
+    changed = {k: v for k, v in checked.values.items() if before.get(k) != v}
+    if changed:
+        audit.record(session, actor, "project.edited", "project", project.id,
+                     before={k: _jsonable(before[k]) for k in changed}, after={k: _jsonable(v) for k, v in changed.items()})
+    return checked
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def form_values(project: Project) -> dict[str, str]:
+    """The project as the strings a form shows, so a saved draft re-renders exactly."""
+    values = {name: getattr(project, name) or "" for name in
+              ("title_en", "title_zh", "description_en", "description_zh", "host_organisation_en",
+               "host_organisation_zh", "sector", "city", "min_education")}
+    for name in ("start_date", "end_date"):
+        day = getattr(project, name)
+        values[name] = day.isoformat() if day else ""
+    for name in ("places_requested", "cost_travel", "cost_accommodation", "cost_insurance", "cost_allowance",
+                 "cost_other", "min_age", "max_age"):
+        values[name] = str(getattr(project, name) or 0)
+    for language, level in (project.languages or {}).items():
+        values[f"language_{language}"] = str(level)
+    return values
+
+
+def submit(session: Session, actor: User, project: Project) -> Project:
+    require_visible(actor, Permission.PROJECT_SUBMIT, project)
+    if project.status not in EDITABLE:
+        raise InvalidTransition(_("This project has already been submitted."))
+    scheme = session.get(Scheme, project.scheme_id)
+    if project.status == ProjectStatus.DRAFT:
+        _scheme_takes_projects(scheme)
+    _organisation_for(session, actor)
+    checked = check_project(session, scheme, form_values(project), complete=True)
+    if not checked.ok:
+        raise ProjectInvalid(_("The project cannot be submitted yet: fix the fields shown."), fields=checked.errors)
+    before = project.status
+    project.status = ProjectStatus.SUBMITTED
+    project.submitted_at = utcnow()
+    record_step(session, actor, project, before, action="project.submitted")
+    return project
+
+
+def _staff_step(session: Session, actor: User, project: Project, allowed_from: tuple[ProjectStatus, ...],
+                to: ProjectStatus, action: str, comment: str = "") -> Project:
+    require(actor, Permission.PROJECT_ASSESS)
+    if project.status not in allowed_from:
+        raise InvalidTransition(_("The project is %(status)s; that step is not possible now.",
+                                  status=str(STATUS_NAMES[project.status])))
+    before = project.status
+    project.status = to
+    record_step(session, actor, project, before, comment=comment, action=action)
+    return project
+
+
+def open_for_applications(session: Session, actor: User, project: Project) -> Project:
+    return _staff_step(session, actor, project, (ProjectStatus.APPROVED,), ProjectStatus.OPEN, "project.opened")
+
+
+def close_applications(session: Session, actor: User, project: Project) -> Project:
+    return _staff_step(session, actor, project, (ProjectStatus.OPEN,), ProjectStatus.CLOSED, "project.closed")
+
+
+def complete(session: Session, actor: User, project: Project, *, completed_count: int, withdrawn_count: int,
+             evaluation: str) -> Project:
+    """The NGO's completion report once the internship is over."""
+    require_visible(actor, Permission.PROJECT_EDIT_OWN, project)
+    if project.status != ProjectStatus.CLOSED:
+        raise InvalidTransition(_("A completion report can be sent only after applications have closed."))
+    granted = project.places_granted or 0
+    errors = {}
+    if not 0 <= completed_count <= granted:
+        errors["completed_count"] = _("Enter a number from 0 to the %(n)s places granted.", n=granted)
+    if not 0 <= withdrawn_count <= granted:
+        errors["withdrawn_count"] = _("Enter a number from 0 to the %(n)s places granted.", n=granted)
+    if not evaluation.strip():
+        errors["evaluation"] = _("Write a short evaluation of the internship.")
+    if errors:
+        raise ProjectInvalid(_("The completion report is not complete: fix the fields shown."), fields=errors)
+    before = project.status
+    project.completed_count, project.withdrawn_count, project.evaluation = completed_count, withdrawn_count, evaluation
+    project.status = ProjectStatus.COMPLETED
+    record_step(session, actor, project, before, action="project.completed")
+    return project
+
+
+def timeline(session: Session, project: Project) -> list[ProjectEvent]:
+    return list(session.exec(select(ProjectEvent).where(ProjectEvent.project_id == project.id)
+                             .order_by(ProjectEvent.created_at, ProjectEvent.id)))

@@ -1,0 +1,224 @@
+"""NGO pages: the organisation's own projects, the project form (save a draft / submit), the project's
+timeline with staff comments, and the completion report. Thin handlers over projects.lifecycle."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import User
+from backend.authz import Permission, organisation_id_of, require_visible
+from backend.core.deps import DbSession, require_permission
+from backend.core.errors import Conflict
+from backend.core.i18n import gettext as _
+from backend.core.templating import render
+from backend.organisations.models import Organisation
+from backend.projects import catalogue, lifecycle
+from backend.projects.lifecycle import EDITABLE, STATUS_NAMES, ProjectInvalid
+from backend.projects.models import Project, ProjectStatus
+from backend.projects.validation import COST_FIELDS
+from backend.schemes import admin as schemes
+from backend.schemes.models import Scheme
+from matching.geography import CITIES
+
+router = APIRouter(include_in_schema=False)
+NgoUser = Annotated[User, require_permission(Permission.PROJECT_EDIT_OWN)]
+
+STATUS_COLOURS = {
+    "draft": "grey", "submitted": "blue", "under_assessment": "light-blue", "returned": "orange",
+    "approved": "green", "rejected": "red", "open": "turquoise", "closed": "purple", "completed": "green",
+}
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+FormData = Annotated[dict[str, str], Depends(form_data)]
+
+
+def status_name(status: str) -> str:
+    name = STATUS_NAMES.get(ProjectStatus(status))
+    return str(name) if name is not None else status
+
+
+def common_words() -> dict:
+    """Helpers the ngo/ and staff/ templates use to put a project into words in the page language."""
+    return dict(status_name=status_name, status_colours=STATUS_COLOURS, sector_name=catalogue.sector_name,
+                education_name=catalogue.education_name, language_requirements=catalogue.language_requirements,
+                is_gba=catalogue.is_gba, language_name=catalogue.language_name)
+
+
+def form_choices() -> dict:
+    return dict(
+        sectors=sorted(((key, str(name)) for key, name in catalogue.SECTOR_NAMES.items()), key=lambda s: s[1]),
+        gba_cities=[c for c in CITIES if c.gba], other_cities=sorted((c for c in CITIES if not c.gba),
+                                                                    key=lambda c: (c.region, c.name_en)),
+        language_choices=[(key, str(name)) for key, name in catalogue.LANGUAGE_NAMES.items()],
+        levels=[(0, _("Not required"))] + [(n, f"{n} – {name}") for n, name in catalogue.LEVEL_NAMES.items()],
+        educations=[(key, str(name)) for key, name in catalogue.EDUCATION_NAMES.items()],
+        cost_fields=COST_FIELDS,
+    )
+
+
+def cost_total(values: dict) -> int | None:
+    from backend.projects.validation import parse_money
+
+    total = 0
+    for name in COST_FIELDS:
+        text = str(values.get(name) or "").strip()
+        if not text:
+            continue
+        amount = parse_money(text)
+        if amount is None:
+            return None
+        total += amount
+    return total
+
+
+def own_project(db: Session, user: User, project_id: int) -> Project:
+    return require_visible(user, Permission.PROJECT_EDIT_OWN, db.get(Project, project_id))
+
+
+def _form_page(request: Request, db: Session, user: User, scheme: Scheme, *, project: Project | None,
+               form: dict, errors: dict, notice: str | None = None, problem: str | None = None,
+               status_code: int = 200):
+    return render(request, "ngo/form.html", {
+        **common_words(), **form_choices(), "user": user, "scheme": scheme, "project": project, "form": form,
+        "errors": errors, "notice": notice, "problem": problem, "total": cost_total(form),
+    }, status_code=status_code)
+
+
+@router.get("/ngo/projects", response_class=HTMLResponse)
+def project_list(request: Request, db: DbSession, user: NgoUser):
+    organisation = db.get(Organisation, organisation_id_of(user) or 0)
+    projects = list(db.exec(select(Project).where(Project.organisation_id == (organisation.id if organisation else 0))
+                            .order_by(col(Project.updated_at).desc(), col(Project.id).desc())))
+    scheme_names = {s.id: s for s in db.exec(select(Scheme))}
+    return render(request, "ngo/list.html", {
+        **common_words(), "user": user, "organisation": organisation, "projects": projects, "schemes": scheme_names,
+        "open_schemes": schemes.open_for_ngos(db),
+        "can_create": organisation is not None and organisation.is_verified})
+
+
+@router.get("/ngo/projects/new", response_class=HTMLResponse)
+def new_project(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_CREATE)],
+                scheme_id: int = 0):
+    scheme = db.get(Scheme, scheme_id)
+    if scheme is None:  # choose the scheme on the projects page
+        return RedirectResponse("/ngo/projects", status_code=303)
+    lifecycle._scheme_takes_projects(scheme)
+    form = {"min_age": str(scheme.min_age), "max_age": str(scheme.max_age), "min_education": "secondary"}
+    return _form_page(request, db, user, scheme, project=None, form=form, errors={})
+
+
+def _save(request: Request, db: Session, user: User, scheme: Scheme, project: Project | None, data: dict):
+    """Save the draft (every valid field), then submit if asked; re-render with what to fix."""
+    form = {k: v for k, v in data.items() if k not in ("csrf_token", "action", "scheme_id")}
+    if project is None:
+        project, checked = lifecycle.create_draft(db, user, scheme, form)
+    else:
+        checked = lifecycle.update_draft(db, user, project, form)
+    errors = dict(checked.errors)
+    if data.get("action") == "submit":
+        try:
+            lifecycle.submit(db, user, project)
+        except ProjectInvalid as error:
+            errors = {**error.details.get("fields", {}), **errors}
+        except Conflict as error:
+            return _form_page(request, db, user, scheme, project=project, form=form, errors=errors,
+                              problem=error.message, notice=_("Your draft has been saved."), status_code=409)
+        else:
+            return RedirectResponse(f"/ngo/projects/{project.id}?done=submitted", status_code=303)
+    if errors:
+        ordered = {name: errors[name] for name in _FIELD_ORDER if name in errors}
+        ordered.update({k: v for k, v in errors.items() if k not in ordered})
+        return _form_page(request, db, user, scheme, project=project, form=form, errors=ordered,
+                          notice=_("Your draft has been saved. The fields shown below were not saved: fix them "
+                                   "and save again.") if checked.errors else _("Your draft has been saved."),
+                          status_code=400)
+    return RedirectResponse(f"/ngo/projects/{project.id}?done=saved", status_code=303)
+
+
+_FIELD_ORDER = ("title_en", "title_zh", "description_en", "description_zh", "host_organisation_en",
+                "host_organisation_zh", "sector", "city", "start_date", "end_date", "places_requested",
+                *COST_FIELDS, "language_putonghua", "language_english", "language_cantonese", "min_education",
+                "min_age", "max_age")
+
+
+@router.post("/ngo/projects/new", response_class=HTMLResponse)
+def create_project(request: Request, db: DbSession,
+                   user: Annotated[User, require_permission(Permission.PROJECT_CREATE)], data: FormData,
+                   scheme_id: int = 0):
+    scheme = db.get(Scheme, scheme_id)
+    if scheme is None:
+        message = _("Choose a scheme from your projects page.")
+        raise ProjectInvalid(message, fields={"scheme_id": message})
+    return _save(request, db, user, scheme, None, data)
+
+
+@router.get("/ngo/projects/{project_id}", response_class=HTMLResponse)
+def project_page(request: Request, db: DbSession, user: NgoUser, project_id: int, done: str = ""):
+    project = own_project(db, user, project_id)
+    return _project_page(request, db, user, project, notice={
+        "saved": _("Your draft has been saved."),
+        "submitted": _("Your project has been submitted. Home Affairs staff will assess it."),
+        "completed": _("Thank you: your completion report has been sent."),
+    }.get(done))
+
+
+def _project_page(request: Request, db: Session, user: User, project: Project, *, notice=None, errors=None,
+                  problem=None, form=None, status_code=200):
+    events = lifecycle.timeline(db, project)
+    actors = {u.id: u for u in db.exec(select(User).where(col(User.id).in_([e.actor_id for e in events if e.actor_id])))}
+    return render(request, "ngo/project.html", {
+        **common_words(), "user": user, "project": project, "scheme": db.get(Scheme, project.scheme_id),
+        "events": events, "actors": actors, "editable": project.status in EDITABLE, "notice": notice,
+        "errors": errors or {}, "problem": problem, "form": form or {},
+        "comments": [e for e in events if e.comment and e.to_status in ("returned", "rejected", "approved")],
+    }, status_code=status_code)
+
+
+@router.get("/ngo/projects/{project_id}/edit", response_class=HTMLResponse)
+def edit_project(request: Request, db: DbSession, user: NgoUser, project_id: int):
+    project = own_project(db, user, project_id)
+    if project.status not in EDITABLE:
+        return RedirectResponse(f"/ngo/projects/{project.id}", status_code=303)
+    return _form_page(request, db, user, db.get(Scheme, project.scheme_id), project=project,
+                      form=lifecycle.form_values(project), errors={})
+
+
+@router.post("/ngo/projects/{project_id}/edit", response_class=HTMLResponse)
+def save_project(request: Request, db: DbSession, user: NgoUser, project_id: int, data: FormData):
+    project = own_project(db, user, project_id)
+    return _save(request, db, user, db.get(Scheme, project.scheme_id), project, data)
+
+
+@router.post("/ngo/projects/{project_id}/submit", response_class=HTMLResponse)
+def submit_project(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_SUBMIT)],
+                   project_id: int):
+    project = own_project(db, user, project_id)
+    try:
+        lifecycle.submit(db, user, project)
+    except ProjectInvalid as error:
+        return _form_page(request, db, user, db.get(Scheme, project.scheme_id), project=project,
+                          form=lifecycle.form_values(project), errors=error.details.get("fields", {}),
+                          problem=error.message, status_code=400)
+    return RedirectResponse(f"/ngo/projects/{project.id}?done=submitted", status_code=303)
+
+
+@router.post("/ngo/projects/{project_id}/completion", response_class=HTMLResponse)
+def completion_report(request: Request, db: DbSession, user: NgoUser, project_id: int, data: FormData):
+    project = own_project(db, user, project_id)
+    form = {k: (data.get(k) or "").strip() for k in ("completed_count", "withdrawn_count", "evaluation")}
+    counts = {k: int(form[k]) if form[k].isdigit() else -1 for k in ("completed_count", "withdrawn_count")}
+    try:
+        lifecycle.complete(db, user, project, evaluation=form["evaluation"], **counts)
+    except ProjectInvalid as error:
+        return _project_page(request, db, user, project, errors=error.details.get("fields", {}), form=form,
+                             status_code=400)
+    return RedirectResponse(f"/ngo/projects/{project.id}?done=completed", status_code=303)

@@ -1,0 +1,189 @@
+"""Staff pages for funding decisions: the assessment queue, the assessment page (officer proposes), the
+approver's confirmation (four eyes, budget and regional caps), and opening/closing applications."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import User
+from backend.authz import Permission, require_visible
+from backend.core.deps import DbSession, require_permission
+from backend.core.errors import Conflict, DomainError, Forbidden, NotFound
+from backend.core.i18n import gettext as _
+from backend.core.templating import render
+from backend.organisations.models import Organisation
+from backend.projects import funding, lifecycle
+from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
+from backend.projects.ngo_routes import FormData, common_words
+from backend.projects.validation import parse_money, subsidy_limit
+from backend.schemes import admin as schemes
+from backend.schemes.models import AssessmentCriterion, Scheme
+
+router = APIRouter(include_in_schema=False)
+StaffUser = Annotated[User, require_permission(Permission.PROJECT_VIEW_ALL)]
+QUEUE_STATUSES = (ProjectStatus.SUBMITTED, ProjectStatus.UNDER_ASSESSMENT)
+
+
+class ProposalInvalid(DomainError):
+    status_code = 422
+    code = "proposal_invalid"
+
+
+def read_proposal(criteria: list[AssessmentCriterion], data: dict) -> dict:
+    """The assessment form (or JSON body) as propose_decision's arguments; ProposalInvalid names each field."""
+    errors: dict[str, str] = {}
+    scores: dict[str, int] = {}
+    decision = str(data.get("decision") or "")
+    if decision not in {d.value for d in AssessmentDecision}:
+        errors["decision"] = _("Choose a proposed decision.")
+    for criterion in criteria:
+        raw = data.get(f"score_{criterion.code}")
+        if isinstance(data.get("scores"), dict):
+            raw = data["scores"].get(criterion.code, raw)
+        text = str(raw if raw is not None else "").strip()
+        if re.fullmatch(r"\d{1,2}", text) and 0 <= int(text) <= criterion.max_score:
+            scores[criterion.code] = int(text)
+        else:
+            errors[f"score_{criterion.code}"] = _("Give a score from 0 to %(max)s.", max=criterion.max_score)
+    places = subsidy = None
+    if decision == AssessmentDecision.APPROVE:
+        text = str(data.get("places") if data.get("places") is not None else "").strip()
+        if text:
+            places = int(text) if re.fullmatch(r"\d{1,4}", text) else -1
+        text = str(data.get("subsidy_per_place") if data.get("subsidy_per_place") is not None else "").strip()
+        if text:
+            subsidy = parse_money(text)
+            if subsidy is None:
+                errors["subsidy_per_place"] = _("Enter an amount in whole Hong Kong dollars, for example 12000.")
+    comments = str(data.get("comments") or "").strip()
+    if errors:
+        raise ProposalInvalid(_("The assessment could not be saved: fix the fields shown."), fields=errors)
+    return dict(decision=AssessmentDecision(decision), scores=scores, comments=comments, places=places,
+                subsidy_per_place=subsidy)
+
+
+def propose(db: Session, user: User, project: Project, data: dict) -> Assessment:
+    """Check the form, then funding.propose_decision; its field-specific refusals become field errors."""
+    criteria = schemes.criteria_of(db, db.get(Scheme, project.scheme_id))
+    arguments = read_proposal(criteria, data)
+    try:
+        return funding.propose_decision(db, user, project, **arguments)
+    except Conflict as error:
+        if "field" in error.details:
+            raise ProposalInvalid(error.message, fields={error.details["field"]: error.message}) from error
+        raise
+
+
+def pending_proposal(db: Session, project: Project) -> Assessment | None:
+    return db.exec(select(Assessment).where(Assessment.project_id == project.id, col(Assessment.confirmed_at).is_(None),
+                                            col(Assessment.superseded).is_(False))
+                   .order_by(col(Assessment.id).desc())).first()
+
+
+@router.get("/staff/projects", response_class=HTMLResponse)
+def queue(request: Request, db: DbSession, user: StaffUser, scheme_id: int = 0, done: str = ""):
+    all_schemes = schemes.all_schemes(db)
+    scheme = db.get(Scheme, scheme_id) if scheme_id else (all_schemes[0] if all_schemes else None)
+    rows = []
+    if scheme is not None:
+        rows = list(db.exec(select(Project, Organisation).join(Organisation, col(Organisation.id) == Project.organisation_id)
+                            .where(Project.scheme_id == scheme.id).order_by(col(Project.submitted_at), col(Project.id))))
+    proposals = {}
+    if rows:
+        for assessment in db.exec(select(Assessment).where(col(Assessment.project_id).in_([p.id for p, _o in rows]),
+                                                           col(Assessment.confirmed_at).is_(None),
+                                                           col(Assessment.superseded).is_(False))):
+            proposals[assessment.project_id] = assessment
+    return render(request, "staff/queue.html", {
+        **common_words(), "user": user, "schemes": all_schemes, "scheme": scheme,
+        "to_assess": [(p, o) for p, o in rows if p.status in QUEUE_STATUSES and p.id not in proposals],
+        "to_confirm": [(p, o, proposals[p.id]) for p, o in rows if p.id in proposals],
+        "funded": [(p, o) for p, o in rows if p.status in (ProjectStatus.APPROVED, ProjectStatus.OPEN)],
+        "notice": {"confirmed": _("The decision has been confirmed and the organisation told by e-mail."),
+                   "proposed": _("Your proposal has been saved. An approver will confirm it.")}.get(done),
+    })
+
+
+def _project_page(request: Request, db: Session, user: User, project: Project, *, errors=None, form=None,
+                  problem: str | None = None, notice: str | None = None, status_code: int = 200):
+    scheme = db.get(Scheme, project.scheme_id)
+    weeks = None
+    if project.start_date and project.end_date:
+        weeks = max(1, round(((project.end_date - project.start_date).days + 1) / 7))
+    similar, basis, based_on = schemes.similar_cost(db, project)
+    proposal = pending_proposal(db, project)
+    officer = db.get(User, proposal.officer_id) if proposal and proposal.officer_id else None
+    room = funding.headroom(db, scheme, project.region, excluding_project_id=project.id)
+    events = lifecycle.timeline(db, project)
+    actors = {u.id: u for u in db.exec(select(User).where(col(User.id).in_([e.actor_id for e in events if e.actor_id])))}
+    form = form or {"decision": "approve", "places": str(project.places_requested),
+                    "subsidy_per_place": str(project.subsidy_requested_per_place)}
+    return render(request, "staff/project.html", {
+        **common_words(), "user": user, "project": project, "scheme": scheme,
+        "organisation": db.get(Organisation, project.organisation_id),
+        "limit": subsidy_limit(db, scheme, project.region, weeks), "similar": similar, "similar_basis": basis,
+        "similar_count": based_on, "criteria": schemes.criteria_of(db, scheme), "proposal": proposal,
+        "officer": officer, "room": room, "events": events, "actors": actors, "errors": errors or {}, "form": form,
+        "problem": problem, "notice": notice, "can_assess": project.status in QUEUE_STATUSES,
+    }, status_code=status_code)
+
+
+def staff_project(db: Session, user: User, project_id: int) -> Project:
+    return require_visible(user, Permission.PROJECT_VIEW_ALL, db.get(Project, project_id))
+
+
+@router.get("/staff/projects/{project_id}", response_class=HTMLResponse)
+def project_page(request: Request, db: DbSession, user: StaffUser, project_id: int, done: str = ""):
+    project = staff_project(db, user, project_id)
+    return _project_page(request, db, user, project, notice={
+        "opened": _("The project is now open for applications."),
+        "closed": _("Applications to the project are now closed."),
+    }.get(done))
+
+
+@router.post("/staff/projects/{project_id}/assessments", response_class=HTMLResponse)
+def propose_page(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_ASSESS)],
+                 project_id: int, data: FormData):
+    project = staff_project(db, user, project_id)
+    try:
+        propose(db, user, project, data)
+    except ProposalInvalid as error:
+        return _project_page(request, db, user, project, errors=error.details["fields"], form=data, status_code=400)
+    except Conflict as error:
+        return _project_page(request, db, user, project, form=data, problem=error.message, status_code=409)
+    return RedirectResponse(f"/staff/projects?scheme_id={project.scheme_id}&done=proposed", status_code=303)
+
+
+@router.post("/staff/assessments/{assessment_id}/confirm", response_class=HTMLResponse)
+def confirm_page(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_DECIDE)],
+                 assessment_id: int):
+    assessment = db.get(Assessment, assessment_id)
+    if assessment is None:
+        raise NotFound(_("We could not find that."))
+    project = staff_project(db, user, assessment.project_id)
+    try:
+        funding.confirm_decision(db, user, assessment)
+    except (Conflict, Forbidden) as error:
+        # BudgetExceeded, RegionalCapExceeded (409) and SegregationOfDutiesError (403): said on the page.
+        return _project_page(request, db, user, project, problem=error.message,
+                             status_code=error.status_code)
+    return RedirectResponse(f"/staff/projects?scheme_id={project.scheme_id}&done=confirmed", status_code=303)
+
+
+@router.post("/staff/projects/{project_id}/open", response_class=HTMLResponse)
+def open_page(db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_ASSESS)], project_id: int):
+    project = staff_project(db, user, project_id)
+    lifecycle.open_for_applications(db, user, project)
+    return RedirectResponse(f"/staff/projects/{project.id}?done=opened", status_code=303)
+
+
+@router.post("/staff/projects/{project_id}/close", response_class=HTMLResponse)
+def close_page(db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_ASSESS)], project_id: int):
+    project = staff_project(db, user, project_id)
+    lifecycle.close_applications(db, user, project)
+    return RedirectResponse(f"/staff/projects/{project.id}?done=closed", status_code=303)

@@ -1,0 +1,198 @@
+"""The project lifecycle as JSON: an NGO's own projects (draft, edit, submit) and staff funding decisions
+(propose, confirm, open, close). The same services as the /ngo and /staff pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import User
+from backend.authz import Permission, organisation_id_of
+from backend.core.deps import DbSession, require_permission
+from backend.core.errors import NotFound
+from backend.core.i18n import gettext as _
+from backend.projects import funding, lifecycle
+from backend.projects.models import Assessment, Project
+from backend.projects.ngo_routes import own_project
+from backend.projects.staff_routes import propose, staff_project
+from backend.schemes.models import Scheme
+
+router = APIRouter(tags=["project workflow"])
+NgoUser = Annotated[User, require_permission(Permission.PROJECT_EDIT_OWN)]
+Assessor = Annotated[User, require_permission(Permission.PROJECT_ASSESS)]
+Decider = Annotated[User, require_permission(Permission.PROJECT_DECIDE)]
+
+
+class EventOut(BaseModel):
+    from_status: str | None
+    to_status: str
+    comment: str
+    created_at: datetime
+
+
+class ProjectOut(BaseModel):
+    id: int
+    scheme_id: int
+    organisation_id: int
+    status: str
+    title_en: str
+    title_zh: str
+    description_en: str
+    description_zh: str
+    host_organisation_en: str
+    host_organisation_zh: str
+    sector: str
+    city: str
+    region: str
+    start_date: date | None
+    end_date: date | None
+    places_requested: int
+    cost_travel: int
+    cost_accommodation: int
+    cost_insurance: int
+    cost_allowance: int
+    cost_other: int
+    subsidy_requested_per_place: int = Field(description="The total of the cost breakdown")
+    places_granted: int | None
+    subsidy_granted_per_place: int | None
+    languages: dict[str, int]
+    min_education: str
+    min_age: int
+    max_age: int
+    timeline: list[EventOut] = Field(default_factory=list)
+
+
+class DraftResult(BaseModel):
+    project: ProjectOut
+    errors: dict[str, str] = Field(description="Fields not saved and why, in the request language")
+
+
+class ProjectIn(BaseModel):
+    """Any subset of the project form's fields; numbers may be given as numbers or strings."""
+
+    scheme_id: int | None = Field(default=None, description="Required when creating")
+    title_en: str | None = None
+    title_zh: str | None = None
+    description_en: str | None = None
+    description_zh: str | None = None
+    host_organisation_en: str | None = None
+    host_organisation_zh: str | None = None
+    sector: str | None = None
+    city: str | None = Field(default=None, description="English city name; the region follows from it")
+    start_date: date | str | None = None
+    end_date: date | str | None = None
+    places_requested: int | str | None = None
+    cost_travel: int | str | None = None
+    cost_accommodation: int | str | None = None
+    cost_insurance: int | str | None = None
+    cost_allowance: int | str | None = None
+    cost_other: int | str | None = None
+    languages: dict[str, int] | None = Field(default=None, description="Minimum level 0-5 by language")
+    min_education: str | None = None
+    min_age: int | str | None = None
+    max_age: int | str | None = None
+
+
+class ProposalIn(BaseModel):
+    decision: str = Field(description="approve, return or reject")
+    scores: dict[str, int] = Field(default_factory=dict, description="Score by criterion code")
+    comments: str = ""
+    places: int | None = Field(default=None, description="For an approval; defaults to the places requested")
+    subsidy_per_place: int | None = Field(default=None, description="For an approval; defaults to the amount asked")
+
+
+class AssessmentOut(BaseModel):
+    id: int
+    project_id: int
+    officer_id: int | None
+    proposed_decision: str
+    proposed_places: int | None
+    proposed_subsidy_per_place: int | None
+    scores: dict[str, int]
+    comments: str
+    confirmed_by_id: int | None
+    confirmed_at: datetime | None
+
+
+def project_out(session: Session, project: Project, *, with_timeline: bool = False) -> ProjectOut:
+    data = {name: getattr(project, name) for name in ProjectOut.model_fields if name != "timeline"}
+    data["status"] = str(project.status)
+    data["timeline"] = [EventOut(from_status=e.from_status, to_status=e.to_status, comment=e.comment,
+                                 created_at=e.created_at) for e in lifecycle.timeline(session, project)] if with_timeline else []
+    return ProjectOut(**data)
+
+
+def _raw(body: ProjectIn, base: dict[str, str]) -> dict[str, str]:
+    raw = dict(base)
+    for name, value in body.model_dump(exclude_unset=True, exclude={"scheme_id", "languages"}).items():
+        raw[name] = "" if value is None else (value.isoformat() if isinstance(value, date) else str(value))
+    if body.languages is not None:
+        raw = {k: v for k, v in raw.items() if not k.startswith("language_")}
+        raw.update({f"language_{key}": str(level) for key, level in body.languages.items()})
+    return raw
+
+
+@router.get("/ngo/projects", response_model=list[ProjectOut])
+def list_own(db: DbSession, user: NgoUser):
+    projects = db.exec(select(Project).where(Project.organisation_id == (organisation_id_of(user) or 0))
+                       .order_by(col(Project.id)))
+    return [project_out(db, p) for p in projects]
+
+
+@router.post("/ngo/projects", response_model=DraftResult, status_code=201)
+def create_draft(db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_CREATE)], body: ProjectIn):
+    scheme = db.get(Scheme, body.scheme_id or 0)
+    if scheme is None:
+        message = _("Choose a scheme that takes project applications.")
+        raise lifecycle.ProjectInvalid(message, fields={"scheme_id": message})
+    project, checked = lifecycle.create_draft(db, user, scheme, _raw(body, {}))
+    return DraftResult(project=project_out(db, project), errors=checked.errors)
+
+
+@router.get("/ngo/projects/{project_id}", response_model=ProjectOut)
+def get_own(db: DbSession, user: NgoUser, project_id: int):
+    return project_out(db, own_project(db, user, project_id), with_timeline=True)
+
+
+@router.patch("/ngo/projects/{project_id}", response_model=DraftResult)
+def edit_draft(db: DbSession, user: NgoUser, project_id: int, body: ProjectIn):
+    project = own_project(db, user, project_id)
+    checked = lifecycle.update_draft(db, user, project, _raw(body, lifecycle.form_values(project)))
+    return DraftResult(project=project_out(db, project), errors=checked.errors)
+
+
+@router.post("/ngo/projects/{project_id}/submit", response_model=ProjectOut)
+def submit(db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_SUBMIT)], project_id: int):
+    project = lifecycle.submit(db, user, own_project(db, user, project_id))
+    return project_out(db, project, with_timeline=True)
+
+
+@router.post("/projects/{project_id}/assessments", response_model=AssessmentOut, status_code=201)
+def propose_decision(db: DbSession, user: Assessor, project_id: int, body: ProposalIn):
+    project = staff_project(db, user, project_id)
+    assessment = propose(db, user, project, body.model_dump())
+    data = {name: getattr(assessment, name) for name in AssessmentOut.model_fields}
+    return AssessmentOut(**{**data, "proposed_decision": str(assessment.proposed_decision)})
+
+
+@router.post("/assessments/{assessment_id}/confirm", response_model=ProjectOut)
+def confirm_decision(db: DbSession, user: Decider, assessment_id: int):
+    assessment = db.get(Assessment, assessment_id)
+    if assessment is None:
+        raise NotFound(_("We could not find that."))
+    project = funding.confirm_decision(db, user, assessment)
+    return project_out(db, project, with_timeline=True)
+
+
+@router.post("/projects/{project_id}/open", response_model=ProjectOut)
+def open_for_applications(db: DbSession, user: Assessor, project_id: int):
+    return project_out(db, lifecycle.open_for_applications(db, user, staff_project(db, user, project_id)))
+
+
+@router.post("/projects/{project_id}/close", response_model=ProjectOut)
+def close_applications(db: DbSession, user: Assessor, project_id: int):
+    return project_out(db, lifecycle.close_applications(db, user, staff_project(db, user, project_id)))

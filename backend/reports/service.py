@@ -1,0 +1,200 @@
+"""The figures staff report on for a scheme, as tables: one source for the pages, the charts, CSV and Excel.
+
+"Placed" means an offer accepted (or an internship completed); "offered" an offer still awaiting an answer.
+Money is integer HKD. Each table says how its columns are kinds (text, int, hkd, percent) so the page,
+the CSV and the workbook can each show a value the right way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from backend.applicants.models import ApplicantProfile, Choice
+from backend.core.errors import NotFound
+from backend.core.i18n import gettext as _
+from backend.core.i18n import lazy_gettext, localised
+from backend.core.templating import region_name
+from backend.placements.approvals import HOLDING_STATUSES, region_caps
+from backend.placements.models import MatchRun, MatchRunStatus, MatchUnplaced, Placement, PlacementStatus
+from backend.placements.review import describe_unplaced
+from backend.projects.catalogue import sector_name
+from backend.projects.models import Project
+from backend.schemes.models import Scheme
+from backend.schemes.service import FUNDED_STATUSES
+
+PLACED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)
+TABLES = ("projects", "regions", "sectors", "budget", "choices", "first_timers", "unplaced")
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    kind: str = "int"  # text | int | hkd | percent (a share 0..1)
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[list] = field(default_factory=list)
+    chart: str = "bar"  # bar | doughnut
+    chart_series: list[str] = field(default_factory=list)  # column keys drawn; the first column is the label
+
+    def as_dicts(self) -> list[dict]:
+        return [dict(zip([c.key for c in self.columns], row, strict=True)) for row in self.rows]
+
+
+@dataclass
+class SchemeReport:
+    scheme: Scheme
+    tables: list[Table]
+
+    def table(self, key: str) -> Table:
+        for table in self.tables:
+            if table.key == key:
+                return table
+        raise NotFound(_("There is no such report table."))
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def _counts_by_project(session: Session, scheme_id: int) -> tuple[dict[int, int], dict[int, int]]:
+    rows = session.exec(select(Placement.project_id, Placement.status, func.count())
+                        .where(Placement.scheme_id == scheme_id)
+                        .group_by(Placement.project_id, Placement.status)).all()
+    placed: Counter = Counter()
+    offered: Counter = Counter()
+    for project_id, status, n in rows:
+        if status in PLACED_STATUSES:
+            placed[project_id] += int(n)
+        elif status == PlacementStatus.OFFERED:
+            offered[project_id] += int(n)
+    return placed, offered
+
+
+def build(session: Session, scheme: Scheme) -> SchemeReport:
+    projects = list(session.exec(select(Project).where(Project.scheme_id == scheme.id,
+                                                       col(Project.status).in_(FUNDED_STATUSES))
+                                 .order_by(col(Project.id))))
+    placed, offered = _counts_by_project(session, scheme.id)
+    caps = region_caps(session, scheme.id)
+
+    by_project = Table("projects", _("Fill rate by project"), [
+        Column("project", _("Project"), "text"), Column("region", _("Region"), "text"),
+        Column("places", _("Places")), Column("placed", _("Placed")), Column("offered", _("Offered, awaiting answer")),
+        Column("fill_rate", _("Fill rate"), "percent")], chart_series=["fill_rate"])
+    regions: dict[str, list[int]] = {}
+    sectors: dict[str, list[int]] = {}
+    for p in projects:
+        places = p.places_granted or 0
+        by_project.rows.append([f"#{p.id} {localised(p, 'title')}", region_name(p.region), places,
+                                placed[p.id], offered[p.id], _share(placed[p.id], places)])
+        for bucket, key in ((regions, p.region), (sectors, p.sector)):
+            entry = bucket.setdefault(key, [0, 0, 0])
+            entry[0] += places
+            entry[1] += placed[p.id]
+            entry[2] += offered[p.id]
+
+    by_region = Table("regions", _("Fill rate by region"), [
+        Column("region", _("Region"), "text"), Column("places", _("Places")), Column("placed", _("Placed")),
+        Column("offered", _("Offered, awaiting answer")), Column("cap", _("Regional cap")),
+        Column("fill_rate", _("Fill rate"), "percent")], chart_series=["places", "placed"])
+    for region, (places, n_placed, n_offered) in sorted(regions.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        by_region.rows.append([region_name(region), places, n_placed, n_offered, caps.get(region),
+                               _share(n_placed, places)])
+
+    by_sector = Table("sectors", _("Fill rate by sector"), [
+        Column("sector", _("Sector"), "text"), Column("places", _("Places")), Column("placed", _("Placed")),
+        Column("offered", _("Offered, awaiting answer")), Column("fill_rate", _("Fill rate"), "percent")],
+        chart_series=["places", "placed"])
+    for sector, (places, n_placed, n_offered) in sorted(sectors.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        by_sector.rows.append([sector_name(sector), places, n_placed, n_offered, _share(n_placed, places)])
+
+    money = dict(session.exec(select(Placement.status, func.coalesce(func.sum(Placement.subsidy_hkd), 0))
+                              .where(Placement.scheme_id == scheme.id).group_by(Placement.status)).all())
+    accepted_hkd = sum(int(money.get(s, 0)) for s in PLACED_STATUSES)
+    offered_hkd = int(money.get(PlacementStatus.OFFERED, 0))
+    committed = sum(int(money.get(s, 0)) for s in HOLDING_STATUSES)
+    budget = Table("budget", _("Budget"), [Column("item", _("Item"), "text"), Column("amount", _("Amount (HK$)"), "hkd"),
+                                          Column("share", _("Share of the budget"), "percent")],
+                   chart="doughnut", chart_series=["amount"])
+    budget.rows = [
+        [_("Committed to interns who accepted"), accepted_hkd, _share(accepted_hkd, scheme.budget_hkd)],
+        [_("Committed to offers awaiting an answer"), offered_hkd, _share(offered_hkd, scheme.budget_hkd)],
+        [_("Left"), scheme.budget_hkd - committed, _share(scheme.budget_hkd - committed, scheme.budget_hkd)],
+    ]
+
+    holding = session.exec(
+        select(Placement.applicant_id, Placement.status, Choice.rank, ApplicantProfile)
+        .join(ApplicantProfile, col(ApplicantProfile.id) == Placement.applicant_id)
+        .outerjoin(Choice, (col(Choice.applicant_id) == Placement.applicant_id)
+                   & (col(Choice.project_id) == Placement.project_id))
+        .where(Placement.scheme_id == scheme.id, col(Placement.status).in_(PLACED_STATUSES))).all()
+    ranks = Counter((rank if rank is not None else 0) for _aid, _status, rank, _profile in holding)
+    choices = Table("choices", _("Placed interns by the choice they got"), [
+        Column("choice", _("Choice"), "text"), Column("interns", _("Interns")), Column("share", _("Share"), "percent")],
+        chart_series=["interns"])
+    for rank in sorted(ranks, key=lambda r: (r == 0, r)):
+        label = _("Suggested (not among their choices)") if rank == 0 else _("Choice %(n)s", n=rank)
+        choices.rows.append([label, ranks[rank], _share(ranks[rank], len(holding))])
+
+    applied = session.exec(select(ApplicantProfile).where(col(ApplicantProfile.id).in_(
+        select(Choice.applicant_id).where(Choice.scheme_id == scheme.id)))).all()
+    placed_ids = {aid for aid, _s, _r, _p in holding}
+    first_timers = Table("first_timers", _("First-timers"), [
+        Column("group", _("Group"), "text"), Column("applied", _("Applied")), Column("placed", _("Placed")),
+        Column("placed_share", _("Share placed"), "percent"), Column("share_of_interns", _("Share of interns"),
+                                                                      "percent")],
+        chart_series=["applied", "placed"])
+    for label, wanted in ((_("First-timers"), True), (_("Joined before"), False)):
+        group = [p for p in applied if p.first_timer == wanted]
+        n_placed = sum(1 for p in group if p.id in placed_ids)
+        first_timers.rows.append([label, len(group), n_placed, _share(n_placed, len(group)),
+                                  _share(n_placed, len(placed_ids))])
+
+    unplaced = Table("unplaced", _("Why applicants were not placed (latest round)"), [
+        Column("reason", _("Reason"), "text"), Column("applicants", _("Applicants"))], chart_series=["applicants"])
+    latest = session.exec(select(MatchRun).where(MatchRun.scheme_id == scheme.id,
+                                                 MatchRun.status == MatchRunStatus.SUCCEEDED)
+                          .order_by(col(MatchRun.id).desc())).first()
+    if latest is not None:
+        reasons = session.exec(select(MatchUnplaced.reason_code, func.count()).where(MatchUnplaced.run_id == latest.id)
+                               .group_by(MatchUnplaced.reason_code)).all()
+        for code, n in sorted(reasons, key=lambda r: (-int(r[1]), r[0])):
+            unplaced.rows.append([reason_label(code), int(n)])
+    return SchemeReport(scheme, [by_project, by_region, by_sector, budget, choices, first_timers, unplaced])
+
+
+REASON_LABELS = {
+    "ineligible": lazy_gettext("Not eligible for any project considered"),
+    "no_choices": lazy_gettext("No valid choices"),
+    "budget_exhausted": lazy_gettext("The budget ran out"),
+    "regional_cap_exhausted": lazy_gettext("A regional cap was reached"),
+    "outcompeted": lazy_gettext("Places went to other applicants"),
+    "excluded": lazy_gettext("Excluded by an officer"),
+    "not_selected": lazy_gettext("Eligible but not selected"),
+}
+
+
+def reason_label(code: str) -> str:
+    label = REASON_LABELS.get(code)
+    return str(label) if label is not None else describe_unplaced(code, {})
+
+
+def scheme_for(session: Session, scheme_id: int | None) -> Scheme:
+    """The scheme asked for, else the newest one."""
+    if scheme_id:
+        scheme = session.get(Scheme, scheme_id)
+    else:
+        scheme = session.exec(select(Scheme).order_by(col(Scheme.id).desc())).first()
+    if scheme is None:
+        raise NotFound(_("We could not find that scheme."))
+    return scheme

@@ -1,0 +1,434 @@
+"""Creating and editing funding schemes: every field checked on its own, in the user's language.
+
+A scheme can never be edited below what it has already granted: the budget not below the funding
+granted, a regional cap not below the places granted in that region. Both checks run under the scheme's
+row lock (funding.lock_scheme), so they cannot race an approver's confirmation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from statistics import median
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import User
+from backend.audit import service as audit
+from backend.authz import Permission, require
+from backend.core.errors import DomainError, NotFound
+from backend.core.i18n import gettext as _
+from backend.core.i18n import lazy_gettext
+from backend.projects.models import Project, ProjectStatus
+from backend.projects.validation import parse_day, parse_money
+from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap, SchemeSubsidyLimit
+from backend.schemes.service import FUNDED_STATUSES, SchemeSummary, summarise
+from matching.geography import GBA_CITIES, REGION_BY_NAME, REGIONS
+
+LIMIT_ROWS_BLANK = 2
+CRITERION_ROWS_BLANK = 2
+DATE_FIELDS = ("ngo_window_opens", "ngo_window_closes", "applicant_window_opens", "applicant_window_closes")
+
+MESSAGES = {
+    "name_en": lazy_gettext("Enter the scheme's name in English."),
+    "name_zh": lazy_gettext("Enter the scheme's name in Chinese."),
+    "too_long": lazy_gettext("Use %(limit)s characters or fewer."),
+    "budget": lazy_gettext("Enter the budget in whole Hong Kong dollars, for example 91,000,000."),
+    "budget_below_granted": lazy_gettext("The budget cannot be less than the HK$%(granted)s already granted."),
+    "date": lazy_gettext("Enter a real date, for example 2027-07-05."),
+    "window_order": lazy_gettext("The window must close on or after the day it opens."),
+    "age": lazy_gettext("Enter an age from 15 to 35."),
+    "age_order": lazy_gettext("The minimum age must not be more than the maximum age."),
+    "subsidy": lazy_gettext("Enter the most the scheme pays per place, in whole Hong Kong dollars."),
+    "percent": lazy_gettext("Enter a whole percentage from 0 to 100, or leave it empty."),
+    "choices": lazy_gettext("Enter a number of choices from 1 to 20."),
+    "cap": lazy_gettext("Enter a whole number of places, or leave it empty for no cap."),
+    "cap_below_granted": lazy_gettext("The cap cannot be less than the %(granted)s places already granted in this region."),
+    "unknown_region": lazy_gettext("%(region)s is not a region in the list."),
+    "limit_region": lazy_gettext("Choose the region from the list, or leave it empty for every region."),
+    "weeks": lazy_gettext("Enter a whole number of weeks from 1 to 26, or leave it empty."),
+    "weeks_order": lazy_gettext("The shortest duration must not be more than the longest."),
+    "limit_amount": lazy_gettext("Enter the most paid per place for this row, in whole Hong Kong dollars."),
+    "criterion_code": lazy_gettext("Use lower-case letters, digits and underscores for the code, for example learning_plan."),
+    "criterion_duplicate": lazy_gettext("Each criterion needs its own code."),
+    "criterion_name": lazy_gettext("Enter the criterion's name in English and in Chinese."),
+    "criterion_number": lazy_gettext("Enter a weight from 1 to 10 and a top score from 1 to 10."),
+}
+
+
+class SchemeInvalid(DomainError):
+    """`details['fields']` maps each form field to what is wrong with it."""
+
+    status_code = 422
+    code = "scheme_invalid"
+
+
+@dataclass
+class SchemeForm:
+    """What the scheme form shows: the values as strings plus its repeating rows."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    limits: list[dict[str, str]] = field(default_factory=list)
+    criteria: list[dict[str, str]] = field(default_factory=list)
+
+
+def blank_form() -> SchemeForm:
+    form = SchemeForm(values={"min_age": "18", "max_age": "29", "max_choices": "5"})
+    _pad(form)
+    return form
+
+
+def _pad(form: SchemeForm) -> SchemeForm:
+    form.limits += [{"region": "", "min_weeks": "", "max_weeks": "", "amount": ""}] * LIMIT_ROWS_BLANK
+    form.criteria += [{"code": "", "name_en": "", "name_zh": "", "weight": "1", "max_score": "5"}] * CRITERION_ROWS_BLANK
+    return form
+
+
+def form_of(session: Session, scheme: Scheme) -> SchemeForm:
+    values = {name: str(getattr(scheme, name)) for name in
+              ("name_en", "name_zh", "min_age", "max_age", "max_choices")}
+    values["budget_hkd"] = f"{scheme.budget_hkd:,}"
+    values["max_subsidy_per_place"] = f"{scheme.max_subsidy_per_place:,}"
+    values["gba_min_share_percent"] = "" if scheme.gba_min_share_percent is None else str(scheme.gba_min_share_percent)
+    for name in DATE_FIELDS:
+        values[name] = getattr(scheme, name).isoformat()
+    for cap in session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id)):
+        values[f"cap_{REGION_BY_NAME[cap.region].code}"] = str(cap.max_places)
+    limits = [{"region": rule.region or "", "min_weeks": str(rule.min_weeks or ""),
+               "max_weeks": str(rule.max_weeks or ""), "amount": f"{rule.max_subsidy_per_place:,}"}
+              for rule in session.exec(select(SchemeSubsidyLimit).where(SchemeSubsidyLimit.scheme_id == scheme.id)
+                                       .order_by(SchemeSubsidyLimit.id))]
+    return _pad(SchemeForm(values=values, limits=limits, criteria=[
+        {"code": c.code, "name_en": c.name_en, "name_zh": c.name_zh, "weight": str(c.weight),
+         "max_score": str(c.max_score)} for c in criteria_of(session, scheme)]))
+
+
+def read_form(raw: Mapping[str, str]) -> SchemeForm:
+    """The posted form as a SchemeForm (rows numbered limit_region_0, criterion_code_0, ...)."""
+    names = ("name_en", "name_zh", "budget_hkd", *DATE_FIELDS, "min_age", "max_age", "max_subsidy_per_place",
+             "gba_min_share_percent", "max_choices", *(f"cap_{r.code}" for r in REGIONS))
+    form = SchemeForm(values={name: str(raw.get(name) or "") for name in names})
+    for i in range(50):
+        row = {key: str(raw.get(f"limit_{key}_{i}") or "") for key in ("region", "min_weeks", "max_weeks", "amount")}
+        if f"limit_amount_{i}" not in raw:
+            break
+        form.limits.append(row)
+    for i in range(50):
+        if f"criterion_code_{i}" not in raw:
+            break
+        form.criteria.append({key: str(raw.get(f"criterion_{key}_{i}") or "")
+                              for key in ("code", "name_en", "name_zh", "weight", "max_score")})
+    return form
+
+
+def _small(value: str, low: int, high: int) -> int | None:
+    value = (value or "").strip()
+    if re.fullmatch(r"\d{1,4}", value) and low <= int(value) <= high:
+        return int(value)
+    return None
+
+
+@dataclass
+class CheckedScheme:
+    values: dict
+    caps: dict[str, int]
+    limits: list[dict]
+    criteria: list[dict]
+    errors: dict[str, str]
+
+
+def check_form(form: SchemeForm) -> CheckedScheme:
+    raw = form.values
+    values: dict = {}
+    errors: dict[str, str] = {}
+
+    def fail(name: str, key: str, **params) -> None:
+        errors.setdefault(name, str(MESSAGES[key]) % params if params else str(MESSAGES[key]))
+
+    for name in ("name_en", "name_zh"):
+        text = (raw.get(name) or "").strip()
+        if not text:
+            fail(name, name)
+        elif len(text) > 200:
+            fail(name, "too_long", limit=200)
+        else:
+            values[name] = text
+    budget = parse_money(raw.get("budget_hkd", ""))
+    if budget is None:
+        cleaned = (raw.get("budget_hkd") or "").replace(",", "").strip()
+        budget = int(cleaned) if re.fullmatch(r"\d{10,12}", cleaned) else None
+    if budget is None or budget <= 0:
+        fail("budget_hkd", "budget")
+    else:
+        values["budget_hkd"] = budget
+    for name in DATE_FIELDS:
+        day = parse_day(raw.get(name, ""))
+        if day is None:
+            fail(name, "date")
+        else:
+            values[name] = day
+    for opens, closes in (("ngo_window_opens", "ngo_window_closes"),
+                          ("applicant_window_opens", "applicant_window_closes")):
+        if opens in values and closes in values and values[closes] < values[opens]:
+            fail(closes, "window_order")
+    for name in ("min_age", "max_age"):
+        age = _small(raw.get(name, ""), 15, 35)
+        if age is None:
+            fail(name, "age")
+        else:
+            values[name] = age
+    if "min_age" in values and "max_age" in values and values["min_age"] > values["max_age"]:
+        fail("min_age", "age_order")
+    subsidy = parse_money(raw.get("max_subsidy_per_place", ""))
+    if not subsidy:
+        fail("max_subsidy_per_place", "subsidy")
+    else:
+        values["max_subsidy_per_place"] = subsidy
+    share = (raw.get("gba_min_share_percent") or "").strip().rstrip("%")
+    if not share:
+        values["gba_min_share_percent"] = None
+    elif _small(share, 0, 100) is None:
+        fail("gba_min_share_percent", "percent")
+    else:
+        values["gba_min_share_percent"] = int(share)
+    choices = _small(raw.get("max_choices", "") or "5", 1, 20)
+    if choices is None:
+        fail("max_choices", "choices")
+    else:
+        values["max_choices"] = choices
+
+    caps: dict[str, int] = {}
+    for region in REGIONS:
+        name = f"cap_{region.code}"
+        text = (raw.get(name) or "").strip().replace(",", "")
+        if not text:
+            continue
+        places = _small(text, 0, 9999)
+        if places is None:
+            fail(name, "cap")
+        else:
+            caps[region.name_en] = places
+
+    limits = []
+    for i, row in enumerate(form.limits):
+        if not any(v.strip() for v in row.values()):
+            continue
+        region = row["region"].strip()
+        if region and region not in REGION_BY_NAME:
+            fail(f"limit_region_{i}", "limit_region")
+        weeks = {}
+        for key in ("min_weeks", "max_weeks"):
+            text = row[key].strip()
+            if text and _small(text, 1, 26) is None:
+                fail(f"limit_{key}_{i}", "weeks")
+            weeks[key] = _small(text, 1, 26) if text else None
+        if weeks["min_weeks"] and weeks["max_weeks"] and weeks["min_weeks"] > weeks["max_weeks"]:
+            fail(f"limit_max_weeks_{i}", "weeks_order")
+        amount = parse_money(row["amount"])
+        if not amount:
+            fail(f"limit_amount_{i}", "limit_amount")
+        limits.append({"region": region or None, **weeks, "max_subsidy_per_place": amount})
+
+    criteria = []
+    codes = set()
+    for i, row in enumerate(form.criteria):
+        code = row["code"].strip()
+        if not code and not row["name_en"].strip() and not row["name_zh"].strip():
+            continue
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", code):
+            fail(f"criterion_code_{i}", "criterion_code")
+        elif code in codes:
+            fail(f"criterion_code_{i}", "criterion_duplicate")
+        codes.add(code)
+        if not row["name_en"].strip() or not row["name_zh"].strip():
+            fail(f"criterion_name_en_{i}" if not row["name_en"].strip() else f"criterion_name_zh_{i}",
+                 "criterion_name")
+        weight, top = _small(row["weight"], 1, 10), _small(row["max_score"], 1, 10)
+        if weight is None or top is None:
+            fail(f"criterion_weight_{i}" if weight is None else f"criterion_max_score_{i}", "criterion_number")
+        criteria.append({"code": code, "name_en": row["name_en"].strip()[:200], "name_zh": row["name_zh"].strip()[:200],
+                         "weight": weight, "max_score": top})
+    return CheckedScheme(values=values, caps=caps, limits=limits, criteria=criteria, errors=errors)
+
+
+def criteria_of(session: Session, scheme: Scheme) -> list[AssessmentCriterion]:
+    return list(session.exec(select(AssessmentCriterion).where(AssessmentCriterion.scheme_id == scheme.id)
+                             .order_by(AssessmentCriterion.id)))
+
+
+def _granted_by_region(session: Session, scheme_id: int) -> dict[str, int]:
+    rows = session.exec(select(Project.region, func.coalesce(func.sum(Project.places_granted), 0))
+                        .where(Project.scheme_id == scheme_id, col(Project.status).in_(FUNDED_STATUSES))
+                        .group_by(Project.region)).all()
+    return {region: int(places) for region, places in rows}
+
+
+def _snapshot(session: Session, scheme: Scheme) -> dict:
+    data = {name: getattr(scheme, name) for name in
+            ("name_en", "name_zh", "budget_hkd", "min_age", "max_age", "max_subsidy_per_place", "max_choices",
+             "gba_min_share_percent", *DATE_FIELDS)}
+    data = {k: v.isoformat() if isinstance(v, date) else v for k, v in data.items()}
+    data["caps"] = {c.region: c.max_places for c in
+                    session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id))}
+    data["subsidy_limits"] = sorted([r.region or "", r.min_weeks or 0, r.max_weeks or 0, r.max_subsidy_per_place]
+                                    for r in session.exec(select(SchemeSubsidyLimit)
+                                                          .where(SchemeSubsidyLimit.scheme_id == scheme.id)))
+    data["criteria"] = {c.code: [c.name_en, c.name_zh, c.weight, c.max_score] for c in criteria_of(session, scheme)}
+    return data
+
+
+def _replace_rows(session: Session, scheme: Scheme, checked: CheckedScheme) -> None:
+    existing = {c.region: c for c in session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id))}
+    for region, cap in existing.items():
+        if region not in checked.caps:
+            session.delete(cap)
+    for region, places in checked.caps.items():
+        if region in existing:
+            existing[region].max_places = places
+        else:
+            session.add(SchemeRegionCap(scheme_id=scheme.id, region=region, max_places=places))
+    for rule in session.exec(select(SchemeSubsidyLimit).where(SchemeSubsidyLimit.scheme_id == scheme.id)):
+        session.delete(rule)
+    for rule in checked.limits:
+        session.add(SchemeSubsidyLimit(scheme_id=scheme.id, **rule))
+    current = {c.code: c for c in criteria_of(session, scheme)}
+    for code, criterion in current.items():
+        if code not in {c["code"] for c in checked.criteria}:
+            session.delete(criterion)
+    for row in checked.criteria:
+        if row["code"] in current:
+            criterion = current[row["code"]]
+            criterion.name_en, criterion.name_zh = row["name_en"], row["name_zh"]
+            criterion.weight, criterion.max_score = row["weight"], row["max_score"]
+        else:
+            session.add(AssessmentCriterion(scheme_id=scheme.id, **row))
+    session.flush()
+
+
+def _raise_if_invalid(checked: CheckedScheme) -> None:
+    if checked.errors:
+        raise SchemeInvalid(_("The scheme could not be saved: fix the fields shown."), fields=checked.errors)
+
+
+def create_scheme(session: Session, actor: User, form: SchemeForm) -> Scheme:
+    require(actor, Permission.SCHEME_MANAGE)
+    checked = check_form(form)
+    _raise_if_invalid(checked)
+    scheme = Scheme(**checked.values, created_by_id=actor.id)
+    session.add(scheme)
+    session.flush()
+    _replace_rows(session, scheme, checked)
+    audit.record(session, actor, "scheme.created", "scheme", scheme.id, after=_snapshot(session, scheme))
+    return scheme
+
+
+def update_scheme(session: Session, actor: User, scheme_id: int, form: SchemeForm) -> Scheme:
+    from backend.projects.funding import lock_scheme
+
+    require(actor, Permission.SCHEME_MANAGE)
+    if session.get(Scheme, scheme_id) is None:
+        raise NotFound(_("We could not find that."))
+    checked = check_form(form)
+    scheme = lock_scheme(session, scheme_id)
+    summary = summarise(session, scheme)
+    if "budget_hkd" in checked.values and checked.values["budget_hkd"] < summary.funding_granted:
+        checked.errors.setdefault("budget_hkd", str(MESSAGES["budget_below_granted"])
+                                  % {"granted": f"{summary.funding_granted:,}"})
+    granted = _granted_by_region(session, scheme.id)
+    for region, places in checked.caps.items():
+        if places < granted.get(region, 0):
+            checked.errors.setdefault(f"cap_{REGION_BY_NAME[region].code}", str(MESSAGES["cap_below_granted"])
+                                      % {"granted": granted[region]})
+    _raise_if_invalid(checked)
+    before = _snapshot(session, scheme)
+    for name, value in checked.values.items():
+        setattr(scheme, name, value)
+    _replace_rows(session, scheme, checked)
+    after = _snapshot(session, scheme)
+    changed = [k for k in after if before.get(k) != after[k]]
+    if changed:
+        audit.record(session, actor, "scheme.edited", "scheme", scheme.id,
+                     before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    return scheme
+
+
+def get_scheme(session: Session, scheme_id: int) -> Scheme:
+    scheme = session.get(Scheme, scheme_id)
+    if scheme is None:
+        raise NotFound(_("We could not find that."))
+    return scheme
+
+
+def all_schemes(session: Session) -> list[Scheme]:
+    return list(session.exec(select(Scheme).order_by(col(Scheme.ngo_window_opens).desc(), col(Scheme.id).desc())))
+
+
+def open_for_ngos(session: Session, today: date | None = None) -> list[Scheme]:
+    today = today or date.today()
+    return list(session.exec(select(Scheme).where(Scheme.ngo_window_opens <= today, Scheme.ngo_window_closes >= today)
+                             .order_by(Scheme.ngo_window_closes)))
+
+
+@dataclass
+class Dashboard:
+    summary: SchemeSummary
+    by_sector: list[tuple[str, int, int]]  # sector, funded projects, places
+    by_status: list[tuple[str, int]]
+    gba_places: int = 0
+
+    @property
+    def gba_share(self) -> int:
+        """Whole-number percentage of funded places in Greater Bay Area cities."""
+        return round(100 * self.gba_places / self.summary.places) if self.summary.places else 0
+
+    @property
+    def scheme(self) -> Scheme:
+        return self.summary.scheme
+
+
+def dashboard(session: Session, scheme: Scheme) -> Dashboard:
+    summary = summarise(session, scheme)
+    caps = {c.region: c.max_places for c in
+            session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id))}
+    seen = {r.region for r in summary.regions}
+    from backend.schemes.service import RegionPlaces
+
+    summary.regions += [RegionPlaces(region=region, places=0, cap=cap) for region, cap in sorted(caps.items())
+                        if region not in seen]
+    sectors = session.exec(select(Project.sector, func.count(col(Project.id)),
+                                  func.coalesce(func.sum(Project.places_granted), 0))
+                           .where(Project.scheme_id == scheme.id, col(Project.status).in_(FUNDED_STATUSES))
+                           .group_by(Project.sector)).all()
+    statuses = dict(session.exec(select(Project.status, func.count(col(Project.id)))
+                                 .where(Project.scheme_id == scheme.id).group_by(Project.status)).all())
+    gba_places = session.exec(select(func.coalesce(func.sum(Project.places_granted), 0))
+                              .where(Project.scheme_id == scheme.id, col(Project.status).in_(FUNDED_STATUSES),
+                                     col(Project.city).in_([c.name_en for c in GBA_CITIES]))).one()
+    return Dashboard(summary=summary, gba_places=int(gba_places),
+                     by_sector=sorted(((s, int(n), int(p)) for s, n, p in sectors), key=lambda r: (-r[2], r[0])),
+                     by_status=[(status.value, int(statuses.get(status.value, 0))) for status in ProjectStatus])
+
+
+def similar_cost(session: Session, project: Project) -> tuple[int | None, str, int]:
+    """Median subsidy per place of funded projects in the scheme: same sector and region, else same region.
+
+    Returns (median or None, "sector_region" | "region" | "", how many projects it is based on).
+    """
+    rows = session.exec(select(Project.sector, Project.subsidy_granted_per_place)
+                        .where(Project.scheme_id == project.scheme_id, Project.region == project.region,
+                               Project.id != project.id, col(Project.status).in_(FUNDED_STATUSES),
+                               col(Project.subsidy_granted_per_place).is_not(None))).all()
+    by_sector = defaultdict(list)
+    for sector, cost in rows:
+        by_sector[sector].append(int(cost))
+    same = by_sector.get(project.sector, [])
+    if same:
+        return int(median(same)), "sector_region", len(same)
+    everything = [cost for costs in by_sector.values() for cost in costs]
+    if everything:
+        return int(median(everything)), "region", len(everything)
+    return None, "", 0

@@ -1,0 +1,170 @@
+"""Funding schemes as JSON: list, create, read, edit and each scheme's dashboard (the same service as the pages)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+
+from backend.accounts.models import User
+from backend.authz import Permission
+from backend.core.deps import DbSession, require_permission
+from backend.schemes import admin
+from backend.schemes.models import Scheme, SchemeRegionCap, SchemeSubsidyLimit
+from matching.geography import REGION_BY_NAME
+
+router = APIRouter(prefix="/schemes", tags=["schemes"])
+StaffUser = Annotated[User, require_permission(Permission.PROJECT_VIEW_ALL)]
+Manager = Annotated[User, require_permission(Permission.SCHEME_MANAGE)]
+
+
+class SubsidyLimit(BaseModel):
+    region: str | None = Field(default=None, description="English region name; empty for every region")
+    min_weeks: int | None = None
+    max_weeks: int | None = None
+    max_subsidy_per_place: int
+
+
+class Criterion(BaseModel):
+    code: str
+    name_en: str
+    name_zh: str
+    weight: int = 1
+    max_score: int = 5
+
+
+class SchemeOut(BaseModel):
+    id: int
+    name_en: str
+    name_zh: str
+    budget_hkd: int
+    ngo_window_opens: date
+    ngo_window_closes: date
+    applicant_window_opens: date
+    applicant_window_closes: date
+    min_age: int
+    max_age: int
+    max_subsidy_per_place: int
+    max_choices: int
+    gba_min_share_percent: int | None
+    region_caps: dict[str, int] = Field(description="Most places by English region name")
+    subsidy_limits: list[SubsidyLimit]
+    criteria: list[Criterion]
+
+
+class SchemeIn(BaseModel):
+    """Every field is optional on PATCH; on POST a missing field is reported like a form's empty field."""
+
+    name_en: str | None = None
+    name_zh: str | None = None
+    budget_hkd: int | str | None = Field(default=None, description="Whole HKD; \"91,000,000\" is accepted")
+    ngo_window_opens: date | str | None = None
+    ngo_window_closes: date | str | None = None
+    applicant_window_opens: date | str | None = None
+    applicant_window_closes: date | str | None = None
+    min_age: int | str | None = None
+    max_age: int | str | None = None
+    max_subsidy_per_place: int | str | None = None
+    max_choices: int | str | None = None
+    gba_min_share_percent: int | str | None = None
+    region_caps: dict[str, int] | None = Field(default=None, description="Replaces every cap when given")
+    subsidy_limits: list[SubsidyLimit] | None = Field(default=None, description="Replaces every limit when given")
+    criteria: list[Criterion] | None = Field(default=None, description="Replaces the criteria when given")
+
+
+class RegionFigures(BaseModel):
+    region: str
+    places: int
+    cap: int | None
+
+
+class SectorFigures(BaseModel):
+    sector: str
+    projects: int
+    places: int
+
+
+class DashboardOut(BaseModel):
+    scheme_id: int
+    budget_hkd: int
+    funding_granted: int
+    budget_remaining: int
+    funded_projects: int
+    places: int
+    by_region: list[RegionFigures]
+    by_sector: list[SectorFigures]
+    by_status: dict[str, int]
+
+
+def scheme_out(session: Session, scheme: Scheme) -> SchemeOut:
+    caps = {c.region: c.max_places for c in session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id))}
+    limits = [SubsidyLimit(region=r.region, min_weeks=r.min_weeks, max_weeks=r.max_weeks,
+                           max_subsidy_per_place=r.max_subsidy_per_place)
+              for r in session.exec(select(SchemeSubsidyLimit).where(SchemeSubsidyLimit.scheme_id == scheme.id))]
+    criteria = [Criterion(code=c.code, name_en=c.name_en, name_zh=c.name_zh, weight=c.weight, max_score=c.max_score)
+                for c in admin.criteria_of(session, scheme)]
+    return SchemeOut(**scheme.model_dump(include=set(SchemeOut.model_fields) - {"region_caps", "subsidy_limits",
+                                                                                 "criteria"}),
+                     region_caps=caps, subsidy_limits=limits, criteria=criteria)
+
+
+def _as_form(body: SchemeIn, base: admin.SchemeForm) -> admin.SchemeForm:
+    form = admin.SchemeForm(values=dict(base.values), limits=[r for r in base.limits if any(r.values())],
+                            criteria=[r for r in base.criteria if r["code"]])
+    given = body.model_dump(exclude_unset=True)
+    for name, value in given.items():
+        if name in ("region_caps", "subsidy_limits", "criteria"):
+            continue
+        form.values[name] = "" if value is None else (value.isoformat() if isinstance(value, date) else str(value))
+    if body.region_caps is not None:
+        form.values = {k: v for k, v in form.values.items() if not k.startswith("cap_")}
+        unknown = [region for region in body.region_caps if region not in REGION_BY_NAME]
+        if unknown:
+            raise admin.SchemeInvalid(str(admin.MESSAGES["unknown_region"]) % {"region": unknown[0]},
+                                      fields={"region_caps": str(admin.MESSAGES["unknown_region"]) % {"region": unknown[0]}})
+        for region, places in body.region_caps.items():
+            form.values[f"cap_{REGION_BY_NAME[region].code}"] = str(places)
+    if body.subsidy_limits is not None:
+        form.limits = [{"region": r.region or "", "min_weeks": str(r.min_weeks or ""), "max_weeks": str(r.max_weeks or ""),
+                        "amount": str(r.max_subsidy_per_place)} for r in body.subsidy_limits]
+    if body.criteria is not None:
+        form.criteria = [{"code": c.code, "name_en": c.name_en, "name_zh": c.name_zh, "weight": str(c.weight),
+                          "max_score": str(c.max_score)} for c in body.criteria]
+    return form
+
+
+@router.get("", response_model=list[SchemeOut])
+def list_schemes(db: DbSession, user: StaffUser):
+    return [scheme_out(db, s) for s in admin.all_schemes(db)]
+
+
+@router.post("", response_model=SchemeOut, status_code=201)
+def create_scheme(db: DbSession, user: Manager, body: SchemeIn):
+    scheme = admin.create_scheme(db, user, _as_form(body, admin.SchemeForm(values={"max_choices": "5"})))
+    return scheme_out(db, scheme)
+
+
+@router.get("/{scheme_id}", response_model=SchemeOut)
+def get_scheme(db: DbSession, user: StaffUser, scheme_id: int):
+    return scheme_out(db, admin.get_scheme(db, scheme_id))
+
+
+@router.patch("/{scheme_id}", response_model=SchemeOut)
+def edit_scheme(db: DbSession, user: Manager, scheme_id: int, body: SchemeIn):
+    scheme = admin.get_scheme(db, scheme_id)
+    scheme = admin.update_scheme(db, user, scheme.id, _as_form(body, admin.form_of(db, scheme)))
+    return scheme_out(db, scheme)
+
+
+@router.get("/{scheme_id}/dashboard", response_model=DashboardOut)
+def scheme_dashboard(db: DbSession, user: StaffUser, scheme_id: int):
+    d = admin.dashboard(db, admin.get_scheme(db, scheme_id))
+    s = d.summary
+    return DashboardOut(scheme_id=d.scheme.id, budget_hkd=d.scheme.budget_hkd, funding_granted=s.funding_granted,
+                        budget_remaining=s.budget_remaining, funded_projects=s.funded_projects, places=s.places,
+                        by_region=[RegionFigures(region=r.region, places=r.places, cap=r.cap) for r in s.regions],
+                        by_sector=[SectorFigures(sector=a, projects=b, places=c) for a, b, c in d.by_sector],
+                        by_status=dict(d.by_status))

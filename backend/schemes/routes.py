@@ -1,0 +1,78 @@
+"""Staff pages for funding schemes: the list, create and edit (schemes.admin), and each scheme's dashboard."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session
+
+from backend.accounts.models import User
+from backend.authz import Permission
+from backend.core.deps import DbSession, require_permission
+from backend.core.i18n import gettext as _
+from backend.core.templating import render
+from backend.projects.ngo_routes import FormData, common_words
+from backend.schemes import admin
+from backend.schemes.admin import SchemeForm, SchemeInvalid
+from matching.geography import REGIONS
+
+router = APIRouter(include_in_schema=False)
+StaffUser = Annotated[User, require_permission(Permission.PROJECT_VIEW_ALL)]
+Manager = Annotated[User, require_permission(Permission.SCHEME_MANAGE)]
+
+
+@router.get("/staff/schemes", response_class=HTMLResponse)
+def scheme_list(request: Request, db: DbSession, user: StaffUser, done: str = ""):
+    return render(request, "schemes/list.html", {
+        "user": user, "dashboards": [admin.dashboard(db, s) for s in admin.all_schemes(db)],
+        "notice": _("The scheme has been created.") if done == "created" else None})
+
+
+def _form_page(request: Request, db: Session, user: User, form: SchemeForm, *, scheme=None, errors=None,
+               status_code=200):
+    return render(request, "schemes/form.html", {
+        "user": user, "scheme": scheme, "form": form, "errors": errors or {}, "regions": REGIONS,
+    }, status_code=status_code)
+
+
+@router.get("/staff/schemes/new", response_class=HTMLResponse)
+def new_scheme(request: Request, db: DbSession, user: Manager):
+    return _form_page(request, db, user, admin.blank_form())
+
+
+@router.post("/staff/schemes/new", response_class=HTMLResponse)
+def create_scheme(request: Request, db: DbSession, user: Manager, data: FormData):
+    form = admin.read_form(data)
+    try:
+        scheme = admin.create_scheme(db, user, form)
+    except SchemeInvalid as error:
+        return _form_page(request, db, user, form, errors=error.details["fields"], status_code=400)
+    return RedirectResponse(f"/staff/schemes/{scheme.id}?done=created", status_code=303)
+
+
+@router.get("/staff/schemes/{scheme_id}", response_class=HTMLResponse)
+def scheme_dashboard(request: Request, db: DbSession, user: StaffUser, scheme_id: int, done: str = ""):
+    scheme = admin.get_scheme(db, scheme_id)
+    return render(request, "schemes/dashboard.html", {
+        **common_words(), "user": user, "dashboard": admin.dashboard(db, scheme), "scheme": scheme,
+        "criteria": admin.criteria_of(db, scheme),
+        "notice": {"created": _("The scheme has been created."), "saved": _("The scheme has been saved.")}.get(done)})
+
+
+@router.get("/staff/schemes/{scheme_id}/edit", response_class=HTMLResponse)
+def edit_scheme(request: Request, db: DbSession, user: Manager, scheme_id: int):
+    scheme = admin.get_scheme(db, scheme_id)
+    return _form_page(request, db, user, admin.form_of(db, scheme), scheme=scheme)
+
+
+@router.post("/staff/schemes/{scheme_id}/edit", response_class=HTMLResponse)
+def save_scheme(request: Request, db: DbSession, user: Manager, scheme_id: int, data: FormData):
+    scheme = admin.get_scheme(db, scheme_id)
+    form = admin.read_form(data)
+    try:
+        admin.update_scheme(db, user, scheme.id, form)
+    except SchemeInvalid as error:
+        return _form_page(request, db, user, form, scheme=scheme, errors=error.details["fields"], status_code=400)
+    return RedirectResponse(f"/staff/schemes/{scheme.id}?done=saved", status_code=303)

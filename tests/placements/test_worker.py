@@ -1,0 +1,289 @@
+"""The match worker: one owner per round, live progress, and nothing half-stored when a worker dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from backend.accounts.models import User
+from backend.core.db import make_engine, utcnow
+from backend.placements import worker
+from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced
+from backend.projects.models import Project
+from backend.schemes.models import Scheme
+from tests.conftest import create_scratch_database, drop_scratch_database
+from tests.factories import make_scheme
+from tests.placements import test_rounds
+from tests.placements.test_rounds import finish_round, make_staff, small_scheme, start, stored_proposals
+
+round_engine = test_rounds.round_engine  # the fixture: this module gets a scratch database of its own
+
+ROOT = Path(__file__).resolve().parents[2]
+PAST_LOAD = ("text", "rules", "solve", "explain", "sensitivity")
+
+
+def _queued_rounds(engine, n: int) -> list[int]:
+    with Session(engine) as session:
+        scheme = make_scheme(session)
+        runs = [MatchRun(scheme_id=scheme.id, mode="optimal", parameters={}) for _ in range(n)]
+        session.add_all(runs)
+        session.commit()
+        return [run.id for run in runs]
+
+
+def _set_aside(engine, run_ids) -> None:
+    """Rounds made only to be claimed are cancelled, so later tests' claims find their own rounds."""
+    with Session(engine) as session:
+        for run_id in run_ids:
+            session.get(MatchRun, run_id).status = MatchRunStatus.CANCELLED
+        session.commit()
+
+
+def test_the_oldest_waiting_round_is_claimed_once_and_then_by_nobody_else(round_engine):
+    first, second = _queued_rounds(round_engine, 2)
+    try:
+        with Session(round_engine) as one, Session(round_engine) as two, Session(round_engine) as three:
+            a = worker.claim_next(one, "worker-a")
+            one.commit()
+            b = worker.claim_next(two, "worker-b")
+            two.commit()
+            c = worker.claim_next(three, "worker-c")
+            three.commit()
+            assert (a.id, b.id, c) == (first, second, None)
+            assert a.status == MatchRunStatus.RUNNING and a.worker_id == "worker-a" and a.attempts == 1
+    finally:
+        _set_aside(round_engine, [first, second])
+
+
+def test_workers_claiming_at_the_same_moment_never_get_the_same_round(round_engine):
+    run_ids = _queued_rounds(round_engine, 4)
+    workers = 7
+    barrier = threading.Barrier(workers)
+    claimed: list[int | None] = []
+    errors: list[BaseException] = []
+
+    def claim(name: str) -> None:
+        try:
+            with Session(round_engine) as session:
+                barrier.wait(timeout=30)
+                run = worker.claim_next(session, name)
+                session.commit()
+                claimed.append(run.id if run else None)
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=claim, args=(f"worker-{i}",)) for i in range(workers)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not errors, errors
+        taken = [run_id for run_id in claimed if run_id is not None]
+        assert len(taken) == len(set(taken)), f"a round was handed to two workers: {claimed}"
+        assert set(taken) <= set(run_ids) and len(claimed) == workers
+        with Session(round_engine) as session:
+            owners = {r.id: r.worker_id for r in session.exec(select(MatchRun).where(
+                MatchRun.id.in_(run_ids), MatchRun.status == MatchRunStatus.RUNNING))}
+        assert set(owners) == set(taken)
+    finally:
+        _set_aside(round_engine, run_ids)
+
+
+def test_a_running_round_whose_worker_stopped_beating_is_claimed_again(round_engine):
+    (run_id,) = _queued_rounds(round_engine, 1)
+    try:
+        with Session(round_engine) as session:
+            worker.claim_next(session, "worker-that-dies")
+            session.commit()
+        with Session(round_engine) as session:
+            assert worker.claim_next(session, "worker-b") is None, "a beating worker keeps its round"
+            session.rollback()
+        with Session(round_engine) as session:
+            again = worker.claim_next(session, "worker-b", stale_after_seconds=0)
+            session.commit()
+            assert again.id == run_id and again.worker_id == "worker-b" and again.attempts == 2
+        # The first worker, should it wake up, may no longer write to the round.
+        with pytest.raises(worker.LostClaim):
+            worker.ProgressReporter(round_engine, run_id, "worker-that-dies").report("solve", 0.5)
+    finally:
+        _set_aside(round_engine, [run_id])
+
+
+def test_progress_is_visible_from_another_session_while_the_round_runs(round_engine, monkeypatch):
+    with Session(round_engine) as session:
+        scheme, _projects, _applicants = small_scheme(session, budget_hkd=100_000, gd_cap=2)
+        officer = make_staff(session)
+        session.commit()
+        run_id = start(round_engine, scheme.id, officer.id)
+    in_sensitivity, carry_on = threading.Event(), threading.Event()
+    real_what_binds = worker.sensitivity.what_binds
+
+    def held_what_binds(*args, **kwargs):
+        in_sensitivity.set()
+        carry_on.wait(30)
+        return real_what_binds(*args, **kwargs)
+
+    monkeypatch.setattr(worker.sensitivity, "what_binds", held_what_binds)
+    runner = threading.Thread(target=finish_round, args=(round_engine, run_id))
+    runner.start()
+    try:
+        assert in_sensitivity.wait(60)
+        with Session(round_engine) as observer:
+            seen = observer.get(MatchRun, run_id)
+            assert (seen.status, seen.stage) == (MatchRunStatus.RUNNING, "sensitivity")
+            assert 75 <= seen.progress_percent < 100 and seen.heartbeat_at is not None
+            proposals = observer.exec(select(func.count()).where(MatchProposal.run_id == run_id)).one()
+            assert proposals == 0, "nothing is stored before the round has finished"
+    finally:
+        carry_on.set()
+        runner.join(60)
+    assert stored_proposals(round_engine, run_id)
+
+
+def test_a_round_that_cannot_be_matched_fails_with_its_reason_and_stores_nothing(round_engine):
+    with Session(round_engine) as session:
+        scheme, _projects, _applicants = small_scheme(session)
+        officer = make_staff(session)
+        session.commit()
+        scheme_id, officer_id = scheme.id, officer.id
+    run_id = start(round_engine, scheme_id, officer_id)
+    with Session(round_engine) as session:
+        # As if the stored parameters named someone who is not in the snapshot.
+        run = session.get(MatchRun, run_id)
+        run.parameters = {**run.parameters, "pinned": [["999999", "1"]]}
+        session.commit()
+
+    run = finish_round(round_engine, run_id)
+
+    assert run.status == MatchRunStatus.FAILED and "unknown applicant" in run.error
+    assert not stored_proposals(round_engine, run_id)
+
+
+def _wait_for(engine, run_id, predicate, process=None, timeout=180.0) -> MatchRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with Session(engine, expire_on_commit=False) as session:
+            run = session.get(MatchRun, run_id)
+            if predicate(run):
+                return run
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the worker exited early with {process.returncode}")
+        time.sleep(0.02)
+    raise AssertionError("the round did not get there in time")
+
+
+def _counts(engine, run_id) -> tuple[int, int, int]:
+    with Session(engine) as session:
+        proposals = session.exec(select(func.count()).where(MatchProposal.run_id == run_id)).one()
+        applicants = session.exec(select(func.count(MatchProposal.applicant_id.distinct()))
+                                  .where(MatchProposal.run_id == run_id)).one()
+        unplaced = session.exec(select(func.count()).where(MatchUnplaced.run_id == run_id)).one()
+        return proposals, applicants, unplaced
+
+
+@pytest.fixture
+def demo_database():
+    """A real deployment's shape: its own database with the demo data, for worker processes to use."""
+    from backend.cli import migrate
+    from backend.demo import load_demo
+
+    name = f"internmatch_worker_{uuid.uuid4().hex[:8]}"
+    url = create_scratch_database(name)
+    migrate(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        load_demo(n_projects=60, n_applicants=6000, seed=2026, session=session)
+        # A tight budget: the price search and the what-binds re-solve make the round last a while.
+        scheme = session.exec(select(Scheme)).one()
+        cost = sum(p.places_granted * p.subsidy_granted_per_place for p in session.exec(select(Project)))
+        scheme.budget_hkd = cost * 7 // 10
+        session.commit()
+    yield url, engine
+    engine.dispose()
+    drop_scratch_database(name)
+
+
+def _worker_process(url: str, log: Path, *options: str) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url}
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "backend.cli", "worker", "--poll-seconds", "0.1", *options],
+                                env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+
+
+def test_a_worker_killed_mid_round_leaves_nothing_stored_and_the_round_is_finished_exactly_once(
+        demo_database, tmp_path):
+    url, engine = demo_database
+    with Session(engine) as session:
+        officer = session.exec(select(User).where(User.email == "officer@demo.internmatch.hk")).one()
+        scheme = session.exec(select(Scheme)).one()
+        run_id = start(engine, scheme.id, officer.id)
+    log = tmp_path / "worker.log"
+
+    process = _worker_process(url, log)
+    try:
+        _wait_for(engine, run_id, lambda r: r.status == MatchRunStatus.RUNNING and r.stage in PAST_LOAD, process)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    killed = _wait_for(engine, run_id, lambda r: True)
+    assert killed.status == MatchRunStatus.RUNNING, log.read_text()
+    assert _counts(engine, run_id) == (0, 0, 0), "a killed worker leaves no partial proposals"
+
+    # A new worker notices the silence, takes the round over; asked to stop, it hands the round back.
+    process = _worker_process(url, log, "--stale-after", "0.5")
+    try:
+        _wait_for(engine, run_id, lambda r: r.worker_id != killed.worker_id and r.stage in PAST_LOAD, process)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    handed_back = _wait_for(engine, run_id, lambda r: True)
+    assert handed_back.status == MatchRunStatus.QUEUED and handed_back.worker_id is None, log.read_text()
+    assert _counts(engine, run_id)[0] == 0
+
+    with Session(engine) as session:
+        assert worker.claim_next(session, "in-process").id == run_id
+        session.commit()
+    assert worker.run_round(engine, run_id, "in-process") == MatchRunStatus.SUCCEEDED
+    with Session(engine) as session:
+        done = session.get(MatchRun, run_id)
+        proposals, applicants, unplaced = _counts(engine, run_id)
+        assert done.status == MatchRunStatus.SUCCEEDED and done.finished_at <= utcnow()
+        assert proposals == applicants == done.figures["proposed"] > 0, "each proposal stored exactly once"
+        assert unplaced == done.figures["unplaced"]
+        assert done.figures["what_binds"]["budget"]["binding"]
+
+
+def test_the_in_process_worker_runs_queued_rounds_and_stops_when_asked(round_engine):
+    from backend.core.settings import Settings
+
+    assert worker.should_run_in_process(Settings(database_url="sqlite:///x.db", environment="development"))
+    assert not worker.should_run_in_process(Settings(database_url="postgresql://h/db", environment="development"))
+    assert not worker.should_run_in_process(Settings(database_url="sqlite:///x.db", environment="test"))
+    with Session(round_engine) as session:
+        scheme, _projects, _applicants = small_scheme(session)
+        officer = make_staff(session)
+        session.commit()
+        scheme_id, officer_id = scheme.id, officer.id
+    run_id = start(round_engine, scheme_id, officer_id)
+
+    in_process = worker.InProcessWorker(round_engine, poll_seconds=0.05).start()
+    try:
+        finished = _wait_for(round_engine, run_id, lambda r: r.status not in ("queued", "running"), timeout=60)
+    finally:
+        in_process.stop()
+    assert finished.status == MatchRunStatus.SUCCEEDED and not in_process.thread.is_alive()
