@@ -21,6 +21,7 @@ from backend.core.db import get_engine, utcnow
 from backend.organisations.models import Organisation, OrganisationMember
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap
+from matching.geography import CITIES
 
 DEMO_PASSWORD = "internmatch-demo-2026"  # noqa: S105 - printed in the README on purpose
 DEMO_DOMAIN = "demo.internmatch.hk"
@@ -58,6 +59,7 @@ _INSTITUTIONS = ("The University of Hong Kong", "The Chinese University of Hong 
                  "City University of Hong Kong", "Hong Kong Baptist University", "Lingnan University",
                  "The Education University of Hong Kong", "Hong Kong Metropolitan University",
                  "Vocational Training Council")
+_CITY_ZH = {city.name_en: city.name_zh for city in CITIES}
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 _CRITERIA = (
     ("learning", "Learning content", "學習內容", 3), ("host", "Host organisation quality", "實習機構質素", 2),
@@ -192,7 +194,7 @@ def load_demo(*, n_applicants: int = 6000, n_projects: int = 120, seed: int = 20
             title_en=title_en[:200], title_zh=title_zh[:200],
             description_en=description_en, description_zh=description_zh,
             host_organisation_en=f"{project.city} host partner {index + 1}",
-            host_organisation_zh=f"{project.city}實習機構 {index + 1}",
+            host_organisation_zh=f"{_CITY_ZH.get(project.city, project.city)}實習機構 {index + 1}",
             sector=split_bilingual(project.sector)[0].lower(), city=project.city, region=project.region,
             start_date=_shift_years(project.start_date, years), end_date=_shift_years(project.end_date, years),
             places_requested=project.places, places_granted=project.places,

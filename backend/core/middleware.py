@@ -25,6 +25,18 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
+def request_cookies(scope) -> SimpleCookie:
+    """The request's cookies; a malformed Cookie header counts as no cookies rather than an error."""
+    cookies = SimpleCookie()
+    for key, value in scope.get("headers", ()):
+        if key == b"cookie":
+            try:
+                cookies.load(value.decode("latin-1"))
+            except Exception:  # noqa: S110
+                pass
+    return cookies
+
+
 class LanguageMiddleware:
     """Picks the page language per request and remembers an explicit ?lang= choice in a cookie."""
 
@@ -38,16 +50,8 @@ class LanguageMiddleware:
             return
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         query_lang = (query.get("lang") or [None])[0]
-        cookie_lang = None
-        raw_cookie = _header(scope, b"cookie")
-        if raw_cookie:
-            cookies = SimpleCookie()
-            try:
-                cookies.load(raw_cookie)
-            except Exception:  # noqa: S110 - a malformed cookie header just means "no preference"
-                pass
-            if LANGUAGE_COOKIE in cookies:
-                cookie_lang = cookies[LANGUAGE_COOKIE].value
+        cookies = request_cookies(scope)
+        cookie_lang = cookies[LANGUAGE_COOKIE].value if LANGUAGE_COOKIE in cookies else None
         language = negotiate_language(query_lang, cookie_lang, _header(scope, b"accept-language"))
         set_language(language)
         scope.setdefault("state", {})["language"] = language

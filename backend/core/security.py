@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
-from http.cookies import SimpleCookie
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
@@ -20,6 +19,7 @@ from sqlmodel import Session, col, select, update
 
 from backend.accounts.models import User, UserSession
 from backend.core.db import utcnow
+from backend.core.middleware import request_cookies
 from backend.core.settings import get_settings
 
 SESSION_COOKIE = "im_session"
@@ -151,13 +151,7 @@ class SessionCookieMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cookies = SimpleCookie()
-        for key, value in scope.get("headers", ()):
-            if key == b"cookie":
-                try:
-                    cookies.load(value.decode("latin-1"))
-                except Exception:  # noqa: S110 - a malformed cookie header means "no cookies"
-                    pass
+        cookies = request_cookies(scope)
         state = scope.setdefault("state", {})
         state["session_token"] = unsign_session_token(cookies[SESSION_COOKIE].value) \
             if SESSION_COOKIE in cookies else None
