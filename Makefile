@@ -16,7 +16,7 @@ translations: setup
 		--ignore-dirs ".* node_modules __pycache__" \
 		-o frontend/translations/messages.pot .
 	.venv/bin/pybabel update -i frontend/translations/messages.pot -d frontend/translations \
-		--no-fuzzy-matching --ignore-obsolete
+		--no-fuzzy-matching --ignore-obsolete --width 100
 
 # Rebuild frontend/static from the npm packages (only needed after changing styles).
 assets:

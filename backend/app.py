@@ -1,37 +1,47 @@
 """The FastAPI app factory: pages, the JSON API under /api/v1, static files, middleware."""
 
 from contextlib import asynccontextmanager
-from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI
-from fastapi.staticfiles import StaticFiles
+from fastapi import APIRouter, Depends, FastAPI, Request
 
-from backend.core.deps import csrf_protect, install_security
+from backend.core.deps import csrf_protect, install_security, is_api
 from backend.core.errors import install_error_handlers
 from backend.core.middleware import LanguageMiddleware, SecurityHeadersMiddleware
-from backend.core.security import SessionCookieMiddleware
+from backend.core.security import CSRF_HEADER, UNSAFE_METHODS, SessionCookieMiddleware
 from backend.core.settings import Settings, get_settings
+from backend.core.templating import STATIC_DIR, StaticAssets
 
-STATIC_DIR = Path(__file__).resolve().parents[1] / "frontend" / "static"
 API_PREFIX = "/api/v1"
 
 
 @asynccontextmanager
 async def _match_worker_lifespan(app: FastAPI):
-    """On SQLite `serve` runs match rounds in a thread of the web process (no separate worker needed)."""
+    """On SQLite `serve` runs the worker in threads of the web process, so one command does everything."""
     from backend.placements.worker import InProcessWorker, should_run_in_process
 
     settings = app.state.settings
-    # E-mail delivery and offer expiry stay out of the web process on SQLite: their frequent small commits
-    # make a request that reads and then writes fail with "database is locked" (SQLite cannot upgrade a
-    # stale read snapshot). There, `internmatch worker` runs them; on PostgreSQL the worker does everything.
-    worker = (InProcessWorker(companions=not settings.is_sqlite).start()
-              if should_run_in_process(settings) else None)
+    # Match rounds, e-mail delivery and offer expiry, as `internmatch worker` runs them. Their commits do not
+    # make web requests fail with "database is locked" on SQLite: requests and the worker's writing
+    # transactions take the write lock when they begin (backend.core.db.for_writing), so they wait their turn.
+    worker = InProcessWorker(settings=settings).start() if should_run_in_process(settings) else None
     try:
         yield
     finally:
         if worker is not None:
             worker.stop()
+
+
+async def _form_before_transaction(request: Request) -> None:
+    """Receive a posted form whose CSRF token `csrf_protect` will read before the request's transaction begins.
+
+    `csrf_protect` reads the form after `authenticate` has queried the database, and on SQLite the request's
+    transaction holds the write lock from that first query (backend.core.db.get_session): receiving the
+    body then would keep every other writer waiting on a slow upload. Starlette keeps the parsed form.
+    """
+    if (request.method in UNSAFE_METHODS and not is_api(request) and not request.headers.get(CSRF_HEADER)
+            and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data"))):
+        await request.form()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         lifespan=_match_worker_lifespan,
         # Every route learns who is asking (session or bearer token) and refuses cross-site form posts.
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(_form_before_transaction), Depends(csrf_protect)],
     )
     app.state.settings = settings
 
@@ -101,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(placements_routes.router)
     app.include_router(reports_routes.router)
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     install_security(app)
     app.add_middleware(SessionCookieMiddleware, secure_cookies=settings.secure_cookies)

@@ -242,8 +242,10 @@ def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], k: int) -
         pieces = {word[x:x + n] for n in (1, 2) for x in range(len(word) - n + 1)}
         weight[word] = sum(own.get(t, 0.0) for t in pieces)
     for term, w in ranked:
-        if term in weight or (len(term) <= 2 and _IS_CJK.match(term) and len(term) == 2):
-            continue  # bigrams are represented by the words they merged into
+        if term in weight or (len(term) <= 2 and _IS_CJK.match(term)):
+            # Bigrams are represented by the words they merged into; a lone character ('理', '習') tells a
+            # reader nothing, though it still counts in the fit.
+            continue
         if " " in term:
             first, second = term.split(" ", 1)
             w += own.get(first, 0.0) + own.get(second, 0.0)
@@ -251,7 +253,7 @@ def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], k: int) -
     out: list[str] = []
     for cand in sorted(weight, key=lambda t: (-weight[t], t)):
         if any(cand in longer for longer in out):
-            continue  # 'data' after 'data science', '數' after '數據科學'
+            continue  # 'data' after 'data science'
         out.append(cand)
         if len(out) >= k:
             break

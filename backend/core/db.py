@@ -1,4 +1,13 @@
-"""Engine and sessions. The request owns the transaction: services flush, the dependency commits."""
+"""Engine and sessions. The request owns the transaction: services flush, the dependency commits.
+
+SQLite allows one writer at a time, and in WAL mode a transaction that has read cannot start writing once
+another connection has committed since its first read: it fails at once with "database is locked"
+(SQLITE_BUSY_SNAPSHOT), which no busy timeout can wait out. So on SQLite every unit of work that may write
+(a web request, a worker's claim, the e-mail sender's marks, offer expiry) runs on `for_writing(engine)`: its
+transaction starts with BEGIN IMMEDIATE, taking the write lock before the first read, and a second writer
+waits for it (busy timeout) instead of failing. Read-only looks and the tests' rolled-back fixture session
+keep deferred transactions, so they never hold or wait for the lock. PostgreSQL needs none of this.
+"""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -58,6 +67,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
+SQLITE_BEGIN = "internmatch_sqlite_begin"
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -75,7 +87,8 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            immediate = conn.get_execution_options().get(SQLITE_BEGIN) == "IMMEDIATE"
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     if "poolclass" not in kwargs:
@@ -88,8 +101,26 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+def for_writing(engine: Engine) -> Engine:
+    """The engine for a unit of work that may write: on SQLite it takes the write lock when it begins.
+
+    An option engine sharing `engine`'s pool; on other databases `engine` itself.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+
+
 def get_session() -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
+    """The request's session; its one transaction is committed when the route returns.
+
+    Any request may write (even a page view refreshes the sign-in's `last_seen_at`), so on SQLite it takes
+    the write lock up front (see the module's docstring): requests then wait their turn for a moment
+    rather than fail. Routes ask for it as `backend.core.deps.DbSession`, always with that one dependency
+    scope, so a request has one session (tests/platform/test_request_path.py checks it): a second one
+    would wait for the first one's lock until it timed out.
+    """
+    with Session(for_writing(get_engine()), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

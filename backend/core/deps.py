@@ -57,10 +57,9 @@ def authenticate(request: Request, db: DbSession) -> User | None:
             raise NotSignedIn(_("That API token is not valid or has been revoked."))
         via = "token"
     else:
-        record = security.find_session(db, request.scope.get("state", {}).get("session_token"))
-        if record is not None:
-            user = db.get(User, record.user_id)
-            via = "session"
+        found = security.find_session_and_user(db, request.scope.get("state", {}).get("session_token"))
+        if found is not None:
+            user, via = found[1], "session"
     if user is not None and not user.is_active:
         user, via = None, None
     request.state.user = user

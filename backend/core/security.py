@@ -72,10 +72,20 @@ def start_session(db: Session, user: User) -> str:
 
 def find_session(db: Session, raw: str | None) -> UserSession | None:
     """The live session for a token; an idle, expired or revoked one counts as none."""
+    found = find_session_and_user(db, raw)
+    return found[0] if found else None
+
+
+def find_session_and_user(db: Session, raw: str | None) -> tuple[UserSession, User] | None:
+    """The live session for a token and its user, in one query (it runs on every signed-in request)."""
     if not raw:
         return None
-    record = db.exec(select(UserSession).where(UserSession.token_hash == token_hash(raw))).first()
-    if record is None or record.revoked_at is not None:
+    row = db.exec(select(UserSession, User).join(User, col(User.id) == col(UserSession.user_id))
+                  .where(UserSession.token_hash == token_hash(raw))).first()
+    if row is None:
+        return None
+    record, user = row
+    if record.revoked_at is not None:
         return None
     now = utcnow()
     idle_limit = timedelta(minutes=get_settings().session_idle_minutes)
@@ -84,7 +94,7 @@ def find_session(db: Session, raw: str | None) -> UserSession | None:
     if now - record.last_seen_at >= TOUCH_INTERVAL:
         record.last_seen_at = now
         db.add(record)
-    return record
+    return record, user
 
 
 def end_session(db: Session, raw: str | None) -> None:

@@ -13,6 +13,10 @@ A claim that outlives its lease while the row is still pending means a sender st
 and marking: the e-mail may or may not have gone. We choose at-most-once - such a row is marked failed
 with an explanation for an officer to check, never re-sent blindly - because a duplicate offer or
 reminder confuses applicants more than a missing one an officer can re-send.
+
+On SQLite the sender shares the database with the web process (`serve` runs it in-process): read-only
+looks come first, so an idle sender never takes the write lock, and every transaction that writes begins
+with the lock taken (`for_writing`), so it neither fails on nor makes a web request fail on a stale read.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select, update
 
-from backend.core.db import utcnow
+from backend.core.db import for_writing, utcnow
 from backend.core.settings import Settings
 from backend.outbox.models import EmailStatus, OutboxEmail
 
@@ -156,10 +160,14 @@ class _Transport:
 
 
 def _abandon_stale_claims(engine: Engine, now: datetime) -> int:
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         stale = conn.execute(select(_table.c.id, _table.c.claimed_until).where(
             _table.c.status == EmailStatus.PENDING, _table.c.claimed_until.is_not(None),
             _table.c.claimed_until < now)).all()
+    if not stale:
+        return 0
+    # Each UPDATE repeats its conditions, so a row marked or released since the look above is left alone.
+    with for_writing(engine).begin() as conn:
         for email_id, until in stale:
             conn.execute(update(_table).where(_table.c.id == email_id, _table.c.claimed_until == until,
                                               _table.c.status == EmailStatus.PENDING)
@@ -177,7 +185,11 @@ def claim(engine: Engine, *, now: datetime, limit: int) -> tuple[datetime, list[
            .order_by(_table.c.next_attempt_at, _table.c.id).limit(limit))
     if engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    with engine.begin() as conn:
+    else:
+        with engine.connect() as conn:  # SQLite: a read-only look first, so an idle sender takes no write lock
+            if conn.execute(due.limit(1)).first() is None:
+                return until, []
+    with for_writing(engine).begin() as conn:
         ids = conn.execute(update(_table)
                            .where(_table.c.id.in_(due.scalar_subquery()), _table.c.status == EmailStatus.PENDING,
                                   _table.c.claimed_until.is_(None))
@@ -192,7 +204,7 @@ def _load(engine: Engine, ids: list[int]) -> list[OutboxEmail]:
 
 
 def _mark(engine: Engine, email_id: int, until: datetime, **values) -> None:
-    with engine.begin() as conn:
+    with for_writing(engine).begin() as conn:
         conn.execute(update(_table).where(_table.c.id == email_id, _table.c.claimed_until == until)
                      .values(**values))
 
@@ -237,7 +249,7 @@ def deliver_pending(engine: Engine, settings: Settings, limit: int = 50, *, now:
         transport.close()
         if unattempted:
             # Never handed to SMTP, so releasing them cannot cause a second delivery.
-            with engine.begin() as conn:
+            with for_writing(engine).begin() as conn:
                 conn.execute(update(_table).where(_table.c.id.in_(sorted(unattempted)),
                                                   _table.c.claimed_until == until).values(claimed_until=None))
     return stats

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlmodel import Session
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
 from backend.authz import Permission
@@ -15,7 +16,7 @@ from backend.core.deps import DbSession, require_permission
 from backend.core.errors import NotFound
 from backend.core.i18n import gettext as _
 from backend.placements import approvals, offers, review, rounds
-from backend.placements.models import MatchRun, MatchRunStatus, Placement
+from backend.placements.models import MatchAdjustment, MatchRun, MatchRunStatus, Placement
 from backend.placements.offer_routes import my_offers
 from backend.placements.round_routes import get_run, stage_name, what_binds_lines
 from backend.schemes.models import Scheme
@@ -60,6 +61,17 @@ class RoundOut(BaseModel):
     figures: dict | None = Field(None, description="places filled, budget, first-choice share, regions, what binds")
     what_binds: list[str] = Field(default_factory=list, description="the what-binds figures in words")
     error: str | None = None
+    proposals_to_decide: int = Field(0, description="proposals neither approved nor refused yet")
+    awaiting_approval: bool = Field(False, description="finished, with proposals to decide, and not superseded")
+    superseded_by_run_id: int | None = Field(
+        None, description="set when a newer round of the scheme has finished: this round's proposals are then out "
+                          "of date and can no longer be approved or refused")
+
+
+class ReasonOut(BaseModel):
+    code: str = Field(description="pinned, choice, open_to_other, shared_terms, first_timer, rules_passed, …")
+    params: dict = Field(default_factory=dict, description="the facts behind the reason, e.g. {\"rank\": 1}")
+    text: str = Field(description="the reason in words, in the request's language (?lang=, Accept-Language)")
 
 
 class ProposalOut(BaseModel):
@@ -71,7 +83,7 @@ class ProposalOut(BaseModel):
     choice_rank: int | None
     pinned: bool
     status: str
-    reasons: list[dict]
+    reasons: list[ReasonOut]
 
 
 class ProposalPage(BaseModel):
@@ -129,10 +141,17 @@ class AdjustmentIn(BaseModel):
 
 class AdjustmentOut(BaseModel):
     id: int
+    scheme_id: int
     kind: str
     applicant_id: int
     project_id: int
     reason: str
+    created_at: datetime
+    removed_at: datetime | None = None
+
+
+class AdjustmentRemovalIn(BaseModel):
+    reason: str = Field(description="why the pin or exclusion is removed; required, kept in the audit log")
 
 
 class OfferOut(BaseModel):
@@ -146,13 +165,22 @@ class OfferOut(BaseModel):
     subsidy_hkd: int
 
 
-def round_out(run: MatchRun) -> RoundOut:
+def round_out(run: MatchRun, state: approvals.ApprovalState | None = None) -> RoundOut:
+    state = state or approvals.ApprovalState(0, None)
     return RoundOut(id=run.id, scheme_id=run.scheme_id, mode=run.mode, is_refill=run.is_refill,
                     status=str(run.status), stage=run.stage, percent=run.progress_percent,
                     previous_run_id=run.previous_run_id, started_by_id=run.started_by_id,
                     reviewed_by_id=run.reviewed_by_id, created_at=run.created_at, finished_at=run.finished_at,
                     figures=run.figures, what_binds=what_binds_lines(run.figures) if run.figures else [],
-                    error=run.error if run.status == MatchRunStatus.FAILED else None)
+                    error=run.error if run.status == MatchRunStatus.FAILED else None,
+                    proposals_to_decide=state.to_decide, awaiting_approval=state.awaiting_approval,
+                    superseded_by_run_id=state.superseded_by)
+
+
+def _adjustment_out(adjustment: MatchAdjustment) -> AdjustmentOut:
+    return AdjustmentOut(id=adjustment.id, scheme_id=adjustment.scheme_id, kind=str(adjustment.kind),
+                         applicant_id=adjustment.applicant_id, project_id=adjustment.project_id,
+                         reason=adjustment.reason, created_at=adjustment.created_at, removed_at=adjustment.removed_at)
 
 
 def _scheme(db: Session, scheme_id: int) -> Scheme:
@@ -173,9 +201,30 @@ def start_round(body: RoundIn, db: DbSession, user: Officer):
     return round_out(run)
 
 
+@router.get("/rounds", response_model=list[RoundOut])
+def list_rounds(db: DbSession, user: StaffUser, scheme_id: int | None = None,
+                awaiting_approval: Annotated[bool | None, Query(
+                    description="true: only finished rounds with proposals to decide that no newer round of "
+                                "their scheme has superseded")] = None,
+                limit: Annotated[int, Query(ge=1, le=100)] = 100):
+    """The newest rounds first (all schemes, or one)."""
+    if awaiting_approval:
+        runs = [run for run, _n in approvals.rounds_awaiting_approval(db)
+                if scheme_id is None or run.scheme_id == scheme_id][:limit]
+    else:
+        query = select(MatchRun).order_by(col(MatchRun.id).desc()).limit(limit).options(defer(MatchRun.input_snapshot))
+        if scheme_id is not None:
+            query = query.where(MatchRun.scheme_id == scheme_id)
+        runs = list(db.exec(query))
+    states = approvals.approval_states(db, runs)
+    return [round_out(run, states[run.id]) for run in runs
+            if awaiting_approval is None or states[run.id].awaiting_approval == awaiting_approval]
+
+
 @router.get("/rounds/{run_id}", response_model=RoundOut)
 def get_round(run_id: int, db: DbSession, user: StaffUser):
-    return round_out(get_run(db, run_id))
+    run = get_run(db, run_id)
+    return round_out(run, approvals.approval_states(db, [run])[run.id])
 
 
 @router.get("/rounds/{run_id}/progress", response_model=ProgressOut)
@@ -193,27 +242,30 @@ def round_progress(run_id: int, db: DbSession, user: StaffUser):
 def round_proposals(run_id: int, db: DbSession, user: StaffUser, offset: Annotated[int, Query(ge=0)] = 0,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 200, project_id: int | None = None):
     run = get_run(db, run_id)
-    rows = [r for r in review.proposals_by_applicant(db, run) if project_id is None or r.project.id == project_id]
-    return ProposalPage(total=len(rows), offset=offset, limit=limit, proposals=[
+    rows = review.proposals_by_applicant(db, run, project_id=project_id, offset=offset, limit=limit)
+    total = review.count_proposals(db, run, project_id=project_id)
+    return ProposalPage(total=total, offset=offset, limit=limit, proposals=[
         ProposalOut(id=r.proposal.id, applicant_id=r.applicant.id, applicant_name=r.applicant.name_en or
                     r.applicant.name_zh, project_id=r.project.id, score=r.proposal.score,
                     choice_rank=r.proposal.choice_rank, pinned=r.proposal.pinned, status=str(r.proposal.status),
-                    reasons=r.proposal.reasons or [])
-        for r in rows[offset:offset + limit]])
+                    reasons=[ReasonOut(**reason) for reason in r.reasons])
+        for r in rows])
 
 
 @router.get("/rounds/{run_id}/unplaced", response_model=UnplacedPage)
 def round_unplaced(run_id: int, db: DbSession, user: StaffUser, offset: Annotated[int, Query(ge=0)] = 0,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 200, reason: str | None = None):
     run = get_run(db, run_id)
-    rows = [u for u in review.unplaced_with_reasons(db, run) if reason is None or u.reason_code == reason]
-    return UnplacedPage(total=len(rows), offset=offset, limit=limit, unplaced=[
+    rows = review.unplaced_with_reasons(db, run, reason=reason, offset=offset, limit=limit)
+    return UnplacedPage(total=review.count_unplaced(db, run, reason=reason), offset=offset, limit=limit, unplaced=[
         UnplacedOut(applicant_id=u.applicant.id, applicant_name=u.applicant.name_en or u.applicant.name_zh,
                     reason_code=u.reason_code, reason=u.text, params=u.params)
-        for u in rows[offset:offset + limit]])
+        for u in rows])
 
 
-@router.post("/rounds/{run_id}/approve", response_model=ApproveOut)
+@router.post("/rounds/{run_id}/approve", response_model=ApproveOut,
+             responses={409: {"description": "The round has not finished, or a newer round of its scheme has "
+                                             "finished (error `round_superseded`): its proposals are out of date"}})
 def approve_round(run_id: int, body: ApproveIn, db: DbSession, user: Approver):
     """Turn proposals into offers (a different person from who started or reviewed the round)."""
     run = get_run(db, run_id)
@@ -223,7 +275,9 @@ def approve_round(run_id: int, body: ApproveIn, db: DbSession, user: Approver):
                                for s in result.skipped])
 
 
-@router.post("/rounds/{run_id}/refuse", response_model=RefuseOut)
+@router.post("/rounds/{run_id}/refuse", response_model=RefuseOut,
+             responses={409: {"description": "Already decided, the round has not finished, or it was superseded "
+                                             "by a newer round (error `round_superseded`)"}})
 def refuse_round_proposals(run_id: int, body: RefuseIn, db: DbSession, user: Approver):
     run = get_run(db, run_id)
     refused = approvals.refuse_proposals(db, user, run, body.proposal_ids, reason=body.reason)
@@ -234,9 +288,7 @@ def _adjust(db: Session, user: User, run_id: int, body: AdjustmentIn, kind: str)
     run = get_run(db, run_id)
     scheme = _scheme(db, run.scheme_id)
     action = review.pin if kind == "pin" else review.exclude
-    adjustment = action(db, user, scheme, body.applicant_id, body.project_id, body.reason)
-    return AdjustmentOut(id=adjustment.id, kind=str(adjustment.kind), applicant_id=adjustment.applicant_id,
-                         project_id=adjustment.project_id, reason=adjustment.reason)
+    return _adjustment_out(action(db, user, scheme, body.applicant_id, body.project_id, body.reason))
 
 
 @router.post("/rounds/{run_id}/pins", response_model=AdjustmentOut, status_code=201)
@@ -249,6 +301,28 @@ def pin(run_id: int, body: AdjustmentIn, db: DbSession, user: Officer):
 def exclude(run_id: int, body: AdjustmentIn, db: DbSession, user: Officer):
     """Never propose this applicant for this project in later rounds of the scheme (with a reason)."""
     return _adjust(db, user, run_id, body, "exclude")
+
+
+@router.get("/schemes/{scheme_id}/adjustments", response_model=list[AdjustmentOut])
+def list_adjustments(scheme_id: int, db: DbSession, user: Officer):
+    """The scheme's pins and exclusions in force (every later round keeps them until removed), oldest first."""
+    return [_adjustment_out(a) for a in review.adjustments(db, _scheme(db, scheme_id))]
+
+
+@router.delete("/schemes/{scheme_id}/adjustments/{adjustment_id}", response_model=AdjustmentOut,
+               responses={404: {"description": "No such pin or exclusion in this scheme"},
+                          409: {"description": "Already removed (error `invalid_transition`), or no reason "
+                                             "given (error `conflict`, details.field = `reason`)"}})
+def remove_adjustment(scheme_id: int, adjustment_id: int, body: AdjustmentRemovalIn, db: DbSession, user: Officer):
+    """Remove a pin or an exclusion, with a reason (kept in the audit log); later rounds no longer use it.
+
+    Rounds already finished keep the proposals they made: run the round again to see the effect.
+    """
+    scheme = _scheme(db, scheme_id)
+    adjustment = db.get(MatchAdjustment, adjustment_id)
+    if adjustment is None or adjustment.scheme_id != scheme.id:
+        raise NotFound(_("We could not find that."))
+    return _adjustment_out(review.remove_adjustment(db, user, adjustment, body.reason))
 
 
 def _offer_out(placement: Placement, project, organisation) -> OfferOut:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
@@ -98,6 +99,91 @@ def region_caps(session: Session, scheme_id: int) -> dict[str, int]:
     return {cap.region: cap.max_places for cap in caps}
 
 
+class RoundSuperseded(InvalidTransition):
+    code = "round_superseded"
+
+
+# --- which rounds await approval ----------------------------------------------------------------------
+# A round's proposals come from the inputs frozen when it started. Once a newer round of the same scheme
+# has finished, an older round's undecided proposals are out of date: they no longer await approval and
+# cannot be approved or refused (approving them would place people on an outdated snapshot).
+
+
+@dataclass(frozen=True)
+class ApprovalState:
+    to_decide: int  # proposals still proposed
+    superseded_by: int | None  # the scheme's newest finished round, when newer than this one
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.to_decide > 0 and self.superseded_by is None
+
+    @property
+    def shown_as_superseded(self) -> bool:
+        """Superseded with proposals left undecided: what would otherwise await approval."""
+        return self.to_decide > 0 and self.superseded_by is not None
+
+
+def newest_finished_rounds(session: Session, scheme_ids) -> dict[int, int]:
+    """Scheme id → id of its newest finished (succeeded) round."""
+    scheme_ids = sorted(set(scheme_ids))
+    if not scheme_ids:
+        return {}
+    rows = session.exec(select(MatchRun.scheme_id, func.max(MatchRun.id))
+                        .where(col(MatchRun.scheme_id).in_(scheme_ids), MatchRun.status == MatchRunStatus.SUCCEEDED)
+                        .group_by(MatchRun.scheme_id)).all()
+    return {scheme_id: int(run_id) for scheme_id, run_id in rows}
+
+
+def _superseding(run: MatchRun, newest: dict[int, int]) -> int | None:
+    latest = newest.get(run.scheme_id)
+    if run.status != MatchRunStatus.SUCCEEDED or latest is None or latest <= run.id:
+        return None
+    return latest
+
+
+def superseded_by(session: Session, run: MatchRun) -> int | None:
+    """The id of the newer finished round that makes this one out of date, if any."""
+    return _superseding(run, newest_finished_rounds(session, [run.scheme_id]))
+
+
+def approval_states(session: Session, runs) -> dict[int, ApprovalState]:
+    runs = list(runs)
+    if not runs:
+        return {}
+    newest = newest_finished_rounds(session, [r.scheme_id for r in runs])
+    counts = dict(session.exec(
+        select(MatchProposal.run_id, func.count()).where(col(MatchProposal.run_id).in_([r.id for r in runs]),
+                                                          MatchProposal.status == ProposalStatus.PROPOSED)
+        .group_by(MatchProposal.run_id)).all())
+    return {r.id: ApprovalState(int(counts.get(r.id, 0)) if r.status == MatchRunStatus.SUCCEEDED else 0,
+                                _superseding(r, newest)) for r in runs}
+
+
+def rounds_awaiting_approval(session: Session) -> list[tuple[MatchRun, int]]:
+    """Finished rounds with proposals to decide, newest first, leaving out rounds a newer round superseded."""
+    rows = session.exec(select(MatchRun, func.count(col(MatchProposal.id)))
+                        .join(MatchProposal, col(MatchProposal.run_id) == MatchRun.id)
+                        .where(MatchRun.status == MatchRunStatus.SUCCEEDED,
+                               MatchProposal.status == ProposalStatus.PROPOSED)
+                        .group_by(col(MatchRun.id)).order_by(col(MatchRun.id).desc())
+                        .options(defer(MatchRun.input_snapshot))).all()
+    newest = newest_finished_rounds(session, [run.scheme_id for run, _n in rows])
+    return [(run, int(n)) for run, n in rows if _superseding(run, newest) is None]
+
+
+def superseded_message(run: MatchRun, newer_id: int) -> str:
+    return _("Round %(id)s has been superseded by round %(newer)s, which was worked out from newer information, "
+             "so its proposals can no longer be approved or refused. Decide the proposals of round %(newer)s "
+             "instead.", id=run.id, newer=newer_id)
+
+
+def refuse_if_superseded(session: Session, run: MatchRun) -> None:
+    newer = superseded_by(session, run)
+    if newer is not None:
+        raise RoundSuperseded(superseded_message(run, newer), superseded_by=newer)
+
+
 def _require_approver(actor: User, run: MatchRun) -> None:
     require(actor, Permission.MATCH_APPROVE)
     if run.started_by_id is not None and run.started_by_id == actor.id:
@@ -106,6 +192,12 @@ def _require_approver(actor: User, run: MatchRun) -> None:
         raise SegregationOfDutiesError(_("You reviewed this round, so a different person must approve it."))
     if run.status != MatchRunStatus.SUCCEEDED:
         raise InvalidTransition(_("Only the proposals of a finished round can be approved or refused."))
+
+
+def check_can_decide(session: Session, actor: User, run: MatchRun) -> None:
+    """Everything that stops `actor` deciding the round's proposals now (raises), except the limits."""
+    _require_approver(actor, run)
+    refuse_if_superseded(session, run)
 
 
 def _proposals(session: Session, run: MatchRun, proposal_ids) -> list[MatchProposal]:
@@ -133,6 +225,8 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
     now = now or utcnow()
     deadline = now + timedelta(days=offer_days)
     scheme = lock_scheme(session, run.scheme_id)
+    # After the lock: a newer round that finished while this approver was reading is seen here.
+    refuse_if_superseded(session, run)
 
     proposals = _proposals(session, run, proposal_ids)
     usage = scheme_usage(session, scheme.id)
@@ -220,6 +314,7 @@ def refuse_proposals(session: Session, actor: User, run: MatchRun, proposal_ids,
     if not reason.strip():
         raise Conflict(_("Give the reason for refusing these proposals."), field="reason")
     lock_scheme(session, run.scheme_id)
+    refuse_if_superseded(session, run)
     proposals = _proposals(session, run, proposal_ids)
     decided = [p.id for p in proposals if p.status != ProposalStatus.PROPOSED]
     if decided:

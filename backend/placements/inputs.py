@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 import matching
@@ -58,6 +59,7 @@ def profile_is_matchable(profile: ApplicantProfile) -> bool:
 
 def to_matching_applicant(profile: ApplicantProfile, choice_project_ids: list[int] | tuple[int, ...] = ()
                           ) -> matching.Applicant | None:
+    """`profile` is an ApplicantProfile or a row of its `PROFILE_COLUMNS` (what a round reads in bulk)."""
     if not profile_is_matchable(profile):
         return None
     return matching.Applicant(
@@ -75,8 +77,16 @@ def to_matching_applicant(profile: ApplicantProfile, choice_project_ids: list[in
         regions=tuple(profile.regions or ()),
         choices=tuple(project_key(pid) for pid in choice_project_ids),
         open_to_other=profile.open_to_other,
-        first_timer=profile.first_timer,
+        first_timer=not profile.joined_before,
     )
+
+
+# Every column `to_matching_applicant` reads: a round loads only these, as plain rows, not whole profiles.
+PROFILE_COLUMNS = (ApplicantProfile.id, ApplicantProfile.date_of_birth, ApplicantProfile.hk_resident_declared,
+                   ApplicantProfile.education_level, ApplicantProfile.field_of_study, ApplicantProfile.skills,
+                   ApplicantProfile.interests, ApplicantProfile.statement, ApplicantProfile.languages,
+                   ApplicantProfile.available_from, ApplicantProfile.available_to, ApplicantProfile.regions,
+                   ApplicantProfile.open_to_other, ApplicantProfile.joined_before)
 
 
 def to_matching_scheme(session: Session, scheme: Scheme) -> matching.Scheme:
@@ -94,33 +104,38 @@ class RoundInputs:
 
 
 def load_round_inputs(session: Session, scheme: Scheme) -> RoundInputs:
-    """Open projects of the scheme and every applicant with an active choice in it, in three queries."""
+    """Open projects of the scheme and every applicant with an active choice in it, in four queries.
+
+    Choices and profiles are read as plain rows of the columns the matcher needs (a national round has
+    100,000 applicants and several hundred thousand choices: ORM objects would cost far more than the rows).
+    """
     projects = session.exec(
         select(Project).where(Project.scheme_id == scheme.id, col(Project.status).in_(MATCHABLE_PROJECT_STATUSES))
         .order_by(Project.id)
     ).all()
-    choices = session.exec(
-        select(Choice).where(Choice.scheme_id == scheme.id, col(Choice.status).in_(ACTIVE_CHOICE_STATUSES))
+    active = (col(Choice.scheme_id) == scheme.id, col(Choice.status).in_(ACTIVE_CHOICE_STATUSES))
+    choices = session.execute(
+        sa_select(Choice.applicant_id, Choice.project_id, Choice.ngo_rank).where(*active)
         .order_by(Choice.applicant_id, Choice.rank, Choice.id)
     ).all()
-    by_applicant: dict[int, list[Choice]] = defaultdict(list)
-    for choice in choices:
-        by_applicant[choice.applicant_id].append(choice)
-    profiles = session.exec(
-        select(ApplicantProfile).where(col(ApplicantProfile.id).in_(list(by_applicant)))
+    by_applicant: dict[int, list[int]] = defaultdict(list)
+    rankings: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for applicant_id, project_id, ngo_rank in choices:
+        by_applicant[applicant_id].append(project_id)
+        if ngo_rank is not None:
+            rankings[project_key(project_id)].append((ngo_rank, applicant_key(applicant_id)))
+    # The applicants are chosen by a sub-query, not a list of ids (PostgreSQL takes at most 65,535 parameters).
+    profiles = session.execute(
+        sa_select(*PROFILE_COLUMNS)
+        .where(col(ApplicantProfile.id).in_(sa_select(Choice.applicant_id).where(*active)))
         .order_by(ApplicantProfile.id)
     ).all() if by_applicant else []
 
     applicants = []
     for profile in profiles:
-        applicant = to_matching_applicant(profile, [c.project_id for c in by_applicant[profile.id]])
+        applicant = to_matching_applicant(profile, by_applicant[profile.id])
         if applicant is not None:
             applicants.append(applicant)
-
-    rankings: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for choice in choices:
-        if choice.ngo_rank is not None:
-            rankings[project_key(choice.project_id)].append((choice.ngo_rank, applicant_key(choice.applicant_id)))
     return RoundInputs(
         projects=[to_matching_project(p) for p in projects],
         applicants=applicants,

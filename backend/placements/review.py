@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
@@ -16,8 +17,8 @@ from backend.audit import service as audit
 from backend.authz import Permission, require
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, InvalidTransition, NotFound
+from backend.core.i18n import get_language, ngettext
 from backend.core.i18n import gettext as _
-from backend.core.i18n import ngettext
 from backend.placements import inputs as round_inputs
 from backend.placements.models import (
     AdjustmentKind,
@@ -26,6 +27,7 @@ from backend.placements.models import (
     MatchRun,
     MatchRunStatus,
     MatchUnplaced,
+    ProposalStatus,
 )
 from backend.projects.models import Project
 from backend.schemes.models import Scheme
@@ -150,6 +152,10 @@ class ProposalView:
     proposal: MatchProposal
     applicant: ApplicantProfile
 
+    @property
+    def reasons(self) -> list[dict]:
+        return proposal_reasons(self.proposal)
+
 
 @dataclass
 class ProjectProposals:
@@ -167,6 +173,15 @@ class ApplicantProposal:
     proposal: MatchProposal
     project: Project
 
+    @property
+    def reasons(self) -> list[dict]:
+        return proposal_reasons(self.proposal)
+
+    @property
+    def why(self) -> str:
+        """The first two reasons in one line, as the round page's "Why" column shows them."""
+        return _separator("; ", "；").join(r["text"] for r in self.reasons[:2])
+
 
 @dataclass
 class UnplacedView:
@@ -181,32 +196,59 @@ def _finished(run: MatchRun) -> None:
         raise InvalidTransition(_("This round has not finished yet."))
 
 
-def proposals_by_project(session: Session, run: MatchRun) -> list[ProjectProposals]:
-    """Each project of the round with the applicants proposed for it, best score first."""
+def proposals_by_project(session: Session, run: MatchRun, *, projects: list[int] | None = None
+                         ) -> list[ProjectProposals]:
+    """Each project of the round with the applicants proposed for it, best score first.
+
+    `projects`: only these (a page of `proposed_projects`), so a page never reads the whole round.
+    """
     _finished(run)
-    rows = session.exec(
-        select(MatchProposal, ApplicantProfile, Project)
-        .join(ApplicantProfile, col(ApplicantProfile.id) == MatchProposal.applicant_id)
-        .join(Project, col(Project.id) == MatchProposal.project_id)
-        .where(MatchProposal.run_id == run.id)
-        .order_by(col(Project.id), col(MatchProposal.score).desc(), col(MatchProposal.applicant_id))
-    ).all()
+    query = (select(MatchProposal, ApplicantProfile, Project)
+             .join(ApplicantProfile, col(ApplicantProfile.id) == MatchProposal.applicant_id)
+             .join(Project, col(Project.id) == MatchProposal.project_id)
+             .where(MatchProposal.run_id == run.id)
+             .order_by(col(Project.id), col(MatchProposal.score).desc(), col(MatchProposal.applicant_id)))
+    if projects is not None:
+        query = query.where(col(MatchProposal.project_id).in_(projects))
     grouped: dict[int, ProjectProposals] = {}
-    for proposal, applicant, project in rows:
+    for proposal, applicant, project in session.exec(query).all():
         grouped.setdefault(project.id, ProjectProposals(project)).proposals.append(ProposalView(proposal, applicant))
     return list(grouped.values())
 
 
-def proposals_by_applicant(session: Session, run: MatchRun) -> list[ApplicantProposal]:
+def proposed_projects(session: Session, run: MatchRun) -> list[int]:
+    """The ids of the projects with proposals in the round, in the order `proposals_by_project` gives them."""
     _finished(run)
-    rows = session.exec(
-        select(MatchProposal, ApplicantProfile, Project)
-        .join(ApplicantProfile, col(ApplicantProfile.id) == MatchProposal.applicant_id)
-        .join(Project, col(Project.id) == MatchProposal.project_id)
-        .where(MatchProposal.run_id == run.id)
-        .order_by(col(MatchProposal.applicant_id))
-    ).all()
-    return [ApplicantProposal(applicant, proposal, project) for proposal, applicant, project in rows]
+    return list(session.exec(select(MatchProposal.project_id).where(MatchProposal.run_id == run.id)
+                             .distinct().order_by(col(MatchProposal.project_id))))
+
+
+def count_proposals(session: Session, run: MatchRun, *, project_id: int | None = None,
+                    status: ProposalStatus | None = None) -> int:
+    _finished(run)
+    query = select(func.count()).select_from(MatchProposal).where(MatchProposal.run_id == run.id)
+    if project_id is not None:
+        query = query.where(MatchProposal.project_id == project_id)
+    if status is not None:
+        query = query.where(MatchProposal.status == status)
+    return session.exec(query).one()
+
+
+def proposals_by_applicant(session: Session, run: MatchRun, *, project_id: int | None = None,
+                           status: ProposalStatus | None = None, offset: int = 0,
+                           limit: int | None = None) -> list[ApplicantProposal]:
+    """The round's proposals by applicant number; `offset` and `limit` read one page of them."""
+    _finished(run)
+    query = (select(MatchProposal, ApplicantProfile, Project)
+             .join(ApplicantProfile, col(ApplicantProfile.id) == MatchProposal.applicant_id)
+             .join(Project, col(Project.id) == MatchProposal.project_id)
+             .where(MatchProposal.run_id == run.id)
+             .order_by(col(MatchProposal.applicant_id)).offset(offset).limit(limit))
+    if project_id is not None:
+        query = query.where(MatchProposal.project_id == project_id)
+    if status is not None:
+        query = query.where(MatchProposal.status == status)
+    return [ApplicantProposal(applicant, proposal, project) for proposal, applicant, project in session.exec(query)]
 
 
 def describe_unplaced(code: str, params: dict) -> str:
@@ -232,15 +274,78 @@ def describe_unplaced(code: str, params: dict) -> str:
     return _("Eligible but not selected.")
 
 
-def unplaced_with_reasons(session: Session, run: MatchRun) -> list[UnplacedView]:
+def describe_reason(code: str, params: dict, fallback: str = "") -> str:
+    """One reason for a proposal (matching/explain.py) in the reader's language.
+
+    An unknown code (a matcher newer than this list) shows the matcher's own English text, `fallback`.
+    """
+    params = params or {}
+    if code == "pinned":
+        return _("Pinned by an officer")
+    if code == "choice":
+        rank = _number(params.get("rank"))
+        if rank == 1:
+            return _("Their first choice")
+        if rank is not None:
+            return _("Their choice number %(rank)s", rank=rank)
+    if code == "open_to_other":
+        return _("Suggested: they are open to other projects")
+    if code == "shared_terms":
+        terms = [str(t) for t in params.get("terms") or []]
+        if terms:
+            return _("Shared interests: %(terms)s", terms=_separator(", ", "、").join(terms))
+    if code == "first_timer":
+        return _("Priority as a first-time participant")
+    if code == "rules_passed":
+        rules = params.get("rules")
+        if isinstance(rules, list) and rules:
+            return ngettext("Meets the %(num)s requirement", "Meets all %(num)s requirements", len(rules))
+        return _("Meets every requirement")
+    return fallback or code
+
+
+def _separator(english: str, chinese: str) -> str:
+    """Punctuation between listed items: Chinese text uses full-width marks."""
+    return chinese if get_language() == "zh-Hant" else english
+
+
+def _number(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def proposal_reasons(proposal: MatchProposal) -> list[dict]:
+    """The proposal's stored reasons with `text` in the reader's language; code and params as stored."""
+    out = []
+    for reason in proposal.reasons or []:
+        if not isinstance(reason, dict):
+            continue
+        code, params = str(reason.get("code", "")), reason.get("params") or {}
+        out.append({"code": code, "params": params,
+                    "text": describe_reason(code, params, str(reason.get("text") or ""))})
+    return out
+
+
+def count_unplaced(session: Session, run: MatchRun, *, reason: str | None = None) -> int:
     _finished(run)
-    rows = session.exec(
-        select(MatchUnplaced, ApplicantProfile)
-        .join(ApplicantProfile, col(ApplicantProfile.id) == MatchUnplaced.applicant_id)
-        .where(MatchUnplaced.run_id == run.id).order_by(col(MatchUnplaced.applicant_id))
-    ).all()
+    query = select(func.count()).select_from(MatchUnplaced).where(MatchUnplaced.run_id == run.id)
+    return session.exec(query.where(MatchUnplaced.reason_code == reason) if reason else query).one()
+
+
+def unplaced_with_reasons(session: Session, run: MatchRun, *, reason: str | None = None, offset: int = 0,
+                          limit: int | None = None) -> list[UnplacedView]:
+    """Who was not placed and why, by applicant number; only `reason` if given; `offset`/`limit`: one page."""
+    _finished(run)
+    query = (select(MatchUnplaced, ApplicantProfile)
+             .join(ApplicantProfile, col(ApplicantProfile.id) == MatchUnplaced.applicant_id)
+             .where(MatchUnplaced.run_id == run.id).order_by(col(MatchUnplaced.applicant_id))
+             .offset(offset).limit(limit))
+    if reason:
+        query = query.where(MatchUnplaced.reason_code == reason)
     return [UnplacedView(applicant, row.reason_code, row.reason_params,
-                         describe_unplaced(row.reason_code, row.reason_params)) for row, applicant in rows]
+                         describe_unplaced(row.reason_code, row.reason_params)) for row, applicant in session.exec(query)]
 
 
 # --- comparing rounds ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
@@ -97,7 +98,8 @@ def round_words() -> dict:
 
 
 def get_run(db: Session, run_id: int) -> MatchRun:
-    run = db.get(MatchRun, run_id)
+    # The input snapshot (tens of MB for a national round) is read only if used, not for every page and poll.
+    run = db.get(MatchRun, run_id, options=[defer(MatchRun.input_snapshot)])
     if run is None:
         raise NotFound(_("We could not find that round."))
     return run
@@ -146,6 +148,13 @@ def paginate(items: list, page: int, size: int = PAGE_SIZE) -> Paged:
     return Paged(items[(page - 1) * size: page * size], page, pages, len(items))
 
 
+def paginate_query(total: int, page: int, fetch, size: int = PAGE_SIZE) -> Paged:
+    """Like `paginate`, reading only the page: `fetch(offset, limit)` returns its items."""
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    return Paged(fetch((page - 1) * size, size), page, pages, total)
+
+
 def _matches(query: str, *texts: str) -> bool:
     query = query.strip().lower()
     return not query or any(query in (t or "").lower() for t in texts)
@@ -162,19 +171,33 @@ def _project_text(project: Project) -> str:
 def round_view(db: Session, run: MatchRun, view: str, q: str, page: int, reason: str) -> dict:
     """The part of a finished round the page shows: one tab, filtered and paginated."""
     context: dict = {"view": view, "q": q, "reason": reason}
+    # Without a search only the page shown is read (a national round has ~50,000 proposals); a search reads all.
+    search = bool(q.strip())
     if view == "applicants":
-        rows = [r for r in review.proposals_by_applicant(db, run)
-                if _matches(q, _applicant_text(r.applicant), _project_text(r.project))]
-        context["paged"] = paginate(rows, page)
+        if search:
+            rows = [r for r in review.proposals_by_applicant(db, run)
+                    if _matches(q, _applicant_text(r.applicant), _project_text(r.project))]
+            context["paged"] = paginate(rows, page)
+        else:
+            context["paged"] = paginate_query(review.count_proposals(db, run), page, lambda offset, limit:
+                                              review.proposals_by_applicant(db, run, offset=offset, limit=limit))
     elif view == "unplaced":
-        rows = [u for u in review.unplaced_with_reasons(db, run)
-                if (not reason or u.reason_code == reason) and _matches(q, _applicant_text(u.applicant))]
-        context["paged"] = paginate(rows, page)
+        if search:
+            rows = [u for u in review.unplaced_with_reasons(db, run, reason=reason)
+                    if _matches(q, _applicant_text(u.applicant))]
+            context["paged"] = paginate(rows, page)
+        else:
+            context["paged"] = paginate_query(review.count_unplaced(db, run, reason=reason), page, lambda offset, limit:
+                                              review.unplaced_with_reasons(db, run, reason=reason, offset=offset,
+                                                                           limit=limit))
         context["reason_codes"] = sorted((run.figures or {}).get("unplaced_reasons", {}).items())
-    else:
-        groups = [g for g in review.proposals_by_project(db, run)
-                  if _matches(q, _project_text(g.project))]
+    elif search:
+        groups = [g for g in review.proposals_by_project(db, run) if _matches(q, _project_text(g.project))]
         context["paged"] = paginate(groups, page, size=10)
+    else:
+        shown = paginate(review.proposed_projects(db, run), page, size=10)
+        context["paged"] = Paged(review.proposals_by_project(db, run, projects=shown.items), shown.page,
+                                 shown.pages, shown.total)
     return context
 
 
@@ -183,25 +206,19 @@ def _schemes(db: Session) -> list[Scheme]:
 
 
 def rounds_awaiting_approval(db: Session) -> list[tuple[MatchRun, int]]:
-    from sqlalchemy import func
-
-    rows = db.exec(select(MatchRun, func.count(col(MatchProposal.id)))
-                   .join(MatchProposal, col(MatchProposal.run_id) == MatchRun.id)
-                   .where(MatchRun.status == MatchRunStatus.SUCCEEDED,
-                          MatchProposal.status == ProposalStatus.PROPOSED)
-                   .group_by(col(MatchRun.id)).order_by(col(MatchRun.id).desc())).all()
-    return [(run, int(n)) for run, n in rows]
+    return approvals.rounds_awaiting_approval(db)
 
 
 @router.get("/staff/rounds", response_class=HTMLResponse)
 def round_list(request: Request, db: DbSession, user: StaffUser, scheme: int = 0):
-    query = select(MatchRun).order_by(col(MatchRun.id).desc()).limit(100)
+    query = select(MatchRun).order_by(col(MatchRun.id).desc()).limit(100).options(defer(MatchRun.input_snapshot))
     if scheme:
         query = query.where(MatchRun.scheme_id == scheme)
     schemes = {s.id: s for s in _schemes(db)}
+    runs = list(db.exec(query))
     return render(request, "rounds/list.html", {
-        **round_words(), "user": user, "runs": list(db.exec(query)), "schemes": schemes,
-        "awaiting": rounds_awaiting_approval(db)})
+        **round_words(), "user": user, "runs": runs, "schemes": schemes,
+        "states": approvals.approval_states(db, runs), "awaiting": rounds_awaiting_approval(db)})
 
 
 def _start_page(request: Request, db: Session, user: User, values: dict, errors: dict | None = None,
@@ -264,12 +281,14 @@ def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, vie
         context["projects"] = list(db.exec(select(Project).where(Project.scheme_id == run.scheme_id)
                                            .order_by(col(Project.id))))
         context["adjustments"] = review.adjustments(db, scheme)
-        previous = db.get(MatchRun, run.previous_run_id) if run.previous_run_id else None
+        previous = (db.get(MatchRun, run.previous_run_id, options=[defer(MatchRun.input_snapshot)])
+                    if run.previous_run_id else None)
         if previous is not None and previous.status == MatchRunStatus.SUCCEEDED:
             context["previous"] = previous
             context["comparison"] = review.compare(db, run, previous)
-        context["pending"] = db.exec(select(MatchProposal.id).where(
-            MatchProposal.run_id == run.id, MatchProposal.status == ProposalStatus.PROPOSED)).first() is not None
+        state = approvals.approval_states(db, [run])[run.id]
+        context["pending"] = state.awaiting_approval
+        context["superseded_by"] = state.superseded_by if state.shown_as_superseded else None
     return render(request, "rounds/round.html", context, status_code=status_code)
 
 
@@ -358,17 +377,21 @@ def _approval_page(request: Request, db: Session, user: User, run: MatchRun, *, 
                    result: approvals.ApprovalResult | None = None, refused: int | None = None,
                    errors: dict | None = None, refusal_reason: str = "", status_code: int = 200):
     scheme = db.get(Scheme, run.scheme_id)
-    rows = []
-    if run.status == MatchRunStatus.SUCCEEDED:
-        rows = [r for r in review.proposals_by_applicant(db, run)
-                if r.proposal.status == ProposalStatus.PROPOSED
-                and _matches(q, _applicant_text(r.applicant), _project_text(r.project))]
-    blocked = None
+    paged = paginate([], page)
+    if run.status == MatchRunStatus.SUCCEEDED and q.strip():
+        paged = paginate([r for r in review.proposals_by_applicant(db, run, status=ProposalStatus.PROPOSED)
+                          if _matches(q, _applicant_text(r.applicant), _project_text(r.project))], page)
+    elif run.status == MatchRunStatus.SUCCEEDED:  # read only the page shown: a national round has 50,000
+        paged = paginate_query(
+            review.count_proposals(db, run, status=ProposalStatus.PROPOSED), page,
+            lambda offset, limit: review.proposals_by_applicant(db, run, status=ProposalStatus.PROPOSED,
+                                                                offset=offset, limit=limit))
+    blocked = superseded_by = None
     try:
-        approvals._require_approver(user, run)
-    except SegregationOfDutiesError as error:
-        blocked = error.message
-    except DomainError as error:
+        approvals.check_can_decide(db, user, run)
+    except approvals.RoundSuperseded as error:
+        blocked, superseded_by = error.message, error.details.get("superseded_by")
+    except DomainError as error:  # four eyes (SegregationOfDutiesError) or an unfinished round
         blocked = error.message
     people = {}
     for field in ("started_by_id", "reviewed_by_id"):
@@ -381,9 +404,10 @@ def _approval_page(request: Request, db: Session, user: User, run: MatchRun, *, 
             proposal = by_id.get(s.proposal.id, s.proposal)
             skipped.append((proposal, db.get(Project, proposal.project_id), s.reason))
     return render(request, "rounds/approval.html", {
-        **round_words(), "user": user, "run": run, "scheme": scheme, "paged": paginate(rows, page), "q": q,
+        **round_words(), "user": user, "run": run, "scheme": scheme, "paged": paged, "q": q,
         "blocked": blocked, "people": people, "result": result, "skipped": skipped, "refused": refused,
-        "errors": errors or {}, "refusal_reason": refusal_reason}, status_code=status_code)
+        "errors": errors or {}, "refusal_reason": refusal_reason, "superseded_by": superseded_by},
+        status_code=status_code)
 
 
 @router.get("/staff/rounds/{run_id}/approval", response_class=HTMLResponse)
@@ -407,6 +431,8 @@ def approve(request: Request, db: DbSession, user: Approver, run_id: int, form: 
         result = approvals.approve_proposals(db, user, run, None if everything else selected)
     except SegregationOfDutiesError as error:
         return _approval_page(request, db, user, run, errors={"proposal_ids": error.message}, status_code=403)
+    except approvals.RoundSuperseded as error:
+        return _approval_page(request, db, user, run, errors={"blocked": error.message}, status_code=409)
     return _approval_page(request, db, user, run, result=result)
 
 
@@ -426,6 +452,8 @@ def refuse(request: Request, db: DbSession, user: Approver, run_id: int, form: M
         refused = approvals.refuse_proposals(db, user, run, selected, reason=reason)
     except SegregationOfDutiesError as error:
         return _approval_page(request, db, user, run, errors={"proposal_ids": error.message}, status_code=403)
+    except approvals.RoundSuperseded as error:
+        return _approval_page(request, db, user, run, errors={"blocked": error.message}, status_code=409)
     return _approval_page(request, db, user, run, refused=len(refused))
 
 

@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Literal
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 import matching
@@ -255,4 +256,5 @@ def with_limits(scheme: matching.Scheme, *, budget_hkd: int | None = None,
 
 def latest_round(session: Session, scheme_id: int) -> MatchRun | None:
     return session.exec(select(MatchRun).where(MatchRun.scheme_id == scheme_id)
-                        .order_by(col(MatchRun.created_at).desc(), col(MatchRun.id).desc())).first()
+                        .order_by(col(MatchRun.created_at).desc(), col(MatchRun.id).desc())
+                        .options(defer(MatchRun.input_snapshot))).first()  # read only if used: it can be large

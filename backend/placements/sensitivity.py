@@ -3,15 +3,23 @@
 Answered by re-solving the round's own inputs with one limit raised by a stated step (optimal mode,
 so the answer is "the most that could be placed", whatever mode the round used). A limit that does not
 bind is reported as 0 without a re-solve, which keeps this to a few solves per round.
+
+A raised budget or cap changes neither who is eligible where nor what each placement is worth, only the
+limits: so the inputs are prepared once (text fit, rules and candidate pairs: `matching.engine.prepare`)
+and each re-solve is only the optimal solve of those same pairs with the limit raised. That gives exactly
+what `matching.match` would give for the raised scheme, without fitting, checking and explaining again
+each time (at national scale those are a third of a round).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
 
 import matching
 from backend.placements.inputs import RoundInputs
-from backend.placements.rounds import with_limits
 
 BUDGET_STEP_HKD = 1_000_000
 CAP_STEP_PLACES = 100
@@ -19,22 +27,81 @@ CAP_STEP_PLACES = 100
 MAX_REGIONS_RESOLVED = 8
 
 
-def budget_binds(report: dict, projects: list[matching.Project], result: matching.MatchResult) -> bool:
+@dataclass
+class Outcome:
+    """What the limits care about in a solution: places taken per project (in `inputs.projects` order)."""
+
+    placed_per_project: np.ndarray
+    applicants: int
+
+    @property
+    def placed(self) -> int:
+        return int(self.placed_per_project.sum())
+
+    def spent(self, projects: list[matching.Project]) -> int:
+        subsidy = np.array([p.subsidy_per_place for p in projects], np.int64)
+        return int((self.placed_per_project * subsidy).sum())
+
+    @classmethod
+    def of(cls, result: matching.MatchResult, projects: list[matching.Project], applicants: int) -> Outcome:
+        index = {p.id: j for j, p in enumerate(projects)}
+        placed = np.zeros(len(projects), np.int64)
+        for placement in result.placements:
+            placed[index[placement.project_id]] += 1
+        return cls(placed, applicants)
+
+
+def budget_binds(inputs: RoundInputs, outcome: Outcome) -> bool:
     """Someone is unplaced and a project with a free place costs more than the budget left."""
-    if not result.unplaced:
+    if outcome.placed >= outcome.applicants:
         return False
-    left = report["budget_left_hkd"]
-    placed_at: dict[str, int] = {}
-    for placement in result.placements:
-        placed_at[placement.project_id] = placed_at.get(placement.project_id, 0) + 1
-    return any(p.places > placed_at.get(p.id, 0) and p.subsidy_per_place > left for p in projects)
+    left = inputs.scheme.budget_hkd - outcome.spent(inputs.projects)
+    return any(p.places > int(n) and p.subsidy_per_place > left
+               for p, n in zip(inputs.projects, outcome.placed_per_project, strict=True))
 
 
-def cap_binds(report: dict, region: str, result: matching.MatchResult) -> bool:
-    figures = report["regions"].get(region)
-    if not result.unplaced or figures is None or figures["cap"] is None:
+def cap_binds(inputs: RoundInputs, region: str, outcome: Outcome) -> bool:
+    """Someone is unplaced, the region's cap is reached and the region still has free places."""
+    cap = inputs.scheme.region_caps.get(region)
+    if outcome.placed >= outcome.applicants or cap is None:
         return False
-    return figures["placed"] >= figures["cap"] and figures["places"] > figures["placed"]
+    in_region = [j for j, p in enumerate(inputs.projects) if p.region == region]
+    placed = int(outcome.placed_per_project[in_region].sum())
+    places = sum(inputs.projects[j].places for j in in_region)
+    return placed >= cap and places > placed
+
+
+class _Resolver:
+    """The round's inputs prepared once; `solve` answers for any budget and caps (optimal mode)."""
+
+    def __init__(self, inputs: RoundInputs, pinned, excluded, seed: int):
+        from matching.engine import prepare
+
+        self.inputs = inputs
+        self.problem = prepare(inputs.projects, inputs.applicants, inputs.scheme, pinned=pinned,
+                               excluded=excluded, seed=seed)
+        # As `matching.engine` numbers them for its solver: applicants with a candidate pair, 0..n-1.
+        self.active, self.local = np.unique(self.problem.arc_app, return_inverse=True)
+        self.pinned_per_project = np.bincount(np.fromiter(self.problem.pinned.values(), np.int64),
+                                              minlength=len(inputs.projects))
+
+    def solve(self, *, budget_hkd: int | None = None, region_caps: dict[str, int] | None = None,
+              progress: Callable[[float], None] | None = None) -> Outcome:
+        from matching import optimal
+
+        problem, scheme = self.problem, self.inputs.scheme
+        # `prepare` takes pinned placements off the limits; a raised limit raises what is left by as much.
+        budget_left = problem.budget_left + ((budget_hkd if budget_hkd is not None else scheme.budget_hkd)
+                                             - scheme.budget_hkd)
+        cap_left = problem.region_cap_left.copy()
+        for region, cap in (region_caps or {}).items():
+            k = problem.region_names.index(region)
+            cap_left[k] += cap - scheme.region_caps[region]
+        net = optimal.Network(len(self.active), self.local.astype(np.int64), problem.arc_proj, problem.arc_value,
+                              problem.subsidy, problem.places_left, problem.proj_region, cap_left, budget_left)
+        chosen, _info = optimal.solve(net, progress=progress)
+        placed = np.bincount(problem.arc_proj[np.flatnonzero(chosen)], minlength=len(self.inputs.projects))
+        return Outcome(placed + self.pinned_per_project, len(self.inputs.applicants))
 
 
 def what_binds(inputs: RoundInputs, *, pinned=(), excluded=(), base: matching.MatchResult | None = None,
@@ -44,36 +111,41 @@ def what_binds(inputs: RoundInputs, *, pinned=(), excluded=(), base: matching.Ma
 
     `base` is the optimal-mode result on these inputs when the caller already has it.
     """
-    def solve(scheme: matching.Scheme) -> matching.MatchResult:
-        return matching.match(inputs.projects, inputs.applicants, scheme, rankings=inputs.rankings,
-                              mode="optimal", pinned=pinned, excluded=excluded, seed=seed)
-
+    resolver = None
     if base is None:
-        base = solve(inputs.scheme)
-    report = base.report
+        resolver = _Resolver(inputs, pinned, excluded, seed)
+        base_outcome = resolver.solve()
+    else:
+        base_outcome = Outcome.of(base, inputs.projects, len(inputs.applicants))
     capped = sorted(inputs.scheme.region_caps)
-    binding_caps = [r for r in capped if cap_binds(report, r, base)]
+    binding_caps = [r for r in capped if cap_binds(inputs, r, base_outcome)]
     resolves = binding_caps[:MAX_REGIONS_RESOLVED]
-    binds_budget = budget_binds(report, inputs.projects, base)
+    binds_budget = budget_binds(inputs, base_outcome)
     total = len(resolves) + (1 if binds_budget else 0)
     done = 0
+    if total and resolver is None:
+        resolver = _Resolver(inputs, pinned, excluded, seed)
+    base_placed, base_spent = base_outcome.placed, base_outcome.spent(inputs.projects)
 
-    def extra(raised: matching.MatchResult) -> dict:
-        return {"extra_placements": raised.report["placed"] - report["placed"],
-                "extra_cost_hkd": raised.report["budget_used_hkd"] - report["budget_used_hkd"]}
+    def extra(raised: Outcome) -> dict:
+        return {"extra_placements": raised.placed - base_placed,
+                "extra_cost_hkd": raised.spent(inputs.projects) - base_spent}
+
+    def within(f: float) -> None:
+        if progress:
+            progress((done + f) / total)
 
     def advance() -> None:
         nonlocal done
         done += 1
-        if progress:
-            progress(done / total)
+        within(0.0)
 
     figures: dict = {"budget": {"step_hkd": budget_step_hkd, "budget_hkd": inputs.scheme.budget_hkd,
                                 "binding": binds_budget, "re_solved": binds_budget,
                                 "extra_placements": 0, "extra_cost_hkd": 0},
                      "caps": {}}
     if binds_budget:
-        raised = solve(with_limits(inputs.scheme, budget_hkd=inputs.scheme.budget_hkd + budget_step_hkd))
+        raised = resolver.solve(budget_hkd=inputs.scheme.budget_hkd + budget_step_hkd, progress=within)
         figures["budget"].update(extra(raised))
         advance()
     for region in capped:
@@ -85,7 +157,7 @@ def what_binds(inputs: RoundInputs, *, pinned=(), excluded=(), base: matching.Ma
         if region in resolves:
             caps = dict(inputs.scheme.region_caps)
             caps[region] += cap_step
-            entry.update(extra(solve(with_limits(inputs.scheme, region_caps=caps))))
+            entry.update(extra(resolver.solve(region_caps=caps, progress=within)))
             advance()
         figures["caps"][region] = entry
     return figures

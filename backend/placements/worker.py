@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, and_, or_, select, update
 from sqlmodel import Session, col
 
 import matching
@@ -171,18 +171,24 @@ def round_figures(result: matching.MatchResult, parameters: dict, proposed: int)
 
 def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.MatchResult, what_binds: dict,
            timings: dict) -> None:
-    """Everything the round produced, and `succeeded`, in one transaction: all of it or none."""
+    """Everything the round produced, and `succeeded`, in one transaction: all of it or none.
+
+    The rows go in with one bulk write per table (PostgreSQL: COPY), not one INSERT per row.
+    """
+    from backend.placements.bulk import insert_rows
+
     started = time.perf_counter()
     held = {(str(h["applicant_id"]), str(h["project_id"])) for h in run.parameters.get("held", [])}
     pins = {tuple(pair) for pair in run.parameters.get("pins", [])}
+    # Reason params go to the JSON column as they are: `insert_rows` encodes dates and numpy numbers.
     proposals = [
         dict(run_id=run.id, applicant_id=int(p.applicant_id), project_id=int(p.project_id), score=p.score,
              choice_rank=p.choice_rank, pinned=(p.applicant_id, p.project_id) in pins, status="proposed",
-             reasons=[{"code": r.code, "params": _jsonable(r.params), "text": r.text} for r in p.reasons])
+             reasons=[{"code": r.code, "params": r.params, "text": r.text} for r in p.reasons])
         for p in result.placements if (p.applicant_id, p.project_id) not in held
     ]
     unplaced = [dict(run_id=run.id, applicant_id=int(u.applicant_id), reason_code=u.reason_code,
-                     reason_params=_jsonable(u.params)) for u in result.unplaced]
+                     reason_params=u.params) for u in result.unplaced]
     figures = round_figures(result, run.parameters, len(proposals))
     figures["what_binds"] = what_binds
     with Session(engine) as session:
@@ -193,10 +199,8 @@ def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.Match
         if mine.rowcount == 0:
             session.rollback()
             raise LostClaim(f"round {run.id} is no longer held by {worker_id}")
-        if proposals:
-            session.execute(insert(MatchProposal), proposals)
-        if unplaced:
-            session.execute(insert(MatchUnplaced), unplaced)
+        insert_rows(session, MatchProposal.__table__, proposals)
+        insert_rows(session, MatchUnplaced.__table__, unplaced)
         timings["store"] = round(time.perf_counter() - started, 4)
         timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 4)
         now = utcnow()
@@ -293,6 +297,8 @@ def run_forever(stop_event: threading.Event, poll_seconds: float = 2.0, *, engin
                 worker_id: str | None = None, stale_after_seconds: float = STALE_AFTER_SECONDS,
                 on_round: Callable[[int, MatchRunStatus | None], None] | None = None) -> None:
     """Claim and run rounds until `stop_event` is set; a round in progress then goes back to the queue."""
+    from backend.core.db import for_writing
+
     if engine is None:
         from backend.core.db import get_engine
 
@@ -303,7 +309,7 @@ def run_forever(stop_event: threading.Event, poll_seconds: float = 2.0, *, engin
         try:
             run_id = None
             if _work_waiting(engine, stale_after_seconds):
-                with Session(engine) as session:
+                with Session(for_writing(engine)) as session:
                     run = claim_next(session, worker_id, stale_after_seconds=stale_after_seconds)
                     run_id = run.id if run else None
                     session.commit()
@@ -331,9 +337,20 @@ def should_run_in_process(settings: Settings) -> bool:
 EXPIRE_EVERY_SECONDS = 60.0
 
 
+def _offers_due(engine: Engine) -> bool:
+    """A read-only look first, so an idle pass never takes SQLite's write lock."""
+    from backend.placements.models import Placement, PlacementStatus
+
+    with engine.connect() as conn:
+        return conn.execute(select(Placement.id).where(col(Placement.status) == PlacementStatus.OFFERED,
+                                                       col(Placement.offer_deadline) < utcnow()).limit(1)
+                            ).first() is not None
+
+
 def expire_offers_forever(stop_event: threading.Event, *, engine: Engine | None = None,
                           every_seconds: float = EXPIRE_EVERY_SECONDS) -> None:
     """Lapse offers past their deadline (freeing their places) once a minute until `stop_event` is set."""
+    from backend.core.db import for_writing
     from backend.placements.offers import expire_offers
 
     if engine is None:
@@ -342,23 +359,29 @@ def expire_offers_forever(stop_event: threading.Event, *, engine: Engine | None 
         engine = get_engine()
     while not stop_event.is_set():
         try:
-            with Session(engine) as session:
-                expired = expire_offers(session)
-                session.commit()
-            if expired:
-                log.info("%s offer(s) expired", len(expired))
+            if _offers_due(engine):
+                # Reads, then writes: on SQLite the transaction must hold the write lock from its start.
+                with Session(for_writing(engine)) as session:
+                    expired = expire_offers(session)
+                    session.commit()
+                if expired:
+                    log.info("%s offer(s) expired", len(expired))
         except Exception:  # noqa: BLE001 - the loop outlives a database hiccup
             log.exception("expiring offers failed")
         stop_event.wait(every_seconds)
 
 
-def companion_threads(stop_event: threading.Event, engine: Engine | None = None) -> list[threading.Thread]:
+def companion_threads(stop_event: threading.Event, engine: Engine | None = None, *,
+                      settings: Settings | None = None, sender_idle_seconds: float = 5.0,
+                      expire_every_seconds: float = EXPIRE_EVERY_SECONDS) -> list[threading.Thread]:
     """The other background work one worker process does besides rounds: e-mail delivery and offer expiry."""
     from backend.outbox.sender import run_sender_forever
 
-    return [threading.Thread(target=run_sender_forever, args=(stop_event,), kwargs={"engine": engine},
+    return [threading.Thread(target=run_sender_forever, args=(stop_event,),
+                             kwargs={"engine": engine, "settings": settings, "idle_seconds": sender_idle_seconds},
                              name="outbox-sender", daemon=True),
-            threading.Thread(target=expire_offers_forever, args=(stop_event,), kwargs={"engine": engine},
+            threading.Thread(target=expire_offers_forever, args=(stop_event,),
+                             kwargs={"engine": engine, "every_seconds": expire_every_seconds},
                              name="offer-expiry", daemon=True)]
 
 
@@ -368,11 +391,15 @@ class InProcessWorker:
     Rounds, e-mail delivery and offer expiry: everything `internmatch worker` does.
     """
 
-    def __init__(self, engine: Engine | None = None, poll_seconds: float = 2.0, *, companions: bool = True):
+    def __init__(self, engine: Engine | None = None, poll_seconds: float = 2.0, *, companions: bool = True,
+                 settings: Settings | None = None, sender_idle_seconds: float = 5.0,
+                 expire_every_seconds: float = EXPIRE_EVERY_SECONDS):
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=run_forever, args=(self.stop_event, poll_seconds),
                                        kwargs={"engine": engine}, name="match-worker", daemon=True)
-        self.companions = companion_threads(self.stop_event, engine) if companions else []
+        self.companions = companion_threads(self.stop_event, engine, settings=settings,
+                                            sender_idle_seconds=sender_idle_seconds,
+                                            expire_every_seconds=expire_every_seconds) if companions else []
 
     def start(self) -> InProcessWorker:
         self.thread.start()

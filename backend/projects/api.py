@@ -3,11 +3,10 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlmodel import Session
 
-from backend.core.db import get_session
+from backend.core.deps import DbSession
 from backend.core.i18n import localised
 from backend.projects import catalogue
 from backend.projects.models import Project
@@ -87,7 +86,7 @@ def _summary_fields(project: Project) -> dict:
 
 @router.get("", response_model=ProjectResults, summary="Search open projects (public)")
 def list_projects(
-    session: Annotated[Session, Depends(get_session)],
+    session: DbSession,
     q: Annotated[str | None, Query(description="Words to find, in English or Chinese")] = None,
     region: Annotated[str | None, Query(description="English region name, e.g. Guangdong")] = None,
     city: Annotated[str | None, Query(description="English city name, e.g. Shenzhen")] = None,
@@ -112,7 +111,7 @@ def list_projects(
 
 
 @router.get("/{project_id}", response_model=ProjectDetail, summary="One published project (public)")
-def get_project(project_id: int, session: Annotated[Session, Depends(get_session)]) -> ProjectDetail:
+def get_project(project_id: int, session: DbSession) -> ProjectDetail:
     detail = catalogue.get_public_project(session, project_id)
     project, scheme, organisation = detail.project, detail.scheme, detail.organisation
     return ProjectDetail(

@@ -1,13 +1,12 @@
 """Public project pages: the catalogue of open projects and each project's detail page."""
 
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from backend.core.db import get_session
+from backend.core.deps import DbSession
 from backend.core.templating import render
 from backend.projects import catalogue
 from matching.geography import CITIES, REGIONS
@@ -42,7 +41,7 @@ def _page_links(result: catalogue.CataloguePage) -> list[dict]:
 
 
 @router.get("/projects", response_class=HTMLResponse)
-def project_list(request: Request, session: Annotated[Session, Depends(get_session)]):
+def project_list(request: Request, session: DbSession):
     filters, errors = catalogue.parse_filters(request.query_params)
     result = catalogue.search(session, filters)
     return render(request, "projects/list.html", {
@@ -54,7 +53,7 @@ def project_list(request: Request, session: Annotated[Session, Depends(get_sessi
 
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse)
-def project_detail(request: Request, project_id: int, session: Annotated[Session, Depends(get_session)]):
+def project_detail(request: Request, project_id: int, session: DbSession):
     detail = catalogue.get_public_project(session, project_id)
     return render(request, "projects/detail.html", {**_WORDS, "detail": detail, "project": detail.project,
                                                     **_applicant_panel(request, session, detail.project)})

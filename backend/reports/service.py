@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from backend.applicants.models import ApplicantProfile, Choice
@@ -164,7 +165,7 @@ def build(session: Session, scheme: Scheme) -> SchemeReport:
         Column("reason", _("Reason"), "text"), Column("applicants", _("Applicants"))], chart_series=["applicants"])
     latest = session.exec(select(MatchRun).where(MatchRun.scheme_id == scheme.id,
                                                  MatchRun.status == MatchRunStatus.SUCCEEDED)
-                          .order_by(col(MatchRun.id).desc())).first()
+                          .order_by(col(MatchRun.id).desc()).options(defer(MatchRun.input_snapshot))).first()
     if latest is not None:
         reasons = session.exec(select(MatchUnplaced.reason_code, func.count()).where(MatchUnplaced.run_id == latest.id)
                                .group_by(MatchUnplaced.reason_code)).all()

@@ -1,11 +1,9 @@
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlmodel import Session
 
-from backend.core.db import get_session
+from backend.core.deps import DbSession
 
 router = APIRouter(tags=["platform"])
 
@@ -17,6 +15,6 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, summary="Liveness and database reachability")
-def health(session: Annotated[Session, Depends(get_session)]) -> Health:
+def health(session: DbSession) -> Health:
     session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     return Health(status="ok", database=session.get_bind().dialect.name, version="0.1.0")

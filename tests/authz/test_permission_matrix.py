@@ -195,6 +195,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/rounds/{run_id}/approve"): APPROVER,
     ("POST", "/staff/rounds/{run_id}/refuse"): APPROVER,
     ("POST", "/api/v1/rounds"): OFFICER,
+    ("GET", "/api/v1/rounds"): STAFF,
     ("GET", "/api/v1/rounds/{run_id}"): STAFF,
     ("GET", "/api/v1/rounds/{run_id}/progress"): STAFF,
     ("GET", "/api/v1/rounds/{run_id}/proposals"): STAFF,
@@ -203,6 +204,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/rounds/{run_id}/refuse"): APPROVER,
     ("POST", "/api/v1/rounds/{run_id}/pins"): OFFICER,
     ("POST", "/api/v1/rounds/{run_id}/exclusions"): OFFICER,
+    ("GET", "/api/v1/schemes/{scheme_id}/adjustments"): OFFICER,
+    ("DELETE", "/api/v1/schemes/{scheme_id}/adjustments/{adjustment_id}"): OFFICER,
     # offers: an applicant answers her own; an NGO sees its own interns
     ("GET", "/placements"): APPLICANT,
     ("GET", "/placements/{placement_id}"): APPLICANT,

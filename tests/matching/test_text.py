@@ -62,6 +62,14 @@ def test_shared_terms_are_readable_words_in_both_languages():
     assert "data science" in terms or "machine learning" in terms
 
 
+
+def test_a_lone_shared_chinese_character_is_not_offered_as_a_reason():
+    # '理' (in 管理 and 理想) and '習' (學習 / 實習) are shared, but no word is: nothing readable to show.
+    a = applicant(field_of_study="管理", statement="希望學習")
+    p = project(title="理想實習", description="")
+    assert shared_terms(a, p, k=3) == []
+
+
 def test_matches_scikit_learn_tfidf_semantics():
     sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
     docs_p = [f"{p.title}\n{p.description}\n{p.sector}" for p in PROJECTS]
