@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,26 @@ def drop_scratch_database(name: str) -> None:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
 
+
+
+@contextmanager
+def migrated_database(prefix: str) -> Iterator[tuple[str, object]]:
+    """A migrated database of the caller's own, whose commits are real (for workers, servers and races).
+
+    Yields (its URL, an engine on it); the engine is disposed of and the database dropped afterwards.
+    """
+    from backend.cli import migrate
+    from backend.core.db import make_engine
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    url = create_scratch_database(name)
+    engine = make_engine(url)
+    try:
+        migrate(url)
+        yield url, engine
+    finally:
+        engine.dispose()
+        drop_scratch_database(name)
 
 def pytest_report_header(config):
     return f"internmatch database: {'PostgreSQL ' + RUN_DATABASE if IS_POSTGRES else 'SQLite ' + TEST_DATABASE_URL}"

@@ -18,7 +18,7 @@ from backend.projects.funding import (
     propose_decision,
 )
 from backend.projects.models import AssessmentDecision, Project, ProjectEvent, ProjectStatus
-from tests.conftest import IS_POSTGRES, create_scratch_database, drop_scratch_database
+from tests.conftest import IS_POSTGRES, migrated_database
 from tests.factories import make_project, make_scheme
 
 
@@ -133,14 +133,7 @@ def test_returning_or_rejecting_needs_reasons_and_sets_the_status(session):
 @pytest.mark.skipif(not IS_POSTGRES, reason="concurrent approvals are tested on PostgreSQL (DATABASE_URL)")
 def test_two_approvers_confirming_at_the_same_moment_cannot_overshoot_the_budget():
     """Each approval fits the budget alone; together they would not. Exactly one must win."""
-    from backend.cli import migrate
-    from backend.core.db import make_engine
-
-    name = f"internmatch_race_{uuid.uuid4().hex[:8]}"
-    url = create_scratch_database(name)
-    engine = make_engine(url)
-    try:
-        migrate(url)
+    with migrated_database("internmatch_race") as (_url, engine):
         with Session(engine, expire_on_commit=False) as setup:
             scheme = make_scheme(setup, budget_hkd=400_000, caps={"Guangdong": 100})
             officer = _user(setup, Role.OFFICER)
@@ -177,6 +170,3 @@ def test_two_approvers_confirming_at_the_same_moment_cannot_overshoot_the_budget
         with Session(engine) as check:
             granted = sum(p.funding_granted for p in check.exec(select(Project)))
             assert granted == 250_000 <= 400_000
-    finally:
-        engine.dispose()
-        drop_scratch_database(name)

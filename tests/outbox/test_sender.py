@@ -3,7 +3,6 @@
 import email
 import socket
 import threading
-import uuid
 from datetime import timedelta
 from email import policy
 
@@ -13,7 +12,7 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from backend.core.db import make_engine, utcnow
+from backend.core.db import utcnow
 from backend.core.settings import Settings
 from backend.outbox.models import EmailStatus, OutboxEmail
 from backend.outbox.sender import (
@@ -24,7 +23,7 @@ from backend.outbox.sender import (
     lease_for,
     run_sender_forever,
 )
-from tests.conftest import create_scratch_database, drop_scratch_database
+from tests.conftest import migrated_database
 
 SUBJECT = "實習錄取通知：數據分析實習生"
 BODY = "陳嘉欣你好：\n\n你獲得深圳「數據分析實習生」實習名額。請於 2027-05-10 17:00（香港時間）前回覆。\n"
@@ -33,17 +32,8 @@ BODY = "陳嘉欣你好：\n\n你獲得深圳「數據分析實習生」實習�
 @pytest.fixture(scope="module")
 def outbox_engine():
     """A database of its own: the sender commits, and other tests' rolled-back rows must not leak in."""
-    from backend.cli import migrate
-
-    name = f"internmatch_outbox_{uuid.uuid4().hex[:8]}"
-    url = create_scratch_database(name)
-    engine = make_engine(url)
-    try:
-        migrate(url)
+    with migrated_database("internmatch_outbox") as (_url, engine):
         yield engine
-    finally:
-        engine.dispose()
-        drop_scratch_database(name)
 
 
 @pytest.fixture

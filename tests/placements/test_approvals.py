@@ -22,7 +22,7 @@ from backend.placements.models import (
     PlacementStatus,
     ProposalStatus,
 )
-from tests.conftest import IS_POSTGRES, create_scratch_database, drop_scratch_database
+from tests.conftest import IS_POSTGRES, migrated_database
 from tests.factories import make_project, make_scheme
 
 NOW = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
@@ -275,14 +275,7 @@ def test_offer_emails_are_written_in_the_approving_transaction_and_vanish_with_i
                                             "SQLite runs one writer at a time anyway")
 def test_two_approvers_approving_overlapping_proposals_at_the_same_moment_never_overshoot():
     """Each approver's selection fits the budget alone; together, and overlapping, they would not."""
-    from backend.cli import migrate
-    from backend.core.db import make_engine
-
-    name = f"internmatch_approve_race_{uuid.uuid4().hex[:8]}"
-    url = create_scratch_database(name)
-    engine = make_engine(url)
-    try:
-        migrate(url)
+    with migrated_database("internmatch_approve_race") as (_url, engine):
         with Session(engine, expire_on_commit=False) as setup:
             scheme = make_scheme(setup, budget_hkd=100_000, caps={"Guangdong": 10})
             project = make_project(setup, scheme, places=10, subsidy=25_000)
@@ -320,6 +313,3 @@ def test_two_approvers_approving_overlapping_proposals_at_the_same_moment_never_
             assert len({p.applicant_id for p in placements}) == len(placements) == 4, "nobody offered twice"
             approved = check.exec(select(MatchProposal).where(MatchProposal.status == ProposalStatus.APPROVED)).all()
             assert sorted(p.id for p in approved) == sorted(p.proposal_id for p in placements)
-    finally:
-        engine.dispose()
-        drop_scratch_database(name)

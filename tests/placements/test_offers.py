@@ -1,7 +1,6 @@
 """An applicant's answer to an offer, lapsed offers, and the places they free for refill rounds."""
 
 import threading
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -22,7 +21,7 @@ from backend.placements.offers import (
     free_places,
 )
 from backend.schemes.models import Scheme
-from tests.conftest import IS_POSTGRES, create_scratch_database, drop_scratch_database
+from tests.conftest import IS_POSTGRES, migrated_database
 from tests.factories import make_organisation, make_project, make_scheme
 from tests.placements.test_approvals import (
     NOW,
@@ -212,14 +211,7 @@ def test_nobody_else_can_answer_my_offer(session):
                                             "SQLite runs one writer at a time anyway")
 def test_simultaneous_acceptances_leave_exactly_one_accepted_place():
     """A double click on one offer, and two offers of one applicant accepted at the same moment."""
-    from backend.cli import migrate
-    from backend.core.db import make_engine
-
-    name = f"internmatch_accept_race_{uuid.uuid4().hex[:8]}"
-    url = create_scratch_database(name)
-    engine = make_engine(url)
-    try:
-        migrate(url)
+    with migrated_database("internmatch_accept_race") as (_url, engine):
         with Session(engine, expire_on_commit=False) as setup:
             scheme = make_scheme(setup)
             first_project, second_project = make_project(setup, scheme), make_project(setup, scheme)
@@ -261,6 +253,3 @@ def test_simultaneous_acceptances_leave_exactly_one_accepted_place():
                                                               Placement.status == PlacementStatus.ACCEPTED)).all()
                 assert len(accepted) == 1
             assert len(check.exec(select(OutboxEmail).where(OutboxEmail.template == "placement_accepted")).all()) == 2
-    finally:
-        engine.dispose()
-        drop_scratch_database(name)

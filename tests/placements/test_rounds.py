@@ -18,7 +18,7 @@ import matching
 from backend.accounts.models import Role, User
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit.models import AuditEvent
-from backend.core.db import make_engine, utcnow
+from backend.core.db import utcnow
 from backend.core.errors import Forbidden, InvalidTransition
 from backend.placements import rounds, worker
 from backend.placements.inputs import from_snapshot
@@ -33,7 +33,7 @@ from backend.placements.models import (
     PlacementStatus,
 )
 from backend.projects.models import Project
-from tests.conftest import create_scratch_database, drop_scratch_database
+from tests.conftest import migrated_database
 from tests.factories import make_project, make_scheme
 
 # --- shared helpers ---------------------------------------------------------------------------------
@@ -42,15 +42,8 @@ from tests.factories import make_project, make_scheme
 @pytest.fixture(scope="module")
 def round_engine():
     """A migrated database of the module's own, whose rows are committed (the worker reads them)."""
-    from backend.cli import migrate
-
-    name = f"internmatch_rounds_{uuid.uuid4().hex[:8]}"
-    url = create_scratch_database(name)
-    migrate(url)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    drop_scratch_database(name)
+    with migrated_database("internmatch_rounds") as (_url, engine):
+        yield engine
 
 
 def make_staff(session: Session, role: Role = Role.OFFICER) -> User:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from backend.accounts.models import User
-from backend.core.db import make_engine, utcnow
+from backend.core.db import utcnow
 from backend.placements import worker
 from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced
 from backend.projects.models import Project
 from backend.schemes.models import Scheme
-from tests.conftest import create_scratch_database, drop_scratch_database
+from tests.conftest import migrated_database
 from tests.factories import make_scheme
 from tests.placements import test_rounds
 from tests.placements.test_rounds import finish_round, make_staff, small_scheme, start, stored_proposals
@@ -195,23 +194,17 @@ def _counts(engine, run_id) -> tuple[int, int, int]:
 @pytest.fixture
 def demo_database():
     """A real deployment's shape: its own database with the demo data, for worker processes to use."""
-    from backend.cli import migrate
     from backend.demo import load_demo
 
-    name = f"internmatch_worker_{uuid.uuid4().hex[:8]}"
-    url = create_scratch_database(name)
-    migrate(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        load_demo(n_projects=60, n_applicants=6000, seed=2026, session=session)
-        # A tight budget: the price search and the what-binds re-solve make the round last a while.
-        scheme = session.exec(select(Scheme)).one()
-        cost = sum(p.places_granted * p.subsidy_granted_per_place for p in session.exec(select(Project)))
-        scheme.budget_hkd = cost * 7 // 10
-        session.commit()
-    yield url, engine
-    engine.dispose()
-    drop_scratch_database(name)
+    with migrated_database("internmatch_worker") as (url, engine):
+        with Session(engine) as session:
+            load_demo(n_projects=60, n_applicants=6000, seed=2026, session=session)
+            # A tight budget: the price search and the what-binds re-solve make the round last a while.
+            scheme = session.exec(select(Scheme)).one()
+            cost = sum(p.places_granted * p.subsidy_granted_per_place for p in session.exec(select(Project)))
+            scheme.budget_hkd = cost * 7 // 10
+            session.commit()
+        yield url, engine
 
 
 def _worker_process(url: str, log: Path, *options: str) -> subprocess.Popen:

@@ -15,7 +15,6 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -23,12 +22,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from backend.core import security
-from backend.core.db import make_engine, utcnow
+from backend.core.db import utcnow
 from backend.core.settings import get_settings
 from backend.outbox.models import EmailStatus, OutboxEmail
 from backend.placements.models import Placement, PlacementStatus
 from tests.accounts.helpers import csrf_from, make_user
-from tests.conftest import IS_POSTGRES, create_scratch_database, drop_scratch_database
+from tests.conftest import IS_POSTGRES, migrated_database
 from tests.factories import make_project, make_scheme
 from tests.live import live_server
 from tests.placements.test_approvals import hold, make_applicant
@@ -42,15 +41,8 @@ OFFERS = 30
 @pytest.fixture
 def scratch_engine():
     """A database of this test's own: the app's real sessions commit, unlike the rolled-back fixture's."""
-    from backend.cli import migrate
-
-    name = f"internmatch_serve_{uuid.uuid4().hex[:8]}"
-    url = create_scratch_database(name)
-    migrate(url)
-    engine = make_engine(url)
-    yield url, engine
-    engine.dispose()
-    drop_scratch_database(name)
+    with migrated_database("internmatch_serve") as (url, engine):
+        yield url, engine
 
 
 def _seed(engine) -> list[tuple[str, str]]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from backend.core.db import make_engine
-from tests.conftest import create_scratch_database, drop_scratch_database
+from tests.conftest import migrated_database
 
 DEMO_PASSWORD = "internmatch-demo-2026"
 
@@ -17,24 +14,19 @@ DEMO_PASSWORD = "internmatch-demo-2026"
 @pytest.fixture(scope="module")
 def demo_engine():
     """30 projects and 600 applicants of demo data, with a budget that binds (so some stay unplaced)."""
-    from backend.cli import migrate
     from backend.demo import load_demo
     from backend.projects.models import Project
     from backend.schemes.models import Scheme
 
-    name = f"internmatch_rounds_web_{uuid.uuid4().hex[:8]}"
-    url = create_scratch_database(name)
-    migrate(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        load_demo(n_projects=30, n_applicants=600, seed=2026, session=session)
-        scheme = session.exec(select(Scheme)).one()
-        cost = sum((p.places_granted or 0) * (p.subsidy_granted_per_place or 0) for p in session.exec(select(Project)))
-        scheme.budget_hkd = cost * 45 // 100
-        session.commit()
-    yield engine
-    engine.dispose()
-    drop_scratch_database(name)
+    with migrated_database("internmatch_rounds_web") as (_url, engine):
+        with Session(engine) as session:
+            load_demo(n_projects=30, n_applicants=600, seed=2026, session=session)
+            scheme = session.exec(select(Scheme)).one()
+            cost = sum((p.places_granted or 0) * (p.subsidy_granted_per_place or 0)
+                       for p in session.exec(select(Project)))
+            scheme.budget_hkd = cost * 45 // 100
+            session.commit()
+        yield engine
 
 
 @pytest.fixture(scope="module")
