@@ -67,6 +67,7 @@ from harness import (
 )
 
 OFFICER = "officer@demo.internmatch.hk"
+APPROVER = "approver@demo.internmatch.hk"
 WORKER_POLL_SECONDS = 0.5
 PROGRESS_POLL_SECONDS = 0.2
 TARGETS = {"seed": (10.0, None), "national": (120.0, 4096.0)}
@@ -310,6 +311,7 @@ def run_round(client, env: dict, url: str, scratch: Path, label: str) -> dict:
             ("proposals by applicant", f"/staff/rounds/{run_id}?view=applicants", f"{proposals:,} applicants proposed"),
             ("not placed", f"/staff/rounds/{run_id}?view=unplaced", f"{unplaced:,} applicants not placed"),
             ("proposals by applicant, page 100", f"/staff/rounds/{run_id}?view=applicants&page=100", "proposed"),
+            ("search proposals by name", f"/staff/rounds/{run_id}?view=applicants&q=chan", "proposed"),
             ("proposals API (200)", f"/api/v1/rounds/{run_id}/proposals?limit=200", '"total":'),
             ("rounds list", "/staff/rounds", f"/staff/rounds/{run_id}")):
         response, elapsed = _timed_get(client, path)
@@ -319,6 +321,13 @@ def run_round(client, env: dict, url: str, scratch: Path, label: str) -> dict:
             found = response.json()["total"] == proposals
         shows = shows and found
         views[name] = elapsed
+    import httpx
+
+    with httpx.Client(base_url=client.base_url, timeout=900) as approver:
+        sign_in(approver, APPROVER)
+        response, elapsed = _timed_get(approver, f"/staff/rounds/{run_id}/approval")
+        shows = shows and "waiting for a decision" in response.text
+        views["approval page (approver)"] = elapsed
     binds = figures.get("what_binds") or {}
     re_solves = int(bool((binds.get("budget") or {}).get("re_solved"))) + sum(
         1 for entry in (binds.get("caps") or {}).values() if entry.get("re_solved"))

@@ -70,6 +70,15 @@ def normalise_url(url: str) -> str:
 SQLITE_BEGIN = "internmatch_sqlite_begin"
 
 
+LIKE_ESCAPE = "\\"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern for `text` anywhere in a value, its own % and _ taken literally (with escape=LIKE_ESCAPE)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):

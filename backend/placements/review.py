@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
 from backend.applicants.models import ApplicantProfile, Choice
 from backend.audit import service as audit
 from backend.authz import Permission, require
-from backend.core.db import utcnow
+from backend.core.db import LIKE_ESCAPE, contains_pattern, utcnow
 from backend.core.errors import Conflict, InvalidTransition, NotFound
 from backend.core.i18n import get_language, ngettext
 from backend.core.i18n import gettext as _
@@ -216,38 +216,68 @@ def proposals_by_project(session: Session, run: MatchRun, *, projects: list[int]
     return list(grouped.values())
 
 
-def proposed_projects(session: Session, run: MatchRun) -> list[int]:
-    """The ids of the projects with proposals in the round, in the order `proposals_by_project` gives them."""
-    _finished(run)
-    return list(session.exec(select(MatchProposal.project_id).where(MatchProposal.run_id == run.id)
-                             .distinct().order_by(col(MatchProposal.project_id))))
+# Searches run in the database: a national round has ~50,000 proposals and ~50,000 applicants not placed.
+
+def _found(search: str, number_column, *text_columns) -> ColumnElement[bool]:
+    """Rows whose number is `search` (with or without '#') or whose texts contain it, in any letter case."""
+    search = search.strip()
+    pattern = contains_pattern(search)
+    conditions = [col(column).ilike(pattern, escape=LIKE_ESCAPE) for column in text_columns]
+    if search.lstrip("#").isdigit():
+        conditions.append(col(number_column) == int(search.lstrip("#")))
+    return or_(*conditions)
 
 
-def count_proposals(session: Session, run: MatchRun, *, project_id: int | None = None,
-                    status: ProposalStatus | None = None) -> int:
+def applicant_found(search: str) -> ColumnElement[bool]:
+    return _found(search, ApplicantProfile.id, ApplicantProfile.name_en, ApplicantProfile.name_zh)
+
+
+def project_found(search: str) -> ColumnElement[bool]:
+    return _found(search, Project.id, Project.title_en, Project.title_zh)
+
+
+def proposed_projects(session: Session, run: MatchRun, *, search: str = "") -> list[int]:
+    """The ids of the projects with proposals in the round, in the order `proposals_by_project` gives them.
+
+    `search`: only projects whose number or title matches it.
+    """
     _finished(run)
-    query = select(func.count()).select_from(MatchProposal).where(MatchProposal.run_id == run.id)
+    query = select(MatchProposal.project_id).where(MatchProposal.run_id == run.id)
+    if search.strip():
+        query = query.join(Project, col(Project.id) == MatchProposal.project_id).where(project_found(search))
+    return list(session.exec(query.distinct().order_by(col(MatchProposal.project_id))))
+
+
+def _proposal_filters(query, run: MatchRun, project_id: int | None, status: ProposalStatus | None, search: str):
+    query = query.where(MatchProposal.run_id == run.id)
     if project_id is not None:
         query = query.where(MatchProposal.project_id == project_id)
     if status is not None:
         query = query.where(MatchProposal.status == status)
-    return session.exec(query).one()
+    if search.strip():  # the applicant's number or name, or the project's number or title
+        query = query.where(or_(applicant_found(search), project_found(search)))
+    return query
+
+
+def count_proposals(session: Session, run: MatchRun, *, project_id: int | None = None,
+                    status: ProposalStatus | None = None, search: str = "") -> int:
+    _finished(run)
+    query = (select(func.count()).select_from(MatchProposal)
+             .join(ApplicantProfile, col(ApplicantProfile.id) == MatchProposal.applicant_id)
+             .join(Project, col(Project.id) == MatchProposal.project_id))
+    return session.exec(_proposal_filters(query, run, project_id, status, search)).one()
 
 
 def proposals_by_applicant(session: Session, run: MatchRun, *, project_id: int | None = None,
-                           status: ProposalStatus | None = None, offset: int = 0,
+                           status: ProposalStatus | None = None, search: str = "", offset: int = 0,
                            limit: int | None = None) -> list[ApplicantProposal]:
     """The round's proposals by applicant number; `offset` and `limit` read one page of them."""
     _finished(run)
     query = (select(MatchProposal, ApplicantProfile, Project)
              .join(ApplicantProfile, col(ApplicantProfile.id) == MatchProposal.applicant_id)
-             .join(Project, col(Project.id) == MatchProposal.project_id)
-             .where(MatchProposal.run_id == run.id)
+             .join(Project, col(Project.id) == MatchProposal.project_id))
+    query = (_proposal_filters(query, run, project_id, status, search)
              .order_by(col(MatchProposal.applicant_id)).offset(offset).limit(limit))
-    if project_id is not None:
-        query = query.where(MatchProposal.project_id == project_id)
-    if status is not None:
-        query = query.where(MatchProposal.status == status)
     return [ApplicantProposal(applicant, proposal, project) for proposal, applicant, project in session.exec(query)]
 
 
@@ -328,22 +358,30 @@ def proposal_reasons(proposal: MatchProposal) -> list[dict]:
     return out
 
 
-def count_unplaced(session: Session, run: MatchRun, *, reason: str | None = None) -> int:
-    _finished(run)
-    query = select(func.count()).select_from(MatchUnplaced).where(MatchUnplaced.run_id == run.id)
-    return session.exec(query.where(MatchUnplaced.reason_code == reason) if reason else query).one()
-
-
-def unplaced_with_reasons(session: Session, run: MatchRun, *, reason: str | None = None, offset: int = 0,
-                          limit: int | None = None) -> list[UnplacedView]:
-    """Who was not placed and why, by applicant number; only `reason` if given; `offset`/`limit`: one page."""
-    _finished(run)
-    query = (select(MatchUnplaced, ApplicantProfile)
-             .join(ApplicantProfile, col(ApplicantProfile.id) == MatchUnplaced.applicant_id)
-             .where(MatchUnplaced.run_id == run.id).order_by(col(MatchUnplaced.applicant_id))
-             .offset(offset).limit(limit))
+def _unplaced_filters(query, run: MatchRun, reason: str | None, search: str):
+    query = query.where(MatchUnplaced.run_id == run.id)
     if reason:
         query = query.where(MatchUnplaced.reason_code == reason)
+    if search.strip():
+        query = query.where(applicant_found(search))
+    return query
+
+
+def count_unplaced(session: Session, run: MatchRun, *, reason: str | None = None, search: str = "") -> int:
+    _finished(run)
+    query = (select(func.count()).select_from(MatchUnplaced)
+             .join(ApplicantProfile, col(ApplicantProfile.id) == MatchUnplaced.applicant_id))
+    return session.exec(_unplaced_filters(query, run, reason, search)).one()
+
+
+def unplaced_with_reasons(session: Session, run: MatchRun, *, reason: str | None = None, search: str = "",
+                          offset: int = 0, limit: int | None = None) -> list[UnplacedView]:
+    """Who was not placed and why, by applicant number; only `reason` and `search` if given; one page."""
+    _finished(run)
+    query = (select(MatchUnplaced, ApplicantProfile)
+             .join(ApplicantProfile, col(ApplicantProfile.id) == MatchUnplaced.applicant_id))
+    query = (_unplaced_filters(query, run, reason, search).order_by(col(MatchUnplaced.applicant_id))
+             .offset(offset).limit(limit))
     return [UnplacedView(applicant, row.reason_code, row.reason_params,
                          describe_unplaced(row.reason_code, row.reason_params)) for row, applicant in session.exec(query)]
 

@@ -155,47 +155,22 @@ def paginate_query(total: int, page: int, fetch, size: int = PAGE_SIZE) -> Paged
     return Paged(fetch((page - 1) * size, size), page, pages, total)
 
 
-def _matches(query: str, *texts: str) -> bool:
-    query = query.strip().lower()
-    return not query or any(query in (t or "").lower() for t in texts)
-
-
-def _applicant_text(applicant) -> str:
-    return f"{applicant.id} {applicant.name_en} {applicant.name_zh}"
-
-
-def _project_text(project: Project) -> str:
-    return f"{project.id} {project.title_en} {project.title_zh}"
-
-
 def round_view(db: Session, run: MatchRun, view: str, q: str, page: int, reason: str) -> dict:
     """The part of a finished round the page shows: one tab, filtered and paginated."""
     context: dict = {"view": view, "q": q, "reason": reason}
-    # Without a search only the page shown is read (a national round has ~50,000 proposals); a search reads all.
-    search = bool(q.strip())
+    # Only the page shown is read, searched or not: a national round has ~50,000 proposals.
     if view == "applicants":
-        if search:
-            rows = [r for r in review.proposals_by_applicant(db, run)
-                    if _matches(q, _applicant_text(r.applicant), _project_text(r.project))]
-            context["paged"] = paginate(rows, page)
-        else:
-            context["paged"] = paginate_query(review.count_proposals(db, run), page, lambda offset, limit:
-                                              review.proposals_by_applicant(db, run, offset=offset, limit=limit))
+        context["paged"] = paginate_query(
+            review.count_proposals(db, run, search=q), page,
+            lambda offset, limit: review.proposals_by_applicant(db, run, search=q, offset=offset, limit=limit))
     elif view == "unplaced":
-        if search:
-            rows = [u for u in review.unplaced_with_reasons(db, run, reason=reason)
-                    if _matches(q, _applicant_text(u.applicant))]
-            context["paged"] = paginate(rows, page)
-        else:
-            context["paged"] = paginate_query(review.count_unplaced(db, run, reason=reason), page, lambda offset, limit:
-                                              review.unplaced_with_reasons(db, run, reason=reason, offset=offset,
-                                                                           limit=limit))
+        context["paged"] = paginate_query(
+            review.count_unplaced(db, run, reason=reason, search=q), page,
+            lambda offset, limit: review.unplaced_with_reasons(db, run, reason=reason, search=q, offset=offset,
+                                                               limit=limit))
         context["reason_codes"] = sorted((run.figures or {}).get("unplaced_reasons", {}).items())
-    elif search:
-        groups = [g for g in review.proposals_by_project(db, run) if _matches(q, _project_text(g.project))]
-        context["paged"] = paginate(groups, page, size=10)
     else:
-        shown = paginate(review.proposed_projects(db, run), page, size=10)
+        shown = paginate(review.proposed_projects(db, run, search=q), page, size=10)
         context["paged"] = Paged(review.proposals_by_project(db, run, projects=shown.items), shown.page,
                                  shown.pages, shown.total)
     return context
@@ -378,13 +353,11 @@ def _approval_page(request: Request, db: Session, user: User, run: MatchRun, *, 
                    errors: dict | None = None, refusal_reason: str = "", status_code: int = 200):
     scheme = db.get(Scheme, run.scheme_id)
     paged = paginate([], page)
-    if run.status == MatchRunStatus.SUCCEEDED and q.strip():
-        paged = paginate([r for r in review.proposals_by_applicant(db, run, status=ProposalStatus.PROPOSED)
-                          if _matches(q, _applicant_text(r.applicant), _project_text(r.project))], page)
-    elif run.status == MatchRunStatus.SUCCEEDED:  # read only the page shown: a national round has 50,000
+    if run.status == MatchRunStatus.SUCCEEDED:  # read only the page shown: a national round has 50,000
+        waiting = ProposalStatus.PROPOSED
         paged = paginate_query(
-            review.count_proposals(db, run, status=ProposalStatus.PROPOSED), page,
-            lambda offset, limit: review.proposals_by_applicant(db, run, status=ProposalStatus.PROPOSED,
+            review.count_proposals(db, run, status=waiting, search=q), page,
+            lambda offset, limit: review.proposals_by_applicant(db, run, status=waiting, search=q,
                                                                 offset=offset, limit=limit))
     blocked = superseded_by = None
     try:

@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlmodel import Session, col, select
 
+from backend.core.db import LIKE_ESCAPE, contains_pattern
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import get_language, lazy_gettext
 from backend.core.i18n import gettext as _
@@ -198,17 +199,12 @@ def parse_filters(params: Mapping[str, str | None]) -> tuple[CatalogueFilters, d
     return filters, errors
 
 
-def _like(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _word_condition(word: str) -> ColumnElement[bool]:
-    pattern = _like(word)
+    pattern = contains_pattern(word)
     columns = (Project.title_en, Project.title_zh, Project.description_en, Project.description_zh,
                Project.host_organisation_en, Project.host_organisation_zh, Project.sector, Project.city,
                Project.region)
-    conditions: list[ColumnElement[bool]] = [col(column).ilike(pattern, escape="\\") for column in columns]
+    conditions: list[ColumnElement[bool]] = [col(column).ilike(pattern, escape=LIKE_ESCAPE) for column in columns]
     lowered = word.lower()
     sectors = [key for key, zh in _SECTOR_ZH.items() if lowered in key or word in zh]
     if sectors:

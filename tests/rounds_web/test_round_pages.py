@@ -212,3 +212,34 @@ def test_the_api_starts_a_round_and_lists_proposals_and_unplaced(client, session
     assert started.status_code == 202 and started.json()["status"] == "queued"
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/rounds/{run_id}/progress" in schema["paths"] and "/api/v1/reports/xlsx" in schema["paths"]
+
+
+def test_searching_a_round_finds_applicants_by_number_or_either_name_and_projects_by_number_or_title(
+        client, session):
+    officer = make_user(session, Role.OFFICER)
+    _scheme, project, run, people, _org = finished_round(session, started_by=officer)
+    (_chan_user, chan), (_wong_user, wong) = people
+    wong.name_zh = "黃小明"
+    session.add(wong)
+    session.flush()
+    sign_in_as(client, session, officer)
+
+    def shown(view: str, q: str) -> set[str]:
+        page = client.get(f"/staff/rounds/{run.id}", params={"view": view, "q": q}).text
+        return {name for name in ("Chan Ka Yan", "Wong Siu Ming", "Lee Mei") if name in page}
+
+    assert shown("applicants", "黃小明") == {"Wong Siu Ming"}
+    assert shown("applicants", str(project.id)) == {"Chan Ka Yan", "Wong Siu Ming"}, "the project's number"
+    left_out = session.exec(select(MatchUnplaced.applicant_id).where(MatchUnplaced.run_id == run.id)).one()
+    assert shown("unplaced", f"#{left_out}") == {"Lee Mei"} and shown("unplaced", f"#{chan.id}") == set()
+    assert shown("applicants", "KA YAN") == {"Chan Ka Yan"}
+    assert shown("applicants", "analytics") == {"Chan Ka Yan", "Wong Siu Ming"}, "the project's title matches"
+    assert shown("applicants", "%") == set(), "a % in the search is a character, not a wildcard"
+    assert shown("unplaced", "lee") == {"Lee Mei"} and shown("unplaced", "chan") == set()
+    assert shown("projects", "數據分析") == {"Chan Ka Yan", "Wong Siu Ming"}
+    assert shown("projects", str(project.id + 1000)) == set()
+
+    approver = make_user(session, Role.APPROVER)
+    sign_in_as(client, session, approver)
+    approval = client.get(f"/staff/rounds/{run.id}/approval", params={"q": "wong"}).text
+    assert "Wong Siu Ming" in approval and "Chan Ka Yan" not in approval
