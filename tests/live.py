@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,7 +26,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(*, demo_projects: int = 12, demo_applicants: int = 150):
+def live_server(*, demo_projects: int = 12, demo_applicants: int = 150) -> Iterator[str]:
+    """The address of a running internmatch with the demo data."""
+    with live_deployment(demo_projects=demo_projects, demo_applicants=demo_applicants) as (base_url, _database):
+        yield base_url
+
+
+@contextmanager
+def live_deployment(*, demo_projects: int = 12, demo_applicants: int = 150) -> Iterator[tuple[str, str]]:
+    """A running internmatch with the demo data: (its address, its database URL, for setting up a scene)."""
     name = f"internmatch_live_{uuid.uuid4().hex[:8]}"
     url = create_scratch_database(name)
     # The worker runs in the server process on either database, so rounds started in browser tests finish.
@@ -48,7 +57,7 @@ def live_server(*, demo_projects: int = 12, demo_applicants: int = 150):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("internmatch did not start") from None
                 time.sleep(0.2)
-        yield base_url
+        yield base_url, url
     finally:
         if process is not None:
             process.terminate()

@@ -1,0 +1,204 @@
+"""Every page, in both languages, at desktop width and at 375 px: axe-core finds nothing serious or critical.
+
+The list of pages is checked against the app's routes, so a new page without a row here fails
+`test_every_page_of_the_app_is_in_the_sweep`. Each page is opened by someone allowed to see it, on a live
+server whose demo data is given what a real cycle leaves behind (a finished round, an offer, a draft).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from sqlmodel import Session, col, select
+
+from backend.applicants.profile import STEPS
+from tests.browser.conftest import serious_accessibility_findings
+from tests.live import live_deployment
+
+DEMO_PASSWORD = "internmatch-demo-2026"  # noqa: S105 - the published demo password
+NOT_A_TOKEN = "not-a-real-token"
+# GET routes that answer with a file or JSON, not a page.
+DOWNLOADS = {"/account/export", "/ngo/applicants/{applicant_id}/cv", "/profile/cv/download",
+             "/staff/reports/download.csv", "/staff/reports/download.xlsx", "/docs", "/docs/oauth2-redirect"}
+
+# route → (who opens it, how to fill in its parameters from the scene)
+PAGES: dict[str, tuple[str, object]] = {
+    "/": ("anonymous", None),
+    "/projects": ("anonymous", None),
+    "/projects/{project_id}": ("anonymous", lambda s: {"project_id": s["ngo_project"]}),
+    "/sign-in": ("anonymous", None),
+    "/sign-up": ("anonymous", None),
+    "/sign-up/organisation": ("anonymous", None),
+    "/forgot-password": ("anonymous", None),
+    "/claim-account/{token}": ("anonymous", lambda s: {"token": NOT_A_TOKEN}),
+    "/invitations/{token}": ("anonymous", lambda s: {"token": NOT_A_TOKEN}),
+    "/reset-password/{token}": ("anonymous", lambda s: {"token": NOT_A_TOKEN}),
+    "/verify-email/{token}": ("anonymous", lambda s: {"token": NOT_A_TOKEN}),
+    "/account": ("applicant", None),
+    "/account/delete": ("applicant", None),
+    "/profile": ("applicant", None),
+    "/profile/steps/{step}": ("applicant", lambda s: [{"step": step} for step in STEPS]),
+    "/profile/check-answers": ("applicant", None),
+    "/profile/cv": ("applicant", None),
+    "/choices": ("applicant", None),
+    "/choices/{choice_id}/withdraw": ("applicant", lambda s: {"choice_id": s["choice"]}),
+    "/status": ("applicant", None),
+    "/placements": ("offered applicant", None),
+    "/placements/{placement_id}": ("offered applicant", lambda s: {"placement_id": s["placement"]}),
+    "/organisation": ("ngo", None),
+    "/organisation/interns": ("ngo", None),
+    "/ngo/projects": ("ngo", None),
+    "/ngo/projects/new": ("ngo", None),
+    "/ngo/projects/{project_id}": ("ngo", lambda s: {"project_id": s["ngo_project"]}),
+    "/ngo/projects/{project_id}/edit": ("ngo", lambda s: {"project_id": s["draft_project"]}),
+    "/ngo/applicants": ("ngo", None),
+    "/ngo/applicants/{applicant_id}": ("ngo", lambda s: {"applicant_id": s["chooser"]}),
+    "/ngo/rankings/{project_id}": ("ngo", lambda s: {"project_id": s["ngo_project"]}),
+    "/applicants/import": ("ngo", None),
+    "/staff/schemes": ("officer", None),
+    "/staff/schemes/new": ("officer", None),
+    "/staff/schemes/{scheme_id}": ("officer", lambda s: {"scheme_id": s["scheme"]}),
+    "/staff/schemes/{scheme_id}/edit": ("officer", lambda s: {"scheme_id": s["scheme"]}),
+    "/staff/projects": ("officer", None),
+    "/staff/projects/{project_id}": ("officer", lambda s: {"project_id": s["ngo_project"]}),
+    "/staff/rounds": ("officer", None),
+    "/staff/rounds/new": ("officer", None),
+    "/staff/rounds/{run_id}": ("officer", lambda s: [{"run_id": s["run"], "": f"?view={view}"}
+                                                     for view in ("projects", "applicants", "unplaced")]),
+    "/staff/reports": ("officer", None),
+    "/staff/rounds/{run_id}/approval": ("approver", lambda s: {"run_id": s["run"]}),
+    "/staff/accounts": ("admin", None),
+    "/staff/organisations": ("admin", None),
+    "/staff/audit": ("admin", None),
+}
+ROLES = ("anonymous", "applicant", "offered applicant", "ngo", "officer", "approver", "admin")
+
+
+def test_every_page_of_the_app_is_in_the_sweep():
+    from backend.app import create_app
+    from tests.authz.test_permission_matrix import app_routes
+
+    pages = {path for method, path in app_routes(create_app()) if method == "GET" and not path.startswith("/api/")}
+    assert sorted(pages - DOWNLOADS - set(PAGES)) == [], "add the new page to PAGES in this file"
+    assert sorted(set(PAGES) - pages) == [], "PAGES lists a page that no longer exists"
+
+
+def _set_the_scene(database_url: str) -> dict:
+    """What a cycle leaves behind: a finished round, one approved offer, a draft project, a choice to withdraw."""
+    from backend.accounts.models import Role, User
+    from backend.applicants.models import ApplicantProfile, Choice
+    from backend.core.db import make_engine
+    from backend.organisations.models import Organisation, OrganisationMember
+    from backend.placements import approvals, rounds
+    from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, Placement
+    from backend.projects.models import Project, ProjectStatus
+    from backend.schemes.models import Scheme
+    from tests.factories import make_project
+
+    engine = make_engine(database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as db:
+            def login(email: str) -> User:
+                return db.exec(select(User).where(User.email == email)).one()
+
+            scheme = db.exec(select(Scheme).order_by(col(Scheme.id))).first()
+            ngo = login("ngo@demo.internmatch.hk")
+            organisation = db.get(Organisation, db.exec(select(OrganisationMember.organisation_id)
+                                                        .where(OrganisationMember.user_id == ngo.id)).first())
+            chosen = db.exec(select(Choice).join(Project, col(Project.id) == col(Choice.project_id))
+                             .where(Project.organisation_id == organisation.id)).first()
+            draft = make_project(db, scheme, organisation, status=ProjectStatus.DRAFT)
+            applicant = login("applicant@demo.internmatch.hk")
+            profile = db.exec(select(ApplicantProfile).where(ApplicantProfile.user_id == applicant.id)).one()
+            own_choice = db.exec(select(Choice).where(Choice.applicant_id == profile.id)).first()
+            run = rounds.start_round(db, login("officer@demo.internmatch.hk"), scheme)
+            db.commit()
+            scene = {"scheme": scheme.id, "ngo_project": chosen.project_id, "chooser": chosen.applicant_id,
+                     "draft_project": draft.id, "choice": own_choice.id, "run": run.id}
+
+        # The live server's in-process worker runs the round.
+        deadline = time.monotonic() + 180
+        while True:
+            with Session(engine) as db:
+                status = db.get(MatchRun, scene["run"]).status
+            if status == MatchRunStatus.SUCCEEDED:
+                break
+            assert status not in (MatchRunStatus.FAILED, MatchRunStatus.CANCELLED), status
+            assert time.monotonic() < deadline, "the round did not finish"
+            time.sleep(0.5)
+
+        with Session(engine, expire_on_commit=False) as db:
+            approver = db.exec(select(User).where(User.role == Role.APPROVER)).first()
+            run = db.get(MatchRun, scene["run"])
+            first = db.exec(select(MatchProposal).where(MatchProposal.run_id == run.id)
+                            .order_by(col(MatchProposal.id))).first()
+            approvals.approve_proposals(db, approver, run, [first.id])
+            db.commit()
+            placement = db.exec(select(Placement).where(Placement.applicant_id == first.applicant_id)).one()
+            offered = db.get(User, db.get(ApplicantProfile, first.applicant_id).user_id)
+            scene.update(placement=placement.id, offered_email=offered.email)
+    finally:
+        engine.dispose()
+    return scene
+
+
+@pytest.fixture(scope="module")
+def deployment():
+    with live_deployment() as (base_url, database_url):
+        yield base_url, _set_the_scene(database_url)
+
+
+def _sign_in(page, base_url: str, email: str) -> None:
+    page.goto(base_url + "/sign-in?lang=en")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert "/sign-in" not in page.url, f"{email} could not sign in"
+
+
+def _addresses(scene: dict, role: str) -> list[str]:
+    addresses = []
+    for route, (who, fill) in PAGES.items():
+        if who != role:
+            continue
+        values = fill(scene) if fill else {}
+        for one in values if isinstance(values, list) else [values]:
+            path = route
+            for name, value in one.items():
+                path = path.replace("{" + name + "}", str(value)) if name else path + value
+            addresses.append(path)
+    return addresses
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("width", [1280, 375], ids=["desktop", "phone-375px"])
+def test_every_page_has_no_serious_accessibility_findings_in_either_language(browser, deployment, role, width):
+    base_url, scene = deployment
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    problems = []
+    try:
+        if role != "anonymous":
+            email = scene["offered_email"] if role == "offered applicant" else f"{role}@demo.internmatch.hk"
+            _sign_in(page, base_url, email)
+        for path in _addresses(scene, role):
+            for language in ("en", "zh-Hant"):
+                address = f"{path}{'&' if '?' in path else '?'}lang={language}"
+                response = page.goto(base_url + address)
+                if response is None or response.status >= 500:
+                    problems.append(f"{address}: {response.status if response else 'no response'}")
+                    continue
+                if "/sign-in" in page.url and role != "anonymous":
+                    problems.append(f"{address}: sent to sign in")
+                    continue
+                if page.get_attribute("html", "lang") != language:
+                    problems.append(f"{address}: the page is not in {language}")
+                if language == "zh-Hant" and not re.search(r"[\u4e00-\u9fff]", page.locator("h1").first.inner_text()):
+                    problems.append(f"{address}: the main heading has no Chinese")
+                problems += [f"{address}: {finding}" for finding in serious_accessibility_findings(page)]
+    finally:
+        context.close()
+    assert problems == []
