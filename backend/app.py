@@ -2,12 +2,12 @@
 
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI
 
-from backend.core.deps import csrf_protect, install_security, is_api
+from backend.core.deps import csrf_protect, install_security
 from backend.core.errors import install_error_handlers
 from backend.core.middleware import LanguageMiddleware, SecurityHeadersMiddleware
-from backend.core.security import CSRF_HEADER, UNSAFE_METHODS, SessionCookieMiddleware
+from backend.core.security import SessionCookieMiddleware
 from backend.core.settings import Settings, get_settings
 from backend.core.templating import STATIC_DIR, StaticAssets
 
@@ -31,19 +31,6 @@ async def _match_worker_lifespan(app: FastAPI):
             worker.stop()
 
 
-async def _form_before_transaction(request: Request) -> None:
-    """Receive a posted form whose CSRF token `csrf_protect` will read before the request's transaction begins.
-
-    `csrf_protect` reads the form after `authenticate` has queried the database, and on SQLite the request's
-    transaction holds the write lock from that first query (backend.core.db.get_session): receiving the
-    body then would keep every other writer waiting on a slow upload. Starlette keeps the parsed form.
-    """
-    if (request.method in UNSAFE_METHODS and not is_api(request) and not request.headers.get(CSRF_HEADER)
-            and request.headers.get("content-type", "").startswith(
-                ("application/x-www-form-urlencoded", "multipart/form-data"))):
-        await request.form()
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -55,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         lifespan=_match_worker_lifespan,
         # Every route learns who is asking (session or bearer token) and refuses cross-site form posts.
-        dependencies=[Depends(_form_before_transaction), Depends(csrf_protect)],
+        dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
 

@@ -67,19 +67,39 @@ def authenticate(request: Request, db: DbSession) -> User | None:
     return user
 
 
-async def csrf_protect(request: Request, _user: Annotated[User | None, Depends(authenticate)]) -> None:
-    """Every state-changing request made with a cookie must prove it came from one of our pages."""
+def _token_in_form(request: Request) -> bool:
+    """A page's form post, whose CSRF token comes as a form field rather than a header."""
+    return (request.method in security.UNSAFE_METHODS and not is_api(request)
+            and not request.headers.get(security.CSRF_HEADER)
+            and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")))
+
+
+async def _form_before_transaction(request: Request) -> None:
+    """Receive such a form before `authenticate` opens the request's transaction.
+
+    On SQLite that transaction holds the write lock from its first query (backend.core.db.get_session):
+    receiving the body after it would keep every other writer waiting on a slow upload. Starlette keeps
+    the parsed form, so `csrf_protect` and the handler read it again for free.
+    """
+    if _token_in_form(request):
+        await request.form()
+
+
+async def csrf_protect(request: Request, _form: Annotated[None, Depends(_form_before_transaction)],
+                       _user: Annotated[User | None, Depends(authenticate)]) -> None:
+    """Every state-changing request made with a cookie must prove it came from one of our pages.
+
+    Its dependencies are solved in order, so the form is received before `authenticate` touches the database.
+    """
     if request.method not in security.UNSAFE_METHODS or request.state.auth_via == "token":
         return
     if is_api(request) and request.state.user is None:
         return  # no credentials, nothing to forge: the route answers 401 itself
     supplied = request.headers.get(security.CSRF_HEADER)
-    if not supplied and not is_api(request):
-        content_type = request.headers.get("content-type", "")
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()  # Starlette caches the parsed form, so handlers read it again for free.
-            value = form.get(security.CSRF_FIELD)
-            supplied = value if isinstance(value, str) else None
+    if _token_in_form(request):
+        value = (await request.form()).get(security.CSRF_FIELD)
+        supplied = value if isinstance(value, str) else None
     if not security.csrf_token_is_valid(request, supplied):
         raise CsrfRefused(_("This form has expired or did not come from this site. Go back, reload the page "
                             "and try again."))

@@ -25,6 +25,20 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
+def cookie_header(name: str, value: str, *, secure: bool, http_only: bool = False,
+                  max_age: int | None = None) -> tuple[bytes, bytes]:
+    """A Set-Cookie header for a site-wide, SameSite=Lax cookie, for middleware adding one to a response."""
+    cookie = f"{name}={value}; Path=/"
+    if max_age is not None:
+        cookie += f"; Max-Age={max_age}"
+    if http_only:
+        cookie += "; HttpOnly"
+    cookie += "; SameSite=Lax"
+    if secure:
+        cookie += "; Secure"
+    return b"set-cookie", cookie.encode("latin-1")
+
+
 def request_cookies(scope) -> SimpleCookie:
     """The request's cookies; a malformed Cookie header counts as no cookies rather than an error."""
     cookies = SimpleCookie()
@@ -59,10 +73,8 @@ class LanguageMiddleware:
 
         async def send_with_cookie(message):
             if remember and message["type"] == "http.response.start":
-                cookie = f"{LANGUAGE_COOKIE}={language}; Path=/; Max-Age={LANGUAGE_COOKIE_MAX_AGE}; SameSite=Lax"
-                if self.secure_cookies:
-                    cookie += "; Secure"
-                message.setdefault("headers", []).append((b"set-cookie", cookie.encode("latin-1")))
+                message.setdefault("headers", []).append(cookie_header(
+                    LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_MAX_AGE, secure=self.secure_cookies))
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select, update
 
 from backend.accounts.models import User, UserSession
 from backend.core.db import utcnow
-from backend.core.middleware import request_cookies
+from backend.core.middleware import cookie_header, request_cookies
 from backend.core.settings import get_settings
 
 SESSION_COOKIE = "im_session"
@@ -170,10 +170,8 @@ class SessionCookieMiddleware:
 
         async def send_with_seed(message):
             if state.get("csrf_seed_is_new") and message["type"] == "http.response.start":
-                cookie = f"{CSRF_COOKIE}={state['csrf_seed']}; Path=/; HttpOnly; SameSite=Lax"
-                if self.secure_cookies:
-                    cookie += "; Secure"
-                message.setdefault("headers", []).append((b"set-cookie", cookie.encode("latin-1")))
+                message.setdefault("headers", []).append(cookie_header(
+                    CSRF_COOKIE, state["csrf_seed"], http_only=True, secure=self.secure_cookies))
             await send(message)
 
         await self.app(scope, receive, send_with_seed)
