@@ -58,22 +58,11 @@ class StepSaved(BaseModel):
     errors: dict[str, str] = Field(description="Field → message for answers that were not saved")
 
 
-class CvOut(BaseModel):
-    size_bytes: int
-    uploaded_at: datetime
-
-
-class RequirementOut(BaseModel):
-    rule: str
-    met: bool
-    message: str
-
-
 class EligibilityOut(BaseModel):
     project_id: int
     complete: bool
     eligible: bool
-    requirements: list[RequirementOut]
+    requirements: list[eligibility.Requirement]
     missing_steps: list[str]
 
 
@@ -95,75 +84,6 @@ class Move(BaseModel):
     direction: str = Field(description='"up" or "down"')
 
 
-class ChoiceStateOut(BaseModel):
-    id: int
-    project_id: int
-    title: str
-    rank: int
-    status: str
-    status_label: str
-    chosen_on: date
-    status_since: date
-    next_step: str
-
-
-class StatusOut(BaseModel):
-    profile_submitted: bool
-    choices: list[ChoiceStateOut]
-
-
-class SuggestionOut(BaseModel):
-    project_id: int
-    title: str
-    region: str
-    city: str
-    start_date: date
-    end_date: date
-    fit: float
-    shared_terms: list[str]
-    reason: str
-
-
-class ApplicantRowOut(BaseModel):
-    choice_id: int
-    applicant_id: int
-    name: str
-    project_id: int
-    project_title: str
-    choice_rank: int
-    ngo_rank: int | None
-    status: str
-    interview_outcome: str | None
-    education_level: str
-    languages: dict[str, int]
-    chosen_at: datetime
-    has_cv: bool
-
-
-class ApplicantDetailOut(BaseModel):
-    applicant_id: int
-    name_en: str
-    name_zh: str
-    date_of_birth: date | None
-    contact_email: str
-    phone: str
-    education_level: str
-    institution: str
-    programme: str
-    study_year: str
-    field_of_study: str
-    skills: str
-    interests: str
-    statement: str
-    languages: dict[str, int]
-    available_from: date | None
-    available_to: date | None
-    regions: list[str]
-    first_timer: bool
-    has_cv: bool
-    choices: list[ApplicantRowOut]
-
-
 class Interview(BaseModel):
     outcome: str = Field("", description="recommended, reserve, not_suitable or did_not_attend")
     notes: str = ""
@@ -174,34 +94,12 @@ class Ranking(BaseModel):
                                   description="The project's choices in the NGO's order, most wanted first")
 
 
-class RowProblemOut(BaseModel):
-    line: int
-    column: str
-    reason: str
-    severity: str
-
-
-class ImportOut(BaseModel):
-    created: int
-    updated: int
-    unchanged: int
-    skipped: int
-    invited: int
-    rejected: list[RowProblemOut]
-    warnings: list[RowProblemOut]
-
-
 def _profile_out(p) -> ProfileOut:
     if p is None:
         return ProfileOut(id=None, missing_steps=profile.missing_steps(None))
     data = {name: getattr(p, name) for name in ProfileOut.model_fields
             if name not in ("has_cv", "missing_steps") and hasattr(p, name)}
     return ProfileOut(**data, has_cv=p.cv_stored_name is not None, missing_steps=profile.missing_steps(p))
-
-
-def _plain(obj) -> dict[str, Any]:
-    return dict(obj.__dict__) if not hasattr(obj, "__dataclass_fields__") else {
-        k: getattr(obj, k) for k in obj.__dataclass_fields__}
 
 
 # --- the applicant's own ----------------------------------------------------------------------------------
@@ -229,7 +127,7 @@ def submit_profile(db: DbSession, user: Editor):
     return _profile_out(profile.submit(db, user))
 
 
-@router.put("/me/cv", response_model=CvOut, summary="Upload your CV (PDF, streamed; replaces the previous one)",
+@router.put("/me/cv", response_model=cv.CvInfo, summary="Upload your CV (PDF, streamed; replaces the previous one)",
             responses={413: {"description": "The file is larger than the limit"}})
 async def upload_cv(request: Request, db: DbSession, user: Editor, file: Annotated[UploadFile, File()]):
     try:
@@ -240,7 +138,7 @@ async def upload_cv(request: Request, db: DbSession, user: Editor, file: Annotat
                             status_code=status)
     finally:
         await file.close()
-    return CvOut(size_bytes=info.size_bytes, uploaded_at=info.uploaded_at)
+    return info
 
 
 @router.get("/me/cv", response_class=Response, summary="Download your CV",
@@ -260,12 +158,12 @@ def delete_cv(db: DbSession, user: Editor):
 def project_eligibility(project_id: int, db: DbSession, user: Viewer):
     result = eligibility.check_project(db, user, project_id)
     return EligibilityOut(project_id=result.project_id, complete=result.complete, eligible=result.eligible,
-                          requirements=[RequirementOut(**_plain(r)) for r in result.requirements],
+                          requirements=result.requirements,
                           missing_steps=[m.step for m in result.missing])
 
 
 def _choice_list(items) -> list[ChoiceOut]:
-    return [ChoiceOut(**{k: v for k, v in _plain(i).items() if k in ChoiceOut.model_fields}) for i in items]
+    return [ChoiceOut(**{name: getattr(item, name) for name in ChoiceOut.model_fields}) for item in items]
 
 
 @router.get("/me/choices", response_model=list[ChoiceOut], summary="Your ranked choices of projects")
@@ -289,41 +187,31 @@ def withdraw_choice(choice_id: int, db: DbSession, user: Chooser):
     return _choice_list(choices.withdraw_choice(db, user, choice_id))
 
 
-@router.get("/me/status", response_model=StatusOut, summary="Each choice's state, since when, and what happens next")
+@router.get("/me/status", response_model=choices.StatusOverview, summary="Each choice's state, since when, and what happens next")
 def status(db: DbSession, user: Viewer):
-    overview = choices.status_overview(db, user)
-    return StatusOut(profile_submitted=overview.profile_submitted,
-                     choices=[ChoiceStateOut(**_plain(c)) for c in overview.choices])
+    return choices.status_overview(db, user)
 
 
-@router.get("/me/suggestions", response_model=list[SuggestionOut], summary="Open projects suggested for you, with why")
+@router.get("/me/suggestions", response_model=list[suggestions.Suggestion], summary="Open projects suggested for you, with why")
 def suggested(db: DbSession, user: Chooser, limit: int = 5):
-    return [SuggestionOut(**_plain(s)) for s in suggestions.suggest(db, user, limit=max(1, min(limit, 20)))]
+    return suggestions.suggest(db, user, limit=max(1, min(limit, 20)))
 
 
 # --- an NGO's view of its applicants ------------------------------------------------------------------------
 
-def _row_out(row) -> ApplicantRowOut:
-    return ApplicantRowOut(**_plain(row))
-
-
-@router.get("/ngo/applicants", response_model=list[ApplicantRowOut],
+@router.get("/ngo/applicants", response_model=list[ngo_view.ApplicantRow],
             summary="Applicants who chose your organisation's projects (one row per choice)")
 def ngo_applicants(db: DbSession, user: NgoUser, project_id: int | None = None, status: str | None = None,
                    education: str | None = None, language: str | None = None, min_level: int | None = None,
                    sort: str = "rank"):
-    return [_row_out(r) for r in ngo_view.list_applicants(
-        db, user, project_id=project_id, status=status, education=education, language=language,
-        min_level=min_level, sort=sort)]
+    return ngo_view.list_applicants(db, user, project_id=project_id, status=status, education=education,
+                                    language=language, min_level=min_level, sort=sort)
 
 
-@router.get("/ngo/applicants/{applicant_id}", response_model=ApplicantDetailOut,
+@router.get("/ngo/applicants/{applicant_id}", response_model=ngo_view.ApplicantDetail,
             summary="One applicant who chose your projects, with those choices only")
 def ngo_applicant(applicant_id: int, db: DbSession, user: NgoUser):
-    detail = ngo_view.read_applicant(db, user, applicant_id)
-    data = _plain(detail)
-    data["choices"] = [_row_out(r) for r in detail.choices]
-    return ApplicantDetailOut(**data)
+    return ngo_view.read_applicant(db, user, applicant_id)
 
 
 @router.get("/ngo/applicants/{applicant_id}/cv", response_class=Response, summary="Download an applicant's CV",
@@ -332,41 +220,37 @@ def ngo_applicant_cv(applicant_id: int, db: DbSession, user: NgoUser):
     return cv_response(ngo_view.download_cv(db, user, applicant_id))
 
 
-@router.post("/ngo/choices/{choice_id}/shortlist", response_model=ApplicantRowOut, summary="Shortlist an applicant")
+@router.post("/ngo/choices/{choice_id}/shortlist", response_model=ngo_view.ApplicantRow, summary="Shortlist an applicant")
 def ngo_shortlist(choice_id: int, db: DbSession, user: NgoUser):
-    return _row_out(ngo_view.shortlist(db, user, choice_id))
+    return ngo_view.shortlist(db, user, choice_id)
 
 
-@router.post("/ngo/choices/{choice_id}/interview", response_model=ApplicantRowOut,
+@router.post("/ngo/choices/{choice_id}/interview", response_model=ngo_view.ApplicantRow,
              summary="Record the interview outcome")
 def ngo_interview(choice_id: int, body: Interview, db: DbSession, user: NgoUser):
-    return _row_out(ngo_view.record_interview(db, user, choice_id, body.outcome, body.notes))
+    return ngo_view.record_interview(db, user, choice_id, body.outcome, body.notes)
 
 
-@router.get("/ngo/projects/{project_id}/ranking", response_model=list[ApplicantRowOut],
+@router.get("/ngo/projects/{project_id}/ranking", response_model=list[ngo_view.ApplicantRow],
             summary="A project's applicants in your order")
 def ngo_ranking(project_id: int, db: DbSession, user: NgoUser):
-    return [_row_out(r) for r in ngo_view.ranking(db, user, project_id)]
+    return ngo_view.ranking(db, user, project_id)
 
 
-@router.put("/ngo/projects/{project_id}/ranking", response_model=list[ApplicantRowOut],
+@router.put("/ngo/projects/{project_id}/ranking", response_model=list[ngo_view.ApplicantRow],
             summary="Set a project's ranking of its applicants")
 def ngo_set_ranking(project_id: int, body: Ranking, db: DbSession, user: NgoUser):
-    return [_row_out(r) for r in ngo_view.set_ranking(db, user, project_id, body.choice_ids)]
+    return ngo_view.set_ranking(db, user, project_id, body.choice_ids)
 
 
 # --- import -------------------------------------------------------------------------------------------------
 
-@router.post("/applicants/import", response_model=ImportOut,
+@router.post("/applicants/import", response_model=csv_import.ImportResult,
              summary="Import applicants from a CSV in the matcher's applicants.csv format")
 async def import_applicants(db: DbSession, user: Importer, file: Annotated[UploadFile, File()]):
     try:
         data = await file.read(csv_import.MAX_IMPORT_BYTES + 1)
     finally:
         await file.close()
-    result = csv_import.import_applicants(db, user, data, filename=(file.filename or "applicants.csv")[-100:])
-    return ImportOut(created=result.created, updated=result.updated, unchanged=result.unchanged,
-                     skipped=result.skipped, invited=result.invited,
-                     rejected=[RowProblemOut(**_plain(p)) for p in result.rejected],
-                     warnings=[RowProblemOut(**_plain(p)) for p in result.warnings])
+    return csv_import.import_applicants(db, user, data, filename=(file.filename or "applicants.csv")[-100:])
 
