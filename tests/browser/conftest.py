@@ -9,6 +9,7 @@ from tests.live import live_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DEMO_PASSWORD = "internmatch-demo-2026"  # noqa: S105 - the published demo password
 
 
 def pytest_collection_modifyitems(config, items):
@@ -54,3 +55,20 @@ def serious_accessibility_findings(page) -> list[str]:
     results = Axe().run(page)
     return [f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def sign_in(page, server_url: str, email: str) -> None:
+    """Sign in through the form, as a person would (every demo account has the published password)."""
+    page.goto(server_url + "/sign-in?lang=en")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert "/sign-in" not in page.url, f"{email} could not sign in"
+
+
+def sign_in_as(page, server_url: str, who: str, language: str) -> None:
+    """Switch to the demo account `who` (officer, ngo, ...) and to `language`, which is remembered from here on."""
+    page.context.clear_cookies()
+    sign_in(page, server_url, f"{who}@demo.internmatch.hk")
+    page.goto(server_url + f"/account?lang={language}")

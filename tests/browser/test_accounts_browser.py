@@ -1,16 +1,6 @@
 """Account pages in a real browser, in both languages, at desktop and phone width, checked with axe-core."""
 
-from tests.browser.conftest import serious_accessibility_findings
-
-DEMO_PASSWORD = "internmatch-demo-2026"
-
-
-def _sign_in(page, server_url, email):
-    page.goto(server_url + "/sign-in?lang=en")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+from tests.browser.conftest import serious_accessibility_findings, sign_in
 
 
 def test_the_sign_up_pages_in_english_and_chinese_including_their_errors(page, server_url):
@@ -41,7 +31,7 @@ def test_an_applicant_signs_in_sees_their_account_in_both_languages_and_signs_ou
     assert page.locator("h1").inner_text() == "登入"
     assert serious_accessibility_findings(page) == []
 
-    _sign_in(page, server_url, "applicant@demo.internmatch.hk")
+    sign_in(page, server_url, "applicant@demo.internmatch.hk")
     assert page.url.endswith("/account"), page.locator("main").inner_text()
     assert page.locator("h1").inner_text() == "Your account"
     assert serious_accessibility_findings(page) == []
@@ -70,7 +60,7 @@ def test_a_wrong_password_shows_an_error_linked_to_the_field(page, server_url):
 
 
 def test_staff_and_ngo_pages_have_no_serious_accessibility_findings(page, server_url):
-    _sign_in(page, server_url, "admin@demo.internmatch.hk")
+    sign_in(page, server_url, "admin@demo.internmatch.hk")
     for path, heading in (("/staff/organisations", "Organisations"), ("/staff/accounts", "Staff accounts"),
                           ("/staff/audit", "Audit log")):
         page.goto(server_url + path + "?lang=en")
@@ -80,7 +70,7 @@ def test_staff_and_ngo_pages_have_no_serious_accessibility_findings(page, server
     assert page.locator("h1").inner_text() == "審計記錄"
 
     page.context.clear_cookies()
-    _sign_in(page, server_url, "ngo@demo.internmatch.hk")
+    sign_in(page, server_url, "ngo@demo.internmatch.hk")
     assert page.url.endswith("/organisation")
     assert page.get_by_role("heading", name="Invite a colleague").is_visible()
     assert serious_accessibility_findings(page) == []

@@ -14,10 +14,9 @@ import pytest
 from sqlmodel import Session, col, select
 
 from backend.applicants.profile import STEPS
-from tests.browser.conftest import serious_accessibility_findings
+from tests.browser.conftest import serious_accessibility_findings, sign_in
 from tests.live import live_deployment
 
-DEMO_PASSWORD = "internmatch-demo-2026"  # noqa: S105 - the published demo password
 NOT_A_TOKEN = "not-a-real-token"
 # GET routes that answer with a file or JSON, not a page.
 DOWNLOADS = {"/account/export", "/ngo/applicants/{applicant_id}/cv", "/profile/cv/download",
@@ -150,15 +149,6 @@ def deployment():
         yield base_url, _set_the_scene(database_url)
 
 
-def _sign_in(page, base_url: str, email: str) -> None:
-    page.goto(base_url + "/sign-in?lang=en")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    assert "/sign-in" not in page.url, f"{email} could not sign in"
-
-
 def _addresses(scene: dict, role: str) -> list[str]:
     addresses = []
     for route, (who, fill) in PAGES.items():
@@ -183,7 +173,7 @@ def test_every_page_has_no_serious_accessibility_findings_in_either_language(bro
     try:
         if role != "anonymous":
             email = scene["offered_email"] if role == "offered applicant" else f"{role}@demo.internmatch.hk"
-            _sign_in(page, base_url, email)
+            sign_in(page, base_url, email)
         for path in _addresses(scene, role):
             for language in ("en", "zh-Hant"):
                 address = f"{path}{'&' if '?' in path else '?'}lang={language}"

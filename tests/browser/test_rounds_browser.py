@@ -7,21 +7,10 @@ import re
 
 import pytest
 
-from tests.browser.conftest import serious_accessibility_findings
+from tests.browser.conftest import serious_accessibility_findings, sign_in_as
 
-DEMO_PASSWORD = "internmatch-demo-2026"
 DEMO_SCHEME_ID = "1"  # the live server's demo data is loaded first into an empty database
 SHOTS = os.environ.get("INTERNMATCH_SCREENSHOTS")  # a folder: save the main pages as PNGs to look at
-
-
-def _as(page, server_url, who: str, language: str) -> None:
-    page.context.clear_cookies()
-    page.goto(server_url + "/sign-in?lang=en")
-    page.get_by_label("E-mail address").fill(f"{who}@demo.internmatch.hk")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    page.goto(server_url + f"/account?lang={language}")
 
 
 def _checked(page, name: str, language: str) -> None:
@@ -40,7 +29,7 @@ def _submit(page, action_suffix: str) -> None:
 
 @pytest.mark.parametrize("language", ["en", "zh-Hant"])
 def test_a_round_is_started_followed_reviewed_and_approved_by_another_person(page, server_url, language):
-    _as(page, server_url, "officer", language)
+    sign_in_as(page, server_url, "officer", language)
     page.goto(server_url + "/staff/rounds")
     _checked(page, "rounds", language)
     page.goto(server_url + "/staff/rounds/new")
@@ -63,7 +52,7 @@ def test_a_round_is_started_followed_reviewed_and_approved_by_another_person(pag
 
     # The officer cannot approve; the approver can.
     assert page.locator(f"a[href='{round_url.removeprefix(server_url)}/approval']").count() == 0
-    _as(page, server_url, "approver", language)
+    sign_in_as(page, server_url, "approver", language)
     page.goto(round_url + "/approval")
     _checked(page, "approval", language)
     _submit(page, "/approve")

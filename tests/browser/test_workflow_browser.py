@@ -8,25 +8,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.browser.conftest import serious_accessibility_findings
+from tests.browser.conftest import serious_accessibility_findings, sign_in_as
 
-DEMO_PASSWORD = "internmatch-demo-2026"
 WORDS = {
     "en": {"submitted": "Your project has been submitted.", "confirmed": "The decision has been confirmed",
            "problem": "There is a problem", "title_zh_error": "Enter the project title in Chinese."},
     "zh-Hant": {"submitted": "你的項目已提交", "confirmed": "決定已確認", "problem": None,
                 "title_zh_error": None},
 }
-
-
-def _as(page, server_url, who: str, language: str) -> None:
-    page.context.clear_cookies()
-    page.goto(server_url + "/sign-in?lang=en")
-    page.get_by_label("E-mail address").fill(f"{who}@demo.internmatch.hk")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    page.goto(server_url + f"/account?lang={language}")  # the language is remembered from here on
 
 
 def _scanned(page) -> None:
@@ -46,7 +35,7 @@ def test_an_ngo_project_goes_from_draft_to_funded(page, server_url, language):
     name = f"Browser scheme {uuid.uuid4().hex[:6]}"
 
     # An officer opens a scheme that takes projects today.
-    _as(page, server_url, "officer", language)
+    sign_in_as(page, server_url, "officer", language)
     page.goto(server_url + "/staff/schemes/new")
     _scanned(page)
     fields = {"name_en": name, "name_zh": "瀏覽器測試計劃", "budget_hkd": "91,000,000",
@@ -65,7 +54,7 @@ def test_an_ngo_project_goes_from_draft_to_funded(page, server_url, language):
     _scanned(page)
 
     # The NGO drafts a project, is told what is missing, completes and submits it.
-    _as(page, server_url, "ngo", language)
+    sign_in_as(page, server_url, "ngo", language)
     page.goto(server_url + "/ngo/projects")
     _scanned(page)
     page.locator(f"a[href='/ngo/projects/new?scheme_id={scheme_id}']").click()
@@ -98,7 +87,7 @@ def test_an_ngo_project_goes_from_draft_to_funded(page, server_url, language):
     _scanned(page)
 
     # An officer assesses it and proposes approval of fewer places than asked.
-    _as(page, server_url, "officer", language)
+    sign_in_as(page, server_url, "officer", language)
     page.goto(server_url + f"/staff/projects?scheme_id={scheme_id}")
     _scanned(page)
     page.locator(f"main a[href='/staff/projects/{project_id}']").first.click()
@@ -112,7 +101,7 @@ def test_an_ngo_project_goes_from_draft_to_funded(page, server_url, language):
     _scanned(page)
 
     # An approver - a different person - confirms it within the budget and the cap.
-    _as(page, server_url, "approver", language)
+    sign_in_as(page, server_url, "approver", language)
     page.goto(server_url + f"/staff/projects/{project_id}")
     _scanned(page)
     _submit_main_form(page, "/confirm")
@@ -121,11 +110,11 @@ def test_an_ngo_project_goes_from_draft_to_funded(page, server_url, language):
     _scanned(page)
 
     # The NGO sees its project funded, and the scheme's dashboard counts the places.
-    _as(page, server_url, "ngo", language)
+    sign_in_as(page, server_url, "ngo", language)
     page.goto(server_url + f"/ngo/projects/{project_id}")
     assert "HK$23,000" in page.locator("main").inner_text(), "granted: 5 places at the HK$23,000 asked"
     _scanned(page)
-    _as(page, server_url, "approver", language)
+    sign_in_as(page, server_url, "approver", language)
     page.goto(server_url + f"/staff/schemes/{scheme_id}")
     assert page.locator("#places").inner_text() == "5"
     _scanned(page)
