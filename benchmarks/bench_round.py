@@ -45,7 +45,6 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import enum
 import json
 import os
 import random
@@ -75,33 +74,6 @@ TARGETS = {"seed": (10.0, None), "national": (120.0, 4096.0)}
 
 # --- seeding ------------------------------------------------------------------------------------------
 
-def _copy_rows(raw, table, rows: list[dict]) -> None:
-    """COPY rows into a table, filling the columns' Python-side defaults as an ORM insert would."""
-    from sqlalchemy import JSON
-
-    columns = [c for c in table.columns if c.name in rows[0] or c.default is not None]
-    # SQLAlchemy wraps a callable default so that it takes the execution context, unused here.
-    defaults = {c.name: (lambda f=c.default.arg: f(None)) if c.default.is_callable else c.default.arg
-                for c in columns if c.default is not None}
-    is_json = {c.name for c in columns if isinstance(c.type, JSON)}
-    names = ", ".join(f'"{c.name}"' for c in columns)
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            values = []
-            for column in columns:
-                if column.name in row:
-                    value = row[column.name]
-                else:
-                    value = defaults[column.name]
-                    value = value() if callable(value) else value
-                if column.name in is_json:
-                    value = json.dumps(value, ensure_ascii=False)
-                elif isinstance(value, enum.Enum):
-                    value = value.value
-                values.append(value)
-            copy.write_row(values)
-
-
 def seed_national(url: str, n_projects: int = 2000, n_applicants: int = 100_000, seed: int = 2025) -> dict:
     """Accounts, scheme and projects by the demo loader; 100,000 applicants by COPY; tight limits."""
     from sqlalchemy import delete, func, select, text, update
@@ -112,6 +84,7 @@ def seed_national(url: str, n_projects: int = 2000, n_applicants: int = 100_000,
     from backend.accounts.passwords import hash_password
     from backend.applicants.models import ApplicantProfile, Choice
     from backend.core.db import make_engine, utcnow
+    from backend.placements.bulk import insert_rows
     from backend.projects.models import Project
     from backend.schemes.models import Scheme, SchemeRegionCap
     from matching.synthetic import generate
@@ -167,18 +140,13 @@ def seed_national(url: str, n_projects: int = 2000, n_applicants: int = 100_000,
                 choices.append(dict(id=len(choices) + 1, applicant_id=profile_id, project_id=key_to_id[key],
                                     scheme_id=scheme_id, rank=rank, status="submitted", created_at=now,
                                     updated_at=now))
-        raw = engine.raw_connection()
-        try:
-            connection = raw.driver_connection
-            _copy_rows(connection, User.__table__, users)
-            _copy_rows(connection, ApplicantProfile.__table__, profiles)
-            _copy_rows(connection, Choice.__table__, choices)
+        with Session(engine) as session:
+            for model, rows in ((User, users), (ApplicantProfile, profiles), (Choice, choices)):
+                insert_rows(session, model.__table__, rows)
             for table in ("user", "applicant_profile", "choice"):
-                connection.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608
-                                   f"(SELECT max(id) FROM \"{table}\"))")
-            connection.commit()
-        finally:
-            raw.close()
+                session.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608
+                                     f"(SELECT max(id) FROM \"{table}\"))"))
+            session.commit()
         with engine.connect() as conn:
             conn.execute(text("ANALYZE"))
         return {"projects": len(projects), "places": sum(p.places for p in projects), "applicants": len(applicants),

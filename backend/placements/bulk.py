@@ -2,15 +2,16 @@
 
 A national round stores ~100,000 proposal and unplaced rows. On PostgreSQL they go in with one COPY
 (several times faster than a multi-row INSERT, and no parameter limits); elsewhere (SQLite: tests,
-development) with one executemany INSERT. JSON columns take JSON-able values and are stored the same
-either way.
+development) with one executemany INSERT. JSON columns take JSON-able values, enums are stored by value and
+left-out columns get their defaults, the same either way.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import JSON, Table, insert
@@ -33,8 +34,25 @@ def json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
+def _python_defaults(table: Table, given: list[str]) -> dict[str, Callable[[], Any]]:
+    """The Python-side defaults of the columns the rows leave out, which an INSERT fills in but COPY does not."""
+    defaults: dict[str, Callable[[], Any]] = {}
+    for column in table.columns:
+        default = column.default
+        if column.name in given or default is None:
+            continue
+        if default.is_callable:  # SQLAlchemy wraps a callable default to take an execution context, unused here
+            defaults[column.name] = lambda arg=default.arg: arg(None)
+        elif default.is_scalar:
+            defaults[column.name] = lambda arg=default.arg: arg
+    return defaults
+
+
 def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
-    """Insert `rows` (dicts with the same keys, named as `table`'s columns) in the session's transaction."""
+    """Insert `rows` (dicts with the same keys, named as `table`'s columns) in the session's transaction.
+
+    Columns the rows leave out get their Python-side defaults on either database, as with an ORM insert.
+    """
     if not rows:
         return
     names = list(rows[0])
@@ -44,9 +62,14 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
             rows = [{**row, **{name: json.loads(json_text(row[name])) for name in json_columns}} for row in rows]
         session.execute(insert(table), rows)
         return
+    defaults = _python_defaults(table, names)
+    json_columns |= {name for name in defaults if isinstance(table.c[name].type, JSON)}
+    columns = [*names, *defaults]
+    is_json = [name in json_columns for name in columns]
     connection = session.connection().connection.driver_connection
-    columns = ", ".join(f'"{name}"' for name in names)
-    encoders = [(name, json_text if name in json_columns else None) for name in names]
-    with connection.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+    listed = ", ".join(f'"{name}"' for name in columns)
+    with connection.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({listed}) FROM STDIN') as copy:
         for row in rows:
-            copy.write_row([row[name] if encode is None else encode(row[name]) for name, encode in encoders])
+            values = [row[name] for name in names] + [make() for make in defaults.values()]
+            copy.write_row([json_text(value) if encode else value.value if isinstance(value, Enum) else value
+                            for value, encode in zip(values, is_json, strict=True)])
