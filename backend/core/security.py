@@ -70,14 +70,11 @@ def start_session(db: Session, user: User) -> str:
     return raw
 
 
-def find_session(db: Session, raw: str | None) -> UserSession | None:
-    """The live session for a token; an idle, expired or revoked one counts as none."""
-    found = find_session_and_user(db, raw)
-    return found[0] if found else None
-
-
 def find_session_and_user(db: Session, raw: str | None) -> tuple[UserSession, User] | None:
-    """The live session for a token and its user, in one query (it runs on every signed-in request)."""
+    """The live session for a token and its user, in one query (it runs on every signed-in request).
+
+    An idle, expired or revoked session counts as none.
+    """
     if not raw:
         return None
     row = db.exec(select(UserSession, User).join(User, col(User.id) == col(UserSession.user_id))

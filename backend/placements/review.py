@@ -262,9 +262,10 @@ def _proposal_filters(query, run: MatchRun, project_id: int | None, status: Prop
 def count_proposals(session: Session, run: MatchRun, *, project_id: int | None = None,
                     status: ProposalStatus | None = None, search: str = "") -> int:
     _finished(run)
-    query = (select(func.count()).select_from(MatchProposal)
-             .join(ApplicantProfile, col(ApplicantProfile.id) == MatchProposal.applicant_id)
-             .join(Project, col(Project.id) == MatchProposal.project_id))
+    query = select(func.count()).select_from(MatchProposal)
+    if search.strip():  # the names and titles searched live in these tables
+        query = (query.join(ApplicantProfile, col(ApplicantProfile.id) == MatchProposal.applicant_id)
+                 .join(Project, col(Project.id) == MatchProposal.project_id))
     return session.exec(_proposal_filters(query, run, project_id, status, search)).one()
 
 
@@ -369,8 +370,9 @@ def _unplaced_filters(query, run: MatchRun, reason: str | None, search: str):
 
 def count_unplaced(session: Session, run: MatchRun, *, reason: str | None = None, search: str = "") -> int:
     _finished(run)
-    query = (select(func.count()).select_from(MatchUnplaced)
-             .join(ApplicantProfile, col(ApplicantProfile.id) == MatchUnplaced.applicant_id))
+    query = select(func.count()).select_from(MatchUnplaced)
+    if search.strip():
+        query = query.join(ApplicantProfile, col(ApplicantProfile.id) == MatchUnplaced.applicant_id)
     return session.exec(_unplaced_filters(query, run, reason, search)).one()
 
 

@@ -49,7 +49,7 @@ def test_signing_in_replaces_any_session_the_browser_already_had(client, session
                            follow_redirects=False)
     assert response.status_code == 303
     assert client.cookies["im_session"] != before
-    assert security.find_session(session, old_raw) is None, "the old session token no longer works"
+    assert security.find_session_and_user(session, old_raw) is None, "the old session token no longer works"
 
 
 def test_a_session_expires_after_the_idle_limit(client, session):
