@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, and_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -169,11 +169,15 @@ def decline_offer(session: Session, actor: User, placement: Placement | int, *,
     return row
 
 
+def overdue(now: datetime) -> ColumnElement[bool]:
+    """Offers still unanswered after their deadline."""
+    return and_(col(Placement.status) == PlacementStatus.OFFERED, col(Placement.offer_deadline) < now)
+
+
 def expire_offers(session: Session, now: datetime | None = None) -> list[Placement]:
     """Offers past their deadline lapse: the place is freed and the applicant told. For a periodic job."""
     now = now or utcnow()
-    due = session.exec(select(Placement).where(Placement.status == PlacementStatus.OFFERED,
-                                               col(Placement.offer_deadline) < now).order_by(Placement.id)).all()
+    due = session.exec(select(Placement).where(overdue(now)).order_by(Placement.id)).all()
     expired = []
     for placement in due:
         if not _move(session, placement, PlacementStatus.EXPIRED, now, before_deadline=False):

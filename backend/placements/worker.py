@@ -339,12 +339,11 @@ EXPIRE_EVERY_SECONDS = 60.0
 
 def _offers_due(engine: Engine) -> bool:
     """A read-only look first, so an idle pass never takes SQLite's write lock."""
-    from backend.placements.models import Placement, PlacementStatus
+    from backend.placements.models import Placement
+    from backend.placements.offers import overdue
 
     with engine.connect() as conn:
-        return conn.execute(select(Placement.id).where(col(Placement.status) == PlacementStatus.OFFERED,
-                                                       col(Placement.offer_deadline) < utcnow()).limit(1)
-                            ).first() is not None
+        return conn.execute(select(Placement.id).where(overdue(utcnow())).limit(1)).first() is not None
 
 
 def expire_offers_forever(stop_event: threading.Event, *, engine: Engine | None = None,
@@ -391,7 +390,7 @@ class InProcessWorker:
     Rounds, e-mail delivery and offer expiry: everything `internmatch worker` does.
     """
 
-    def __init__(self, engine: Engine | None = None, poll_seconds: float = 2.0, *, companions: bool = True,
+    def __init__(self, engine: Engine | None = None, poll_seconds: float = 2.0, *,
                  settings: Settings | None = None, sender_idle_seconds: float = 5.0,
                  expire_every_seconds: float = EXPIRE_EVERY_SECONDS):
         self.stop_event = threading.Event()
@@ -399,7 +398,7 @@ class InProcessWorker:
                                        kwargs={"engine": engine}, name="match-worker", daemon=True)
         self.companions = companion_threads(self.stop_event, engine, settings=settings,
                                             sender_idle_seconds=sender_idle_seconds,
-                                            expire_every_seconds=expire_every_seconds) if companions else []
+                                            expire_every_seconds=expire_every_seconds)
 
     def start(self) -> InProcessWorker:
         self.thread.start()
