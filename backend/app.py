@@ -4,12 +4,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from backend.core.deps import csrf_protect, install_security
 from backend.core.errors import install_error_handlers
 from backend.core.middleware import LanguageMiddleware, SecurityHeadersMiddleware
-from backend.core.security import SessionCookieMiddleware
 from backend.core.settings import Settings, get_settings
 from backend.core.templating import STATIC_DIR, StaticAssets
+from backend.identity.deps import csrf_protect, install_security
+from backend.identity.sessions import SessionCookieMiddleware
 
 API_PREFIX = "/api/v1"
 

@@ -14,10 +14,10 @@ from datetime import date, timedelta
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
-from backend.accounts.models import Role, User
 from backend.accounts.passwords import hash_password
 from backend.applicants.models import ApplicantProfile, Choice
 from backend.core.db import get_engine, utcnow
+from backend.identity.models import Role, User
 from backend.organisations.models import Organisation, OrganisationMember
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap

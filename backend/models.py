@@ -1,9 +1,10 @@
 """Every table, imported in one place so Alembic and the app see the whole schema."""
 
-from backend.accounts.models import ApiToken, OneTimeToken, Role, SignInThrottle, User, UserSession
+from backend.accounts.models import OneTimeToken, SignInThrottle
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit.models import AuditEvent
 from backend.core.db import metadata
+from backend.identity.models import ApiToken, Role, User, UserSession
 from backend.organisations.models import Organisation, OrganisationMember
 from backend.outbox.models import EmailStatus, OutboxEmail
 from backend.placements.models import (

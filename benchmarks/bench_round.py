@@ -80,10 +80,10 @@ def seed_national(url: str, n_projects: int = 2000, n_applicants: int = 100_000,
     from sqlmodel import Session
 
     from backend import demo
-    from backend.accounts.models import Role, User
     from backend.accounts.passwords import hash_password
     from backend.applicants.models import ApplicantProfile, Choice
     from backend.core.db import make_engine, utcnow
+    from backend.identity.models import Role, User
     from backend.placements.bulk import insert_rows
     from backend.projects.models import Project
     from backend.schemes.models import Scheme, SchemeRegionCap

@@ -6,14 +6,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from backend.accounts import privacy, service, tokens
-from backend.accounts.forms import FormInvalid
-from backend.accounts.models import STAFF_ROLES, User
-from backend.authz import Permission
-from backend.core import security
-from backend.core.deps import CurrentUser, DbSession, client_address, require_permission
+from backend.accounts import privacy, service
+from backend.core.db import DbSession
+from backend.core.forms import FormInvalid
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
+from backend.identity import sessions as security
+from backend.identity import tokens as api_tokens
+from backend.identity.deps import CurrentUser, client_address, require_permission
+from backend.identity.models import STAFF_ROLES, User
+from backend.identity.permissions import Permission
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
@@ -32,7 +34,7 @@ def _account_page(request: Request, db, user: User, *, errors=None, form=None, n
                   status_code=200):
     return render(request, "accounts/account.html", {
         "user": user, "errors": errors or {}, "form": form or {}, "new_token": new_token,
-        "tokens": tokens.list_api_tokens(db, user), "notice": _notices().get(done),
+        "tokens": api_tokens.list_api_tokens(db, user), "notice": _notices().get(done),
     }, status_code=status_code)
 
 
@@ -71,13 +73,13 @@ def create_token(request: Request, db: DbSession, user: Annotated[User, require_
     if len(token_name.strip()) > 100:
         return _account_page(request, db, user, form={"token_name": token_name},
                              errors={"token_name": _("Token name must be 100 characters or fewer.")}, status_code=400)
-    _token, raw = tokens.create_api_token(db, user, token_name)
+    _token, raw = api_tokens.create_api_token(db, user, token_name)
     return _account_page(request, db, user, new_token=raw)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)], token_id: int):
-    tokens.revoke_api_token(db, user, token_id)
+    api_tokens.revoke_api_token(db, user, token_id)
     return RedirectResponse("/account?done=revoked", status_code=303)
 
 

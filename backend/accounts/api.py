@@ -6,10 +6,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from backend.accounts import privacy, tokens
-from backend.accounts.models import User
-from backend.authz import ROLE_PERMISSIONS, Permission
-from backend.core.deps import CurrentUser, DbSession, require_permission
+from backend.accounts import privacy
+from backend.core.db import DbSession
+from backend.identity import tokens as api_tokens
+from backend.identity.deps import CurrentUser, require_permission
+from backend.identity.models import User
+from backend.identity.permissions import ROLE_PERMISSIONS, Permission
 
 router = APIRouter(tags=["accounts"])
 
@@ -59,20 +61,20 @@ def me(user: CurrentUser) -> Me:
 
 @router.get("/me/tokens", response_model=list[ApiTokenOut], summary="Your personal API tokens")
 def list_tokens(db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)]):
-    return [ApiTokenOut.model_validate(t, from_attributes=True) for t in tokens.list_api_tokens(db, user)]
+    return [ApiTokenOut.model_validate(t, from_attributes=True) for t in api_tokens.list_api_tokens(db, user)]
 
 
 @router.post("/me/tokens", response_model=CreatedApiToken, status_code=201, summary="Create a personal API token")
 def create_token(body: NewApiToken, db: DbSession,
                  user: Annotated[User, require_permission(Permission.API_TOKENS)]):
-    token, raw = tokens.create_api_token(db, user, body.name)
+    token, raw = api_tokens.create_api_token(db, user, body.name)
     return CreatedApiToken(**ApiTokenOut.model_validate(token, from_attributes=True).model_dump(), token=raw)
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204, response_class=Response,
                summary="Revoke one of your API tokens")
 def revoke_token(token_id: int, db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)]):
-    tokens.revoke_api_token(db, user, token_id)
+    api_tokens.revoke_api_token(db, user, token_id)
     return Response(status_code=204)
 
 

@@ -2,9 +2,9 @@
 
 from sqlmodel import Session
 
-from backend.accounts.models import User
 from backend.core.i18n import lazy_gettext
 from backend.core.settings import get_settings
+from backend.identity.models import User
 from backend.outbox.service import enqueue
 
 SIGN_OFF = lazy_gettext("internmatch – Mainland internships for Hong Kong youth")

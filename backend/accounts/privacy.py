@@ -11,16 +11,17 @@ from pathlib import Path
 from sqlalchemy import delete as sql_delete
 from sqlmodel import Session, col, or_, select
 
-from backend.accounts.forms import FormInvalid
-from backend.accounts.models import OneTimeToken, Role, User
+from backend.accounts.models import OneTimeToken
 from backend.accounts.passwords import verify_password
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
 from backend.audit.models import AuditEvent
 from backend.core.db import utcnow
 from backend.core.errors import Forbidden
+from backend.core.forms import FormInvalid
 from backend.core.i18n import gettext as _
 from backend.core.settings import get_settings
+from backend.identity.models import Role, User
 from backend.placements.models import Placement, PlacementStatus
 from backend.schemes.models import Scheme
 

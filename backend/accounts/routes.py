@@ -6,15 +6,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from backend.accounts import service
-from backend.accounts.forms import FormInvalid
-from backend.accounts.models import Role, TokenPurpose, User
+from backend.accounts.models import TokenPurpose
 from backend.accounts.signin import SignInRefused, TooManyAttempts, sign_in
 from backend.accounts.tokens import LinkInvalid, find_one_time_token
-from backend.core import security
-from backend.core.deps import DbSession, OptionalUser, client_address
+from backend.core.db import DbSession
+from backend.core.forms import FormInvalid
 from backend.core.i18n import get_language
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
+from backend.identity import sessions as security
+from backend.identity.deps import OptionalUser, client_address
+from backend.identity.models import Role, User
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]

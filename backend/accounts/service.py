@@ -5,8 +5,7 @@ import re
 from sqlmodel import Session, col, func, select
 
 from backend.accounts import emails
-from backend.accounts.forms import FormInvalid, check
-from backend.accounts.models import STAFF_ROLES, Role, TokenPurpose, User
+from backend.accounts.models import TokenPurpose
 from backend.accounts.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -18,9 +17,11 @@ from backend.accounts.tokens import consume_one_time_token, issue_one_time_token
 from backend.audit import service as audit
 from backend.core.db import utcnow
 from backend.core.errors import DomainError
+from backend.core.forms import FormInvalid, check
 from backend.core.i18n import LANGUAGES
 from backend.core.i18n import gettext as _
-from backend.core.security import end_all_sessions
+from backend.identity.models import STAFF_ROLES, Role, User
+from backend.identity.sessions import end_all_sessions
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

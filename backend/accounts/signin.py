@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from backend.accounts.models import SignInThrottle, User
+from backend.accounts.models import SignInThrottle
 from backend.accounts.passwords import verify_password
 from backend.accounts.service import find_by_email
 from backend.audit import service as audit
 from backend.core.db import utcnow
 from backend.core.errors import DomainError
 from backend.core.i18n import gettext as _
+from backend.identity.models import User
 
 ACCOUNT_THRESHOLD = 5
 ADDRESS_THRESHOLD = 20

@@ -1,17 +1,15 @@
-"""Secrets handed to people: single-use e-mail links and personal API tokens. Only hashes are stored."""
+"""Single-use e-mail links (verification, password reset, invitations, claiming an account). Only hashes are stored."""
 
 from datetime import timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from backend.accounts.models import ApiToken, OneTimeToken, TokenPurpose, User
-from backend.audit import service as audit
+from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.core.db import utcnow
 from backend.core.errors import NotFound
 from backend.core.i18n import gettext as _
-from backend.core.security import new_secret_token, token_hash
-
-API_TOKEN_PREFIX = "imt_"  # noqa: S105 - a visible marker, not a secret
+from backend.identity.models import User
+from backend.identity.sessions import new_secret_token, token_hash
 
 
 class LinkInvalid(NotFound):
@@ -46,41 +44,3 @@ def consume_one_time_token(session: Session, raw: str, purpose: TokenPurpose) ->
     session.add(token)
     session.flush()
     return token
-
-
-def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
-    raw = API_TOKEN_PREFIX + new_secret_token()
-    token = ApiToken(user_id=user.id, name=name.strip()[:100], token_hash=token_hash(raw), prefix=raw[:12])
-    session.add(token)
-    session.flush()
-    audit.record(session, user, "api_token.created", "api_token", token.id, after={"name": token.name})
-    return token, raw
-
-
-def list_api_tokens(session: Session, user: User) -> list[ApiToken]:
-    return list(session.exec(select(ApiToken).where(ApiToken.user_id == user.id)
-                             .order_by(col(ApiToken.created_at).desc())))
-
-
-def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
-    token = session.get(ApiToken, token_id)
-    if token is None or token.user_id != user.id:
-        raise NotFound(_("We could not find that."))
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        session.add(token)
-        audit.record(session, user, "api_token.revoked", "api_token", token.id)
-    return token
-
-
-def authenticate_api_token(session: Session, raw: str) -> User | None:
-    if not raw.startswith(API_TOKEN_PREFIX):
-        return None
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(raw))).first()
-    if token is None or token.revoked_at is not None:
-        return None
-    now = utcnow()
-    if token.last_used_at is None or (now - token.last_used_at) > timedelta(minutes=1):
-        token.last_used_at = now
-        session.add(token)
-    return session.get(User, token.user_id)

@@ -11,11 +11,12 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from backend.accounts.models import User
 from backend.applicants import choices, csv_import, cv, eligibility, ngo_view, profile, suggestions
 from backend.applicants.profile_routes import cv_response
-from backend.authz import Permission
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission
 
 router = APIRouter(tags=["applicants"])
 Editor = Annotated[User, require_permission(Permission.APPLICANT_EDIT_OWN)]

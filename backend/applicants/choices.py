@@ -11,8 +11,6 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from backend import authz
-from backend.accounts.models import User
 from backend.applicants.eligibility import evaluate
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.applicants.profile import hk_today, own_profile
@@ -21,6 +19,8 @@ from backend.core.db import utcnow
 from backend.core.errors import Conflict, DomainError, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
+from backend.identity import permissions as authz
+from backend.identity.models import User
 from backend.outbox.service import enqueue
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import Scheme
@@ -133,7 +133,7 @@ def list_choices(session: Session, actor: User) -> list[ChoiceItem]:
 
 
 def _require_open_window(scheme: Scheme, today: date) -> None:
-    from backend.core.templating import long_date
+    from backend.core.formatting import long_date
 
     if today < scheme.applicant_window_opens:
         raise Conflict(_("Choices open on %(opens)s.", opens=long_date(scheme.applicant_window_opens)))
@@ -242,7 +242,7 @@ def _renumber_ngo(session: Session, project_id: int) -> None:
 
 def _confirm(session: Session, actor: User, profile: ApplicantProfile, scheme: Scheme) -> None:
     from backend.accounts.emails import _sign_off
-    from backend.core.templating import long_date
+    from backend.core.formatting import long_date
     from backend.outbox.service import speaking
 
     language = actor.preferred_language or "en"
@@ -261,7 +261,7 @@ def _confirm(session: Session, actor: User, profile: ApplicantProfile, scheme: S
 
 def status_overview(session: Session, actor: User, *, today: date | None = None) -> StatusOverview:
     """Each active choice with its state, since when, and what happens next in plain words."""
-    from backend.core.templating import long_date
+    from backend.core.formatting import long_date
 
     authz.require(actor, authz.Permission.APPLICANT_VIEW_OWN)
     today = today or hk_today()

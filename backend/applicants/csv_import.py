@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from backend import authz
 from backend.accounts.emails import _sign_off, link
-from backend.accounts.models import OneTimeToken, Role, TokenPurpose, User
+from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.accounts.tokens import issue_one_time_token
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
@@ -26,8 +25,10 @@ from backend.core.db import utcnow
 from backend.core.errors import DomainError, Forbidden
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
+from backend.identity import permissions as authz
+from backend.identity.models import Role, User
+from backend.market.inputs import project_key
 from backend.outbox.service import enqueue
-from backend.placements.inputs import project_key
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import Scheme
 from matching.io import APPLICANT_COLUMNS, RowError, parse_applicants

@@ -23,8 +23,6 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from backend import authz
-from backend.accounts.models import STAFF_ROLES, Role, User
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.applicants.profile import own_profile
 from backend.audit import service as audit
@@ -32,6 +30,8 @@ from backend.core.db import utcnow
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.settings import get_settings
+from backend.identity import permissions as authz
+from backend.identity.models import STAFF_ROLES, Role, User
 from backend.projects.models import Project
 
 PDF_MAGIC = b"%PDF-"

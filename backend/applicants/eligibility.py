@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from backend import authz
-from backend.accounts.models import User
 from backend.applicants.models import ApplicantProfile
 from backend.applicants.profile import ELIGIBILITY_STEPS, find_profile, missing_steps, step_title
 from backend.core.errors import NotFound
 from backend.core.i18n import gettext as _
-from backend.placements.inputs import to_matching_applicant, to_matching_project
+from backend.identity import permissions as authz
+from backend.identity.models import User
+from backend.market.inputs import to_matching_applicant, to_matching_project
 from backend.projects.models import Project, ProjectStatus
 from matching.rules import RuleCheck, check_all
 
@@ -65,7 +65,7 @@ class Eligibility:
 def _date(iso: str) -> str:
     from datetime import date
 
-    from backend.core.templating import long_date
+    from backend.core.formatting import long_date
 
     return long_date(date.fromisoformat(iso))
 
@@ -84,7 +84,7 @@ def _education(code: str) -> str:
 
 def message_for(check: RuleCheck) -> str:
     """A rule check worded for the applicant ("you"), from its code and params."""
-    from backend.core.templating import region_name
+    from backend.core.formatting import region_name
 
     p = check.params
     code = check.code

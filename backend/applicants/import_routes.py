@@ -14,20 +14,21 @@ from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile
 
 from backend.accounts import service as accounts
-from backend.accounts.forms import FormInvalid, check
-from backend.accounts.models import Role, TokenPurpose, User
+from backend.accounts.models import TokenPurpose
 from backend.accounts.passwords import hash_password
 from backend.accounts.routes import message_page, signed_in_redirect
 from backend.accounts.tokens import consume_one_time_token, find_one_time_token
 from backend.applicants import csv_import
 from backend.applicants.models import ApplicantProfile
 from backend.audit import service as audit
-from backend.authz import Permission
-from backend.core.db import utcnow
-from backend.core.deps import DbSession, client_address, require_permission
+from backend.core.db import DbSession, utcnow
+from backend.core.forms import FormInvalid, check
 from backend.core.i18n import get_language
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
+from backend.identity.deps import client_address, require_permission
+from backend.identity.models import Role, User
+from backend.identity.permissions import Permission
 from matching.io import APPLICANT_COLUMNS
 
 router = APIRouter(include_in_schema=False)

@@ -12,17 +12,18 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import User
 from backend.applicants import ngo_view
 from backend.applicants.choices import STATUS_LABELS
 from backend.applicants.models import ChoiceStatus
 from backend.applicants.profile_routes import cv_response
-from backend.authz import Permission, organisation_id_of
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.i18n import localised
 from backend.core.templating import render
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission, organisation_id_of
 from backend.projects import catalogue
 from backend.projects.models import Project
 

@@ -13,8 +13,6 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from backend import authz
-from backend.accounts.models import STAFF_ROLES, User
 from backend.applicants.cv import CvFile, open_cv
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
@@ -22,6 +20,8 @@ from backend.core.db import utcnow
 from backend.core.errors import DomainError, InvalidTransition, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
+from backend.identity import permissions as authz
+from backend.identity.models import STAFF_ROLES, User
 from backend.projects.models import Project
 from matching.model import Education
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from backend import authz
-from backend.accounts.models import User
 from backend.applicants.eligibility import evaluate
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.applicants.profile import find_profile
+from backend.identity import permissions as authz
+from backend.identity.models import User
 
 
 def applicant_panel(session: Session, user: User | None, project) -> dict:

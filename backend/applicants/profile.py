@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from backend import authz
-from backend.accounts.models import User
 from backend.applicants.models import ApplicantProfile
 from backend.audit import service as audit
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
+from backend.identity import permissions as authz
+from backend.identity.models import User
 from matching.geography import REGION_BY_NAME
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
@@ -376,7 +376,7 @@ class Answer:
 
 def check_answers(session: Session, actor: User) -> list[Answer]:
     """The "check your answers" summary, each row linking back to its step."""
-    from backend.core.templating import long_date, region_name
+    from backend.core.formatting import long_date, region_name
     from backend.projects.catalogue import EDUCATION_NAMES, LANGUAGE_NAMES, LEVEL_NAMES
 
     p = own_profile(session, actor)

@@ -14,15 +14,16 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
-from backend.accounts.models import User
 from backend.applicants import cv, profile
 from backend.applicants.models import ApplicantProfile
-from backend.authz import Permission
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.settings import get_settings
 from backend.core.templating import render
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission
 from backend.projects import catalogue
 from matching.geography import REGIONS
 

@@ -20,13 +20,13 @@ import numpy as np
 import scipy.sparse as sp
 from sqlmodel import Session, col, func, select
 
-from backend import authz
-from backend.accounts.models import User
 from backend.applicants.eligibility import NOT_REQUIREMENTS
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.applicants.profile import ELIGIBILITY_STEPS, find_profile, hk_today, missing_steps
 from backend.core.i18n import localised
-from backend.placements.inputs import to_matching_applicant, to_matching_project
+from backend.identity import permissions as authz
+from backend.identity.models import User
+from backend.market.inputs import to_matching_applicant, to_matching_project
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import Scheme
 from matching.rules import check_all

@@ -7,12 +7,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from backend.accounts.models import User
 from backend.audit import service
-from backend.authz import Permission
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission
 
 router = APIRouter(include_in_schema=False)
 

@@ -60,7 +60,7 @@ class AuditPage:
 
 def search(session: Session, actor: Any, filters: AuditFilter, *, page: int = 1,
            page_size: int = PAGE_SIZE) -> AuditPage:
-    from backend import authz
+    from backend.identity import permissions as authz
 
     authz.require(actor, authz.Permission.AUDIT_READ)
     query = select(AuditEvent)

@@ -12,7 +12,9 @@ keep deferred transactions, so they never hold or wait for the lock. PostgreSQL 
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Annotated
 
+from fastapi import Depends
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlmodel import Session, SQLModel
 
@@ -125,7 +127,7 @@ def get_session() -> Iterator[Session]:
 
     Any request may write (even a page view refreshes the sign-in's `last_seen_at`), so on SQLite it takes
     the write lock up front (see the module's docstring): requests then wait their turn for a moment
-    rather than fail. Routes ask for it as `backend.core.deps.DbSession`, always with that one dependency
+    rather than fail. Routes ask for it as `DbSession` (below), always with that one dependency
     scope, so a request has one session (tests/platform/test_request_path.py checks it): a second one
     would wait for the first one's lock until it timed out.
     """
@@ -139,3 +141,8 @@ def get_session() -> Iterator[Session]:
             session.expunge_all()
             session.rollback()
             raise
+
+
+# scope="function": commit before the response leaves. With the default ("request") the commit runs after
+# the response is sent, so a browser following a redirect can arrive before the change is visible.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]

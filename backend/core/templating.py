@@ -1,19 +1,17 @@
 """One Jinja2 environment for every page, with gettext and the helpers the base layout needs."""
 
 import hashlib
-from datetime import date
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
 
-from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from backend.core import i18n
-from matching.geography import CITIES, REGIONS
+from backend.core.formatting import city_name, hkd, long_date, number, region_name
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "frontend" / "templates"
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
@@ -36,34 +34,6 @@ def language_url(request: Request, language: str) -> str:
     return f"{request.url.path}?{urlencode(params)}"
 
 
-# Written out rather than asked of Babel: these run dozens of times per page and Babel's pattern
-# machinery was a tenth of the catalogue page's rendering time. Both languages group digits the same way.
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-              "October", "November", "December")
-
-
-def hkd(amount: int | None) -> str:
-    if amount is None:
-        return "–"
-    return f"HK${int(amount):,}"
-
-
-def number(value: int | float | None) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return format_decimal(value, locale="en")
-
-
-def long_date(value: date | None) -> str:
-    if value is None:
-        return "–"
-    if i18n.get_language() == "zh-Hant":
-        return f"{value.year}年{value.month}月{value.day}日"
-    return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
-
-
 @cache
 def static_url(path: str) -> str:
     """A static file's address with a fingerprint of its content, so browsers may cache it for good."""
@@ -79,25 +49,6 @@ class StaticAssets(StaticFiles):
         if b"v=" in scope.get("query_string", b""):
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return response
-
-
-_REGION_NAMES = {region.name_en: region for region in REGIONS}
-_CITY_NAMES = {city.name_en: city for city in CITIES}
-
-
-def _place_name(table: dict, name: str) -> str:
-    entry = table.get(name)
-    if entry is None:
-        return name
-    return entry.name_zh if i18n.get_language() == "zh-Hant" else entry.name_en
-
-
-def region_name(name: str) -> str:
-    return _place_name(_REGION_NAMES, name)
-
-
-def city_name(name: str) -> str:
-    return _place_name(_CITY_NAMES, name)
 
 
 env.globals.update(

@@ -6,9 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from backend.accounts.models import User
-from backend.authz import Permission
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission
 from backend.organisations import service
 
 router = APIRouter(tags=["organisations"])

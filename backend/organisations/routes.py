@@ -5,15 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from backend.accounts.forms import FormInvalid
-from backend.accounts.models import User
 from backend.accounts.routes import signed_in_redirect
-from backend.authz import Permission
-from backend.core.deps import DbSession, client_address, require_permission
+from backend.core.db import DbSession
 from backend.core.errors import Conflict
+from backend.core.forms import FormInvalid
 from backend.core.i18n import get_language
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
+from backend.identity.deps import client_address, require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission
 from backend.organisations import service
 
 router = APIRouter(include_in_schema=False)

@@ -2,19 +2,20 @@
 
 from sqlmodel import Session, col, select
 
-from backend import authz
 from backend.accounts import emails
-from backend.accounts.forms import FormInvalid, check
-from backend.accounts.models import OneTimeToken, Role, TokenPurpose, User
+from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.accounts.passwords import hash_password
 from backend.accounts.service import email_problem, new_account_errors, normalise_email
 from backend.accounts.tokens import consume_one_time_token, find_one_time_token, issue_one_time_token
 from backend.audit import service as audit
-from backend.authz import Permission
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, NotFound
+from backend.core.forms import FormInvalid, check
 from backend.core.i18n import LANGUAGES, localised
 from backend.core.i18n import gettext as _
+from backend.identity import permissions as authz
+from backend.identity.models import Role, User
+from backend.identity.permissions import Permission
 from backend.organisations.models import Organisation, OrganisationMember
 
 INVITATION_HOURS = 7 * 24

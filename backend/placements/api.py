@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import User
-from backend.authz import Permission
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
 from backend.core.errors import NotFound
 from backend.core.i18n import gettext as _
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission
 from backend.placements import approvals, offers, review, rounds
 from backend.placements.models import MatchAdjustment, MatchRun, MatchRunStatus, Placement
 from backend.placements.offer_routes import my_offers

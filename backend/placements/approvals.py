@@ -17,18 +17,18 @@ from sqlalchemy import and_, func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import User
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
-from backend.authz import Permission, SegregationOfDutiesError, require
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, InvalidTransition
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
 from backend.core.settings import get_settings
+from backend.identity.models import User
+from backend.identity.permissions import Permission, SegregationOfDutiesError, require
+from backend.market.inputs import MATCHABLE_PROJECT_STATUSES
 from backend.organisations.models import Organisation
 from backend.outbox.service import enqueue, speaking
-from backend.placements.inputs import MATCHABLE_PROJECT_STATUSES
 from backend.placements.models import (
     MatchProposal,
     MatchRun,

@@ -8,14 +8,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import User
 from backend.applicants.models import ApplicantProfile
-from backend.authz import Permission, organisation_id_of
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
 from backend.core.templating import render
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission, organisation_id_of
 from backend.organisations.models import Organisation
 from backend.placements import offers
 from backend.placements.approvals import hong_kong_time

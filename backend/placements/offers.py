@@ -18,14 +18,15 @@ from sqlalchemy import ColumnElement, and_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import User
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
-from backend.authz import Permission, require
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, InvalidTransition, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
+from backend.identity.models import User
+from backend.identity.permissions import Permission, require
+from backend.market.inputs import MATCHABLE_PROJECT_STATUSES
 from backend.organisations.models import Organisation, OrganisationMember
 from backend.outbox.service import enqueue
 from backend.placements.approvals import (
@@ -36,7 +37,6 @@ from backend.placements.approvals import (
     scheme_usage,
     sign_off,
 )
-from backend.placements.inputs import MATCHABLE_PROJECT_STATUSES
 from backend.placements.models import Placement, PlacementStatus
 from backend.projects.models import Project
 from backend.schemes.models import Scheme

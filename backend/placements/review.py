@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import User
 from backend.applicants.models import ApplicantProfile, Choice
 from backend.audit import service as audit
-from backend.authz import Permission, require
 from backend.core.db import LIKE_ESCAPE, contains_pattern, utcnow
 from backend.core.errors import Conflict, InvalidTransition, NotFound
 from backend.core.i18n import get_language, ngettext
 from backend.core.i18n import gettext as _
-from backend.placements import inputs as round_inputs
+from backend.identity.models import User
+from backend.identity.permissions import Permission, require
+from backend.market import inputs as round_inputs
 from backend.placements.models import (
     AdjustmentKind,
     MatchAdjustment,

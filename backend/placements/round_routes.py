@@ -15,13 +15,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import User
-from backend.authz import Permission, SegregationOfDutiesError
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
+from backend.core.formatting import hkd, region_name
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
-from backend.core.templating import hkd, region_name, render
+from backend.core.templating import render
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission, SegregationOfDutiesError
 from backend.placements import approvals, review, rounds
 from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, ProposalStatus
 from backend.projects.models import Project

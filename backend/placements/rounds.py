@@ -22,14 +22,14 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 import matching
-from backend.accounts.models import User
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
-from backend.authz import Permission, require
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, InvalidTransition
 from backend.core.i18n import gettext as _
-from backend.placements import inputs as round_inputs
+from backend.identity.models import User
+from backend.identity.permissions import Permission, require
+from backend.market import inputs as round_inputs
 from backend.placements.models import (
     AdjustmentKind,
     MatchAdjustment,

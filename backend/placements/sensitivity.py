@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import matching
-from backend.placements.inputs import RoundInputs
+from backend.market.inputs import RoundInputs
 
 BUDGET_STEP_HKD = 1_000_000
 CAP_STEP_PLACES = 100

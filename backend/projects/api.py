@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from backend.core.deps import DbSession
+from backend.core.db import DbSession
 from backend.core.i18n import localised
 from backend.projects import catalogue
 from backend.projects.models import Project

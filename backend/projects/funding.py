@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import User
 from backend.audit import service as audit
-from backend.authz import Permission, require, require_different_person
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, InvalidTransition
 from backend.core.i18n import gettext as _
+from backend.identity.models import User
+from backend.identity.permissions import Permission, require, require_different_person
 from backend.projects.lifecycle import record_step
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
 from backend.schemes.models import Scheme, SchemeRegionCap

@@ -12,13 +12,13 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from backend.accounts.models import User
 from backend.audit import service as audit
-from backend.authz import Permission, organisation_id_of, require, require_visible
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, DomainError, InvalidTransition
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
+from backend.identity.models import User
+from backend.identity.permissions import Permission, organisation_id_of, require, require_visible
 from backend.organisations.models import Organisation, OrganisationMember
 from backend.outbox import service as outbox
 from backend.projects.models import Project, ProjectEvent, ProjectStatus

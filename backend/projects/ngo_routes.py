@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import User
-from backend.authz import Permission, organisation_id_of, require_visible
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
 from backend.core.errors import Conflict
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission, organisation_id_of, require_visible
 from backend.organisations.models import Organisation
 from backend.projects import catalogue, lifecycle
 from backend.projects.lifecycle import EDITABLE, STATUS_NAMES, ProjectInvalid

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from backend.core.deps import DbSession
+from backend.core.db import DbSession
 from backend.core.templating import render
 from backend.projects import catalogue
 from matching.geography import CITIES, REGIONS

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import User
-from backend.authz import Permission, require_visible
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
 from backend.core.errors import Conflict, DomainError, Forbidden, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission, require_visible
 from backend.organisations.models import Organisation
 from backend.projects import funding, lifecycle
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus

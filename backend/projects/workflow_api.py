@@ -10,11 +10,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import User
-from backend.authz import Permission, organisation_id_of
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
 from backend.core.errors import NotFound
 from backend.core.i18n import gettext as _
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission, organisation_id_of
 from backend.projects import funding, lifecycle
 from backend.projects.models import Assessment, Project
 from backend.projects.ngo_routes import own_project

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from backend.accounts.models import User
-from backend.authz import Permission
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
 from backend.core.i18n import localised
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission
 from backend.reports import exports, service
 from backend.reports.routes import attachment
 

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import col, select
 
-from backend.accounts.models import User
-from backend.authz import Permission
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
 from backend.core.i18n import localised
 from backend.core.templating import render
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission
 from backend.reports import exports, service
 from backend.schemes.models import Scheme
 

@@ -16,9 +16,9 @@ from sqlmodel import Session, col, select
 
 from backend.applicants.models import ApplicantProfile, Choice
 from backend.core.errors import NotFound
+from backend.core.formatting import region_name
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
-from backend.core.templating import region_name
 from backend.placements.approvals import HOLDING_STATUSES, region_caps
 from backend.placements.models import MatchRun, MatchRunStatus, MatchUnplaced, Placement, PlacementStatus
 from backend.placements.review import describe_unplaced

@@ -17,12 +17,12 @@ from statistics import median
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import User
 from backend.audit import service as audit
-from backend.authz import Permission, require
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
+from backend.identity.models import User
+from backend.identity.permissions import Permission, require
 from backend.projects.models import Project, ProjectStatus
 from backend.projects.validation import parse_day, parse_money
 from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap, SchemeSubsidyLimit

@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
-from backend.accounts.models import User
-from backend.authz import Permission
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission
 from backend.schemes import admin
 from backend.schemes.models import Scheme, SchemeRegionCap, SchemeSubsidyLimit
 from matching.geography import REGION_BY_NAME

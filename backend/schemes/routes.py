@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
-from backend.accounts.models import User
-from backend.authz import Permission
-from backend.core.deps import DbSession, require_permission
+from backend.core.db import DbSession
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
+from backend.identity.deps import require_permission
+from backend.identity.models import User
+from backend.identity.permissions import Permission
 from backend.projects.ngo_routes import FormData, common_words
 from backend.schemes import admin
 from backend.schemes.admin import SchemeForm, SchemeInvalid

@@ -3,7 +3,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from backend.core.deps import DbSession
+from backend.core.db import DbSession
 
 router = APIRouter(tags=["platform"])
 

@@ -4,7 +4,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from backend.core.deps import DbSession
+from backend.core.db import DbSession
 from backend.core.templating import render
 from backend.schemes import service as schemes
 

@@ -5,9 +5,9 @@ from functools import cache
 
 from sqlmodel import Session
 
-from backend.accounts.models import Role, User
 from backend.accounts.passwords import hash_password
-from backend.core import security
+from backend.identity import sessions as security
+from backend.identity.models import Role, User
 from backend.organisations.models import Organisation, OrganisationMember
 
 PASSWORD = "correct horse battery staple"

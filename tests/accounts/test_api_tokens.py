@@ -4,8 +4,8 @@ import re
 
 from sqlmodel import select
 
-from backend.accounts.models import ApiToken
-from backend.core.security import token_hash
+from backend.identity.models import ApiToken
+from backend.identity.sessions import token_hash
 from tests.accounts.helpers import make_user, sign_in_as
 
 

@@ -2,7 +2,7 @@
 
 from sqlmodel import select
 
-from backend.accounts.models import User
+from backend.identity.models import User
 from tests.accounts.helpers import PASSWORD, form_token, make_user, sign_in_as
 
 

@@ -5,11 +5,11 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from backend.accounts.models import ApiToken, User, UserSession
 from backend.accounts.privacy import purge_unplaced
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit.models import AuditEvent
 from backend.core.db import utcnow
+from backend.identity.models import ApiToken, User, UserSession
 from backend.placements.models import Placement, PlacementStatus
 from tests.accounts.helpers import PASSWORD, make_user, sign_in_as
 from tests.factories import make_project, make_scheme

@@ -5,10 +5,10 @@ from datetime import timedelta
 from fastapi.responses import Response
 from sqlmodel import select
 
-from backend.accounts.models import UserSession
-from backend.core import security
 from backend.core.db import utcnow
 from backend.core.settings import Settings
+from backend.identity import sessions as security
+from backend.identity.models import UserSession
 from tests.accounts.helpers import PASSWORD, form_token, make_user, sign_in_as
 
 

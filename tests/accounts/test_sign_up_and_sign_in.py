@@ -6,10 +6,11 @@ from passlib.context import CryptContext
 from sqlmodel import select
 
 from backend.accounts import signin
-from backend.accounts.models import Role, SignInThrottle, User
+from backend.accounts.models import SignInThrottle
 from backend.accounts.passwords import password_context
 from backend.audit.models import AuditEvent
 from backend.core.db import utcnow
+from backend.identity.models import Role, User
 from backend.outbox.models import OutboxEmail
 from tests.accounts.helpers import PASSWORD, form_token, make_user
 

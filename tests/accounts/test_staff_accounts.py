@@ -2,8 +2,8 @@
 
 from sqlmodel import select
 
-from backend.accounts.models import Role, User
 from backend.audit.models import AuditEvent
+from backend.identity.models import Role, User
 from tests.accounts.helpers import make_user, sign_in_as
 
 

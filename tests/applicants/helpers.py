@@ -4,9 +4,9 @@ from datetime import date
 
 from sqlmodel import Session
 
-from backend.accounts.models import Role, User
 from backend.applicants.models import ApplicantProfile
 from backend.core.db import utcnow
+from backend.identity.models import Role, User
 from tests.accounts.helpers import make_user
 from tests.factories import make_organisation
 

@@ -5,7 +5,7 @@ import pytest
 from backend.applicants import ngo_view
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.core.errors import DomainError, InvalidTransition, NotFound
-from backend.placements.inputs import load_round_inputs
+from backend.market.inputs import load_round_inputs
 from tests.applicants.helpers import make_applicant, make_ngo
 from tests.factories import make_project
 

@@ -9,10 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from backend.accounts.models import OneTimeToken, Role, TokenPurpose, User
+from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.applicants.profile import find_profile
 from backend.core.settings import get_settings
+from backend.identity.models import Role, User
 from tests.accounts.helpers import make_user, sign_in_as
 from tests.applicants.helpers import make_applicant, make_ngo
 from tests.factories import make_project
@@ -346,7 +347,7 @@ HEADER = ("id,date_of_birth,hk_resident,education,field_of_study,skills,interest
 
 
 def test_an_ngo_imports_a_csv_sees_rejected_rows_and_downloads_them(session, client, scheme):
-    from backend.placements.inputs import project_key
+    from backend.market.inputs import project_key
 
     ngo, organisation = make_ngo(session)
     project = make_project(session, scheme, organisation)
@@ -373,7 +374,7 @@ def test_an_ngo_imports_a_csv_sees_rejected_rows_and_downloads_them(session, cli
 
 
 def test_an_ngo_import_is_limited_to_its_own_projects(session, client, scheme):
-    from backend.placements.inputs import project_key
+    from backend.market.inputs import project_key
 
     ngo, _organisation = make_ngo(session)
     someone_elses = make_project(session, scheme)

@@ -7,10 +7,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from backend.accounts.models import Role
 from backend.audit import service as audit
 from backend.audit.models import AuditEvent
 from backend.core.db import utcnow
+from backend.identity.models import Role
 from tests.accounts.helpers import PASSWORD, form_token, make_user, sign_in_as
 from tests.factories import make_organisation
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from backend import authz
-from backend.accounts.models import Role
 from backend.applicants.models import ApplicantProfile
-from backend.authz import Permission, can, require, require_different_person, require_visible
 from backend.core.errors import Forbidden, NotFound
+from backend.identity import permissions as authz
+from backend.identity.models import Role
+from backend.identity.permissions import Permission, can, require, require_different_person, require_visible
 from tests.accounts.helpers import make_user
 from tests.factories import make_organisation, make_project
 

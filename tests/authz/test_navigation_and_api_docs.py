@@ -1,6 +1,6 @@
 """Pages show each role only the links it may use; the accounts API is documented with response models."""
 
-from backend.accounts.models import Role
+from backend.identity.models import Role
 from tests.accounts.helpers import make_user, sign_in_as
 from tests.factories import make_organisation
 

@@ -17,8 +17,10 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
-from backend.accounts.models import Role, TokenPurpose, User
-from backend.accounts.tokens import create_api_token, issue_one_time_token
+from backend.accounts.models import TokenPurpose
+from backend.accounts.tokens import issue_one_time_token
+from backend.identity.models import Role, User
+from backend.identity.tokens import create_api_token
 from backend.organisations.models import Organisation
 from backend.projects.models import Assessment, AssessmentDecision, ProjectStatus
 from tests.accounts.helpers import form_token, make_user, sign_in_as

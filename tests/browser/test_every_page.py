@@ -86,9 +86,9 @@ def test_every_page_of_the_app_is_in_the_sweep():
 
 def _set_the_scene(database_url: str) -> dict:
     """What a cycle leaves behind: a finished round, one approved offer, a draft project, a choice to withdraw."""
-    from backend.accounts.models import Role, User
     from backend.applicants.models import ApplicantProfile, Choice
     from backend.core.db import make_engine
+    from backend.identity.models import Role, User
     from backend.organisations.models import Organisation, OrganisationMember
     from backend.placements import approvals, rounds
     from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, Placement

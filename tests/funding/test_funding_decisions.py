@@ -6,10 +6,10 @@ import uuid
 import pytest
 from sqlmodel import Session, select
 
-from backend.accounts.models import Role, User
 from backend.audit.models import AuditEvent
-from backend.authz import SegregationOfDutiesError
 from backend.core.errors import Forbidden
+from backend.identity.models import Role, User
+from backend.identity.permissions import SegregationOfDutiesError
 from backend.outbox.models import OutboxEmail
 from backend.projects.funding import (
     BudgetExceeded,

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from backend.accounts.models import Role, User
 from backend.audit.models import AuditEvent
 from backend.core.errors import Conflict, InvalidTransition, NotFound
+from backend.identity.models import Role, User
 from backend.organisations.models import OrganisationMember
 from backend.outbox.models import OutboxEmail
 from backend.projects import lifecycle

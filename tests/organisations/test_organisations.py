@@ -4,7 +4,7 @@ import re
 
 from sqlmodel import select
 
-from backend.accounts.models import Role, User
+from backend.identity.models import Role, User
 from backend.organisations.models import Organisation, OrganisationMember
 from backend.outbox.models import OutboxEmail
 from tests.accounts.helpers import form_token, make_user, sign_in_as
@@ -108,7 +108,7 @@ def test_a_colleague_who_is_not_the_organisation_admin_cannot_invite(client, ses
 
 
 def test_staff_see_every_organisation_but_an_ngo_sees_only_its_own(client, session):
-    from backend import authz
+    from backend.identity import permissions as authz
     from backend.organisations import service
 
     mine, theirs = make_organisation(session), make_organisation(session)

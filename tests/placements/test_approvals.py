@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import Role, User
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit.models import AuditEvent
-from backend.authz import SegregationOfDutiesError
 from backend.core.errors import Conflict, Forbidden, InvalidTransition
+from backend.identity.models import Role, User
+from backend.identity.permissions import SegregationOfDutiesError
 from backend.outbox.models import OutboxEmail
 from backend.placements.approvals import approve_proposals, refuse_proposals
 from backend.placements.models import (

@@ -2,7 +2,7 @@
 
 from sqlmodel import col, select
 
-from backend.accounts.models import Role
+from backend.identity.models import Role
 from backend.placements.bulk import insert_rows
 from backend.placements.models import MatchProposal, ProposalStatus
 from tests.applicants.helpers import make_applicant

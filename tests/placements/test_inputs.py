@@ -4,7 +4,7 @@ from datetime import date
 
 import matching
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
-from backend.placements.inputs import from_snapshot, load_round_inputs, snapshot, to_matching_applicant
+from backend.market.inputs import from_snapshot, load_round_inputs, snapshot, to_matching_applicant
 from backend.projects.models import ProjectStatus
 from tests.factories import make_project, make_scheme
 

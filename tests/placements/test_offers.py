@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from backend.accounts.models import Role, User
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.audit.models import AuditEvent
 from backend.core.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from backend.identity.models import Role, User
 from backend.outbox.models import OutboxEmail
 from backend.placements.approvals import approve_proposals
 from backend.placements.models import Placement, PlacementStatus

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from backend.accounts.models import Role
 from backend.audit.models import AuditEvent
 from backend.core.errors import Conflict, Forbidden, InvalidTransition
+from backend.identity.models import Role
 from backend.placements import review, rounds
 from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced
 from tests.factories import make_project, make_scheme

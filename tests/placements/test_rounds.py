@@ -15,13 +15,13 @@ import pytest
 from sqlmodel import Session, select
 
 import matching
-from backend.accounts.models import Role, User
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit.models import AuditEvent
 from backend.core.db import utcnow
 from backend.core.errors import Forbidden, InvalidTransition
+from backend.identity.models import Role, User
+from backend.market.inputs import from_snapshot
 from backend.placements import rounds, worker
-from backend.placements.inputs import from_snapshot
 from backend.placements.models import (
     AdjustmentKind,
     MatchAdjustment,

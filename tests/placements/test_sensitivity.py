@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.placements.inputs import load_round_inputs
+from backend.market.inputs import load_round_inputs
 from backend.placements.sensitivity import what_binds
 from tests.factories import make_project, make_scheme
 from tests.placements.test_rounds import make_applicant

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import matching
-from backend.placements.inputs import RoundInputs
+from backend.market.inputs import RoundInputs
 from backend.placements.sensitivity import what_binds
 from matching.synthetic import generate
 

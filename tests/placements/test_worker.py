@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from backend.accounts.models import User
 from backend.core.db import utcnow
+from backend.identity.models import User
 from backend.placements import worker
 from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced
 from backend.projects.models import Project

@@ -2,11 +2,11 @@
 
 from sqlmodel import func, select
 
-from backend.accounts.models import Role, User
 from backend.accounts.service import AccountError, create_staff
 from backend.applicants.models import ApplicantProfile, Choice
 from backend.cli import build_parser
 from backend.demo import DEMO_ACCOUNTS, DEMO_DOMAIN, DEMO_PASSWORD, load_demo, split_bilingual
+from backend.identity.models import Role, User
 from backend.organisations.models import OrganisationMember
 from backend.projects.models import Project
 from backend.schemes.models import Scheme

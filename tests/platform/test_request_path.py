@@ -7,7 +7,8 @@ import pytest
 
 from backend.core import i18n
 from backend.core.db import get_session
-from backend.core.templating import hkd, long_date, number, static_url
+from backend.core.formatting import hkd, long_date, number
+from backend.core.templating import static_url
 from tests.factories import make_project
 
 

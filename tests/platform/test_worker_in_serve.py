@@ -21,9 +21,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from backend.core import security
 from backend.core.db import utcnow
 from backend.core.settings import get_settings
+from backend.identity import sessions as security
 from backend.outbox.models import EmailStatus, OutboxEmail
 from backend.placements.models import Placement, PlacementStatus
 from tests.accounts.helpers import csrf_from, make_user

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
-from backend.accounts.models import Role
 from backend.applicants.models import Choice
 from backend.core.db import utcnow
+from backend.identity.models import Role
 from backend.placements.models import MatchRun, MatchRunStatus, MatchUnplaced, Placement, PlacementStatus
 from tests.accounts.helpers import make_user, sign_in_as
 from tests.applicants.helpers import make_applicant

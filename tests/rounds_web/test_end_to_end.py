@@ -8,9 +8,9 @@ from collections import Counter
 from sqlmodel import Session, col, select
 
 import matching
-from backend.accounts.models import User
 from backend.applicants.models import ApplicantProfile
-from backend.placements import inputs as round_inputs
+from backend.identity.models import User
+from backend.market import inputs as round_inputs
 from backend.placements.approvals import HOLDING_STATUSES
 from backend.placements.models import MatchProposal, MatchRun, Placement, PlacementStatus
 from backend.projects.models import Project

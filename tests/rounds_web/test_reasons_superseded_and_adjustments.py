@@ -6,8 +6,8 @@ import re
 
 from sqlmodel import select
 
-from backend.accounts.models import Role
 from backend.audit.models import AuditEvent
+from backend.identity.models import Role
 from backend.placements.models import MatchAdjustment, MatchProposal, MatchRun, MatchRunStatus, Placement
 from tests.accounts.helpers import make_user, sign_in_as
 from tests.rounds_web.test_round_pages import FIGURES, finished_round

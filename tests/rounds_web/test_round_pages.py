@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from backend.accounts.models import Role
 from backend.applicants.models import Choice
 from backend.audit.models import AuditEvent
 from backend.core.db import utcnow
+from backend.identity.models import Role
 from backend.placements.models import (
     MatchAdjustment,
     MatchProposal,

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 
-from backend.accounts.models import Role, User
 from backend.core.i18n import translations_for
+from backend.identity.models import Role, User
 from backend.organisations.models import Organisation
 from backend.schemes.models import AssessmentCriterion, Scheme
 from tests.accounts.helpers import make_user, sign_in_as

@@ -5,7 +5,7 @@ import html
 import pytest
 from sqlmodel import select
 
-from backend.accounts.models import Role
+from backend.identity.models import Role
 from backend.outbox.models import OutboxEmail
 from backend.projects.models import Assessment, Project, ProjectStatus
 from tests.factories import make_project

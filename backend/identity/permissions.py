@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.orm import object_session
 from sqlmodel import select
 
-from backend.accounts.models import Role, User
 from backend.core.errors import Forbidden, NotFound
 from backend.core.i18n import gettext as _
+from backend.identity.models import Role, User
 
 
 class Permission(StrEnum):

@@ -13,19 +13,14 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from jinja2 import pass_context
 from markupsafe import Markup
-from sqlmodel import Session
 
-from backend.accounts.models import Role, User
-from backend.authz import Permission, can
-from backend.core import security
-from backend.core.db import get_session
+from backend.core.db import DbSession
 from backend.core.errors import DomainError, Forbidden
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
-
-# scope="function": commit before the response leaves. With the default ("request") the commit runs after
-# the response is sent, so a browser following a redirect can arrive before the change is visible.
-DbSession = Annotated[Session, Depends(get_session, scope="function")]
+from backend.identity import sessions as security
+from backend.identity.models import Role, User
+from backend.identity.permissions import Permission, can
 
 
 class NotSignedIn(DomainError):
@@ -46,7 +41,7 @@ def client_address(request: Request) -> str:
 
 
 def authenticate(request: Request, db: DbSession) -> User | None:
-    from backend.accounts.tokens import authenticate_api_token
+    from backend.identity.tokens import authenticate_api_token
 
     user: User | None = None
     via = None

@@ -17,10 +17,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from sqlmodel import Session, col, select, update
 
-from backend.accounts.models import User, UserSession
 from backend.core.db import utcnow
 from backend.core.middleware import cookie_header, request_cookies
 from backend.core.settings import get_settings
+from backend.identity.models import User, UserSession
 
 SESSION_COOKIE = "im_session"
 CSRF_COOKIE = "im_csrf"

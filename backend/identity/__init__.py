@@ -1,0 +1,1 @@
+"""Identity and access: users, roles, sessions, API tokens, CSRF, who is asking, and who may do what."""
