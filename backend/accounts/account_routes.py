@@ -73,13 +73,13 @@ def create_token(request: Request, db: DbSession, user: Annotated[User, require_
     if len(token_name.strip()) > 100:
         return _account_page(request, db, user, form={"token_name": token_name},
                              errors={"token_name": _("Token name must be 100 characters or fewer.")}, status_code=400)
-    _token, raw = api_tokens.create_api_token(db, user, token_name)
+    _token, raw = service.create_api_token(db, user, token_name)
     return _account_page(request, db, user, new_token=raw)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)], token_id: int):
-    api_tokens.revoke_api_token(db, user, token_id)
+    service.revoke_api_token(db, user, token_id)
     return RedirectResponse("/account?done=revoked", status_code=303)
 
 

@@ -16,7 +16,8 @@ from backend.core.i18n import gettext as _
 from backend.core.templating import render
 from backend.identity import sessions as security
 from backend.identity.deps import OptionalUser, client_address
-from backend.identity.models import Role, User
+from backend.identity.models import User
+from backend.identity.permissions import Permission, can
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
@@ -30,9 +31,10 @@ def safe_next(path: str | None) -> str:
 
 
 def home_for(user: User) -> str:
-    if user.role == Role.NGO:
+    """Where signing in lands: an NGO on its organisation, whoever verifies organisations on their list."""
+    if can(user, Permission.ORGANISATION_VIEW_OWN):
         return "/organisation"
-    if user.role in (Role.OFFICER, Role.ADMIN):
+    if can(user, Permission.ORGANISATION_VERIFY):
         return "/staff/organisations"
     return "/account"
 
