@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
+import backend.models  # noqa: F401  (every table, and each domain's tenancy registrations)
 from backend.core.errors import install_error_handlers
 from backend.core.middleware import LanguageMiddleware, SecurityHeadersMiddleware
 from backend.core.settings import Settings, get_settings

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.accounts import privacy, service
+from backend.accounts.routes import message_page
 from backend.core.db import DbSession
 from backend.core.forms import FormInvalid
 from backend.core.i18n import gettext as _
@@ -73,13 +74,13 @@ def create_token(request: Request, db: DbSession, user: Annotated[User, require_
     if len(token_name.strip()) > 100:
         return _account_page(request, db, user, form={"token_name": token_name},
                              errors={"token_name": _("Token name must be 100 characters or fewer.")}, status_code=400)
-    _token, raw = api_tokens.create_api_token(db, user, token_name)
+    _token, raw = service.create_api_token(db, user, token_name)
     return _account_page(request, db, user, new_token=raw)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)], token_id: int):
-    api_tokens.revoke_api_token(db, user, token_id)
+    service.revoke_api_token(db, user, token_id)
     return RedirectResponse("/account?done=revoked", status_code=303)
 
 
@@ -105,8 +106,6 @@ def delete_account(request: Request, db: DbSession,
                                client_address=client_address(request))
     except FormInvalid as error:
         return render(request, "accounts/delete.html", {"errors": error.errors}, status_code=400)
-    from backend.accounts.routes import message_page
-
     response = message_page(request, _("Your account has been deleted"),
                             _("Your account and personal data have been deleted. Thank you for using internmatch."),
                             link=("/", _("Go to the home page")))

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from backend.accounts import privacy
+from backend.accounts import privacy, service
 from backend.core.db import DbSession
 from backend.identity import tokens as api_tokens
 from backend.identity.deps import CurrentUser, require_permission
@@ -67,14 +67,14 @@ def list_tokens(db: DbSession, user: Annotated[User, require_permission(Permissi
 @router.post("/me/tokens", response_model=CreatedApiToken, status_code=201, summary="Create a personal API token")
 def create_token(body: NewApiToken, db: DbSession,
                  user: Annotated[User, require_permission(Permission.API_TOKENS)]):
-    token, raw = api_tokens.create_api_token(db, user, body.name)
+    token, raw = service.create_api_token(db, user, body.name)
     return CreatedApiToken(**ApiTokenOut.model_validate(token, from_attributes=True).model_dump(), token=raw)
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204, response_class=Response,
                summary="Revoke one of your API tokens")
 def revoke_token(token_id: int, db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)]):
-    api_tokens.revoke_api_token(db, user, token_id)
+    service.revoke_api_token(db, user, token_id)
     return Response(status_code=204)
 
 

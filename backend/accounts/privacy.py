@@ -21,7 +21,8 @@ from backend.core.errors import Forbidden
 from backend.core.forms import FormInvalid
 from backend.core.i18n import gettext as _
 from backend.core.settings import get_settings
-from backend.identity.models import Role, User
+from backend.identity.models import User
+from backend.identity.permissions import Permission, can
 from backend.placements.models import Placement, PlacementStatus
 from backend.schemes.models import Scheme
 
@@ -99,7 +100,7 @@ def erase_profile(session: Session, profile: ApplicantProfile) -> None:
 
 def delete_account(session: Session, user: User, *, password: str, confirmed: bool,
                    client_address: str = "") -> None:
-    if user.role != Role.APPLICANT:
+    if not can(user, Permission.ACCOUNT_DELETE):
         raise Forbidden(_("Staff and organisation accounts are closed by an administrator."))
     errors = {}
     if not confirmed:

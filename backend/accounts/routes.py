@@ -9,6 +9,7 @@ from backend.accounts import service
 from backend.accounts.models import TokenPurpose
 from backend.accounts.signin import SignInRefused, TooManyAttempts, sign_in
 from backend.accounts.tokens import LinkInvalid, find_one_time_token
+from backend.audit import service as audit
 from backend.core.db import DbSession
 from backend.core.forms import FormInvalid
 from backend.core.i18n import get_language
@@ -16,7 +17,8 @@ from backend.core.i18n import gettext as _
 from backend.core.templating import render
 from backend.identity import sessions as security
 from backend.identity.deps import OptionalUser, client_address
-from backend.identity.models import Role, User
+from backend.identity.models import User
+from backend.identity.permissions import Permission, can
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
@@ -30,9 +32,10 @@ def safe_next(path: str | None) -> str:
 
 
 def home_for(user: User) -> str:
-    if user.role == Role.NGO:
+    """Where signing in lands: an NGO on its organisation, whoever verifies organisations on their list."""
+    if can(user, Permission.ORGANISATION_VIEW_OWN):
         return "/organisation"
-    if user.role in (Role.OFFICER, Role.ADMIN):
+    if can(user, Permission.ORGANISATION_VERIFY):
         return "/staff/organisations"
     return "/account"
 
@@ -105,8 +108,6 @@ def sign_in_submit(request: Request, db: DbSession, email: FormStr = "", passwor
 def sign_out(request: Request, db: DbSession, user: OptionalUser):
     security.end_session(db, request.scope.get("state", {}).get("session_token"))
     if user is not None:
-        from backend.audit import service as audit
-
         audit.record(db, user, "sign_out", "user", user.id, client_address=client_address(request))
     response = RedirectResponse("/sign-in?done=signed_out", status_code=303)
     security.clear_session_cookie(response)

@@ -20,7 +20,10 @@ from backend.core.errors import DomainError
 from backend.core.forms import FormInvalid, check
 from backend.core.i18n import LANGUAGES
 from backend.core.i18n import gettext as _
-from backend.identity.models import STAFF_ROLES, Role, User
+from backend.identity import tokens as api_tokens
+from backend.identity.models import STAFF_ROLES, ApiToken, Role, User
+from backend.identity.permissions import Permission, can
+from backend.identity.roles import is_staff_role
 from backend.identity.sessions import end_all_sessions
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -95,10 +98,10 @@ def sign_up_applicant(session: Session, *, display_name: str, email: str, passwo
 def create_staff(session: Session, *, email: str, password: str, role: str, display_name: str,
                  actor: User | None) -> User:
     """Officers, approvers and admins are made by an admin (or from the terminal), never by sign-up."""
-    if actor is not None and actor.role != Role.ADMIN:
+    if actor is not None and not can(actor, Permission.STAFF_MANAGE):
         raise AccountError(_("Only an admin can create staff accounts."))
     errors = new_account_errors(session, email=email, password=password, display_name=display_name or email)
-    if role not in {r.value for r in STAFF_ROLES}:
+    if not is_staff_role(role):
         errors["role"] = _("Choose officer, approver or admin.")
     if errors:
         if actor is None:
@@ -111,6 +114,18 @@ def create_staff(session: Session, *, email: str, password: str, role: str, disp
     audit.record(session, actor, "account.created", "user", user.id,
                  after={"email": user.email, "role": user.role})
     return user
+
+
+def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new personal API token; the raw token is shown once and only its hash is kept."""
+    token, raw = api_tokens.create_api_token(session, user, name)
+    audit.record(session, user, "api_token.created", "api_token", token.id, after={"name": token.name})
+    return token, raw
+
+
+def revoke_api_token(session: Session, user: User, token_id: int) -> None:
+    if api_tokens.revoke_api_token(session, user, token_id):
+        audit.record(session, user, "api_token.revoked", "api_token", token_id)
 
 
 def list_staff(session: Session) -> list[User]:

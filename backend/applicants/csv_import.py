@@ -26,7 +26,8 @@ from backend.core.errors import DomainError, Forbidden
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
 from backend.identity import permissions as authz
-from backend.identity.models import Role, User
+from backend.identity.models import User
+from backend.identity.roles import acts_for_an_organisation
 from backend.market.inputs import project_key
 from backend.outbox.service import enqueue
 from backend.projects.models import Project, ProjectStatus
@@ -142,7 +143,7 @@ def _extras(text: str, header: list[str]) -> dict[str, tuple[int, dict[str, str]
 
 def _scope(actor: User) -> int | None:
     """Staff import for any organisation's projects; an NGO only for its own (even with APPLICANT_IMPORT)."""
-    if actor is not None and actor.role == Role.NGO:
+    if acts_for_an_organisation(actor):
         if authz.can(actor, authz.Permission.APPLICANT_IMPORT) or authz.can(
                 actor, authz.Permission.APPLICANT_VIEW_FOR_OWN_PROJECTS):
             organisation_id = authz.organisation_id_of(actor)

@@ -9,6 +9,7 @@ after a rollback that forgot it.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -21,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.applicants.models import ApplicantProfile
 from backend.applicants.profile import own_profile
 from backend.audit import service as audit
 from backend.core.db import utcnow
@@ -31,8 +32,7 @@ from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.settings import get_settings
 from backend.identity import permissions as authz
-from backend.identity.models import STAFF_ROLES, Role, User
-from backend.projects.models import Project
+from backend.identity.models import User
 
 PDF_MAGIC = b"%PDF-"
 CHUNK_BYTES = 64 * 1024
@@ -132,8 +132,6 @@ def _check_pdf(path: Path, size: int) -> None:
         raise CvRejected(_("The file is empty. Choose your CV, saved as a PDF."))
     if size < len(PDF_MAGIC):
         raise CvRejected(_("The CV must be a PDF file. Save it as PDF and upload it again."))
-    import logging
-
     from pypdf import PdfReader
 
     pypdf_log = logging.getLogger("pypdf")
@@ -255,27 +253,6 @@ def delete_cv(session: Session, actor: User) -> None:
     audit.record(session, actor, "applicant_cv.deleted", "applicant_profile", profile.id)
 
 
-def chose_projects_of(session: Session, profile: ApplicantProfile, organisation_id: int) -> bool:
-    """Whether the applicant has an active choice of one of the organisation's projects (NGO tenancy)."""
-    return session.exec(
-        select(Choice.id).join(Project, col(Project.id) == col(Choice.project_id))
-        .where(Choice.applicant_id == profile.id, Project.organisation_id == organisation_id,
-               Choice.status != ChoiceStatus.WITHDRAWN).limit(1)).first() is not None
-
-
-def may_see_applicant(session: Session, actor: User | None, profile: ApplicantProfile | None) -> bool:
-    if actor is None or profile is None or not actor.is_active:
-        return False
-    if actor.role == Role.APPLICANT:
-        return profile.user_id is not None and profile.user_id == actor.id
-    if actor.role in STAFF_ROLES:
-        return authz.can(actor, authz.Permission.APPLICANT_VIEW_ALL)
-    if actor.role == Role.NGO and authz.can(actor, authz.Permission.APPLICANT_VIEW_FOR_OWN_PROJECTS):
-        organisation_id = authz.organisation_id_of(actor)
-        return organisation_id is not None and chose_projects_of(session, profile, organisation_id)
-    return False
-
-
 def _download_name(profile: ApplicantProfile) -> str:
     ascii_name = unicodedata.normalize("NFKD", profile.name_en or "").encode("ascii", "ignore").decode()
     slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-").lower()[:60]
@@ -286,8 +263,7 @@ def open_cv(session: Session, actor: User, profile: ApplicantProfile | int) -> C
     """The file to send, for the applicant, staff, and NGOs the applicant chose; anyone else: not found."""
     if isinstance(profile, int):
         profile = session.get(ApplicantProfile, profile)
-    if not may_see_applicant(session, actor, profile):
-        raise NotFound(_("We could not find that."))
+    authz.require_applicant_visible(actor, profile)
     path = _stored_path(profile.cv_stored_name)
     if path is None or not path.is_file():
         raise NotFound(_("No CV has been uploaded."))

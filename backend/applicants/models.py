@@ -2,9 +2,11 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, String, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from backend.core.db import UTCDateTime, utcnow
+from backend.identity import scopes
+from backend.projects.models import Project
 
 
 class ApplicantProfile(SQLModel, table=True):
@@ -78,3 +80,17 @@ class Choice(SQLModel, table=True):
     interview_notes: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def chose_projects_of(db: Session, profile: ApplicantProfile, organisation_id: int) -> bool:
+    """Whether the applicant has an active choice of one of the organisation's projects (NGO tenancy).
+
+    A withdrawn choice does not count: once the applicant takes it back, the NGO no longer sees them.
+    """
+    return db.exec(
+        select(Choice.id).join(Project, col(Project.id) == col(Choice.project_id))
+        .where(Choice.applicant_id == profile.id, Project.organisation_id == organisation_id,
+               Choice.status != ChoiceStatus.WITHDRAWN).limit(1)).first() is not None
+
+
+scopes.register_applicant_type(ApplicantProfile, chose_projects_of)

@@ -21,7 +21,7 @@ from backend.core.errors import DomainError, InvalidTransition, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
 from backend.identity import permissions as authz
-from backend.identity.models import STAFF_ROLES, User
+from backend.identity.models import User
 from backend.projects.models import Project
 from matching.model import Education
 
@@ -83,8 +83,7 @@ class ApplicantDetail:
 
 def _scope(actor: User) -> int | None:
     """The organisation whose projects bound the view; None for staff, who see every project."""
-    if actor is not None and actor.role in STAFF_ROLES:
-        authz.require(actor, authz.Permission.APPLICANT_VIEW_ALL)
+    if authz.can(actor, authz.Permission.APPLICANT_VIEW_ALL):
         return None
     authz.require(actor, authz.Permission.APPLICANT_VIEW_FOR_OWN_PROJECTS)
     organisation_id = authz.organisation_id_of(actor)
@@ -159,6 +158,8 @@ def list_applicants(session: Session, actor: User, *, project_id: int | None = N
 
 def read_applicant(session: Session, actor: User, applicant_id: int) -> ApplicantDetail:
     organisation_id = _scope(actor)
+    if not authz.may_see_applicant(actor, session.get(ApplicantProfile, applicant_id)):
+        raise NotFound(_("We could not find that applicant."))
     found = session.exec(_base(organisation_id).where(Choice.applicant_id == applicant_id)
                          .order_by(Choice.project_id)).all()
     if not found:

@@ -2,7 +2,8 @@
 
 Pages and the API both call `can`/`require`; templates get `can` so they hide what a user may not press.
 A role grants a permission here; whether it applies to a particular object (tenancy) is decided by
-`_in_scope`. Reads outside an actor's scope are reported as "not found" (`require_visible`), so an NGO
+`_in_scope`, which asks the domains' registrations in `backend.identity.scopes` which organisation a row
+or a user belongs to. Reads outside an actor's scope are reported as "not found" (`require_visible`), so an NGO
 cannot even learn that another organisation's row exists.
 """
 
@@ -11,12 +12,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy.orm import object_session
-from sqlmodel import select
-
 from backend.core.errors import Forbidden, NotFound
 from backend.core.i18n import gettext as _
+from backend.identity import scopes
 from backend.identity.models import Role, User
+from backend.identity.roles import acts_for_an_organisation, is_staff
+from backend.identity.scopes import Membership
 
 
 class Permission(StrEnum):
@@ -85,16 +86,11 @@ class SegregationOfDutiesError(Forbidden):
     code = "segregation_of_duties"
 
 
-def membership(user: User | None):
+def membership(user: User | None) -> Membership | None:
     """The NGO user's organisation membership (one organisation per NGO user)."""
-    if user is None or user.role != Role.NGO:
+    if not acts_for_an_organisation(user):
         return None
-    from backend.organisations.models import OrganisationMember
-
-    db = object_session(user)
-    if db is None:
-        return None
-    return db.exec(select(OrganisationMember).where(OrganisationMember.user_id == user.id)).first()
+    return scopes.acts_for(user)
 
 
 def organisation_id_of(user: User | None) -> int | None:
@@ -104,45 +100,25 @@ def organisation_id_of(user: User | None) -> int | None:
 
 def _in_scope(user: User, permission: Permission, obj: Any) -> bool:
     """Tenancy: staff see everything; an NGO its own organisation's rows; an applicant their own rows."""
-    if user.role in (Role.OFFICER, Role.APPROVER, Role.ADMIN):
+    if is_staff(user):
         return True
-    from backend.organisations.models import Organisation
-
-    if user.role == Role.NGO:
+    if acts_for_an_organisation(user):
         member = membership(user)
         if member is None:
             return False
-        if isinstance(obj, Organisation):
+        if scopes.is_applicant(obj):
+            return scopes.applicant_chose_projects_of(obj, member.organisation_id)
+        if scopes.is_organisation(obj):
             if permission == P.ORGANISATION_MANAGE_MEMBERS and not member.is_admin:
                 return False
-            if permission == P.PROJECT_CREATE and not obj.is_verified:
+            if permission == P.PROJECT_CREATE and not scopes.may_post_projects(obj):
                 return False
-            return obj.id == member.organisation_id
-        owner_org = getattr(obj, "organisation_id", None)
-        if owner_org is not None:
-            return owner_org == member.organisation_id
-        from backend.applicants.models import ApplicantProfile
-
-        if isinstance(obj, ApplicantProfile):
-            return _chose_a_project_of(obj, member.organisation_id)
-        return False
+        return scopes.organisation_of(obj) == member.organisation_id
     # Applicants: rows that carry their user id.
     owner = getattr(obj, "user_id", None)
     if isinstance(obj, User):
         owner = obj.id
     return owner is not None and owner == user.id
-
-
-def _chose_a_project_of(profile, organisation_id: int) -> bool:
-    """An NGO sees an applicant only once the applicant has chosen one of its projects."""
-    from backend.applicants.models import Choice
-    from backend.projects.models import Project
-
-    db = object_session(profile)
-    if db is None or profile.id is None:
-        return False
-    return db.exec(select(Choice.id).join(Project, Project.id == Choice.project_id).where(
-        Choice.applicant_id == profile.id, Project.organisation_id == organisation_id).limit(1)).first() is not None
 
 
 def can(user: User | None, permission: Permission | str, obj: Any = None) -> bool:
@@ -160,6 +136,25 @@ def require(user: User | None, permission: Permission | str, obj: Any = None) ->
     """For actions: a refusal is a 403 the user can understand."""
     if not can(user, permission, obj):
         raise Forbidden(_("You do not have permission to do that."))
+
+
+def may_see_applicant(user: User | None, applicant: Any) -> bool:
+    """The one answer to "may this actor see this applicant", for every page, API route and file download.
+
+    The applicant themself and staff may; an NGO only while the applicant has an active choice of one of its
+    projects (a withdrawn choice no longer counts).
+    """
+    if applicant is None:
+        return False
+    return any(can(user, permission, applicant) for permission in (
+        P.APPLICANT_VIEW_OWN, P.APPLICANT_VIEW_ALL, P.APPLICANT_VIEW_FOR_OWN_PROJECTS))
+
+
+def require_applicant_visible(user: User | None, applicant: Any) -> Any:
+    """For reads of an applicant: one the actor may not see looks exactly like a missing one."""
+    if not may_see_applicant(user, applicant):
+        raise NotFound(_("We could not find that."))
+    return applicant
 
 
 def require_visible(user: User | None, permission: Permission | str, obj: Any) -> Any:

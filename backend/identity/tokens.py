@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
-from backend.audit import service as audit
 from backend.core.db import utcnow
 from backend.core.errors import NotFound
 from backend.core.i18n import gettext as _
@@ -19,7 +18,6 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken,
     token = ApiToken(user_id=user.id, name=name.strip()[:100], token_hash=token_hash(raw), prefix=raw[:12])
     session.add(token)
     session.flush()
-    audit.record(session, user, "api_token.created", "api_token", token.id, after={"name": token.name})
     return token, raw
 
 
@@ -28,15 +26,16 @@ def list_api_tokens(session: Session, user: User) -> list[ApiToken]:
                              .order_by(col(ApiToken.created_at).desc())))
 
 
-def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
+def revoke_api_token(session: Session, user: User, token_id: int) -> bool:
+    """Revokes one of the user's own tokens; False if it had already been revoked (nothing changed)."""
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound(_("We could not find that."))
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        session.add(token)
-        audit.record(session, user, "api_token.revoked", "api_token", token.id)
-    return token
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    session.add(token)
+    return True
 
 
 def authenticate_api_token(session: Session, raw: str) -> User | None:

@@ -1,9 +1,10 @@
 from datetime import datetime
 
 from sqlalchemy import String
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from backend.core.db import UTCDateTime, utcnow
+from backend.identity import scopes
 
 
 class Organisation(SQLModel, table=True):
@@ -33,3 +34,14 @@ class OrganisationMember(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", unique=True, ondelete="CASCADE")
     is_admin: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def _membership_of(db: Session, user) -> OrganisationMember | None:
+    """An NGO user acts for the one organisation they are a member of."""
+    return db.exec(select(OrganisationMember).where(OrganisationMember.user_id == user.id)).first()
+
+
+# NGO tenancy (backend.identity.permissions): only a verified organisation may post projects.
+scopes.register_organisation_type(Organisation, may_post_projects=lambda organisation: organisation.is_verified)
+scopes.register_organisation_of(OrganisationMember, lambda member: member.organisation_id)
+scopes.register_acts_for(_membership_of)

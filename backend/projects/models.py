@@ -5,6 +5,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, String, Text
 from sqlmodel import Field, SQLModel
 
 from backend.core.db import UTCDateTime, utcnow
+from backend.identity import scopes
 
 
 class ProjectStatus(StrEnum):
@@ -115,3 +116,7 @@ class Assessment(SQLModel, table=True):
     confirmed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     superseded: bool = False
+
+
+# A project belongs to the organisation that posted it (NGO tenancy, backend.identity.permissions).
+scopes.register_organisation_of(Project, lambda project: project.organisation_id)

@@ -1,0 +1,24 @@
+"""Questions about a user's role, answered in one place so no domain compares roles itself.
+
+What a role may do belongs in the permission table (backend.identity.permissions); these helpers are for
+the few places that need to know what kind of account someone has rather than whether they may act.
+"""
+
+from __future__ import annotations
+
+from backend.identity.models import STAFF_ROLES, Role, User
+
+
+def is_staff(user: User | None) -> bool:
+    """Officers, approvers and admins: the scheme's own people, who see every organisation's rows."""
+    return user is not None and user.role in STAFF_ROLES
+
+
+def acts_for_an_organisation(user: User | None) -> bool:
+    """An NGO account, which acts for (at most) one organisation and sees only that organisation's rows."""
+    return user is not None and user.role == Role.NGO
+
+
+def is_staff_role(role: str) -> bool:
+    """Whether a role, as given when creating an account, is one of the staff roles."""
+    return role in {r.value for r in STAFF_ROLES}
