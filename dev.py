@@ -54,6 +54,10 @@ def run_tests(args: list[str]) -> int:
     if lint != 0:
         print("ruff found problems (above).", file=sys.stderr)
         return lint
+    layering = subprocess.call([str(BIN / "lint-imports"), "--no-cache"], cwd=ROOT)
+    if layering != 0:
+        print("An import breaks the layering contracts in pyproject.toml (above).", file=sys.stderr)
+        return layering
     code = subprocess.call([str(PYTHON), "-m", "pytest", *args], cwd=ROOT)
     if code == 5:
         print("pytest collected no tests: that is a failure, not a pass.", file=sys.stderr)
