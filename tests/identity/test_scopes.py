@@ -8,6 +8,7 @@ from backend.identity.models import Role
 from tests.accounts.helpers import make_user
 from tests.factories import make_organisation
 
+
 def test_a_type_no_domain_registered_is_a_clear_error_not_a_quiet_no(session):
     class Unregistered:
         organisation_id = 1
