@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from backend.accounts.emails import _sign_off, link
 from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.accounts.tokens import issue_one_time_token
+from backend.applicants import choice_status
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
 from backend.core.db import utcnow
@@ -273,14 +274,14 @@ def _sync_choices(session: Session, profile: ApplicantProfile, chosen: list[Proj
                 changed = True
             elif choice.rank != rank or choice.status == ChoiceStatus.WITHDRAWN:
                 if choice.status == ChoiceStatus.WITHDRAWN:
-                    choice.status, choice.ngo_rank, choice.interview_outcome = ChoiceStatus.SUBMITTED, None, None
-                choice.rank, choice.updated_at = rank, utcnow()
-                session.add(choice)
+                    choice_status.revive(session, choice, rank)
+                else:
+                    choice.rank, choice.updated_at = rank, utcnow()
+                    session.add(choice)
                 changed = True
     for project_id, choice in existing.items():
         if project_id not in keep and choice.status == ChoiceStatus.SUBMITTED:
-            choice.status, choice.rank, choice.ngo_rank, choice.updated_at = ChoiceStatus.WITHDRAWN, 0, None, utcnow()
-            session.add(choice)
+            choice_status.withdraw(session, choice)
             changed = True
     if changed:
         session.flush()
