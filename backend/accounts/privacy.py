@@ -90,7 +90,7 @@ def erase_profile(session: Session, profile: ApplicantProfile) -> None:
     for choice in session.exec(select(Choice).where(Choice.applicant_id == profile.id,
                                                     col(Choice.status).not_in(SETTLED_CHOICES))).all():
         if choice.status != ChoiceStatus.WITHDRAWN:
-            choice_status.withdraw(session, choice)
+            choice_status.withdraw(session, None, choice)
         choice.interview_notes = ""
         session.add(choice)
     offers.withdraw_open_offers(session, profile.id, reason="personal_data_erased")

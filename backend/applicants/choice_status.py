@@ -3,8 +3,10 @@
 The applicant ranks and withdraws, the NGO shortlists and interviews, a CSV import revives or drops,
 approving a round offers, and the answer to the offer (or its lapse) settles the choice. Each move is a
 conditional UPDATE on the status the caller read, so an NGO shortlisting while the applicant withdraws
-ends with one of them told plainly that the choice has just changed. Callers write the audit event of
-the step they take (they know who and why); e-mails about choices are the callers' too.
+ends with one of them told plainly that the choice has just changed. The NGO's steps and withdrawals are
+audited here; a revival is audited by its caller as the choice added or the import that brought it back,
+and the offer's moves by the offer's own audit event. The applicant's e-mail confirms the whole list of
+choices, so it stays with choices.py.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from backend.applicants.models import Choice, ChoiceStatus
+from backend.audit import service as audit
 from backend.core import states
 from backend.core.db import utcnow
 from backend.core.errors import InvalidTransition
 from backend.core.i18n import gettext as _
+from backend.identity.models import User
 
 S = ChoiceStatus
 # What the code allows today. A withdrawn choice comes back only as a fresh application; NGO steps stop
@@ -60,20 +64,31 @@ def revive(session: Session, choice: Choice, rank: int, *, now: datetime | None 
                  interview_outcome=None)
 
 
-def withdraw(session: Session, choice: Choice, *, now: datetime | None = None) -> Choice:
+def withdraw(session: Session, actor: User | None, choice: Choice, *, now: datetime | None = None) -> Choice:
     """Out of the applicant's ranking (rank 0) and out of the NGO's."""
-    return _move(session, choice, S.WITHDRAWN, _changed_meanwhile(), now, rank=0, ngo_rank=None)
+    before = {"project_id": choice.project_id, "rank": choice.rank, "status": str(choice.status)}
+    _move(session, choice, S.WITHDRAWN, _changed_meanwhile(), now, rank=0, ngo_rank=None)
+    audit.record(session, actor, "choice.withdrawn", "choice", choice.id, before=before)
+    return choice
 
 
-def shortlist(session: Session, choice: Choice, *, now: datetime | None = None) -> Choice:
-    return _move(session, choice, S.SHORTLISTED, _("This applicant has already been interviewed."), now)
+def shortlist(session: Session, actor: User, choice: Choice, *, now: datetime | None = None) -> Choice:
+    before = str(choice.status)
+    _move(session, choice, S.SHORTLISTED, _("This applicant has already been interviewed."), now)
+    audit.record(session, actor, "choice.shortlisted", "choice", choice.id, before={"status": before},
+                 after={"status": str(choice.status)})
+    return choice
 
 
-def record_interview(session: Session, choice: Choice, outcome: str, notes: str, *, ngo_rank: int | None,
-                     now: datetime | None = None) -> Choice:
-    return _move(session, choice, S.INTERVIEWED,
-                 _("This application has moved on to matching and can no longer be changed here."), now,
-                 interview_outcome=outcome, interview_notes=notes, ngo_rank=ngo_rank)
+def record_interview(session: Session, actor: User, choice: Choice, outcome: str, notes: str, *,
+                     ngo_rank: int | None, now: datetime | None = None) -> Choice:
+    before = {"status": str(choice.status), "interview_outcome": choice.interview_outcome}
+    _move(session, choice, S.INTERVIEWED,
+          _("This application has moved on to matching and can no longer be changed here."), now,
+          interview_outcome=outcome, interview_notes=notes, ngo_rank=ngo_rank)
+    audit.record(session, actor, "choice.interviewed", "choice", choice.id, before=before,
+                 after={"status": str(choice.status), "interview_outcome": outcome})
+    return choice
 
 
 def offer(session: Session, choice: Choice, *, now: datetime | None = None) -> Choice:

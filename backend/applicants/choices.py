@@ -210,12 +210,10 @@ def withdraw_choice(session: Session, actor: User, choice_id: int, *, today: dat
     choice = _own_choice(session, profile, choice_id)
     scheme = session.get(Scheme, choice.scheme_id)
     _require_open_window(scheme, today or hk_today())
-    before = {"project_id": choice.project_id, "rank": choice.rank, "status": str(choice.status)}
-    choice_status.withdraw(session, choice)
+    choice_status.withdraw(session, actor, choice)
     _renumber(session, _active(session, profile, scheme.id))
     _renumber_ngo(session, choice.project_id)
     session.flush()
-    audit.record(session, actor, "choice.withdrawn", "choice", choice.id, before=before)
     remaining = _active(session, profile, scheme.id)
     if remaining:
         _confirm(session, actor, profile, scheme)

@@ -236,7 +236,7 @@ def _save(session, actor, ref, applicant, extra, chosen, schemes, result: Import
             profile.residency_declared_at = profile.updated_at  # declared on the paper form
         session.add(profile)
         session.flush()
-    choices_changed = _sync_choices(session, profile, chosen, schemes, result, line)
+    choices_changed = _sync_choices(session, actor, profile, chosen, schemes, result, line)
     if created:
         result.created += 1
         audit.record(session, actor, "applicant.imported_created", "applicant_profile", profile.id,
@@ -251,8 +251,8 @@ def _save(session, actor, ref, applicant, extra, chosen, schemes, result: Import
     return "unchanged"
 
 
-def _sync_choices(session: Session, profile: ApplicantProfile, chosen: list[Project], schemes: dict,
-                  result: ImportResult, line: int) -> bool:
+def _sync_choices(session: Session, actor: User, profile: ApplicantProfile, chosen: list[Project],
+                  schemes: dict, result: ImportResult, line: int) -> bool:
     """The file's choices become the applicant's, ranked per scheme; ones no longer listed are withdrawn."""
     existing = {c.project_id: c for c in session.exec(select(Choice).where(Choice.applicant_id == profile.id))}
     wanted: dict[int, list[Project]] = {}
@@ -281,7 +281,7 @@ def _sync_choices(session: Session, profile: ApplicantProfile, chosen: list[Proj
                 changed = True
     for project_id, choice in existing.items():
         if project_id not in keep and choice.status == ChoiceStatus.SUBMITTED:
-            choice_status.withdraw(session, choice)
+            choice_status.withdraw(session, actor, choice)
             changed = True
     if changed:
         session.flush()

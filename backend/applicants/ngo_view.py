@@ -197,10 +197,7 @@ def shortlist(session: Session, actor: User, choice_id: int) -> ApplicantRow:
     _editable(choice)
     if choice.status == ChoiceStatus.INTERVIEWED:
         raise InvalidTransition(_("This applicant has already been interviewed."))
-    before = str(choice.status)
-    choice_status.shortlist(session, choice)
-    audit.record(session, actor, "choice.shortlisted", "choice", choice.id, before={"status": before},
-                 after={"status": str(choice.status)})
+    choice_status.shortlist(session, actor, choice)
     return _row(choice, session.get(ApplicantProfile, choice.applicant_id), project)
 
 
@@ -212,14 +209,11 @@ def record_interview(session: Session, actor: User, choice_id: int, outcome: str
         raise DomainError(_("Choose the outcome of the interview."), field="outcome")
     if len(notes) > 5000:
         raise DomainError(_("Notes must be %(limit)s characters or fewer.", limit=5000), field="notes")
-    before = {"status": str(choice.status), "interview_outcome": choice.interview_outcome}
     leaves_ranking = outcome in UNRANKED_OUTCOMES and choice.ngo_rank is not None
-    choice_status.record_interview(session, choice, outcome, notes.strip(),
+    choice_status.record_interview(session, actor, choice, outcome, notes.strip(),
                                    ngo_rank=None if leaves_ranking else choice.ngo_rank)
     if leaves_ranking:
         _renumber(session, project.id)
-    audit.record(session, actor, "choice.interviewed", "choice", choice.id, before=before,
-                 after={"status": str(choice.status), "interview_outcome": outcome})
     return _row(choice, session.get(ApplicantProfile, choice.applicant_id), project)
 
 

@@ -117,11 +117,11 @@ def test_lifecycle_move_is_the_project_owner_and_records_each_move_it_makes(sess
 def test_a_stale_reader_loses_to_the_move_already_made(session):
     """Two requests read the same state; the second one's conditional UPDATE finds it moved and is told."""
     _model, choice = _row_in(session, "choice", ChoiceStatus.SUBMITTED)
-    choice_status.withdraw(session, choice)
+    choice_status.withdraw(session, None, choice)
     # What a request that read the choice before the withdrawal still believes.
     set_committed_value(choice, "status", ChoiceStatus.SUBMITTED)
     with pytest.raises(InvalidTransition) as refused:
-        choice_status.shortlist(session, choice)
+        choice_status.shortlist(session, make_user(session, Role.NGO), choice)
     assert refused.value.status_code == 409 and "changed by someone else" in refused.value.message
     assert _stored_status(session, Choice, choice.id) == ChoiceStatus.WITHDRAWN
 
@@ -171,6 +171,8 @@ def test_deleting_an_account_withdraws_the_open_offer_through_the_offers_owner_w
     choices = {c.project_id: c for c in session.exec(select(Choice).where(Choice.applicant_id == profile.id))}
     assert choices[open_project.id].status == ChoiceStatus.WITHDRAWN and choices[open_project.id].rank == 0
     assert choices[placed_project.id].status == ChoiceStatus.ACCEPTED
+    withdrawn = session.exec(select(AuditEvent).where(AuditEvent.action == "choice.withdrawn")).all()
+    assert [e.object_id for e in withdrawn] == [str(choices[open_project.id].id)]
 
 
 @pytest.mark.skipif(not IS_POSTGRES, reason="a real race needs two connections writing at once: PostgreSQL only "
