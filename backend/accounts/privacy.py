@@ -13,6 +13,7 @@ from sqlmodel import Session, col, or_, select
 
 from backend.accounts.models import OneTimeToken
 from backend.accounts.passwords import verify_password
+from backend.applicants import choice_status
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
 from backend.audit.models import AuditEvent
@@ -23,6 +24,7 @@ from backend.core.i18n import gettext as _
 from backend.core.settings import get_settings
 from backend.identity.models import User
 from backend.identity.permissions import Permission, can
+from backend.placements import offers
 from backend.placements.models import Placement, PlacementStatus
 from backend.schemes.models import Scheme
 
@@ -31,7 +33,7 @@ ACCOUNT_FIELDS = ("id", "email", "role", "display_name", "preferred_language", "
 PERSONAL_PROFILE_TEXT = ("name_en", "name_zh", "contact_email", "phone", "institution", "programme",
                          "study_year", "field_of_study", "skills", "interests", "statement", "education_level")
 PLACED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)
-SETTLED_CHOICES = (ChoiceStatus.PLACED, ChoiceStatus.ACCEPTED)
+SETTLED_CHOICES = (ChoiceStatus.ACCEPTED,)
 
 
 def _plain(value):
@@ -87,15 +89,12 @@ def erase_profile(session: Session, profile: ApplicantProfile) -> None:
     profile.updated_at = utcnow()
     session.add(profile)
     for choice in session.exec(select(Choice).where(Choice.applicant_id == profile.id,
-                                                    col(Choice.status).not_in(SETTLED_CHOICES))):
-        choice.status = ChoiceStatus.WITHDRAWN
+                                                    col(Choice.status).not_in(SETTLED_CHOICES))).all():
+        if choice.status != ChoiceStatus.WITHDRAWN:
+            choice_status.withdraw(session, None, choice)
         choice.interview_notes = ""
         session.add(choice)
-    for placement in session.exec(select(Placement).where(Placement.applicant_id == profile.id,
-                                                          Placement.status == PlacementStatus.OFFERED)):
-        placement.status = PlacementStatus.WITHDRAWN
-        placement.responded_at = utcnow()
-        session.add(placement)
+    offers.withdraw_open_offers(session, profile.id, reason="personal_data_erased")
 
 
 def delete_account(session: Session, user: User, *, password: str, confirmed: bool,

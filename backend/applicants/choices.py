@@ -11,6 +11,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from backend.applicants import choice_status
 from backend.applicants.eligibility import evaluate
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.applicants.profile import hk_today, own_profile
@@ -32,7 +33,6 @@ STATUS_LABELS = {
     ChoiceStatus.OFFERED: lazy_gettext("Offered a place"),
     ChoiceStatus.ACCEPTED: lazy_gettext("Accepted"),
     ChoiceStatus.DECLINED: lazy_gettext("Declined"),
-    ChoiceStatus.PLACED: lazy_gettext("Placed"),
     ChoiceStatus.NOT_PLACED: lazy_gettext("Not placed"),
     ChoiceStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
 }
@@ -47,8 +47,6 @@ NEXT_STEPS = {
     ChoiceStatus.ACCEPTED: lazy_gettext(
         "You have accepted the place. The organisation will contact you about getting ready for the internship."),
     ChoiceStatus.DECLINED: lazy_gettext("You declined this place. There is nothing more to do for this project."),
-    ChoiceStatus.PLACED: lazy_gettext(
-        "You are placed on this internship. Look out for an e-mail from the organisation before it starts."),
     ChoiceStatus.NOT_PLACED: lazy_gettext(
         "You were not placed on this project this time. You can apply again in the next scheme."),
 }
@@ -175,10 +173,7 @@ def add_choice(session: Session, actor: User, project_id: int, *, today: date | 
     if choice is None:
         choice = Choice(applicant_id=profile.id, project_id=project.id, scheme_id=scheme.id, rank=len(active) + 1)
     else:
-        # A comeback is a fresh application: the NGO's earlier view of it no longer applies.
-        choice.rank, choice.status, choice.ngo_rank, choice.interview_outcome = (
-            len(active) + 1, ChoiceStatus.SUBMITTED, None, None)
-        choice.updated_at = utcnow()
+        choice_status.revive(session, choice, len(active) + 1)
     session.add(choice)
     session.flush()
     audit.record(session, actor, "choice.added", "choice", choice.id,
@@ -215,15 +210,10 @@ def withdraw_choice(session: Session, actor: User, choice_id: int, *, today: dat
     choice = _own_choice(session, profile, choice_id)
     scheme = session.get(Scheme, choice.scheme_id)
     _require_open_window(scheme, today or hk_today())
-    before = {"project_id": choice.project_id, "rank": choice.rank, "status": str(choice.status)}
-    choice.status, choice.rank, choice.ngo_rank = ChoiceStatus.WITHDRAWN, 0, None
-    choice.updated_at = utcnow()
-    session.add(choice)
-    session.flush()
+    choice_status.withdraw(session, actor, choice)
     _renumber(session, _active(session, profile, scheme.id))
     _renumber_ngo(session, choice.project_id)
     session.flush()
-    audit.record(session, actor, "choice.withdrawn", "choice", choice.id, before=before)
     remaining = _active(session, profile, scheme.id)
     if remaining:
         _confirm(session, actor, profile, scheme)

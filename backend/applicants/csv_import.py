@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from backend.accounts.emails import _sign_off, link
 from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.accounts.tokens import issue_one_time_token
+from backend.applicants import choice_status
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
 from backend.core.db import utcnow
@@ -236,7 +237,7 @@ def _save(session, actor, ref, applicant, extra, chosen, schemes, result: Import
             profile.residency_declared_at = profile.updated_at  # declared on the paper form
         session.add(profile)
         session.flush()
-    choices_changed = _sync_choices(session, profile, chosen, schemes, result, line)
+    choices_changed = _sync_choices(session, actor, profile, chosen, schemes, result, line)
     if created:
         result.created += 1
         audit.record(session, actor, "applicant.imported_created", "applicant_profile", profile.id,
@@ -251,8 +252,8 @@ def _save(session, actor, ref, applicant, extra, chosen, schemes, result: Import
     return "unchanged"
 
 
-def _sync_choices(session: Session, profile: ApplicantProfile, chosen: list[Project], schemes: dict,
-                  result: ImportResult, line: int) -> bool:
+def _sync_choices(session: Session, actor: User, profile: ApplicantProfile, chosen: list[Project],
+                  schemes: dict, result: ImportResult, line: int) -> bool:
     """The file's choices become the applicant's, ranked per scheme; ones no longer listed are withdrawn."""
     existing = {c.project_id: c for c in session.exec(select(Choice).where(Choice.applicant_id == profile.id))}
     wanted: dict[int, list[Project]] = {}
@@ -274,14 +275,14 @@ def _sync_choices(session: Session, profile: ApplicantProfile, chosen: list[Proj
                 changed = True
             elif choice.rank != rank or choice.status == ChoiceStatus.WITHDRAWN:
                 if choice.status == ChoiceStatus.WITHDRAWN:
-                    choice.status, choice.ngo_rank, choice.interview_outcome = ChoiceStatus.SUBMITTED, None, None
-                choice.rank, choice.updated_at = rank, utcnow()
-                session.add(choice)
+                    choice_status.revive(session, choice, rank)
+                else:
+                    choice.rank, choice.updated_at = rank, utcnow()
+                    session.add(choice)
                 changed = True
     for project_id, choice in existing.items():
         if project_id not in keep and choice.status == ChoiceStatus.SUBMITTED:
-            choice.status, choice.rank, choice.ngo_rank, choice.updated_at = ChoiceStatus.WITHDRAWN, 0, None, utcnow()
-            session.add(choice)
+            choice_status.withdraw(session, actor, choice)
             changed = True
     if changed:
         session.flush()

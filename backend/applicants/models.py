@@ -60,7 +60,6 @@ class ChoiceStatus(StrEnum):
     OFFERED = "offered"
     ACCEPTED = "accepted"
     DECLINED = "declined"
-    PLACED = "placed"
     NOT_PLACED = "not_placed"
     WITHDRAWN = "withdrawn"
 

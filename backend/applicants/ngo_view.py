@@ -13,10 +13,10 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
+from backend.applicants import choice_status
 from backend.applicants.cv import CvFile, open_cv
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
-from backend.core.db import utcnow
 from backend.core.errors import DomainError, InvalidTransition, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
@@ -198,12 +198,7 @@ def shortlist(session: Session, actor: User, choice_id: int) -> ApplicantRow:
     _editable(choice)
     if choice.status == ChoiceStatus.INTERVIEWED:
         raise InvalidTransition(_("This applicant has already been interviewed."))
-    before = str(choice.status)
-    choice.status, choice.updated_at = ChoiceStatus.SHORTLISTED, utcnow()
-    session.add(choice)
-    session.flush()
-    audit.record(session, actor, "choice.shortlisted", "choice", choice.id, before={"status": before},
-                 after={"status": str(choice.status)})
+    choice_status.shortlist(session, actor, choice)
     return _row(choice, session.get(ApplicantProfile, choice.applicant_id), project)
 
 
@@ -215,18 +210,11 @@ def record_interview(session: Session, actor: User, choice_id: int, outcome: str
         raise DomainError(_("Choose the outcome of the interview."), field="outcome")
     if len(notes) > 5000:
         raise DomainError(_("Notes must be %(limit)s characters or fewer.", limit=5000), field="notes")
-    before = {"status": str(choice.status), "interview_outcome": choice.interview_outcome}
-    choice.status, choice.interview_outcome, choice.interview_notes = ChoiceStatus.INTERVIEWED, outcome, notes.strip()
-    choice.updated_at = utcnow()
-    if outcome in UNRANKED_OUTCOMES and choice.ngo_rank is not None:
-        choice.ngo_rank = None
-        session.add(choice)
-        session.flush()
+    leaves_ranking = outcome in UNRANKED_OUTCOMES and choice.ngo_rank is not None
+    choice_status.record_interview(session, actor, choice, outcome, notes.strip(),
+                                   ngo_rank=None if leaves_ranking else choice.ngo_rank)
+    if leaves_ranking:
         _renumber(session, project.id)
-    session.add(choice)
-    session.flush()
-    audit.record(session, actor, "choice.interviewed", "choice", choice.id, before=before,
-                 after={"status": str(choice.status), "interview_outcome": outcome})
     return _row(choice, session.get(ApplicantProfile, choice.applicant_id), project)
 
 

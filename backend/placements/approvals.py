@@ -11,58 +11,41 @@ moment queue on the scheme lock, so together they can never overshoot.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func
+from sqlalchemy import func
 from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.applicants import choice_status
+from backend.applicants.models import Choice, ChoiceStatus
 from backend.audit import service as audit
+from backend.core import states
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, InvalidTransition
 from backend.core.i18n import gettext as _
-from backend.core.i18n import lazy_gettext
-from backend.core.settings import get_settings
 from backend.identity.models import User
 from backend.identity.permissions import Permission, SegregationOfDutiesError, require
 from backend.market.inputs import MATCHABLE_PROJECT_STATUSES
-from backend.organisations.models import Organisation
-from backend.outbox.service import enqueue, speaking
 from backend.placements.models import (
     MatchProposal,
     MatchRun,
     MatchRunStatus,
     Placement,
-    PlacementStatus,
     ProposalStatus,
 )
+from backend.placements.offers import HOLDING_STATUSES, SchemeUsage, make_offer, scheme_usage
 from backend.projects.funding import lock_scheme
 from backend.projects.models import Project
 
-# Placements that use up a place, a share of the budget and of a regional cap. A completed internship
-# spent its subsidy, so it keeps counting; declined, expired and withdrawn offers free their place.
-HOLDING_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)
 DEFAULT_OFFER_DAYS = 7
-# Hong Kong has kept UTC+8 without daylight saving since 1979, so a fixed offset needs no tz database.
-HONG_KONG_TIME = timezone(timedelta(hours=8), "HKT")
-
-OFFER_SUBJECT = lazy_gettext("Internship offer: %(project)s")
-OFFER_BODY = lazy_gettext(
-    "Hello %(name)s,\n\nYou are offered a place on the internship project \"%(project)s\" run by "
-    "%(organisation)s in %(city)s, from %(start)s to %(end)s.\n\nAccept or decline the offer by "
-    "%(deadline)s (Hong Kong time):\n%(link)s\n\nIf you do not answer by then, the offer expires and the "
-    "place goes to another applicant.\n\n%(sign_off)s")
-SIGN_OFF = lazy_gettext("internmatch – Mainland internships for Hong Kong youth")
-
-
-@dataclass
-class SchemeUsage:
-    """What the scheme's live placements already take up."""
-
-    places_by_project: dict[int, int] = field(default_factory=dict)
-    places_by_region: dict[str, int] = field(default_factory=dict)
-    subsidy_committed: int = 0
+# A proposal is decided once: approved (it became an offer) or refused.
+PROPOSAL_TRANSITIONS: states.Transitions = {
+    ProposalStatus.PROPOSED: frozenset({ProposalStatus.APPROVED, ProposalStatus.REFUSED}),
+    ProposalStatus.APPROVED: frozenset(),
+    ProposalStatus.REFUSED: frozenset(),
+}
 
 
 @dataclass
@@ -76,20 +59,6 @@ class SkippedProposal:
 class ApprovalResult:
     placements: list[Placement] = field(default_factory=list)
     skipped: list[SkippedProposal] = field(default_factory=list)
-
-
-def scheme_usage(session: Session, scheme_id: int) -> SchemeUsage:
-    holding = and_(Placement.scheme_id == scheme_id, col(Placement.status).in_(HOLDING_STATUSES))
-    by_project = session.exec(
-        select(Placement.project_id, func.count()).where(holding).group_by(Placement.project_id)).all()
-    by_region = session.exec(
-        select(Project.region, func.count()).select_from(Placement)
-        .join(Project, col(Project.id) == Placement.project_id)
-        .where(holding).group_by(Project.region)).all()
-    committed = session.exec(select(func.coalesce(func.sum(Placement.subsidy_hkd), 0)).where(holding)).one()
-    return SchemeUsage(places_by_project={pid: int(n) for pid, n in by_project},
-                       places_by_region={region: int(n) for region, n in by_region},
-                       subsidy_committed=int(committed))
 
 
 def region_caps(session: Session, scheme_id: int) -> dict[str, int]:
@@ -289,22 +258,29 @@ def _why_not(proposal: MatchProposal, project: Project | None, subsidy: int, cho
     return None
 
 
+def _decide(session: Session, proposal: MatchProposal, to: ProposalStatus) -> None:
+    """Proposed → approved | refused, as one conditional UPDATE: a proposal is decided exactly once."""
+    message = _("This proposal has already been approved or refused.")
+    states.check(PROPOSAL_TRANSITIONS, proposal.status, to, message)
+    if not states.move_if(session, MatchProposal, proposal.id, PROPOSAL_TRANSITIONS, to):
+        raise InvalidTransition(message)
+    set_committed_value(proposal, "status", to)
+
+
+def approve_proposal(session: Session, proposal: MatchProposal) -> None:
+    _decide(session, proposal, ProposalStatus.APPROVED)
+
+
+def refuse_proposal(session: Session, proposal: MatchProposal) -> None:
+    _decide(session, proposal, ProposalStatus.REFUSED)
+
+
 def _offer(session: Session, actor: User, proposal: MatchProposal, project: Project, subsidy: int,
            choice: Choice | None, *, now: datetime, deadline: datetime) -> Placement:
-    placement = Placement(scheme_id=project.scheme_id, project_id=project.id, applicant_id=proposal.applicant_id,
-                          proposal_id=proposal.id, status=PlacementStatus.OFFERED, subsidy_hkd=subsidy,
-                          approved_by_id=actor.id, offered_at=now, offer_deadline=deadline)
-    proposal.status = ProposalStatus.APPROVED
-    session.add_all([placement, proposal])
+    approve_proposal(session, proposal)
     if choice is not None:
-        choice.status, choice.updated_at = ChoiceStatus.OFFERED, now
-        session.add(choice)
-    session.flush()
-    send_offer_email(session, placement, project)
-    audit.record(session, actor, "placement.offered", "placement", placement.id,
-                 after={"proposal_id": proposal.id, "applicant_id": placement.applicant_id,
-                        "project_id": project.id, "subsidy_hkd": subsidy, "offer_deadline": deadline.isoformat()})
-    return placement
+        choice_status.offer(session, choice, now=now)
+    return make_offer(session, actor, proposal, project, subsidy, now=now, deadline=deadline)
 
 
 def refuse_proposals(session: Session, actor: User, run: MatchRun, proposal_ids, *, reason: str
@@ -321,56 +297,8 @@ def refuse_proposals(session: Session, actor: User, run: MatchRun, proposal_ids,
         raise InvalidTransition(_("Only proposals not yet decided can be refused: %(ids)s.",
                                   ids=", ".join(map(str, decided))))
     for proposal in proposals:
-        proposal.status = ProposalStatus.REFUSED
-        session.add(proposal)
+        refuse_proposal(session, proposal)
     session.flush()
     audit.record(session, actor, "match.proposals_refused", "match_run", run.id,
                  after={"refused": [p.id for p in proposals], "reason": reason.strip()})
     return proposals
-
-
-# --- e-mail helpers shared with offers.py ------------------------------------------------------------
-
-def recipient_of(session: Session, profile: ApplicantProfile) -> tuple[str, str]:
-    """The applicant's address and language: their account's, else the contact e-mail of an imported form."""
-    user = session.get(User, profile.user_id) if profile.user_id is not None else None
-    if user is not None:
-        return user.email, user.preferred_language
-    return profile.contact_email, "en"
-
-
-def in_language(language: str, obj, field_name: str) -> str:
-    from backend.core.i18n import localised
-
-    with speaking(language):
-        return localised(obj, field_name)
-
-
-def sign_off(language: str) -> str:
-    from backend.outbox.service import render
-
-    return render(SIGN_OFF, language)
-
-
-def hong_kong_time(moment: datetime) -> str:
-    return moment.astimezone(HONG_KONG_TIME).strftime("%Y-%m-%d %H:%M")
-
-
-def link(path: str) -> str:
-    return get_settings().base_url.rstrip("/") + path
-
-
-def send_offer_email(session: Session, placement: Placement, project: Project) -> None:
-    profile = session.get(ApplicantProfile, placement.applicant_id)
-    address, language = recipient_of(session, profile)
-    if not address:
-        return  # an imported applicant without any address; officers see the offer on the placement list
-    organisation = session.get(Organisation, project.organisation_id)
-    enqueue(session, to=address, subject=OFFER_SUBJECT, body=OFFER_BODY, language=language,
-            template="placement_offer", name=in_language(language, profile, "name") or address,
-            project=in_language(language, project, "title"),
-            organisation=in_language(language, organisation, "name") if organisation else "",
-            city=project.city, start=project.start_date.isoformat(), end=project.end_date.isoformat(),
-            deadline=hong_kong_time(placement.offer_deadline), link=link(f"/placements/{placement.id}"),
-            sign_off=sign_off(language))
-

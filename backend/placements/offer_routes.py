@@ -19,8 +19,8 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, organisation_id_of
 from backend.organisations.models import Organisation
 from backend.placements import offers
-from backend.placements.approvals import hong_kong_time
 from backend.placements.models import Placement, PlacementStatus
+from backend.placements.offer_emails import hong_kong_time
 from backend.projects.models import Project
 
 router = APIRouter(include_in_schema=False)

@@ -11,45 +11,65 @@ back to the pool at once); accepting while already holding an accepted place in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, update
+from sqlalchemy import ColumnElement, and_, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.applicants import choice_status
+from backend.applicants.models import ApplicantProfile
 from backend.audit import service as audit
+from backend.core import states
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, InvalidTransition, NotFound
 from backend.core.i18n import gettext as _
-from backend.core.i18n import lazy_gettext
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require
 from backend.market.inputs import MATCHABLE_PROJECT_STATUSES
-from backend.organisations.models import Organisation, OrganisationMember
-from backend.outbox.service import enqueue
-from backend.placements.approvals import (
-    hong_kong_time,
-    in_language,
-    link,
-    recipient_of,
-    scheme_usage,
-    sign_off,
-)
-from backend.placements.models import Placement, PlacementStatus
+from backend.placements.models import MatchProposal, Placement, PlacementStatus
+from backend.placements.offer_emails import send_offer_email, tell_applicant_expired, tell_organisation
 from backend.projects.models import Project
 from backend.schemes.models import Scheme
 
-ACCEPTED_SUBJECT = lazy_gettext("An intern has accepted a place on %(project)s")
-ACCEPTED_BODY = lazy_gettext(
-    "Hello,\n\n%(intern)s has accepted a place on your internship project \"%(project)s\". You can see "
-    "your interns and their contact details here:\n%(link)s\n\n%(sign_off)s")
-EXPIRED_SUBJECT = lazy_gettext("Your internship offer has expired: %(project)s")
-EXPIRED_BODY = lazy_gettext(
-    "Hello %(name)s,\n\nYour offer of a place on the internship project \"%(project)s\" expired on "
-    "%(deadline)s (Hong Kong time) because it was not accepted in time, and the place has gone back to "
-    "other applicants.\n\nYour other choices stay active for later rounds.\n\n%(sign_off)s")
+P = PlacementStatus
+# An offer is answered, lapses, or is withdrawn (another place accepted, the applicant's data erased);
+# every other status is final here. Nothing sets `completed` yet.
+TRANSITIONS: states.Transitions = {
+    P.OFFERED: frozenset({P.ACCEPTED, P.DECLINED, P.EXPIRED, P.WITHDRAWN}),
+    P.ACCEPTED: frozenset(),
+    P.DECLINED: frozenset(),
+    P.EXPIRED: frozenset(),
+    P.WITHDRAWN: frozenset(),
+    P.COMPLETED: frozenset(),
+}
+# Placements that use up a place, a share of the budget and of a regional cap. A completed internship
+# spent its subsidy, so it keeps counting; declined, expired and withdrawn offers free their place.
+HOLDING_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)
+
+
+@dataclass
+class SchemeUsage:
+    """What the scheme's live placements already take up."""
+
+    places_by_project: dict[int, int] = field(default_factory=dict)
+    places_by_region: dict[str, int] = field(default_factory=dict)
+    subsidy_committed: int = 0
+
+
+def scheme_usage(session: Session, scheme_id: int) -> SchemeUsage:
+    holding = and_(Placement.scheme_id == scheme_id, col(Placement.status).in_(HOLDING_STATUSES))
+    by_project = session.exec(
+        select(Placement.project_id, func.count()).where(holding).group_by(Placement.project_id)).all()
+    by_region = session.exec(
+        select(Project.region, func.count()).select_from(Placement)
+        .join(Project, col(Project.id) == Placement.project_id)
+        .where(holding).group_by(Project.region)).all()
+    committed = session.exec(select(func.coalesce(func.sum(Placement.subsidy_hkd), 0)).where(holding)).one()
+    return SchemeUsage(places_by_project={pid: int(n) for pid, n in by_project},
+                       places_by_region={region: int(n) for region, n in by_region},
+                       subsidy_committed=int(committed))
 
 
 def _closed_message(status: PlacementStatus) -> str:
@@ -83,22 +103,42 @@ def _own_placement(session: Session, actor: User, placement: Placement | int) ->
 def _move(session: Session, placement: Placement, to: PlacementStatus, now: datetime, *,
           before_deadline: bool) -> bool:
     """Offered → `to`, only if still offered (and, for an answer, still before the deadline)."""
-    query = update(Placement).where(col(Placement.id) == placement.id,
-                                    col(Placement.status) == PlacementStatus.OFFERED)
-    if before_deadline:
-        query = query.where(col(Placement.offer_deadline) >= now)
-    moved = session.execute(query.values(status=to, responded_at=now)
-                            .execution_options(synchronize_session=False)).rowcount == 1
+    where = [col(Placement.offer_deadline) >= now] if before_deadline else []
+    moved = states.move_if(session, Placement, placement.id, TRANSITIONS, to, where=where, responded_at=now)
     session.refresh(placement)
     return moved
 
 
-def _set_choice(session: Session, placement: Placement, status: ChoiceStatus, now: datetime) -> None:
-    choice = session.exec(select(Choice).where(Choice.applicant_id == placement.applicant_id,
-                                               Choice.project_id == placement.project_id)).first()
-    if choice is not None:
-        choice.status, choice.updated_at = status, now
-        session.add(choice)
+def make_offer(session: Session, actor: User, proposal: MatchProposal, project: Project, subsidy: int, *,
+               now: datetime, deadline: datetime) -> Placement:
+    """A new offer from an approved proposal: stored, e-mailed to the applicant, and audited."""
+    placement = Placement(scheme_id=project.scheme_id, project_id=project.id, applicant_id=proposal.applicant_id,
+                          proposal_id=proposal.id, status=PlacementStatus.OFFERED, subsidy_hkd=subsidy,
+                          approved_by_id=actor.id, offered_at=now, offer_deadline=deadline)
+    session.add(placement)
+    session.flush()
+    send_offer_email(session, placement, project)
+    audit.record(session, actor, "placement.offered", "placement", placement.id,
+                 after={"proposal_id": proposal.id, "applicant_id": placement.applicant_id,
+                        "project_id": project.id, "subsidy_hkd": subsidy, "offer_deadline": deadline.isoformat()})
+    return placement
+
+
+def withdraw_open_offers(session: Session, applicant_id: int, *, reason: str,
+                         now: datetime | None = None) -> list[Placement]:
+    """The applicant's unanswered offers are withdrawn (their places go back to the pool), each audited."""
+    now = now or utcnow()
+    withdrawn = []
+    for placement in session.exec(select(Placement).where(Placement.applicant_id == applicant_id,
+                                                          Placement.status == PlacementStatus.OFFERED)
+                                  .order_by(Placement.id)).all():
+        if not _move(session, placement, PlacementStatus.WITHDRAWN, now, before_deadline=False):
+            continue  # answered or lapsed in the meantime
+        audit.record(session, None, "placement.withdrawn", "placement", placement.id,
+                     before={"status": PlacementStatus.OFFERED},
+                     after={"status": PlacementStatus.WITHDRAWN, "reason": reason})
+        withdrawn.append(placement)
+    return withdrawn
 
 
 def _holds_another_accepted_place(session: Session, placement: Placement) -> bool:
@@ -114,8 +154,7 @@ def accept_offer(session: Session, actor: User, placement: Placement | int, *,
     now = now or utcnow()
     if row.status == PlacementStatus.ACCEPTED:
         return row
-    if row.status != PlacementStatus.OFFERED:
-        raise InvalidTransition(_closed_message(row.status))
+    states.check(TRANSITIONS, row.status, PlacementStatus.ACCEPTED, _closed_message(row.status))
     if _holds_another_accepted_place(session, row):
         raise Conflict(_("You have already accepted a place in this scheme, and you can hold only one."))
     try:
@@ -131,19 +170,19 @@ def accept_offer(session: Session, actor: User, placement: Placement | int, *,
             raise InvalidTransition(_("The deadline to accept this offer has passed."))
         raise InvalidTransition(_closed_message(row.status))
 
-    _set_choice(session, row, ChoiceStatus.ACCEPTED, now)
+    choice_status.accept(session, row.applicant_id, row.project_id, now=now)
     withdrawn = []
     for other in session.exec(select(Placement).where(
             Placement.scheme_id == row.scheme_id, Placement.applicant_id == row.applicant_id,
             Placement.status == PlacementStatus.OFFERED, Placement.id != row.id)).all():
         if _move(session, other, PlacementStatus.WITHDRAWN, now, before_deadline=False):
-            _set_choice(session, other, ChoiceStatus.DECLINED, now)
+            choice_status.decline(session, other.applicant_id, other.project_id, now=now)
             withdrawn.append(other.id)
     session.flush()
     audit.record(session, actor, "placement.accepted", "placement", row.id,
                  before={"status": PlacementStatus.OFFERED},
                  after={"status": PlacementStatus.ACCEPTED, "other_offers_withdrawn": withdrawn})
-    _tell_organisation(session, row)
+    tell_organisation(session, row)
     return row
 
 
@@ -154,15 +193,14 @@ def decline_offer(session: Session, actor: User, placement: Placement | int, *,
     now = now or utcnow()
     if row.status == PlacementStatus.DECLINED:
         return row
-    if row.status != PlacementStatus.OFFERED:
-        raise InvalidTransition(_closed_message(row.status))
+    states.check(TRANSITIONS, row.status, PlacementStatus.DECLINED, _closed_message(row.status))
     if not _move(session, row, PlacementStatus.DECLINED, now, before_deadline=True):
         if row.status == PlacementStatus.DECLINED:
             return row
         if row.status == PlacementStatus.OFFERED:
             raise InvalidTransition(_("The deadline to answer this offer has passed."))
         raise InvalidTransition(_closed_message(row.status))
-    _set_choice(session, row, ChoiceStatus.DECLINED, now)
+    choice_status.decline(session, row.applicant_id, row.project_id, now=now)
     session.flush()
     audit.record(session, actor, "placement.declined", "placement", row.id,
                  before={"status": PlacementStatus.OFFERED}, after={"status": PlacementStatus.DECLINED})
@@ -183,47 +221,13 @@ def expire_offers(session: Session, now: datetime | None = None) -> list[Placeme
         if not _move(session, placement, PlacementStatus.EXPIRED, now, before_deadline=False):
             continue  # answered in the meantime
         # ChoiceStatus has no "expired": the applicant did not take the place, and the choice is settled.
-        _set_choice(session, placement, ChoiceStatus.NOT_PLACED, now)
+        choice_status.lapse(session, placement.applicant_id, placement.project_id, now=now)
         session.flush()
         audit.record(session, None, "placement.expired", "placement", placement.id,
                      before={"status": PlacementStatus.OFFERED}, after={"status": PlacementStatus.EXPIRED})
-        _tell_applicant_expired(session, placement)
+        tell_applicant_expired(session, placement)
         expired.append(placement)
     return expired
-
-
-def _tell_applicant_expired(session: Session, placement: Placement) -> None:
-    profile = session.get(ApplicantProfile, placement.applicant_id)
-    address, language = recipient_of(session, profile)
-    if not address:
-        return
-    project = session.get(Project, placement.project_id)
-    enqueue(session, to=address, subject=EXPIRED_SUBJECT, body=EXPIRED_BODY, language=language,
-            template="placement_expired", name=in_language(language, profile, "name") or address,
-            project=in_language(language, project, "title"), deadline=hong_kong_time(placement.offer_deadline),
-            sign_off=sign_off(language))
-
-
-def _organisation_language(session: Session, organisation_id: int) -> str:
-    language = session.exec(
-        select(User.preferred_language).join(OrganisationMember, col(OrganisationMember.user_id) == User.id)
-        .where(OrganisationMember.organisation_id == organisation_id)
-        .order_by(col(OrganisationMember.is_admin).desc(), OrganisationMember.id)).first()
-    return language or "en"
-
-
-def _tell_organisation(session: Session, placement: Placement) -> None:
-    project = session.get(Project, placement.project_id)
-    organisation = session.get(Organisation, project.organisation_id)
-    if organisation is None or not organisation.contact_email:
-        return
-    profile = session.get(ApplicantProfile, placement.applicant_id)
-    language = _organisation_language(session, organisation.id)
-    enqueue(session, to=organisation.contact_email, subject=ACCEPTED_SUBJECT, body=ACCEPTED_BODY,
-            language=language, template="placement_accepted",
-            intern=in_language(language, profile, "name") or profile.contact_email,
-            project=in_language(language, project, "title"), link=link("/organisation/interns"),
-            sign_off=sign_off(language))
 
 
 @dataclass

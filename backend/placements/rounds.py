@@ -24,12 +24,12 @@ from sqlmodel import Session, col, select
 import matching
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
-from backend.core.db import utcnow
 from backend.core.errors import Conflict, InvalidTransition
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require
 from backend.market import inputs as round_inputs
+from backend.placements import round_status
 from backend.placements.models import (
     AdjustmentKind,
     MatchAdjustment,
@@ -229,14 +229,7 @@ def rerun_round(session: Session, actor: User, run: MatchRun) -> MatchRun:
 def cancel_round(session: Session, actor: User, run: MatchRun) -> MatchRun:
     """Withdraw a round that no worker has picked up yet."""
     require(actor, Permission.MATCH_RUN)
-    session.refresh(run)
-    if run.status != MatchRunStatus.QUEUED:
-        raise InvalidTransition(_("Only a round that has not started yet can be cancelled."))
-    run.status, run.finished_at, run.stage = MatchRunStatus.CANCELLED, utcnow(), "cancelled"
-    session.add(run)
-    session.flush()
-    audit.record(session, actor, "match.round_cancelled", "match_run", run.id)
-    return run
+    return round_status.cancel(session, actor, run)
 
 
 def round_inputs_of(run: MatchRun) -> tuple[round_inputs.RoundInputs, list[tuple[str, str]], list[tuple[str, str]]]:

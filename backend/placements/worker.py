@@ -26,10 +26,9 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlmodel import Session, col
 
 import matching
-from backend.audit import service as audit
 from backend.core.db import utcnow
 from backend.core.settings import Settings
-from backend.placements import rounds, sensitivity
+from backend.placements import round_status, rounds, sensitivity
 from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced
 
 log = logging.getLogger("internmatch.worker")
@@ -76,15 +75,7 @@ def claim_next(session: Session, worker_id: str, *, stale_after_seconds: float =
                  .order_by(col(MatchRun.created_at), col(MatchRun.id)).limit(1))
     if session.get_bind().dialect.name == "postgresql":
         candidate = candidate.with_for_update(skip_locked=True)
-    now = utcnow()
-    claimed = session.execute(
-        update(MatchRun)
-        .where(col(MatchRun.id) == candidate.scalar_subquery(), _claimable(stale_after_seconds))
-        .values(status=MatchRunStatus.RUNNING, worker_id=worker_id, claimed_at=now, heartbeat_at=now,
-                attempts=MatchRun.attempts + 1, stage="load", progress_percent=0, error=None)
-        .returning(MatchRun.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    claimed = round_status.claim(session, candidate, _claimable(stale_after_seconds), worker_id, utcnow())
     if claimed is None:
         return None
     return session.get(MatchRun, claimed, populate_existing=True)
@@ -203,34 +194,20 @@ def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.Match
         insert_rows(session, MatchUnplaced.__table__, unplaced)
         timings["store"] = round(time.perf_counter() - started, 4)
         timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 4)
-        now = utcnow()
-        session.execute(update(MatchRun).where(col(MatchRun.id) == run.id)
-                        .values(status=MatchRunStatus.SUCCEEDED, stage="done", progress_percent=100,
-                                figures=figures, timings=timings, finished_at=now, heartbeat_at=now, error=None)
-                        .execution_options(synchronize_session=False))
-        audit.record(session, None, "match.round_succeeded", "match_run", run.id,
-                     after={"placed": figures["placed"], "proposed": len(proposals), "unplaced": len(unplaced),
-                            "worker": worker_id})
+        round_status.succeed(session, run.id, worker_id, figures=figures, timings=timings,
+                             proposed=len(proposals), unplaced=len(unplaced))
         session.commit()
 
 
 def _fail(engine: Engine, run_id: int, worker_id: str, error: str) -> None:
     with Session(engine) as session:
-        failed = session.execute(update(MatchRun).where(_owned(run_id, worker_id))
-                                 .values(status=MatchRunStatus.FAILED, error=error[:4000], finished_at=utcnow())
-                                 .execution_options(synchronize_session=False))
-        if failed.rowcount:
-            audit.record(session, None, "match.round_failed", "match_run", run_id,
-                         after={"error": error[:500], "worker": worker_id})
+        round_status.fail(session, run_id, worker_id, error, owned=[_owned(run_id, worker_id)])
         session.commit()
 
 
 def _release(engine: Engine, run_id: int, worker_id: str) -> None:
     with engine.begin() as conn:
-        conn.execute(update(MatchRun).where(_owned(run_id, worker_id))
-                     # A round handed back on purpose has not used up one of its attempts.
-                     .values(status=MatchRunStatus.QUEUED, worker_id=None, stage="queued", progress_percent=0,
-                             heartbeat_at=None, attempts=MatchRun.attempts - 1))
+        round_status.release(conn, run_id, owned=[_owned(run_id, worker_id)])
 
 
 def run_round(engine: Engine, run_id: int, worker_id: str, *, stop: threading.Event | None = None,

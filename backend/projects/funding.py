@@ -17,7 +17,7 @@ from backend.core.errors import Conflict, InvalidTransition
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require, require_different_person
-from backend.projects.lifecycle import record_step
+from backend.projects.lifecycle import move
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
 from backend.schemes.models import Scheme, SchemeRegionCap
 from backend.schemes.service import FUNDED_STATUSES
@@ -95,9 +95,7 @@ def propose_decision(session: Session, actor: User, project: Project, *, decisio
                             proposed_subsidy_per_place=subsidy_per_place)
     session.add(assessment)
     if project.status == ProjectStatus.SUBMITTED:
-        before = project.status
-        project.status = ProjectStatus.UNDER_ASSESSMENT
-        record_step(session, actor, project, before, action="project.assessment_started")
+        move(session, actor, project, ProjectStatus.UNDER_ASSESSMENT, action="project.assessment_started")
     session.flush()
     audit.record(session, actor, "project.decision_proposed", "project", project.id,
                  after={"decision": decision, "places": places, "subsidy_per_place": subsidy_per_place})
@@ -116,7 +114,6 @@ def confirm_decision(session: Session, actor: User, assessment: Assessment) -> P
     if project.status != ProjectStatus.UNDER_ASSESSMENT:
         raise InvalidTransition(_("The project is no longer under assessment."))
 
-    before = project.status
     if assessment.proposed_decision == AssessmentDecision.APPROVE:
         places, subsidy = assessment.proposed_places, assessment.proposed_subsidy_per_place
         room = headroom(session, scheme, project.region, excluding_project_id=project.id)
@@ -129,13 +126,12 @@ def confirm_decision(session: Session, actor: User, assessment: Assessment) -> P
                 _("Granting %(n)s places would exceed the regional cap: only %(left)s places are left.",
                   n=places, left=max(room.region_places_remaining, 0)))
         project.places_granted, project.subsidy_granted_per_place = places, subsidy
-        project.status = ProjectStatus.APPROVED
+        to = ProjectStatus.APPROVED
     elif assessment.proposed_decision == AssessmentDecision.REJECT:
-        project.status = ProjectStatus.REJECTED
+        to = ProjectStatus.REJECTED
     else:
-        project.status = ProjectStatus.RETURNED
+        to = ProjectStatus.RETURNED
     now = utcnow()
     project.decided_at = now
     assessment.confirmed_by_id, assessment.confirmed_at = actor.id, now
-    record_step(session, actor, project, before, comment=assessment.comments, action="project.decision_confirmed")
-    return project
+    return move(session, actor, project, to, comment=assessment.comments, action="project.decision_confirmed")

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
 
 from backend.audit import service as audit
+from backend.core import states
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, DomainError, InvalidTransition
 from backend.core.i18n import gettext as _
@@ -26,6 +28,19 @@ from backend.projects.validation import Checked, check_project
 from backend.schemes.models import Scheme
 
 EDITABLE = (ProjectStatus.DRAFT, ProjectStatus.RETURNED)
+P = ProjectStatus
+# The one table of a project's moves; `move` is the only writer of `Project.status` (funding.py uses it).
+TRANSITIONS: states.Transitions = {
+    P.DRAFT: frozenset({P.SUBMITTED}),
+    P.SUBMITTED: frozenset({P.UNDER_ASSESSMENT}),
+    P.UNDER_ASSESSMENT: frozenset({P.APPROVED, P.REJECTED, P.RETURNED}),
+    P.RETURNED: frozenset({P.SUBMITTED}),
+    P.APPROVED: frozenset({P.OPEN}),
+    P.REJECTED: frozenset(),
+    P.OPEN: frozenset({P.CLOSED}),
+    P.CLOSED: frozenset({P.COMPLETED}),
+    P.COMPLETED: frozenset(),
+}
 
 _SUBJECTS = {
     ProjectStatus.SUBMITTED: lazy_gettext("Project received: %(title)s"),
@@ -88,6 +103,25 @@ def record_step(session: Session, actor: User | None, project: Project, before: 
                  after={"status": project.status, "comment": comment} if comment else {"status": project.status})
     if project.status in _SUBJECTS:
         notify_organisation(session, project, comment)
+
+
+def _not_possible_now(project: Project) -> str:
+    return _("The project is %(status)s; that step is not possible now.", status=str(STATUS_NAMES[project.status]))
+
+
+def move(session: Session, actor: User | None, project: Project, to: ProjectStatus, *, action: str,
+         comment: str = "", message: str = "") -> Project:
+    """The project's one way to change status: checked against TRANSITIONS, then a conditional UPDATE on
+    the status read, so of two people taking a step at once the second is told it is no longer possible;
+    then the timeline, the audit event and the NGO's e-mail (`record_step`)."""
+    before = ProjectStatus(project.status)
+    states.check(TRANSITIONS, before, to, message or _not_possible_now(project))
+    if not states.move_if(session, Project, project.id, TRANSITIONS, to, where=[col(Project.status) == before]):
+        session.refresh(project)
+        raise InvalidTransition(message or _not_possible_now(project))
+    set_committed_value(project, "status", to)
+    record_step(session, actor, project, before, comment=comment, action=action)
+    return project
 
 
 def _organisation_for(session: Session, actor: User) -> Organisation:
@@ -166,31 +200,19 @@ def submit(session: Session, actor: User, project: Project) -> Project:
     checked = check_project(session, scheme, form_values(project), complete=True)
     if not checked.ok:
         raise ProjectInvalid(_("The project cannot be submitted yet: fix the fields shown."), fields=checked.errors)
-    before = project.status
-    project.status = ProjectStatus.SUBMITTED
     project.submitted_at = utcnow()
-    record_step(session, actor, project, before, action="project.submitted")
-    return project
-
-
-def _staff_step(session: Session, actor: User, project: Project, allowed_from: tuple[ProjectStatus, ...],
-                to: ProjectStatus, action: str, comment: str = "") -> Project:
-    require(actor, Permission.PROJECT_ASSESS)
-    if project.status not in allowed_from:
-        raise InvalidTransition(_("The project is %(status)s; that step is not possible now.",
-                                  status=str(STATUS_NAMES[project.status])))
-    before = project.status
-    project.status = to
-    record_step(session, actor, project, before, comment=comment, action=action)
-    return project
+    return move(session, actor, project, ProjectStatus.SUBMITTED, action="project.submitted",
+                message=_("This project has already been submitted."))
 
 
 def open_for_applications(session: Session, actor: User, project: Project) -> Project:
-    return _staff_step(session, actor, project, (ProjectStatus.APPROVED,), ProjectStatus.OPEN, "project.opened")
+    require(actor, Permission.PROJECT_ASSESS)
+    return move(session, actor, project, ProjectStatus.OPEN, action="project.opened")
 
 
 def close_applications(session: Session, actor: User, project: Project) -> Project:
-    return _staff_step(session, actor, project, (ProjectStatus.OPEN,), ProjectStatus.CLOSED, "project.closed")
+    require(actor, Permission.PROJECT_ASSESS)
+    return move(session, actor, project, ProjectStatus.CLOSED, action="project.closed")
 
 
 def complete(session: Session, actor: User, project: Project, *, completed_count: int, withdrawn_count: int,
@@ -209,11 +231,9 @@ def complete(session: Session, actor: User, project: Project, *, completed_count
         errors["evaluation"] = _("Write a short evaluation of the internship.")
     if errors:
         raise ProjectInvalid(_("The completion report is not complete: fix the fields shown."), fields=errors)
-    before = project.status
     project.completed_count, project.withdrawn_count, project.evaluation = completed_count, withdrawn_count, evaluation
-    project.status = ProjectStatus.COMPLETED
-    record_step(session, actor, project, before, action="project.completed")
-    return project
+    return move(session, actor, project, ProjectStatus.COMPLETED, action="project.completed",
+                message=_("A completion report can be sent only after applications have closed."))
 
 
 def timeline(session: Session, project: Project) -> list[ProjectEvent]:

@@ -24,7 +24,7 @@ def _applicant_with_history(session, scheme, *, placed: bool = False):
     session.flush()
     first, second = make_project(session, scheme), make_project(session, scheme)
     session.add(Choice(applicant_id=profile.id, project_id=first.id, scheme_id=scheme.id, rank=1,
-                       status=ChoiceStatus.PLACED if placed else ChoiceStatus.SUBMITTED))
+                       status=ChoiceStatus.ACCEPTED if placed else ChoiceStatus.SUBMITTED))
     session.add(Choice(applicant_id=profile.id, project_id=second.id, scheme_id=scheme.id, rank=2))
     session.add(Placement(scheme_id=scheme.id, project_id=first.id, applicant_id=profile.id, subsidy_hkd=25_000,
                           status=PlacementStatus.ACCEPTED if placed else PlacementStatus.OFFERED,

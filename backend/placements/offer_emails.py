@@ -1,0 +1,113 @@
+"""The e-mails an offer sends: the offer itself, its lapse to the applicant, its acceptance to the NGO.
+
+Each is an outbox row written in the transaction that changes the offer, in the reader's language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlmodel import Session, col, select
+
+from backend.applicants.models import ApplicantProfile
+from backend.core.i18n import lazy_gettext, localised
+from backend.core.settings import get_settings
+from backend.identity.models import User
+from backend.organisations.models import Organisation, OrganisationMember
+from backend.outbox.service import enqueue, render, speaking
+from backend.placements.models import Placement
+from backend.projects.models import Project
+
+# Hong Kong has kept UTC+8 without daylight saving since 1979, so a fixed offset needs no tz database.
+HONG_KONG_TIME = timezone(timedelta(hours=8), "HKT")
+
+OFFER_SUBJECT = lazy_gettext("Internship offer: %(project)s")
+OFFER_BODY = lazy_gettext(
+    "Hello %(name)s,\n\nYou are offered a place on the internship project \"%(project)s\" run by "
+    "%(organisation)s in %(city)s, from %(start)s to %(end)s.\n\nAccept or decline the offer by "
+    "%(deadline)s (Hong Kong time):\n%(link)s\n\nIf you do not answer by then, the offer expires and the "
+    "place goes to another applicant.\n\n%(sign_off)s")
+SIGN_OFF = lazy_gettext("internmatch – Mainland internships for Hong Kong youth")
+ACCEPTED_SUBJECT = lazy_gettext("An intern has accepted a place on %(project)s")
+ACCEPTED_BODY = lazy_gettext(
+    "Hello,\n\n%(intern)s has accepted a place on your internship project \"%(project)s\". You can see "
+    "your interns and their contact details here:\n%(link)s\n\n%(sign_off)s")
+EXPIRED_SUBJECT = lazy_gettext("Your internship offer has expired: %(project)s")
+EXPIRED_BODY = lazy_gettext(
+    "Hello %(name)s,\n\nYour offer of a place on the internship project \"%(project)s\" expired on "
+    "%(deadline)s (Hong Kong time) because it was not accepted in time, and the place has gone back to "
+    "other applicants.\n\nYour other choices stay active for later rounds.\n\n%(sign_off)s")
+
+
+def recipient_of(session: Session, profile: ApplicantProfile) -> tuple[str, str]:
+    """The applicant's address and language: their account's, else the contact e-mail of an imported form."""
+    user = session.get(User, profile.user_id) if profile.user_id is not None else None
+    if user is not None:
+        return user.email, user.preferred_language
+    return profile.contact_email, "en"
+
+
+def in_language(language: str, obj, field_name: str) -> str:
+    with speaking(language):
+        return localised(obj, field_name)
+
+
+def sign_off(language: str) -> str:
+    return render(SIGN_OFF, language)
+
+
+def hong_kong_time(moment: datetime) -> str:
+    return moment.astimezone(HONG_KONG_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def link(path: str) -> str:
+    return get_settings().base_url.rstrip("/") + path
+
+
+def send_offer_email(session: Session, placement: Placement, project: Project) -> None:
+    profile = session.get(ApplicantProfile, placement.applicant_id)
+    address, language = recipient_of(session, profile)
+    if not address:
+        return  # an imported applicant without any address; officers see the offer on the placement list
+    organisation = session.get(Organisation, project.organisation_id)
+    enqueue(session, to=address, subject=OFFER_SUBJECT, body=OFFER_BODY, language=language,
+            template="placement_offer", name=in_language(language, profile, "name") or address,
+            project=in_language(language, project, "title"),
+            organisation=in_language(language, organisation, "name") if organisation else "",
+            city=project.city, start=project.start_date.isoformat(), end=project.end_date.isoformat(),
+            deadline=hong_kong_time(placement.offer_deadline), link=link(f"/placements/{placement.id}"),
+            sign_off=sign_off(language))
+
+
+def tell_applicant_expired(session: Session, placement: Placement) -> None:
+    profile = session.get(ApplicantProfile, placement.applicant_id)
+    address, language = recipient_of(session, profile)
+    if not address:
+        return
+    project = session.get(Project, placement.project_id)
+    enqueue(session, to=address, subject=EXPIRED_SUBJECT, body=EXPIRED_BODY, language=language,
+            template="placement_expired", name=in_language(language, profile, "name") or address,
+            project=in_language(language, project, "title"), deadline=hong_kong_time(placement.offer_deadline),
+            sign_off=sign_off(language))
+
+
+def _organisation_language(session: Session, organisation_id: int) -> str:
+    language = session.exec(
+        select(User.preferred_language).join(OrganisationMember, col(OrganisationMember.user_id) == User.id)
+        .where(OrganisationMember.organisation_id == organisation_id)
+        .order_by(col(OrganisationMember.is_admin).desc(), OrganisationMember.id)).first()
+    return language or "en"
+
+
+def tell_organisation(session: Session, placement: Placement) -> None:
+    project = session.get(Project, placement.project_id)
+    organisation = session.get(Organisation, project.organisation_id)
+    if organisation is None or not organisation.contact_email:
+        return
+    profile = session.get(ApplicantProfile, placement.applicant_id)
+    language = _organisation_language(session, organisation.id)
+    enqueue(session, to=organisation.contact_email, subject=ACCEPTED_SUBJECT, body=ACCEPTED_BODY,
+            language=language, template="placement_accepted",
+            intern=in_language(language, profile, "name") or profile.contact_email,
+            project=in_language(language, project, "title"), link=link("/organisation/interns"),
+            sign_off=sign_off(language))
