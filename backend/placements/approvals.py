@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, func
+from sqlalchemy import func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -37,12 +37,9 @@ from backend.placements.models import (
     PlacementStatus,
     ProposalStatus,
 )
-from backend.projects.funding import lock_scheme
 from backend.projects.models import Project
+from backend.schemes.facts import HOLDING_STATUSES, SchemeUsage, lock_scheme, region_caps, scheme_usage
 
-# Placements that use up a place, a share of the budget and of a regional cap. A completed internship
-# spent its subsidy, so it keeps counting; declined, expired and withdrawn offers free their place.
-HOLDING_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)
 DEFAULT_OFFER_DAYS = 7
 # Hong Kong has kept UTC+8 without daylight saving since 1979, so a fixed offset needs no tz database.
 HONG_KONG_TIME = timezone(timedelta(hours=8), "HKT")
@@ -57,15 +54,6 @@ SIGN_OFF = lazy_gettext("internmatch – Mainland internships for Hong Kong yout
 
 
 @dataclass
-class SchemeUsage:
-    """What the scheme's live placements already take up."""
-
-    places_by_project: dict[int, int] = field(default_factory=dict)
-    places_by_region: dict[str, int] = field(default_factory=dict)
-    subsidy_committed: int = 0
-
-
-@dataclass
 class SkippedProposal:
     proposal: MatchProposal
     code: str
@@ -76,27 +64,6 @@ class SkippedProposal:
 class ApprovalResult:
     placements: list[Placement] = field(default_factory=list)
     skipped: list[SkippedProposal] = field(default_factory=list)
-
-
-def scheme_usage(session: Session, scheme_id: int) -> SchemeUsage:
-    holding = and_(Placement.scheme_id == scheme_id, col(Placement.status).in_(HOLDING_STATUSES))
-    by_project = session.exec(
-        select(Placement.project_id, func.count()).where(holding).group_by(Placement.project_id)).all()
-    by_region = session.exec(
-        select(Project.region, func.count()).select_from(Placement)
-        .join(Project, col(Project.id) == Placement.project_id)
-        .where(holding).group_by(Project.region)).all()
-    committed = session.exec(select(func.coalesce(func.sum(Placement.subsidy_hkd), 0)).where(holding)).one()
-    return SchemeUsage(places_by_project={pid: int(n) for pid, n in by_project},
-                       places_by_region={region: int(n) for region, n in by_region},
-                       subsidy_committed=int(committed))
-
-
-def region_caps(session: Session, scheme_id: int) -> dict[str, int]:
-    from backend.schemes.models import SchemeRegionCap
-
-    caps = session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme_id)).all()
-    return {cap.region: cap.max_places for cap in caps}
 
 
 class RoundSuperseded(InvalidTransition):

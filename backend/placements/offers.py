@@ -34,11 +34,11 @@ from backend.placements.approvals import (
     in_language,
     link,
     recipient_of,
-    scheme_usage,
     sign_off,
 )
 from backend.placements.models import Placement, PlacementStatus
 from backend.projects.models import Project
+from backend.schemes.facts import scheme_usage
 from backend.schemes.models import Scheme
 
 ACCEPTED_SUBJECT = lazy_gettext("An intern has accepted a place on %(project)s")
