@@ -7,6 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backend.accounts import privacy, service
+from backend.accounts.routes import message_page
 from backend.core.db import DbSession
 from backend.core.forms import FormInvalid
 from backend.core.i18n import gettext as _
@@ -105,8 +106,6 @@ def delete_account(request: Request, db: DbSession,
                                client_address=client_address(request))
     except FormInvalid as error:
         return render(request, "accounts/delete.html", {"errors": error.errors}, status_code=400)
-    from backend.accounts.routes import message_page
-
     response = message_page(request, _("Your account has been deleted"),
                             _("Your account and personal data have been deleted. Thank you for using internmatch."),
                             link=("/", _("Go to the home page")))

@@ -5,7 +5,7 @@ from sqlmodel import Session
 from backend.core.i18n import lazy_gettext
 from backend.core.settings import get_settings
 from backend.identity.models import User
-from backend.outbox.service import enqueue
+from backend.outbox.service import enqueue, render
 
 SIGN_OFF = lazy_gettext("internmatch – Mainland internships for Hong Kong youth")
 VERIFY_SUBJECT = lazy_gettext("Confirm your e-mail address for internmatch")
@@ -50,6 +50,4 @@ def send_invitation(session: Session, *, email: str, organisation_name: str, inv
 
 
 def _sign_off(language: str) -> str:
-    from backend.outbox.service import render
-
     return render(SIGN_OFF, language)

@@ -9,6 +9,7 @@ from backend.accounts import service
 from backend.accounts.models import TokenPurpose
 from backend.accounts.signin import SignInRefused, TooManyAttempts, sign_in
 from backend.accounts.tokens import LinkInvalid, find_one_time_token
+from backend.audit import service as audit
 from backend.core.db import DbSession
 from backend.core.forms import FormInvalid
 from backend.core.i18n import get_language
@@ -105,8 +106,6 @@ def sign_in_submit(request: Request, db: DbSession, email: FormStr = "", passwor
 def sign_out(request: Request, db: DbSession, user: OptionalUser):
     security.end_session(db, request.scope.get("state", {}).get("session_token"))
     if user is not None:
-        from backend.audit import service as audit
-
         audit.record(db, user, "sign_out", "user", user.id, client_address=client_address(request))
     response = RedirectResponse("/sign-in?done=signed_out", status_code=303)
     security.clear_session_cookie(response)

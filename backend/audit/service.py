@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from backend.audit.models import AuditEvent
+from backend.identity import permissions as authz
 
 
 def record(
@@ -60,8 +61,6 @@ class AuditPage:
 
 def search(session: Session, actor: Any, filters: AuditFilter, *, page: int = 1,
            page_size: int = PAGE_SIZE) -> AuditPage:
-    from backend.identity import permissions as authz
-
     authz.require(actor, authz.Permission.AUDIT_READ)
     query = select(AuditEvent)
     if filters.actor_id is not None:

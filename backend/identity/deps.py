@@ -18,9 +18,11 @@ from backend.core.db import DbSession
 from backend.core.errors import DomainError, Forbidden
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
+from backend.core.templating import env
 from backend.identity import sessions as security
 from backend.identity.models import Role, User
 from backend.identity.permissions import Permission, can
+from backend.identity.tokens import authenticate_api_token
 
 
 class NotSignedIn(DomainError):
@@ -41,8 +43,6 @@ def client_address(request: Request) -> str:
 
 
 def authenticate(request: Request, db: DbSession) -> User | None:
-    from backend.identity.tokens import authenticate_api_token
-
     user: User | None = None
     via = None
     authorization = request.headers.get("authorization", "")
@@ -156,8 +156,6 @@ def _current_user(context) -> User | None:
 
 def install_security(app: FastAPI) -> None:
     """Sign-in redirects, and the template helpers every page may use: csrf_field(), can(), current_user()."""
-    from backend.core.templating import env
-
     env.globals.update(csrf_field=_csrf_field, can=can, current_user=_current_user, role_name=role_name)
 
     @app.exception_handler(NotSignedIn)

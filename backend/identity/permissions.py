@@ -14,9 +14,12 @@ from typing import Any
 from sqlalchemy.orm import object_session
 from sqlmodel import select
 
+from backend.applicants.models import ApplicantProfile, Choice
 from backend.core.errors import Forbidden, NotFound
 from backend.core.i18n import gettext as _
 from backend.identity.models import Role, User
+from backend.organisations.models import Organisation, OrganisationMember
+from backend.projects.models import Project
 
 
 class Permission(StrEnum):
@@ -89,8 +92,6 @@ def membership(user: User | None):
     """The NGO user's organisation membership (one organisation per NGO user)."""
     if user is None or user.role != Role.NGO:
         return None
-    from backend.organisations.models import OrganisationMember
-
     db = object_session(user)
     if db is None:
         return None
@@ -106,8 +107,6 @@ def _in_scope(user: User, permission: Permission, obj: Any) -> bool:
     """Tenancy: staff see everything; an NGO its own organisation's rows; an applicant their own rows."""
     if user.role in (Role.OFFICER, Role.APPROVER, Role.ADMIN):
         return True
-    from backend.organisations.models import Organisation
-
     if user.role == Role.NGO:
         member = membership(user)
         if member is None:
@@ -121,8 +120,6 @@ def _in_scope(user: User, permission: Permission, obj: Any) -> bool:
         owner_org = getattr(obj, "organisation_id", None)
         if owner_org is not None:
             return owner_org == member.organisation_id
-        from backend.applicants.models import ApplicantProfile
-
         if isinstance(obj, ApplicantProfile):
             return _chose_a_project_of(obj, member.organisation_id)
         return False
@@ -135,9 +132,6 @@ def _in_scope(user: User, permission: Permission, obj: Any) -> bool:
 
 def _chose_a_project_of(profile, organisation_id: int) -> bool:
     """An NGO sees an applicant only once the applicant has chosen one of its projects."""
-    from backend.applicants.models import Choice
-    from backend.projects.models import Project
-
     db = object_session(profile)
     if db is None or profile.id is None:
         return False

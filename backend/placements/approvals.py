@@ -22,13 +22,13 @@ from backend.audit import service as audit
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, InvalidTransition
 from backend.core.i18n import gettext as _
-from backend.core.i18n import lazy_gettext
+from backend.core.i18n import lazy_gettext, localised
 from backend.core.settings import get_settings
 from backend.identity.models import User
 from backend.identity.permissions import Permission, SegregationOfDutiesError, require
 from backend.market.inputs import MATCHABLE_PROJECT_STATUSES
 from backend.organisations.models import Organisation
-from backend.outbox.service import enqueue, speaking
+from backend.outbox.service import enqueue, render, speaking
 from backend.placements.models import (
     MatchProposal,
     MatchRun,
@@ -307,15 +307,11 @@ def recipient_of(session: Session, profile: ApplicantProfile) -> tuple[str, str]
 
 
 def in_language(language: str, obj, field_name: str) -> str:
-    from backend.core.i18n import localised
-
     with speaking(language):
         return localised(obj, field_name)
 
 
 def sign_off(language: str) -> str:
-    from backend.outbox.service import render
-
     return render(SIGN_OFF, language)
 
 

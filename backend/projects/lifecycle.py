@@ -17,6 +17,7 @@ from backend.core.db import utcnow
 from backend.core.errors import Conflict, DomainError, InvalidTransition
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
+from backend.core.settings import get_settings
 from backend.identity.models import User
 from backend.identity.permissions import Permission, organisation_id_of, require, require_visible
 from backend.organisations.models import Organisation, OrganisationMember
@@ -59,8 +60,6 @@ class ProjectInvalid(DomainError):
 
 def notify_organisation(session: Session, project: Project, comment: str = "") -> None:
     """E-mail the NGO's contact and admins, each in their own language."""
-    from backend.core.settings import get_settings
-
     organisation = session.get(Organisation, project.organisation_id)
     link = f"{get_settings().base_url}/ngo/projects/{project.id}"
     recipients = {organisation.contact_email: "en"}
