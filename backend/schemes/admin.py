@@ -25,7 +25,7 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, require
 from backend.projects.models import Project, ProjectStatus
 from backend.projects.validation import parse_day, parse_money
-from backend.schemes.facts import FUNDED_STATUSES, granted_by_region, lock_scheme
+from backend.schemes.facts import FUNDED_STATUSES, granted_by_region, lock_scheme, region_caps
 from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap, SchemeSubsidyLimit
 from backend.schemes.service import RegionPlaces, SchemeSummary, summarise
 from matching.geography import GBA_CITIES, REGION_BY_NAME, REGIONS
@@ -97,8 +97,8 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
     values["gba_min_share_percent"] = "" if scheme.gba_min_share_percent is None else str(scheme.gba_min_share_percent)
     for name in DATE_FIELDS:
         values[name] = getattr(scheme, name).isoformat()
-    for cap in session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id)):
-        values[f"cap_{REGION_BY_NAME[cap.region].code}"] = str(cap.max_places)
+    for region, places in region_caps(session, scheme.id).items():
+        values[f"cap_{REGION_BY_NAME[region].code}"] = str(places)
     limits = [{"region": rule.region or "", "min_weeks": str(rule.min_weeks or ""),
                "max_weeks": str(rule.max_weeks or ""), "amount": f"{rule.max_subsidy_per_place:,}"}
               for rule in session.exec(select(SchemeSubsidyLimit).where(SchemeSubsidyLimit.scheme_id == scheme.id)
@@ -266,8 +266,7 @@ def _snapshot(session: Session, scheme: Scheme) -> dict:
             ("name_en", "name_zh", "budget_hkd", "min_age", "max_age", "max_subsidy_per_place", "max_choices",
              "gba_min_share_percent", *DATE_FIELDS)}
     data = {k: v.isoformat() if isinstance(v, date) else v for k, v in data.items()}
-    data["caps"] = {c.region: c.max_places for c in
-                    session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id))}
+    data["caps"] = region_caps(session, scheme.id)
     data["subsidy_limits"] = sorted([r.region or "", r.min_weeks or 0, r.max_weeks or 0, r.max_subsidy_per_place]
                                     for r in session.exec(select(SchemeSubsidyLimit)
                                                           .where(SchemeSubsidyLimit.scheme_id == scheme.id)))
@@ -384,8 +383,7 @@ class Dashboard:
 
 def dashboard(session: Session, scheme: Scheme) -> Dashboard:
     summary = summarise(session, scheme)
-    caps = {c.region: c.max_places for c in
-            session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id))}
+    caps = region_caps(session, scheme.id)
     seen = {r.region for r in summary.regions}
     summary.regions += [RegionPlaces(region=region, places=0, cap=cap) for region, cap in sorted(caps.items())
                         if region not in seen]
