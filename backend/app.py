@@ -5,12 +5,36 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 
 import backend.models  # noqa: F401  (every table, and each domain's tenancy registrations)
+from backend.accounts import account_routes
+from backend.accounts import api as accounts_api
+from backend.accounts import routes as accounts_routes
+from backend.applicants import api as applicants_api
+from backend.applicants import import_routes as applicant_import_routes
+from backend.applicants import ngo_routes as applicant_ngo_routes
+from backend.applicants import profile_routes as applicant_profile_routes
+from backend.applicants import routes as applicant_routes
+from backend.audit import api as audit_api
+from backend.audit import routes as audit_routes
 from backend.core.errors import install_error_handlers
 from backend.core.middleware import LanguageMiddleware, SecurityHeadersMiddleware
 from backend.core.settings import Settings, get_settings
 from backend.core.templating import STATIC_DIR, StaticAssets
 from backend.identity.deps import csrf_protect, install_security
 from backend.identity.sessions import SessionCookieMiddleware
+from backend.organisations import api as organisations_api
+from backend.organisations import routes as organisations_routes
+from backend.placements import api as placements_api
+from backend.placements import routes as placements_routes
+from backend.placements.worker import InProcessWorker, should_run_in_process
+from backend.projects import api as projects_api
+from backend.projects import ngo_routes, staff_routes, workflow_api
+from backend.projects import routes as projects_routes
+from backend.reports import api as reports_api
+from backend.reports import routes as reports_routes
+from backend.schemes import api as schemes_api
+from backend.schemes import routes as schemes_routes
+from backend.site import api as site_api
+from backend.site import routes as site_routes
 
 API_PREFIX = "/api/v1"
 
@@ -18,8 +42,6 @@ API_PREFIX = "/api/v1"
 @asynccontextmanager
 async def _match_worker_lifespan(app: FastAPI):
     """On SQLite `serve` runs the worker in threads of the web process, so one command does everything."""
-    from backend.placements.worker import InProcessWorker, should_run_in_process
-
     settings = app.state.settings
     # Match rounds, e-mail delivery and offer expiry, as `internmatch worker` runs them. Their commits do not
     # make web requests fail with "database is locked" on SQLite: requests and the worker's writing
@@ -46,30 +68,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
-
-    from backend.accounts import account_routes
-    from backend.accounts import api as accounts_api
-    from backend.accounts import routes as accounts_routes
-    from backend.applicants import api as applicants_api
-    from backend.applicants import import_routes as applicant_import_routes
-    from backend.applicants import ngo_routes as applicant_ngo_routes
-    from backend.applicants import profile_routes as applicant_profile_routes
-    from backend.applicants import routes as applicant_routes
-    from backend.audit import api as audit_api
-    from backend.audit import routes as audit_routes
-    from backend.organisations import api as organisations_api
-    from backend.organisations import routes as organisations_routes
-    from backend.placements import api as placements_api
-    from backend.placements import routes as placements_routes
-    from backend.projects import api as projects_api
-    from backend.projects import ngo_routes, staff_routes, workflow_api
-    from backend.projects import routes as projects_routes
-    from backend.reports import api as reports_api
-    from backend.reports import routes as reports_routes
-    from backend.schemes import api as schemes_api
-    from backend.schemes import routes as schemes_routes
-    from backend.site import api as site_api
-    from backend.site import routes as site_routes
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(site_api.router)

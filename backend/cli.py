@@ -1,17 +1,24 @@
-"""The `internmatch` command. Heavy imports stay inside each subcommand so `internmatch match` starts fast."""
+"""The `internmatch` command. Heavy imports stay inside each subcommand so `internmatch match` starts fast.
+
+The web stack, SQLModel, Alembic and uvicorn take most of a second to import; `internmatch --help` and
+`internmatch match` need none of them, so each subcommand imports what it runs (hence the PLC0415 noqa).
+"""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def alembic_config(database_url: str | None = None):
-    from alembic.config import Config
+    from alembic.config import Config  # noqa: PLC0415
 
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
@@ -21,7 +28,7 @@ def alembic_config(database_url: str | None = None):
 
 
 def migrate(database_url: str | None = None) -> None:
-    from alembic import command
+    from alembic import command  # noqa: PLC0415
 
     command.upgrade(alembic_config(database_url), "head")
 
@@ -33,7 +40,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    import uvicorn  # noqa: PLC0415
 
     if args.migrate:
         migrate()
@@ -44,7 +51,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from backend.demo import load_demo
+    from backend.demo import load_demo  # noqa: PLC0415
 
     migrate()
     report = load_demo(n_applicants=args.applicants, n_projects=args.projects, seed=args.seed,
@@ -54,16 +61,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_match(args: list[str]) -> int:
-    from matching.cli import main as match_main
+    from matching.cli import main as match_main  # noqa: PLC0415
 
     return match_main(args)
 
 
 def _cmd_create_staff(args: argparse.Namespace) -> int:
-    from sqlmodel import Session
+    from sqlmodel import Session  # noqa: PLC0415
 
-    from backend.accounts.service import AccountError, create_staff
-    from backend.core.db import get_engine
+    from backend.accounts.service import AccountError, create_staff  # noqa: PLC0415
+    from backend.core.db import get_engine  # noqa: PLC0415
 
     password = args.password_stdin and sys.stdin.readline().rstrip("\n")
     if not password:
@@ -84,10 +91,10 @@ def _cmd_create_staff(args: argparse.Namespace) -> int:
 
 
 def _cmd_purge_unplaced(args: argparse.Namespace) -> int:
-    from sqlmodel import Session
+    from sqlmodel import Session  # noqa: PLC0415
 
-    from backend.accounts.privacy import purge_unplaced
-    from backend.core.db import get_engine
+    from backend.accounts.privacy import purge_unplaced  # noqa: PLC0415
+    from backend.core.db import get_engine  # noqa: PLC0415
 
     with Session(get_engine()) as session:
         purged = purge_unplaced(session)
@@ -97,11 +104,7 @@ def _cmd_purge_unplaced(args: argparse.Namespace) -> int:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    import logging
-    import signal
-    import threading
-
-    from backend.placements.worker import companion_threads, run_forever
+    from backend.placements.worker import companion_threads, run_forever  # noqa: PLC0415
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     stop = threading.Event()

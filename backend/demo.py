@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import delete, insert
 from sqlmodel import Session, select
 
+from backend import models
 from backend.accounts.passwords import hash_password
 from backend.applicants.models import ApplicantProfile, Choice
 from backend.core.db import get_engine, utcnow
@@ -22,6 +23,7 @@ from backend.organisations.models import Organisation, OrganisationMember
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap
 from matching.geography import CITIES
+from matching.synthetic import generate
 
 DEMO_PASSWORD = "internmatch-demo-2026"  # noqa: S105 - printed in the README on purpose
 DEMO_DOMAIN = "demo.internmatch.hk"
@@ -107,8 +109,6 @@ class DemoReport:
 
 def _reset(session: Session) -> None:
     """Remove all data but the audit log, which is append-only even for the demo."""
-    from backend import models
-
     for table in reversed(models.metadata.sorted_tables):
         if table.name != "audit_event":
             session.execute(delete(table))
@@ -128,8 +128,6 @@ def load_demo(*, n_applicants: int = 6000, n_projects: int = 120, seed: int = 20
         if if_empty:
             return DemoReport(0, 0, 0, 0, 0, loaded=False)
         raise SystemExit("The database already has data. Use --reset to replace it with the demo data set.")
-
-    from matching.synthetic import generate
 
     projects, applicants, synthetic_scheme = generate(n_projects=n_projects, n_applicants=n_applicants, seed=seed)
     rng = random.Random(seed)

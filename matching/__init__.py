@@ -7,6 +7,7 @@ is cheap; numpy, scipy and OR-Tools load on the first call to :func:`match`.
 from __future__ import annotations
 
 from .model import Applicant, Education, MatchResult, Placement, Project, Reason, Scheme, Unplaced
+from .verification import verify as _verify
 
 __all__ = ["Applicant", "Education", "MatchResult", "Placement", "Project", "Reason", "Scheme",
            "Unplaced", "match", "verify"]
@@ -14,13 +15,12 @@ __all__ = ["Applicant", "Education", "MatchResult", "Placement", "Project", "Rea
 
 def match(projects, applicants, scheme, **kwargs) -> MatchResult:
     """See :func:`matching.engine.match`."""
-    from .engine import match as _match
+    # The engine brings numpy and scipy; the web app and the CLI import the package for its dataclasses.
+    from .engine import match as _match  # noqa: PLC0415
 
     return _match(projects, applicants, scheme, **kwargs)
 
 
 def verify(result, projects, applicants, scheme, **kwargs) -> list[str]:
     """See :func:`matching.verification.verify`."""
-    from .verification import verify as _verify
-
     return _verify(result, projects, applicants, scheme, **kwargs)

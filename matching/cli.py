@@ -13,6 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import io
+
 MAX_PRINTED_ERRORS = 50
 
 
@@ -53,8 +55,6 @@ def write_atomically(outputs: dict[str, str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from . import io
-
     try:
         projects, applicants, scheme, rankings, warnings = io.load_all(
             args.projects, args.applicants, args.scheme, args.rankings)
@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{out}: the output directory does not exist", file=sys.stderr)
             return 2
 
-    from .engine import DEFAULT_SEED, DEFAULT_TOP_K, MatchError, match
+    # After the inputs are checked: --help and input errors answer at once, without numpy and scipy.
+    from .engine import DEFAULT_SEED, DEFAULT_TOP_K, MatchError, match  # noqa: PLC0415
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
     try:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import explain
+from . import explain, optimal, stable
 from .model import Applicant, MatchResult, Project, Scheme
 from .rules import RuleArrays, check_all, describe
+from .scoring import FIT_POINTS, choice_points
 from .text import TextModel
 
 # Objective units. One placement is worth far more than any quality difference, so
@@ -19,9 +20,6 @@ from .text import TextModel
 # then prefers first-timers, higher-ranked choices and better text fit.
 PLACEMENT_VALUE = 10_000
 FIRST_TIMER_BONUS = 300
-CHOICE_POINTS = {1: 60, 2: 48, 3: 38, 4: 30, 5: 24}  # score points; later choices get 20
-LATER_CHOICE_POINTS = 20
-FIT_POINTS = 40  # score = choice points + FIT_POINTS * cosine fit, in [0, 100]
 DEFAULT_TOP_K = 15
 DEFAULT_SEED = 2025
 MAX_WARNINGS = 50
@@ -56,14 +54,6 @@ class Problem:
     excluded: set[tuple[int, int]]
     warnings: list[str]
     tie_break: np.ndarray  # one seeded random number per applicant (stable mode)
-
-
-def _choice_points(rank: np.ndarray) -> np.ndarray:
-    points = np.zeros(len(rank), np.float64)
-    for r, pts in CHOICE_POINTS.items():
-        points[rank == r] = pts
-    points[rank > max(CHOICE_POINTS)] = LATER_CHOICE_POINTS
-    return points
 
 
 def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
@@ -199,7 +189,7 @@ def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme
     order = np.lexsort((arc_proj, -arc_fit, pref_rank, arc_app))
     arc_app, arc_proj, arc_rank, arc_fit = (x[order] for x in (arc_app, arc_proj, arc_rank,
                                                                arc_fit))
-    arc_score = _choice_points(arc_rank) + FIT_POINTS * arc_fit
+    arc_score = choice_points(arc_rank) + FIT_POINTS * arc_fit
     first = np.array([a.first_timer for a in applicants], bool)
     arc_value = (PLACEMENT_VALUE + FIRST_TIMER_BONUS * first[arc_app]
                  + np.rint(10 * arc_score)).astype(np.int64)
@@ -281,8 +271,6 @@ def match(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: 
 
 def _solve(problem: Problem, mode: str, rankings, progress):
     """Return the chosen arc per applicant (-1 = unplaced) and solver info."""
-    from . import optimal, stable
-
     # Applicants with arcs are renumbered 0..n-1 for the solvers.
     active, local = np.unique(problem.arc_app, return_inverse=True)
     assigned = np.full(len(problem.applicants), -1, np.int64)

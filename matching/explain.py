@@ -9,6 +9,7 @@ import numpy as np
 
 from .model import MatchResult, Placement, Reason, Unplaced
 from .rules import RULES, check_all, describe
+from .scoring import FIT_POINTS, choice_points
 
 
 def ordinal(n: int) -> str:
@@ -103,9 +104,8 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
         a = applicants[i]
         rank = a.choices.index(projects[j].id) + 1 if projects[j].id in a.choices else 0
         if i in problem.pinned:
-            from .engine import FIT_POINTS, _choice_points
             fit = float(problem.text.pair_fit(np.array([i]), np.array([j]))[0])
-            score = float(_choice_points(np.array([rank]))[0] + FIT_POINTS * fit)
+            score = float(choice_points(np.array([rank]))[0] + FIT_POINTS * fit)
         else:
             score = float(problem.arc_score[assigned[i]])
         placements.append(Placement(a.id, projects[j].id, round(score, 2), rank or None,

@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from .model import Applicant, Education, MatchResult, Project, Scheme
@@ -324,8 +325,6 @@ def parse_scheme(source: Any, *, filename: str = "scheme.json") -> tuple[Scheme 
 
 def load_all(projects_path, applicants_path, scheme_path, rankings_path=None):
     """Parse every input file; raise :class:`InputError` with all errors, return warnings."""
-    from pathlib import Path
-
     errors: list[RowError] = []
 
     def read(path):

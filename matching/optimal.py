@@ -39,7 +39,7 @@ class Network:
 
 def _flow(net: Network, mu: int):
     """Best assignment ignoring the budget, with subsidy priced at mu/SCALE per HKD."""
-    from ortools.graph.python import min_cost_flow
+    from ortools.graph.python import min_cost_flow  # noqa: PLC0415 - OR-Tools loads only when solving
 
     n_app, n_proj = net.n_applicants, len(net.capacity)
     capped = np.flatnonzero(net.region_cap >= 0)
@@ -174,7 +174,7 @@ def solve(net: Network, *, tolerance: float = 1e-4, max_iter: int = 40, progress
 
 def solve_mip(net: Network, *, time_limit: float = 300.0, relax: bool = False):
     """The same problem as one exact MIP (or its LP relaxation) with HiGHS, for comparison."""
-    import highspy
+    import highspy  # noqa: PLC0415 - only for comparing against the exact MIP
 
     n_arc, n_app, n_proj = len(net.value), net.n_applicants, len(net.capacity)
     capped = np.flatnonzero(net.region_cap >= 0)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import io
 from .geography import CITIES
 from .model import Applicant, Education, Project, Scheme
 
@@ -284,8 +285,6 @@ def generate_rankings(projects, applicants, seed: int = 7, share: float = 0.5
 
 def write_csv(directory, projects, applicants, scheme, rankings=None) -> dict[str, Path]:
     """Write projects.csv, applicants.csv, scheme.json (and rankings.csv) into ``directory``."""
-    from . import io
-
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     paths = {"projects": d / "projects.csv", "applicants": d / "applicants.csv",

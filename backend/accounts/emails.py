@@ -3,11 +3,9 @@
 from sqlmodel import Session
 
 from backend.core.i18n import lazy_gettext
-from backend.core.settings import get_settings
 from backend.identity.models import User
-from backend.outbox.service import enqueue
+from backend.outbox.service import enqueue, link, sign_off
 
-SIGN_OFF = lazy_gettext("internmatch – Mainland internships for Hong Kong youth")
 VERIFY_SUBJECT = lazy_gettext("Confirm your e-mail address for internmatch")
 VERIFY_BODY = lazy_gettext(
     "Hello %(name)s,\n\nConfirm your e-mail address by opening this link within 3 days:\n%(link)s\n\n"
@@ -24,32 +22,22 @@ INVITE_BODY = lazy_gettext(
     "%(sign_off)s")
 
 
-def link(path: str) -> str:
-    return get_settings().base_url.rstrip("/") + path
-
-
 def send_verification(session: Session, user: User, raw: str) -> None:
     language = user.preferred_language
     enqueue(session, to=user.email, subject=VERIFY_SUBJECT, body=VERIFY_BODY, language=language,
             template="verify_email", name=user.display_name, link=link(f"/verify-email/{raw}"),
-            sign_off=_sign_off(language))
+            sign_off=sign_off(language))
 
 
 def send_password_reset(session: Session, user: User, raw: str) -> None:
     language = user.preferred_language
     enqueue(session, to=user.email, subject=RESET_SUBJECT, body=RESET_BODY, language=language,
             template="reset_password", name=user.display_name, link=link(f"/reset-password/{raw}"),
-            sign_off=_sign_off(language))
+            sign_off=sign_off(language))
 
 
 def send_invitation(session: Session, *, email: str, organisation_name: str, inviter: User, raw: str,
                     language: str) -> None:
     enqueue(session, to=email, subject=INVITE_SUBJECT, body=INVITE_BODY, language=language,
             template="invitation", organisation=organisation_name, inviter=inviter.display_name,
-            link=link(f"/invitations/{raw}"), sign_off=_sign_off(language))
-
-
-def _sign_off(language: str) -> str:
-    from backend.outbox.service import render
-
-    return render(SIGN_OFF, language)
+            link=link(f"/invitations/{raw}"), sign_off=sign_off(language))

@@ -18,11 +18,12 @@ from backend.applicants.profile import hk_today, own_profile
 from backend.audit import service as audit
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, DomainError, NotFound
+from backend.core.formatting import long_date
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
 from backend.identity import permissions as authz
 from backend.identity.models import User
-from backend.outbox.service import enqueue
+from backend.outbox.service import enqueue, sign_off, speaking
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import Scheme
 
@@ -131,8 +132,6 @@ def list_choices(session: Session, actor: User) -> list[ChoiceItem]:
 
 
 def _require_open_window(scheme: Scheme, today: date) -> None:
-    from backend.core.formatting import long_date
-
     if today < scheme.applicant_window_opens:
         raise Conflict(_("Choices open on %(opens)s.", opens=long_date(scheme.applicant_window_opens)))
     if today > scheme.applicant_window_closes:
@@ -231,10 +230,6 @@ def _renumber_ngo(session: Session, project_id: int) -> None:
 
 
 def _confirm(session: Session, actor: User, profile: ApplicantProfile, scheme: Scheme) -> None:
-    from backend.accounts.emails import _sign_off
-    from backend.core.formatting import long_date
-    from backend.outbox.service import speaking
-
     language = actor.preferred_language or "en"
     choices = _active(session, profile, scheme.id)
     projects = {p.id: p for p in session.exec(
@@ -246,13 +241,11 @@ def _confirm(session: Session, actor: User, profile: ApplicantProfile, scheme: S
     enqueue(session, to=profile.contact_email or actor.email, subject=CONFIRM_SUBJECT, body=CONFIRM_BODY,
             language=language, template="choices_saved", scheme=scheme_name,
             name=actor.display_name or profile.name_en or profile.name_zh, choices=lines, closes=closes,
-            sign_off=_sign_off(language))
+            sign_off=sign_off(language))
 
 
 def status_overview(session: Session, actor: User, *, today: date | None = None) -> StatusOverview:
     """Each active choice with its state, since when, and what happens next in plain words."""
-    from backend.core.formatting import long_date
-
     authz.require(actor, authz.Permission.APPLICANT_VIEW_OWN)
     today = today or hk_today()
     profile = own_profile(session, actor, create=True)

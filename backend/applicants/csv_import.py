@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from backend.accounts.emails import _sign_off, link
 from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.accounts.tokens import issue_one_time_token
 from backend.applicants import choice_status
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.applicants.profile import _EMAIL, hk_today
 from backend.audit import service as audit
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, Forbidden
@@ -30,7 +30,8 @@ from backend.identity import permissions as authz
 from backend.identity.models import User
 from backend.identity.roles import acts_for_an_organisation
 from backend.market.inputs import project_key
-from backend.outbox.service import enqueue
+from backend.organisations.models import Organisation
+from backend.outbox.service import enqueue, link, render, sign_off
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import Scheme
 from matching.io import APPLICANT_COLUMNS, RowError, parse_applicants
@@ -166,8 +167,6 @@ def _importable_projects(session: Session, organisation_id: int | None, today) -
 
 def import_applicants(session: Session, actor: User, data: bytes, *, filename: str = "applicants.csv",
                       today=None) -> ImportResult:
-    from backend.applicants.profile import _EMAIL, hk_today
-
     organisation_id = _scope(actor)
     text = _decode(data)
     header = [h.strip() for h in next(csv.reader(io.StringIO(text)), [])]
@@ -300,17 +299,13 @@ def _invite(session: Session, actor: User, email: str, extra: dict, organisation
         return 0
     raw = issue_one_time_token(session, TokenPurpose.CLAIM_ACCOUNT, email=email, organisation_id=organisation_id,
                                created_by=actor, hours=CLAIM_DAYS * 24)
-    from backend.outbox.service import render
-
     language = "zh-Hant" if extra.get("name_zh") and not extra.get("name_en") else "en"
     organisation = render(STAFF_SENDER, language)
     if organisation_id is not None:
-        from backend.organisations.models import Organisation
-
         found = session.get(Organisation, organisation_id)
         if found is not None:
             organisation = (found.name_zh if language == "zh-Hant" else found.name_en) or found.name_en
     enqueue(session, to=email, subject=CLAIM_SUBJECT, body=CLAIM_BODY, language=language, template="claim_account",
             name=extra.get("name_en") or extra.get("name_zh") or email, organisation=organisation, days=CLAIM_DAYS,
-            link=link(f"/claim-account/{raw}"), sign_off=_sign_off(language))
+            link=link(f"/claim-account/{raw}"), sign_off=sign_off(language))
     return 1

@@ -132,7 +132,7 @@ def _check_pdf(path: Path, size: int) -> None:
         raise CvRejected(_("The file is empty. Choose your CV, saved as a PDF."))
     if size < len(PDF_MAGIC):
         raise CvRejected(_("The CV must be a PDF file. Save it as PDF and upload it again."))
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # noqa: PLC0415 - heavy, needed only when a CV is uploaded
 
     pypdf_log = logging.getLogger("pypdf")
     level = pypdf_log.level

@@ -8,16 +8,19 @@ the applicant's choices is the matcher's business, not a requirement for applyin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlmodel import Session
 
 from backend.applicants.models import ApplicantProfile
 from backend.applicants.profile import ELIGIBILITY_STEPS, find_profile, missing_steps, step_title
 from backend.core.errors import NotFound
+from backend.core.formatting import long_date, region_name
 from backend.core.i18n import gettext as _
 from backend.identity import permissions as authz
 from backend.identity.models import User
 from backend.market.inputs import to_matching_applicant, to_matching_project
+from backend.projects.catalogue import EDUCATION_NAMES, LANGUAGE_NAMES
 from backend.projects.models import Project, ProjectStatus
 from matching.rules import RuleCheck, check_all
 
@@ -63,29 +66,19 @@ class Eligibility:
 
 
 def _date(iso: str) -> str:
-    from datetime import date
-
-    from backend.core.formatting import long_date
-
     return long_date(date.fromisoformat(iso))
 
 
 def _language(code: str) -> str:
-    from backend.projects.catalogue import LANGUAGE_NAMES
-
     return str(LANGUAGE_NAMES.get(code, code.title()))
 
 
 def _education(code: str) -> str:
-    from backend.projects.catalogue import EDUCATION_NAMES
-
     return str(EDUCATION_NAMES.get(code, code))
 
 
 def message_for(check: RuleCheck) -> str:
     """A rule check worded for the applicant ("you"), from its code and params."""
-    from backend.core.formatting import region_name
-
     p = check.params
     code = check.code
     if check.rule == "residency":

@@ -18,10 +18,12 @@ from backend.applicants.models import ApplicantProfile
 from backend.audit import service as audit
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, NotFound
+from backend.core.formatting import long_date, region_name
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
 from backend.identity import permissions as authz
 from backend.identity.models import User
+from backend.projects.catalogue import EDUCATION_NAMES, LANGUAGE_NAMES, LEVEL_NAMES
 from matching.geography import REGION_BY_NAME
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
@@ -207,8 +209,6 @@ def _save_study(profile: ApplicantProfile, form: Mapping, put, today: date) -> N
 
 
 def _save_languages(profile: ApplicantProfile, form: Mapping, put, today: date) -> None:
-    from backend.projects.catalogue import LANGUAGE_NAMES
-
     levels = {k: v for k, v in (profile.languages or {}).items()}
     for language in MAIN_LANGUAGES:
         value = put(language, lambda language=language: _level(form, language, str(LANGUAGE_NAMES[language])),
@@ -376,9 +376,6 @@ class Answer:
 
 def check_answers(session: Session, actor: User) -> list[Answer]:
     """The "check your answers" summary, each row linking back to its step."""
-    from backend.core.formatting import long_date, region_name
-    from backend.projects.catalogue import EDUCATION_NAMES, LANGUAGE_NAMES, LEVEL_NAMES
-
     p = own_profile(session, actor)
     yes, no = _("Yes"), _("No")
     languages = "; ".join(f"{LANGUAGE_NAMES.get(k, k.title())}: {v} ({LEVEL_NAMES.get(v, '')})"

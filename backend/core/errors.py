@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.core.i18n import gettext as _
+from backend.core.templating import render
 
 
 class DomainError(Exception):
@@ -41,8 +42,6 @@ def _wants_json(request: Request) -> bool:
 
 
 def _error_page(request: Request, status_code: int, message: str):
-    from backend.core.templating import render
-
     titles = {
         403: _("You cannot do that"),
         404: _("Page not found"),

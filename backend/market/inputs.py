@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 import matching
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.projects.models import Project, ProjectStatus
-from backend.schemes.models import Scheme, SchemeRegionCap
+from backend.schemes.facts import region_caps
+from backend.schemes.models import Scheme
 
 # Choices that still count as a wish to be placed.
 ACTIVE_CHOICE_STATUSES = (ChoiceStatus.SUBMITTED, ChoiceStatus.SHORTLISTED, ChoiceStatus.INTERVIEWED,
@@ -90,9 +91,8 @@ PROFILE_COLUMNS = (ApplicantProfile.id, ApplicantProfile.date_of_birth, Applican
 
 
 def to_matching_scheme(session: Session, scheme: Scheme) -> matching.Scheme:
-    caps = session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id)).all()
     return matching.Scheme(name=scheme.name_en, budget_hkd=scheme.budget_hkd,
-                           region_caps={cap.region: cap.max_places for cap in caps})
+                           region_caps=region_caps(session, scheme.id))
 
 
 @dataclass

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from backend.accounts.routes import signed_in_redirect
+from backend.accounts.routes import message_page, signed_in_redirect
 from backend.core.db import DbSession
 from backend.core.errors import Conflict
 from backend.core.forms import FormInvalid
@@ -86,8 +86,6 @@ def accept_invitation(request: Request, db: DbSession, token: str, display_name:
             "token": token, "invitation": invitation, "organisation": organisation,
             "form": {"display_name": display_name}, "errors": error.errors}, status_code=400)
     except Conflict as error:
-        from backend.accounts.routes import message_page
-
         return message_page(request, _("You already have an account"), error.message,
                             link=("/sign-in", _("Sign in")), status_code=409)
     return signed_in_redirect(db, request, user, "/organisation")

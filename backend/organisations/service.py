@@ -5,7 +5,12 @@ from sqlmodel import Session, col, select
 from backend.accounts import emails
 from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.accounts.passwords import hash_password
-from backend.accounts.service import email_problem, new_account_errors, normalise_email
+from backend.accounts.service import (
+    email_problem,
+    new_account_errors,
+    normalise_email,
+    send_email_verification,
+)
 from backend.accounts.tokens import consume_one_time_token, find_one_time_token, issue_one_time_token
 from backend.audit import service as audit
 from backend.core.db import utcnow
@@ -59,8 +64,6 @@ def sign_up_ngo(session: Session, *, name_en: str, name_zh: str, registration_nu
     audit.record(session, user, "organisation.registered", "organisation", organisation.id,
                  after={"name_en": organisation.name_en, "registration_number": organisation.registration_number},
                  client_address=client_address)
-    from backend.accounts.service import send_email_verification
-
     send_email_verification(session, user)
     session.flush()
     return user, organisation

@@ -33,8 +33,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select, update
 
-from backend.core.db import for_writing, utcnow
-from backend.core.settings import Settings
+from backend.core.db import for_writing, get_engine, utcnow
+from backend.core.settings import Settings, get_settings
 from backend.outbox.models import EmailStatus, OutboxEmail
 
 logger = logging.getLogger(__name__)
@@ -258,9 +258,6 @@ def deliver_pending(engine: Engine, settings: Settings, limit: int = 50, *, now:
 def run_sender_forever(stop_event: threading.Event, *, engine: Engine | None = None,
                        settings: Settings | None = None, limit: int = 50, idle_seconds: float = 5.0) -> None:
     """The worker process's delivery loop: drain the outbox, then wait, until `stop_event` is set."""
-    from backend.core.db import get_engine
-    from backend.core.settings import get_settings
-
     engine = engine or get_engine()
     settings = settings or get_settings()
     while not stop_event.is_set():

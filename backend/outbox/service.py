@@ -5,11 +5,18 @@ language here, not in the language of whoever happened to cause the e-mail.
 """
 
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 
 from sqlmodel import Session
 
 from backend.core import i18n
+from backend.core.i18n import lazy_gettext
+from backend.core.settings import get_settings
 from backend.outbox.models import OutboxEmail
+
+SIGN_OFF = lazy_gettext("internmatch – Mainland internships for Hong Kong youth")
+# Hong Kong has kept UTC+8 without daylight saving since 1979, so a fixed offset needs no tz database.
+HONG_KONG_TIME = timezone(timedelta(hours=8), "HKT")
 
 
 @contextmanager
@@ -36,3 +43,22 @@ def enqueue(session: Session, *, to: str, subject, body, language: str = "en", t
     session.add(email)
     session.flush()
     return email
+
+
+def sign_off(language: str) -> str:
+    return render(SIGN_OFF, language)
+
+
+def in_language(language: str, obj, field_name: str) -> str:
+    """A bilingual field (`title_en`/`title_zh`) in the recipient's language, falling back to the other."""
+    with speaking(language):
+        return i18n.localised(obj, field_name)
+
+
+def hong_kong_time(moment: datetime) -> str:
+    return moment.astimezone(HONG_KONG_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def link(path: str) -> str:
+    """An absolute address for an e-mail: the reader is not on the site."""
+    return get_settings().base_url.rstrip("/") + path

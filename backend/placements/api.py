@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from backend.core.db import DbSession
 from backend.core.errors import NotFound
 from backend.core.i18n import gettext as _
+from backend.core.i18n import localised
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
@@ -327,8 +328,6 @@ def remove_adjustment(scheme_id: int, adjustment_id: int, body: AdjustmentRemova
 
 
 def _offer_out(placement: Placement, project, organisation) -> OfferOut:
-    from backend.core.i18n import localised
-
     return OfferOut(id=placement.id, status=str(placement.status), project_id=project.id,
                     project_title=localised(project, "title"),
                     organisation=localised(organisation, "name") if organisation else "",

@@ -35,9 +35,9 @@ from backend.placements.models import (
     Placement,
     ProposalStatus,
 )
-from backend.placements.offers import HOLDING_STATUSES, SchemeUsage, make_offer, scheme_usage
-from backend.projects.funding import lock_scheme
+from backend.placements.offers import make_offer
 from backend.projects.models import Project
+from backend.schemes.facts import HOLDING_STATUSES, SchemeUsage, lock_scheme, region_caps, scheme_usage
 
 DEFAULT_OFFER_DAYS = 7
 # A proposal is decided once: approved (it became an offer) or refused.
@@ -59,13 +59,6 @@ class SkippedProposal:
 class ApprovalResult:
     placements: list[Placement] = field(default_factory=list)
     skipped: list[SkippedProposal] = field(default_factory=list)
-
-
-def region_caps(session: Session, scheme_id: int) -> dict[str, int]:
-    from backend.schemes.models import SchemeRegionCap
-
-    caps = session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme_id)).all()
-    return {cap.region: cap.max_places for cap in caps}
 
 
 class RoundSuperseded(InvalidTransition):

@@ -5,21 +5,15 @@ Each is an outbox row written in the transaction that changes the offer, in the 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 from sqlmodel import Session, col, select
 
 from backend.applicants.models import ApplicantProfile
-from backend.core.i18n import lazy_gettext, localised
-from backend.core.settings import get_settings
+from backend.core.i18n import lazy_gettext
 from backend.identity.models import User
 from backend.organisations.models import Organisation, OrganisationMember
-from backend.outbox.service import enqueue, render, speaking
+from backend.outbox.service import enqueue, hong_kong_time, in_language, link, sign_off
 from backend.placements.models import Placement
 from backend.projects.models import Project
-
-# Hong Kong has kept UTC+8 without daylight saving since 1979, so a fixed offset needs no tz database.
-HONG_KONG_TIME = timezone(timedelta(hours=8), "HKT")
 
 OFFER_SUBJECT = lazy_gettext("Internship offer: %(project)s")
 OFFER_BODY = lazy_gettext(
@@ -27,7 +21,6 @@ OFFER_BODY = lazy_gettext(
     "%(organisation)s in %(city)s, from %(start)s to %(end)s.\n\nAccept or decline the offer by "
     "%(deadline)s (Hong Kong time):\n%(link)s\n\nIf you do not answer by then, the offer expires and the "
     "place goes to another applicant.\n\n%(sign_off)s")
-SIGN_OFF = lazy_gettext("internmatch – Mainland internships for Hong Kong youth")
 ACCEPTED_SUBJECT = lazy_gettext("An intern has accepted a place on %(project)s")
 ACCEPTED_BODY = lazy_gettext(
     "Hello,\n\n%(intern)s has accepted a place on your internship project \"%(project)s\". You can see "
@@ -45,23 +38,6 @@ def recipient_of(session: Session, profile: ApplicantProfile) -> tuple[str, str]
     if user is not None:
         return user.email, user.preferred_language
     return profile.contact_email, "en"
-
-
-def in_language(language: str, obj, field_name: str) -> str:
-    with speaking(language):
-        return localised(obj, field_name)
-
-
-def sign_off(language: str) -> str:
-    return render(SIGN_OFF, language)
-
-
-def hong_kong_time(moment: datetime) -> str:
-    return moment.astimezone(HONG_KONG_TIME).strftime("%Y-%m-%d %H:%M")
-
-
-def link(path: str) -> str:
-    return get_settings().base_url.rstrip("/") + path
 
 
 def send_offer_email(session: Session, placement: Placement, project: Project) -> None:

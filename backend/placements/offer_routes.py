@@ -18,9 +18,9 @@ from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, organisation_id_of
 from backend.organisations.models import Organisation
+from backend.outbox.service import hong_kong_time
 from backend.placements import offers
 from backend.placements.models import Placement, PlacementStatus
-from backend.placements.offer_emails import hong_kong_time
 from backend.projects.models import Project
 
 router = APIRouter(include_in_schema=False)

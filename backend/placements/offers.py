@@ -11,10 +11,10 @@ back to the pool at once); accepting while already holding an accepted place in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy import ColumnElement, and_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -31,6 +31,7 @@ from backend.market.inputs import MATCHABLE_PROJECT_STATUSES
 from backend.placements.models import MatchProposal, Placement, PlacementStatus
 from backend.placements.offer_emails import send_offer_email, tell_applicant_expired, tell_organisation
 from backend.projects.models import Project
+from backend.schemes.facts import scheme_usage
 from backend.schemes.models import Scheme
 
 P = PlacementStatus
@@ -44,34 +45,6 @@ TRANSITIONS: states.Transitions = {
     P.WITHDRAWN: frozenset(),
     P.COMPLETED: frozenset(),
 }
-# Placements that use up a place, a share of the budget and of a regional cap. A completed internship
-# spent its subsidy, so it keeps counting; declined, expired and withdrawn offers free their place.
-HOLDING_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)
-
-
-@dataclass
-class SchemeUsage:
-    """What the scheme's live placements already take up."""
-
-    places_by_project: dict[int, int] = field(default_factory=dict)
-    places_by_region: dict[str, int] = field(default_factory=dict)
-    subsidy_committed: int = 0
-
-
-def scheme_usage(session: Session, scheme_id: int) -> SchemeUsage:
-    holding = and_(Placement.scheme_id == scheme_id, col(Placement.status).in_(HOLDING_STATUSES))
-    by_project = session.exec(
-        select(Placement.project_id, func.count()).where(holding).group_by(Placement.project_id)).all()
-    by_region = session.exec(
-        select(Project.region, func.count()).select_from(Placement)
-        .join(Project, col(Project.id) == Placement.project_id)
-        .where(holding).group_by(Project.region)).all()
-    committed = session.exec(select(func.coalesce(func.sum(Placement.subsidy_hkd), 0)).where(holding)).one()
-    return SchemeUsage(places_by_project={pid: int(n) for pid, n in by_project},
-                       places_by_region={region: int(n) for region, n in by_region},
-                       subsidy_committed=int(committed))
-
-
 def _closed_message(status: PlacementStatus) -> str:
     return {
         PlacementStatus.ACCEPTED: _("You have already accepted this offer."),

@@ -31,6 +31,7 @@ from backend.placements.models import (
 )
 from backend.projects.models import Project
 from backend.schemes.models import Scheme
+from matching.rules import check_all
 
 # --- adjustments ------------------------------------------------------------------------------------
 
@@ -59,8 +60,6 @@ def _active(session: Session, scheme: Scheme, applicant_id: int) -> list[MatchAd
 
 def _failing_rules(session: Session, applicant: ApplicantProfile, project: Project) -> list[str] | None:
     """The rules the pair breaks (None: the profile lacks facts the rules need)."""
-    from matching.rules import check_all
-
     chosen = [c.project_id for c in session.exec(
         select(Choice).where(Choice.applicant_id == applicant.id, Choice.scheme_id == project.scheme_id)
         .order_by(Choice.rank))]

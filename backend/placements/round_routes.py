@@ -25,7 +25,7 @@ from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, SegregationOfDutiesError
 from backend.placements import approvals, review, rounds
-from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, ProposalStatus
+from backend.placements.models import MatchAdjustment, MatchProposal, MatchRun, MatchRunStatus, ProposalStatus
 from backend.projects.models import Project
 from backend.schemes.models import Scheme
 
@@ -309,8 +309,6 @@ def adjust_round(request: Request, db: DbSession, user: Officer, run_id: int, fo
 @router.post("/staff/rounds/{run_id}/adjustments/{adjustment_id}/remove", response_class=HTMLResponse)
 def remove_adjustment(request: Request, db: DbSession, user: Officer, run_id: int, adjustment_id: int,
                       form: MultiForm):
-    from backend.placements.models import MatchAdjustment
-
     run = get_run(db, run_id)
     adjustment = db.get(MatchAdjustment, adjustment_id)
     if adjustment is None or adjustment.scheme_id != run.scheme_id:

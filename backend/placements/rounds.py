@@ -40,6 +40,7 @@ from backend.placements.models import (
 )
 from backend.projects.models import Project
 from backend.schemes.models import Scheme
+from matching.rules import check_all
 
 Mode = Literal["optimal", "stable"]
 MODES: tuple[str, ...] = ("optimal", "stable")
@@ -106,8 +107,6 @@ def _ensure_fixed_applicants(session: Session, scheme_id: int, loaded: round_inp
 
 
 def _rule_failures(loaded: round_inputs.RoundInputs, pairs: list[tuple[str, str]]) -> list[str]:
-    from matching.rules import check_all
-
     projects = {p.id: p for p in loaded.projects}
     applicants = {a.id: a for a in loaded.applicants}
     failures = []

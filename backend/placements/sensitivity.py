@@ -20,6 +20,8 @@ import numpy as np
 
 import matching
 from backend.market.inputs import RoundInputs
+from matching import optimal
+from matching.engine import prepare
 
 BUDGET_STEP_HKD = 1_000_000
 CAP_STEP_PLACES = 100
@@ -75,8 +77,6 @@ class _Resolver:
     """The round's inputs prepared once; `solve` answers for any budget and caps (optimal mode)."""
 
     def __init__(self, inputs: RoundInputs, pinned, excluded, seed: int):
-        from matching.engine import prepare
-
         self.inputs = inputs
         self.problem = prepare(inputs.projects, inputs.applicants, inputs.scheme, pinned=pinned,
                                excluded=excluded, seed=seed)
@@ -87,8 +87,6 @@ class _Resolver:
 
     def solve(self, *, budget_hkd: int | None = None, region_caps: dict[str, int] | None = None,
               progress: Callable[[float], None] | None = None) -> Outcome:
-        from matching import optimal
-
         problem, scheme = self.problem, self.inputs.scheme
         # `prepare` takes pinned placements off the limits; a raised limit raises what is left by as much.
         budget_left = problem.budget_left + ((budget_hkd if budget_hkd is not None else scheme.budget_hkd)

@@ -26,10 +26,13 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlmodel import Session, col
 
 import matching
-from backend.core.db import utcnow
+from backend.core.db import for_writing, get_engine, utcnow
 from backend.core.settings import Settings
+from backend.outbox.sender import run_sender_forever
 from backend.placements import round_status, rounds, sensitivity
-from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced
+from backend.placements.bulk import insert_rows
+from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced, Placement
+from backend.placements.offers import expire_offers, overdue
 
 log = logging.getLogger("internmatch.worker")
 
@@ -166,8 +169,6 @@ def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.Match
 
     The rows go in with one bulk write per table (PostgreSQL: COPY), not one INSERT per row.
     """
-    from backend.placements.bulk import insert_rows
-
     started = time.perf_counter()
     held = {(str(h["applicant_id"]), str(h["project_id"])) for h in run.parameters.get("held", [])}
     pins = {tuple(pair) for pair in run.parameters.get("pins", [])}
@@ -274,11 +275,7 @@ def run_forever(stop_event: threading.Event, poll_seconds: float = 2.0, *, engin
                 worker_id: str | None = None, stale_after_seconds: float = STALE_AFTER_SECONDS,
                 on_round: Callable[[int, MatchRunStatus | None], None] | None = None) -> None:
     """Claim and run rounds until `stop_event` is set; a round in progress then goes back to the queue."""
-    from backend.core.db import for_writing
-
     if engine is None:
-        from backend.core.db import get_engine
-
         engine = get_engine()
     worker_id = worker_id or default_worker_id()
     log.info("match worker %s started", worker_id)
@@ -316,9 +313,6 @@ EXPIRE_EVERY_SECONDS = 60.0
 
 def _offers_due(engine: Engine) -> bool:
     """A read-only look first, so an idle pass never takes SQLite's write lock."""
-    from backend.placements.models import Placement
-    from backend.placements.offers import overdue
-
     with engine.connect() as conn:
         return conn.execute(select(Placement.id).where(overdue(utcnow())).limit(1)).first() is not None
 
@@ -326,12 +320,7 @@ def _offers_due(engine: Engine) -> bool:
 def expire_offers_forever(stop_event: threading.Event, *, engine: Engine | None = None,
                           every_seconds: float = EXPIRE_EVERY_SECONDS) -> None:
     """Lapse offers past their deadline (freeing their places) once a minute until `stop_event` is set."""
-    from backend.core.db import for_writing
-    from backend.placements.offers import expire_offers
-
     if engine is None:
-        from backend.core.db import get_engine
-
         engine = get_engine()
     while not stop_event.is_set():
         try:
@@ -351,8 +340,6 @@ def companion_threads(stop_event: threading.Event, engine: Engine | None = None,
                       settings: Settings | None = None, sender_idle_seconds: float = 5.0,
                       expire_every_seconds: float = EXPIRE_EVERY_SECONDS) -> list[threading.Thread]:
     """The other background work one worker process does besides rounds: e-mail delivery and offer expiry."""
-    from backend.outbox.sender import run_sender_forever
-
     return [threading.Thread(target=run_sender_forever, args=(stop_event,),
                              kwargs={"engine": engine, "settings": settings, "idle_seconds": sender_idle_seconds},
                              name="outbox-sender", daemon=True),

@@ -6,9 +6,6 @@ so two approvers confirming at the same moment are serialised and can never over
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from backend.audit import service as audit
@@ -19,8 +16,7 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, require, require_different_person
 from backend.projects.lifecycle import move
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
-from backend.schemes.models import Scheme, SchemeRegionCap
-from backend.schemes.service import FUNDED_STATUSES
+from backend.schemes.facts import headroom, lock_scheme
 
 
 class BudgetExceeded(Conflict):
@@ -29,45 +25,6 @@ class BudgetExceeded(Conflict):
 
 class RegionalCapExceeded(Conflict):
     code = "regional_cap_exceeded"
-
-
-@dataclass(frozen=True)
-class Headroom:
-    budget_remaining: int
-    region_places_remaining: int | None
-
-
-def lock_scheme(session: Session, scheme_id: int) -> Scheme:
-    """Take the scheme's row lock for the rest of the transaction (PostgreSQL row lock; SQLite write lock).
-
-    A no-op UPDATE is the one statement both databases treat as "I am about to write": SELECT ... FOR
-    UPDATE is ignored by SQLite, whose deferred transactions could otherwise both read the same totals.
-    """
-    session.execute(update(Scheme).where(col(Scheme.id) == scheme_id).values(budget_hkd=Scheme.budget_hkd))
-    scheme = session.exec(select(Scheme).where(Scheme.id == scheme_id).with_for_update()).one()
-    session.refresh(scheme)
-    return scheme
-
-
-def headroom(session: Session, scheme: Scheme, region: str, *, excluding_project_id: int | None = None) -> Headroom:
-    funded = select(Project).where(Project.scheme_id == scheme.id, col(Project.status).in_(FUNDED_STATUSES))
-    if excluding_project_id is not None:
-        funded = funded.where(Project.id != excluding_project_id)
-    subquery = funded.subquery()
-    granted = session.exec(
-        select(func.coalesce(func.sum(subquery.c.places_granted * subquery.c.subsidy_granted_per_place), 0))
-    ).one()
-    cap = session.exec(
-        select(SchemeRegionCap.max_places).where(SchemeRegionCap.scheme_id == scheme.id,
-                                                 SchemeRegionCap.region == region)
-    ).first()
-    remaining_places = None
-    if cap is not None:
-        used = session.exec(
-            select(func.coalesce(func.sum(subquery.c.places_granted), 0)).where(subquery.c.region == region)
-        ).one()
-        remaining_places = cap - int(used)
-    return Headroom(budget_remaining=scheme.budget_hkd - int(granted), region_places_remaining=remaining_places)
 
 
 def propose_decision(session: Session, actor: User, project: Project, *, decision: AssessmentDecision,

@@ -74,10 +74,7 @@ class ProjectInvalid(DomainError):
 
 def notify_organisation(session: Session, project: Project, comment: str = "") -> None:
     """E-mail the NGO's contact and admins, each in their own language."""
-    from backend.core.settings import get_settings
-
     organisation = session.get(Organisation, project.organisation_id)
-    link = f"{get_settings().base_url}/ngo/projects/{project.id}"
     recipients = {organisation.contact_email: "en"}
     admins = session.exec(select(User).join(OrganisationMember, OrganisationMember.user_id == User.id)
                           .where(OrganisationMember.organisation_id == organisation.id,
@@ -86,11 +83,11 @@ def notify_organisation(session: Session, project: Project, comment: str = "") -
         recipients[admin.email] = admin.preferred_language
     for address, language in sorted(recipients.items()):
         with outbox.speaking(language):
-            title = (project.title_zh or project.title_en) if language == "zh-Hant" else (project.title_en or project.title_zh)
             status = str(STATUS_NAMES[project.status])
         outbox.enqueue(session, to=address, subject=_SUBJECTS[project.status], body=_BODY, language=language,
-                       template=f"project.{project.status}", title=title, status=status, comment=comment,
-                       link=link)
+                       template=f"project.{project.status}",
+                       title=outbox.in_language(language, project, "title"), status=status, comment=comment,
+                       link=outbox.link(f"/ngo/projects/{project.id}"))
 
 
 def record_step(session: Session, actor: User | None, project: Project, before: ProjectStatus, *,

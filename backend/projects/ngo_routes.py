@@ -20,7 +20,7 @@ from backend.organisations.models import Organisation
 from backend.projects import catalogue, lifecycle
 from backend.projects.lifecycle import EDITABLE, STATUS_NAMES, ProjectInvalid
 from backend.projects.models import Project, ProjectStatus
-from backend.projects.validation import COST_FIELDS
+from backend.projects.validation import COST_FIELDS, parse_money
 from backend.schemes import admin as schemes
 from backend.schemes.models import Scheme
 from matching.geography import CITIES
@@ -67,8 +67,6 @@ def form_choices() -> dict:
 
 
 def cost_total(values: dict) -> int | None:
-    from backend.projects.validation import parse_money
-
     total = 0
     for name in COST_FIELDS:
         text = str(values.get(name) or "").strip()

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
+from backend.applicants.panel import applicant_panel
 from backend.core.db import DbSession
 from backend.core.templating import render
 from backend.projects import catalogue
@@ -61,6 +62,4 @@ def project_detail(request: Request, project_id: int, session: DbSession):
 
 def _applicant_panel(request: Request, session: Session, project) -> dict:
     """For a signed-in applicant: their eligibility for the project and whether it is already chosen."""
-    from backend.applicants.panel import applicant_panel
-
     return applicant_panel(session, getattr(request.state, "user", None), project)

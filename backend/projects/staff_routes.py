@@ -23,6 +23,7 @@ from backend.projects.models import Assessment, AssessmentDecision, Project, Pro
 from backend.projects.ngo_routes import FormData, common_words
 from backend.projects.validation import parse_money, subsidy_limit
 from backend.schemes import admin as schemes
+from backend.schemes import facts
 from backend.schemes.models import AssessmentCriterion, Scheme
 
 router = APIRouter(include_in_schema=False)
@@ -119,7 +120,7 @@ def _project_page(request: Request, db: Session, user: User, project: Project, *
     similar, basis, based_on = schemes.similar_cost(db, project)
     proposal = pending_proposal(db, project)
     officer = db.get(User, proposal.officer_id) if proposal and proposal.officer_id else None
-    room = funding.headroom(db, scheme, project.region, excluding_project_id=project.id)
+    room = facts.headroom(db, scheme, project.region, excluding_project_id=project.id)
     events = lifecycle.timeline(db, project)
     actors = {u.id: u for u in db.exec(select(User).where(col(User.id).in_([e.actor_id for e in events if e.actor_id])))}
     form = form or {"decision": "approve", "places": str(project.places_requested),

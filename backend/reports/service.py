@@ -19,13 +19,12 @@ from backend.core.errors import NotFound
 from backend.core.formatting import region_name
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
-from backend.placements.approvals import HOLDING_STATUSES, region_caps
 from backend.placements.models import MatchRun, MatchRunStatus, MatchUnplaced, Placement, PlacementStatus
 from backend.placements.review import describe_unplaced
 from backend.projects.catalogue import sector_name
 from backend.projects.models import Project
+from backend.schemes.facts import FUNDED_STATUSES, HOLDING_STATUSES, region_caps
 from backend.schemes.models import Scheme
-from backend.schemes.service import FUNDED_STATUSES
 
 PLACED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)
 TABLES = ("projects", "regions", "sectors", "budget", "choices", "first_timers", "unplaced")

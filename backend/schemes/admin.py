@@ -2,7 +2,7 @@
 
 A scheme can never be edited below what it has already granted: the budget not below the funding
 granted, a regional cap not below the places granted in that region. Both checks run under the scheme's
-row lock (funding.lock_scheme), so they cannot race an approver's confirmation.
+row lock (facts.lock_scheme), so they cannot race an approver's confirmation.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, require
 from backend.projects.models import Project, ProjectStatus
 from backend.projects.validation import parse_day, parse_money
+from backend.schemes.facts import FUNDED_STATUSES, granted_by_region, lock_scheme, region_caps
 from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap, SchemeSubsidyLimit
-from backend.schemes.service import FUNDED_STATUSES, SchemeSummary, summarise
+from backend.schemes.service import RegionPlaces, SchemeSummary, summarise
 from matching.geography import GBA_CITIES, REGION_BY_NAME, REGIONS
 
 LIMIT_ROWS_BLANK = 2
@@ -96,8 +97,8 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
     values["gba_min_share_percent"] = "" if scheme.gba_min_share_percent is None else str(scheme.gba_min_share_percent)
     for name in DATE_FIELDS:
         values[name] = getattr(scheme, name).isoformat()
-    for cap in session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id)):
-        values[f"cap_{REGION_BY_NAME[cap.region].code}"] = str(cap.max_places)
+    for region, places in region_caps(session, scheme.id).items():
+        values[f"cap_{REGION_BY_NAME[region].code}"] = str(places)
     limits = [{"region": rule.region or "", "min_weeks": str(rule.min_weeks or ""),
                "max_weeks": str(rule.max_weeks or ""), "amount": f"{rule.max_subsidy_per_place:,}"}
               for rule in session.exec(select(SchemeSubsidyLimit).where(SchemeSubsidyLimit.scheme_id == scheme.id)
@@ -260,20 +261,12 @@ def criteria_of(session: Session, scheme: Scheme) -> list[AssessmentCriterion]:
                              .order_by(AssessmentCriterion.id)))
 
 
-def _granted_by_region(session: Session, scheme_id: int) -> dict[str, int]:
-    rows = session.exec(select(Project.region, func.coalesce(func.sum(Project.places_granted), 0))
-                        .where(Project.scheme_id == scheme_id, col(Project.status).in_(FUNDED_STATUSES))
-                        .group_by(Project.region)).all()
-    return {region: int(places) for region, places in rows}
-
-
 def _snapshot(session: Session, scheme: Scheme) -> dict:
     data = {name: getattr(scheme, name) for name in
             ("name_en", "name_zh", "budget_hkd", "min_age", "max_age", "max_subsidy_per_place", "max_choices",
              "gba_min_share_percent", *DATE_FIELDS)}
     data = {k: v.isoformat() if isinstance(v, date) else v for k, v in data.items()}
-    data["caps"] = {c.region: c.max_places for c in
-                    session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id))}
+    data["caps"] = region_caps(session, scheme.id)
     data["subsidy_limits"] = sorted([r.region or "", r.min_weeks or 0, r.max_weeks or 0, r.max_subsidy_per_place]
                                     for r in session.exec(select(SchemeSubsidyLimit)
                                                           .where(SchemeSubsidyLimit.scheme_id == scheme.id)))
@@ -327,8 +320,6 @@ def create_scheme(session: Session, actor: User, form: SchemeForm) -> Scheme:
 
 
 def update_scheme(session: Session, actor: User, scheme_id: int, form: SchemeForm) -> Scheme:
-    from backend.projects.funding import lock_scheme
-
     require(actor, Permission.SCHEME_MANAGE)
     if session.get(Scheme, scheme_id) is None:
         raise NotFound(_("We could not find that."))
@@ -338,7 +329,7 @@ def update_scheme(session: Session, actor: User, scheme_id: int, form: SchemeFor
     if "budget_hkd" in checked.values and checked.values["budget_hkd"] < summary.funding_granted:
         checked.errors.setdefault("budget_hkd", str(MESSAGES["budget_below_granted"])
                                   % {"granted": f"{summary.funding_granted:,}"})
-    granted = _granted_by_region(session, scheme.id)
+    granted = granted_by_region(session, scheme.id)
     for region, places in checked.caps.items():
         if places < granted.get(region, 0):
             checked.errors.setdefault(f"cap_{REGION_BY_NAME[region].code}", str(MESSAGES["cap_below_granted"])
@@ -392,11 +383,8 @@ class Dashboard:
 
 def dashboard(session: Session, scheme: Scheme) -> Dashboard:
     summary = summarise(session, scheme)
-    caps = {c.region: c.max_places for c in
-            session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id))}
+    caps = region_caps(session, scheme.id)
     seen = {r.region for r in summary.regions}
-    from backend.schemes.service import RegionPlaces
-
     summary.regions += [RegionPlaces(region=region, places=0, cap=cap) for region, cap in sorted(caps.items())
                         if region not in seen]
     sectors = session.exec(select(Project.sector, func.count(col(Project.id)),

@@ -14,7 +14,8 @@ from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
 from backend.schemes import admin
-from backend.schemes.models import Scheme, SchemeRegionCap, SchemeSubsidyLimit
+from backend.schemes.facts import region_caps
+from backend.schemes.models import Scheme, SchemeSubsidyLimit
 from matching.geography import REGION_BY_NAME
 
 router = APIRouter(prefix="/schemes", tags=["schemes"])
@@ -101,7 +102,7 @@ class DashboardOut(BaseModel):
 
 
 def scheme_out(session: Session, scheme: Scheme) -> SchemeOut:
-    caps = {c.region: c.max_places for c in session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id))}
+    caps = region_caps(session, scheme.id)
     limits = [SubsidyLimit(region=r.region, min_weeks=r.min_weeks, max_weeks=r.max_weeks,
                            max_subsidy_per_place=r.max_subsidy_per_place)
               for r in session.exec(select(SchemeSubsidyLimit).where(SchemeSubsidyLimit.scheme_id == scheme.id))]

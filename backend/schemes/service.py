@@ -5,11 +5,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from backend.projects.models import Project, ProjectStatus
-from backend.schemes.models import Scheme, SchemeRegionCap
-
-# Projects whose places count towards a scheme's budget and caps.
-FUNDED_STATUSES = (ProjectStatus.APPROVED, ProjectStatus.OPEN, ProjectStatus.CLOSED, ProjectStatus.COMPLETED)
+from backend.projects.models import Project
+from backend.schemes.facts import FUNDED_STATUSES, region_caps
+from backend.schemes.models import Scheme
 
 
 @dataclass
@@ -53,10 +51,7 @@ def summarise(session: Session, scheme: Scheme) -> SchemeSummary:
         .where(Project.scheme_id == scheme.id, col(Project.status).in_(FUNDED_STATUSES))
         .group_by(Project.region)
     ).all()
-    caps = {
-        cap.region: cap.max_places
-        for cap in session.exec(select(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id))
-    }
+    caps = region_caps(session, scheme.id)
     regions = sorted(
         (RegionPlaces(region=region, places=int(places), cap=caps.get(region)) for region, _n, places, _f in rows),
         key=lambda r: (-r.places, r.region),

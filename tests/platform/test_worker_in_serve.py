@@ -97,16 +97,18 @@ def test_requests_that_read_then_write_never_fail_while_the_in_process_worker_co
         scratch_engine, tmp_path, monkeypatch, caplog):
     from backend import app as app_module
     from backend.core import db as db_module
+    from backend.outbox import sender
     from backend.placements import worker
 
     url, engine = scratch_engine
     signed_in = _seed(engine)
     # The app's sessions and the worker's loops use this database (they ask `get_engine` when they start).
-    monkeypatch.setattr(db_module, "get_engine", lambda: engine)
+    for module in (db_module, worker, sender):
+        monkeypatch.setattr(module, "get_engine", lambda: engine)
     # Every page view refreshes the sign-in's last_seen_at: each request reads, then writes.
     monkeypatch.setattr(security, "TOUCH_INTERVAL", timedelta(0))
     # The worker `serve` starts, polling often so that it commits all the time the requests run.
-    monkeypatch.setattr(worker, "InProcessWorker", functools.partial(
+    monkeypatch.setattr(app_module, "InProcessWorker", functools.partial(
         worker.InProcessWorker, poll_seconds=0.05, sender_idle_seconds=0.02, expire_every_seconds=0.02))
     mail = tmp_path / "mail"
     settings = get_settings().model_copy(update={

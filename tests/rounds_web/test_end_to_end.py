@@ -11,9 +11,9 @@ import matching
 from backend.applicants.models import ApplicantProfile
 from backend.identity.models import User
 from backend.market import inputs as round_inputs
-from backend.placements.approvals import HOLDING_STATUSES
 from backend.placements.models import MatchProposal, MatchRun, Placement, PlacementStatus
 from backend.projects.models import Project
+from backend.schemes.facts import HOLDING_STATUSES
 from backend.schemes.models import Scheme, SchemeRegionCap
 from tests.rounds_web.conftest import run_queued_round, signed_in
 
