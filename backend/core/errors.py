@@ -37,7 +37,8 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
-def _wants_json(request: Request) -> bool:
+def is_api(request: Request) -> bool:
+    """JSON API requests get JSON errors and bearer tokens; everything else is a page."""
     return request.url.path.startswith("/api/")
 
 
@@ -56,14 +57,14 @@ def _error_page(request: Request, status_code: int, message: str):
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError):
-        if _wants_json(request):
+        if is_api(request):
             return JSONResponse({"error": exc.code, "message": exc.message, "details": exc.details},
                                 status_code=exc.status_code)
         return _error_page(request, exc.status_code, exc.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        if _wants_json(request) or exc.status_code < 400:
+        if is_api(request) or exc.status_code < 400:
             return JSONResponse({"error": "http_error", "message": exc.detail}, status_code=exc.status_code,
                                 headers=getattr(exc, "headers", None))
         message = {

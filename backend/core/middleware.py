@@ -51,17 +51,37 @@ def request_cookies(scope) -> SimpleCookie:
     return cookies
 
 
-class LanguageMiddleware:
-    """Picks the page language per request and remembers an explicit ?lang= choice in a cookie."""
+class HttpMiddleware:
+    """Pure ASGI middleware that acts on HTTP requests; lifespan and websocket messages pass straight through.
 
-    def __init__(self, app, secure_cookies: bool = False):
+    A subclass does its per-request work in `wrap_send` and returns the `send` the app should use.
+    """
+
+    def __init__(self, app):
         self.app = app
-        self.secure_cookies = secure_cookies
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.app(scope, receive, self.wrap_send(scope, send))
+
+    def wrap_send(self, scope, send):
+        return send
+
+
+class CookieMiddleware(HttpMiddleware):
+    """Middleware that may set a cookie on the response (Secure in production)."""
+
+    def __init__(self, app, secure_cookies: bool = False):
+        super().__init__(app)
+        self.secure_cookies = secure_cookies
+
+
+class LanguageMiddleware(CookieMiddleware):
+    """Picks the page language per request and remembers an explicit ?lang= choice in a cookie."""
+
+    def wrap_send(self, scope, send):
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         query_lang = (query.get("lang") or [None])[0]
         cookies = request_cookies(scope)
@@ -77,18 +97,15 @@ class LanguageMiddleware:
                     LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_MAX_AGE, secure=self.secure_cookies))
             await send(message)
 
-        await self.app(scope, receive, send_with_cookie)
+        return send_with_cookie
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     def __init__(self, app, hsts: bool = False):
-        self.app = app
+        super().__init__(app)
         self.hsts = hsts
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def wrap_send(self, scope, send):
         path = scope.get("path", "")
         policy = DOCS_CONTENT_SECURITY_POLICY if path in ("/docs", "/redoc") else CONTENT_SECURITY_POLICY
 
@@ -108,4 +125,4 @@ class SecurityHeadersMiddleware:
                 headers.extend((k, v) for k, v in extra if k not in existing)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        return send_with_headers

@@ -15,7 +15,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from backend.core.db import DbSession
-from backend.core.errors import DomainError, Forbidden
+from backend.core.errors import DomainError, Forbidden, is_api
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
 from backend.core.templating import env
@@ -32,10 +32,6 @@ class NotSignedIn(DomainError):
 
 class CsrfRefused(Forbidden):
     code = "csrf_refused"
-
-
-def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
 
 
 def client_address(request: Request) -> str:

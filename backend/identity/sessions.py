@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlmodel import Session, col, select, update
 
 from backend.core.db import utcnow
-from backend.core.middleware import cookie_header, request_cookies
+from backend.core.middleware import CookieMiddleware, cookie_header, request_cookies
 from backend.core.settings import get_settings
 from backend.identity.models import User, UserSession
 
@@ -147,17 +147,10 @@ def csrf_field(request) -> Markup:
     return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, csrf_token(request))
 
 
-class SessionCookieMiddleware:
+class SessionCookieMiddleware(CookieMiddleware):
     """Reads the session cookie into the request state, and stores a CSRF seed made while rendering a form."""
 
-    def __init__(self, app, secure_cookies: bool = False):
-        self.app = app
-        self.secure_cookies = secure_cookies
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def wrap_send(self, scope, send):
         cookies = request_cookies(scope)
         state = scope.setdefault("state", {})
         state["session_token"] = unsign_session_token(cookies[SESSION_COOKIE].value) \
@@ -171,4 +164,4 @@ class SessionCookieMiddleware:
                     CSRF_COOKIE, state["csrf_seed"], http_only=True, secure=self.secure_cookies))
             await send(message)
 
-        await self.app(scope, receive, send_with_seed)
+        return send_with_seed
