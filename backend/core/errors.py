@@ -36,6 +36,13 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class UploadTooLarge(DomainError):
+    """An uploaded file over its size limit: 413, whatever the message says."""
+
+    status_code = 413
+    code = "upload_too_large"
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
