@@ -198,6 +198,11 @@ def date_parts(values: Mapping, *names: str) -> dict[str, str]:
     return out
 
 
+def day_boxes(errors: Mapping[str, str], *date_fields: str) -> dict[str, str]:
+    """Errors for a page: a date's message keyed by its day box, the box the error summary links to."""
+    return {f"{name}-day" if name in date_fields else name: message for name, message in errors.items()}
+
+
 async def form_data(request: Request) -> dict[str, str]:
     """The submitted form's text fields (uploads are read by their own handlers)."""
     form = await request.form()
