@@ -43,6 +43,7 @@ MESSAGES = {
     "cost_total_zero": lazy_gettext("Enter the cost per place: the breakdown adds up to nothing."),
     "cost_above_limit": lazy_gettext("The subsidy asked per place is HK$%(asked)s; this scheme pays at most HK$%(limit)s per place for this project."),
     "level": lazy_gettext("Choose a level from 0 (not required) to 5."),
+    "language": lazy_gettext("Ask for Putonghua, English or Cantonese: other languages are not in the list."),
     "education": lazy_gettext("Choose the minimum education from the list."),
     "age": lazy_gettext("Enter an age as a whole number."),
     "age_outside_scheme": lazy_gettext("The scheme funds ages %(min)s to %(max)s only."),
@@ -125,6 +126,9 @@ def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, c
                 fail("cost_travel", "cost_above_limit", asked=f"{total:,}", limit=f"{limit:,}")
 
     languages = {}
+    for name in raw:
+        if name.startswith("language_") and name.removeprefix("language_") not in LANGUAGE_NAMES:
+            fail(name, "language")
     for language in LANGUAGE_NAMES:
         level = fields.whole(f"language_{language}", 0, 5, message=MESSAGES["level"], default=0)
         if level:
