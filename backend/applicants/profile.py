@@ -18,6 +18,7 @@ from backend.applicants.models import ApplicantProfile
 from backend.audit import service as audit
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, NotFound
+from backend.core.forms import Fields
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
 from backend.identity import permissions as authz
@@ -91,22 +92,12 @@ def _text(form: Mapping, name: str, *, required_message: str | None = None) -> s
 
 
 def _date(form: Mapping, name: str) -> date | None:
-    """An ISO date, or the GOV.UK three-field date input (`name-day`, `name-month`, `name-year`)."""
-    if any(form.get(f"{name}-{part}") for part in ("day", "month", "year")):
-        parts = [str(form.get(f"{name}-{part}") or "").strip() for part in ("year", "month", "day")]
-        if not all(p.isdigit() for p in parts):
-            raise _Invalid(_("Enter a real date with a day, month and year, for example 5 7 2027."))
-        try:
-            return date(int(parts[0]), int(parts[1]), int(parts[2]))
-        except ValueError:
-            raise _Invalid(_("Enter a real date with a day, month and year, for example 5 7 2027.")) from None
-    value = str(form.get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _Invalid(_("Enter a real date with a day, month and year, for example 5 7 2027.")) from None
+    """The three-box date widget (`name-day`, `name-month`, `name-year`), or an ISO date from the API."""
+    fields = Fields(form)
+    day = fields.date(name)
+    if fields.errors:
+        raise _Invalid(fields.errors[name])
+    return day
 
 
 def _yes_no(form: Mapping, name: str, message: str) -> bool:

@@ -1,6 +1,5 @@
 """The audit log page for staff. Read-only by design: there is no route that changes an entry."""
 
-from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -9,6 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from backend.audit import service
 from backend.core.db import DbSession
+from backend.core.forms import Fields
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
 from backend.identity.deps import require_permission
@@ -27,14 +27,10 @@ def parse_filters(actor: str, action: str, object_type: str, date_from: str, dat
             filters.actor_id = int(actor.strip().lstrip("#"))
         else:
             errors["actor"] = _("Enter the person's account number, like 12.")
-    for field, value in (("from", date_from), ("to", date_to)):
-        if value.strip():
-            try:
-                parsed = date.fromisoformat(value.strip())
-            except ValueError:
-                errors[field] = _("Enter a real date, like 2027-03-31.")
-                continue
-            setattr(filters, "date_from" if field == "from" else "date_to", parsed)
+    dates = Fields({"from": date_from, "to": date_to})
+    filters.date_from = dates.date("from", message=_("Enter a real date, like 2027-03-31."))
+    filters.date_to = dates.date("to", message=_("Enter a real date, like 2027-03-31."))
+    errors.update(dates.errors)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         errors["to"] = _("The end date must be the same as or after the start date.")
     return filters, errors

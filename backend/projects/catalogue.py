@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from backend.core.db import LIKE_ESCAPE, contains_pattern
 from backend.core.errors import DomainError, NotFound
+from backend.core.forms import Fields
 from backend.core.i18n import get_language, lazy_gettext
 from backend.core.i18n import gettext as _
 from backend.organisations.models import Organisation
@@ -139,13 +140,10 @@ class ProjectDetail:
 
 
 def _date(value: str, message: str, errors: dict[str, str], key: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[key] = message
-        return None
+    fields = Fields({key: value})
+    day = fields.date(key, message=message)
+    errors.update(fields.errors)
+    return day
 
 
 def parse_filters(params: Mapping[str, str | None]) -> tuple[CatalogueFilters, dict[str, str]]:
