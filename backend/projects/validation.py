@@ -34,7 +34,6 @@ MESSAGES = {
     "sector": lazy_gettext("Choose the sector from the list."),
     "city": lazy_gettext("Choose the city from the list."),
     "date_missing": lazy_gettext("Enter the date."),
-    "date_invalid": lazy_gettext("Enter a real date, for example 5 July 2027."),
     "end_before_start": lazy_gettext("The end date must be on or after the start date."),
     "too_short": lazy_gettext("An internship must last at least one week."),
     "too_long_internship": lazy_gettext("An internship can last at most 26 weeks."),
@@ -94,7 +93,7 @@ def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, c
 
     days = {}
     for name in ("start_date", "end_date"):
-        day = fields.date(name, message=MESSAGES["date_invalid"], required=required("date_missing"))
+        day = fields.date(name, required=required("date_missing"))
         if day is not None:
             days[name] = values[name] = day
     weeks = None
