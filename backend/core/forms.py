@@ -53,7 +53,7 @@ class BadValue(ValueError):
 def _say(message, **params) -> str:
     """A message given as a msgid (lazy or plain), translated now and filled with its parameters."""
     text = str(message)
-    return text % params if params else text
+    return text % params if params and "%(" in text else text
 
 
 def clean_text(value) -> str:

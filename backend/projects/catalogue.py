@@ -191,7 +191,7 @@ def parse_filters(params: Mapping[str, str | None]) -> tuple[CatalogueFilters, d
         sort = "start"
     raw_page = get("page")
     page = int(raw_page) if raw_page.isdigit() and int(raw_page) >= 1 else 1
-    gba = get("gba").lower() in ("1", "true", "yes", "on")
+    gba = Fields(params).checkbox("gba")
     filters = CatalogueFilters(q=get("q")[:200], region=region, city=city, gba=gba, sector=sector,
                                starts_from=starts_from, ends_by=ends_by, max_putonghua=max_putonghua,
                                english=english, sort=sort, page=page)

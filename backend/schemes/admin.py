@@ -145,10 +145,8 @@ def check_form(form: SchemeForm) -> CheckedScheme:
     def fail(name: str, key: str, **params) -> None:
         fields.fail(name, MESSAGES[key], **params)
 
-    for name in ("name_en", "name_zh"):
-        text = fields.text(name, required=MESSAGES[name])
-        if text:
-            values[name] = text
+    names = fields.bilingual("name", required_en=MESSAGES["name_en"], required_zh=MESSAGES["name_zh"])
+    values.update({name: text for name, text in names.items() if text})
     budget = fields.money("budget_hkd", message=MESSAGES["budget"], required=MESSAGES["budget"])
     if budget == 0:
         fail("budget_hkd", "budget")
