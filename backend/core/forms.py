@@ -182,22 +182,6 @@ class Fields:
             raise error(self.errors, message)
 
 
-def date_parts(values: Mapping, *names: str) -> dict[str, str]:
-    """A form's values with each ISO date also split into the widget's three boxes, so it shows again."""
-    out = dict(values)
-    for name in names:
-        day = values.get(name)
-        if isinstance(day, str):
-            try:
-                day = date.fromisoformat(day)
-            except ValueError:
-                day = None
-        if isinstance(day, date):
-            for part in DATE_PARTS:
-                out.setdefault(f"{name}-{part}", str(getattr(day, part)))
-    return out
-
-
 def day_boxes(errors: Mapping[str, str], *date_fields: str) -> dict[str, str]:
     """Errors for a page: a date's message keyed by its day box, the box the error summary links to."""
     return {f"{name}-day" if name in date_fields else name: message for name, message in errors.items()}
