@@ -132,14 +132,9 @@ def submit_profile(db: DbSession, user: Editor):
             responses={413: {"description": "The file is larger than the limit"}})
 async def upload_cv(request: Request, db: DbSession, user: Editor, file: Annotated[UploadFile, File()]):
     try:
-        info = await cv.upload_cv(db, user, file)
-    except cv.CvRejected as error:
-        status = 413 if error.message == cv._too_large().message else 400
-        return JSONResponse({"error": error.code, "message": error.message, "details": error.details},
-                            status_code=status)
+        return await cv.upload_cv(db, user, file)
     finally:
         await file.close()
-    return info
 
 
 @router.get("/me/cv", response_class=Response, summary="Download your CV",

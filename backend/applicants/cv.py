@@ -28,7 +28,7 @@ from backend.applicants.models import ApplicantProfile
 from backend.applicants.profile import own_profile
 from backend.audit import service as audit
 from backend.core.db import utcnow
-from backend.core.errors import DomainError, NotFound
+from backend.core.errors import DomainError, NotFound, UploadTooLarge
 from backend.core.i18n import gettext as _
 from backend.core.settings import get_settings
 from backend.identity import permissions as authz
@@ -44,6 +44,10 @@ class CvRejected(DomainError):
 
     def __init__(self, message: str):
         super().__init__(message, field="cv")
+
+
+class CvTooLarge(CvRejected, UploadTooLarge):
+    """Over the size limit: still a refused CV for the API's callers, answered with 413."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,9 @@ def _upload_dir() -> Path:
     return directory
 
 
-def _too_large() -> CvRejected:
+def _too_large() -> CvTooLarge:
     limit = get_settings().cv_max_bytes
-    return CvRejected(_("The CV must be %(size)s or smaller.", size=_size(limit)))
+    return CvTooLarge(_("The CV must be %(size)s or smaller.", size=_size(limit)))
 
 
 def _size(n: int) -> str:

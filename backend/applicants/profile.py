@@ -19,6 +19,7 @@ from backend.audit import service as audit
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, NotFound
 from backend.core.formatting import long_date, region_name
+from backend.core.forms import BadValue, Fields, parse_choice, parse_whole
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
 from backend.identity import permissions as authz
@@ -77,38 +78,24 @@ def own_profile(session: Session, actor: User, *, create: bool = False) -> Appli
     return profile
 
 
-# --- field parsers: each returns the value or raises _Invalid with the message for that field -----------
-
-class _Invalid(ValueError):
-    pass
-
+# --- field parsers: each returns the value or raises BadValue with the message for that field -----------
 
 def _text(form: Mapping, name: str, *, required_message: str | None = None) -> str:
     value = str(form.get(name) or "").strip()
     if not value and required_message:
-        raise _Invalid(required_message)
+        raise BadValue(required_message)
     if len(value) > LIMITS.get(name, 200):
-        raise _Invalid(_("Must be %(limit)s characters or fewer.", limit=LIMITS.get(name, 200)))
+        raise BadValue(_("Must be %(limit)s characters or fewer.", limit=LIMITS.get(name, 200)))
     return value
 
 
 def _date(form: Mapping, name: str) -> date | None:
-    """An ISO date, or the GOV.UK three-field date input (`name-day`, `name-month`, `name-year`)."""
-    if any(form.get(f"{name}-{part}") for part in ("day", "month", "year")):
-        parts = [str(form.get(f"{name}-{part}") or "").strip() for part in ("year", "month", "day")]
-        if not all(p.isdigit() for p in parts):
-            raise _Invalid(_("Enter a real date with a day, month and year, for example 5 7 2027."))
-        try:
-            return date(int(parts[0]), int(parts[1]), int(parts[2]))
-        except ValueError:
-            raise _Invalid(_("Enter a real date with a day, month and year, for example 5 7 2027.")) from None
-    value = str(form.get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _Invalid(_("Enter a real date with a day, month and year, for example 5 7 2027.")) from None
+    """The three-box date widget (`name-day`, `name-month`, `name-year`), or an ISO date from the API."""
+    fields = Fields(form)
+    day = fields.date(name)
+    if fields.errors:
+        raise BadValue(fields.errors[name])
+    return day
 
 
 def _yes_no(form: Mapping, name: str, message: str) -> bool:
@@ -117,16 +104,15 @@ def _yes_no(form: Mapping, name: str, message: str) -> bool:
         return True
     if value in ("no", "false", "0"):
         return False
-    raise _Invalid(message)
+    raise BadValue(message)
 
 
 def _level(form: Mapping, name: str, language_name: str) -> int | None:
     value = str(form.get(name) or "").strip()
     if not value:
         return None
-    if not value.isdigit() or not MIN_LEVEL <= int(value) <= MAX_LEVEL:
-        raise _Invalid(_("The %(language)s level must be a whole number from 1 to 5.", language=language_name))
-    return int(value)
+    return parse_whole(value, MIN_LEVEL, MAX_LEVEL, message=_(
+        "The %(language)s level must be a whole number from 1 to 5.", language=language_name))
 
 
 def _many(form: Mapping, name: str) -> list[str]:
@@ -144,7 +130,7 @@ def _save_names(profile: ApplicantProfile, form: Mapping, put, today: date) -> N
     def name_en():
         value = _text(form, "name_en")
         if not value and not str(form.get("name_zh") or "").strip():
-            raise _Invalid(_("Enter your name in English or in Chinese."))
+            raise BadValue(_("Enter your name in English or in Chinese."))
         return value
 
     put("name_en", name_en)
@@ -153,11 +139,11 @@ def _save_names(profile: ApplicantProfile, form: Mapping, put, today: date) -> N
     def dob():
         value = _date(form, "date_of_birth")
         if value is None:
-            raise _Invalid(_("Enter your date of birth."))
+            raise BadValue(_("Enter your date of birth."))
         if value > today:
-            raise _Invalid(_("Your date of birth must be in the past."))
+            raise BadValue(_("Your date of birth must be in the past."))
         if value.year < today.year - 100:
-            raise _Invalid(_("Check the year of your date of birth."))
+            raise BadValue(_("Check the year of your date of birth."))
         return value
 
     put("date_of_birth", dob)
@@ -174,13 +160,13 @@ def _save_contact(profile: ApplicantProfile, form: Mapping, put, today: date) ->
     def email():
         value = _text(form, "contact_email", required_message=_("Enter your e-mail address."))
         if len(value) > 254 or not _EMAIL.match(value):
-            raise _Invalid(_("Enter an e-mail address like name@example.com."))
+            raise BadValue(_("Enter an e-mail address like name@example.com."))
         return value.lower()
 
     def phone():
         value = _text(form, "phone")
         if value and not _PHONE.match(value):
-            raise _Invalid(_("Enter a phone number of at least 8 digits, like 9123 4567."))
+            raise BadValue(_("Enter a phone number of at least 8 digits, like 9123 4567."))
         return value
 
     put("contact_email", email)
@@ -189,10 +175,8 @@ def _save_contact(profile: ApplicantProfile, form: Mapping, put, today: date) ->
 
 def _save_education(profile: ApplicantProfile, form: Mapping, put, today: date) -> None:
     def level():
-        value = str(form.get("education_level") or "").strip().lower()
-        if value not in EDUCATION_LEVELS:
-            raise _Invalid(_("Choose your highest level of education."))
-        return value
+        return parse_choice(str(form.get("education_level") or "").lower(), EDUCATION_LEVELS,
+                            message=_("Choose your highest level of education."))
 
     put("education_level", level)
     put("institution", lambda: _text(form, "institution",
@@ -223,12 +207,12 @@ def _save_languages(profile: ApplicantProfile, form: Mapping, put, today: date) 
         name = _text(form, "other_language").lower()
         level = _level(form, "other_level", name or _("other language"))
         if name and name in MAIN_LANGUAGES:
-            raise _Invalid(_("Give %(language)s its level above, not as another language.",
+            raise BadValue(_("Give %(language)s its level above, not as another language.",
                              language=str(LANGUAGE_NAMES[name])))
         if name and level is None:
-            raise _Invalid(_("Choose a level from 1 to 5 for %(language)s.", language=name))
+            raise BadValue(_("Choose a level from 1 to 5 for %(language)s.", language=name))
         if level is not None and not name:
-            raise _Invalid(_("Enter the name of the other language."))
+            raise BadValue(_("Enter the name of the other language."))
         return name, level
 
     result = put("other_language", other, store=False)
@@ -247,7 +231,7 @@ def _save_availability(profile: ApplicantProfile, form: Mapping, put, today: dat
     def first_day():
         value = _date(form, "available_from")
         if value is None:
-            raise _Invalid(_("Enter the first day you are available."))
+            raise BadValue(_("Enter the first day you are available."))
         return value
 
     start = put("available_from", first_day)
@@ -255,10 +239,10 @@ def _save_availability(profile: ApplicantProfile, form: Mapping, put, today: dat
     def end():
         value = _date(form, "available_to")
         if value is None:
-            raise _Invalid(_("Enter the last day you are available."))
+            raise BadValue(_("Enter the last day you are available."))
         first = start if start not in (None, put.FAILED) else profile.available_from
         if first is not None and value < first:
-            raise _Invalid(_("The last day you are available must be on or after the first day."))
+            raise BadValue(_("The last day you are available must be on or after the first day."))
         return value
 
     put("available_to", end)
@@ -269,7 +253,7 @@ def _save_regions(profile: ApplicantProfile, form: Mapping, put, today: date) ->
         chosen = _many(form, "regions")
         unknown = [r for r in chosen if r not in REGION_BY_NAME]
         if unknown:
-            raise _Invalid(_("Choose regions from the list."))
+            raise BadValue(_("Choose regions from the list."))
         return sorted(set(chosen), key=list(REGION_BY_NAME).index)
 
     put("regions", regions)
@@ -305,7 +289,7 @@ class _Putter:
         field = field or attribute
         try:
             value = parse()
-        except _Invalid as error:
+        except BadValue as error:
             self.errors.setdefault(field, str(error))
             return self.FAILED
         if store and getattr(self.profile, attribute) != value:

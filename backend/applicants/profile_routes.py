@@ -198,8 +198,7 @@ async def upload_cv(request: Request, db: DbSession, user: ApplicantUser):
     try:
         await cv.upload_cv(db, user, upload)
     except cv.CvRejected as error:
-        status = 413 if error.message == cv._too_large().message else 400
-        return _cv_page(request, db, user, errors={"cv": error.message}, status_code=status)
+        return _cv_page(request, db, user, errors={"cv": error.message}, status_code=error.status_code)
     finally:
         await upload.close()
     return RedirectResponse("/profile?done=cv", status_code=303)

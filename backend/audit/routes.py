@@ -1,6 +1,6 @@
 """The audit log page for staff. Read-only by design: there is no route that changes an entry."""
 
-from datetime import date
+from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from backend.audit import service
 from backend.core.db import DbSession
+from backend.core.forms import Fields, day_boxes
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
 from backend.identity.deps import require_permission
@@ -18,8 +19,9 @@ from backend.identity.permissions import Permission
 router = APIRouter(include_in_schema=False)
 
 
-def parse_filters(actor: str, action: str, object_type: str, date_from: str, date_to: str
+def parse_filters(actor: str, action: str, object_type: str, dates: Mapping[str, str]
                   ) -> tuple[service.AuditFilter, dict[str, str]]:
+    """`dates` holds `from` and `to` as day, month and year boxes, or as ISO dates in a link."""
     errors: dict[str, str] = {}
     filters = service.AuditFilter(action=action.strip(), object_type=object_type.strip())
     if actor.strip():
@@ -27,14 +29,9 @@ def parse_filters(actor: str, action: str, object_type: str, date_from: str, dat
             filters.actor_id = int(actor.strip().lstrip("#"))
         else:
             errors["actor"] = _("Enter the person's account number, like 12.")
-    for field, value in (("from", date_from), ("to", date_to)):
-        if value.strip():
-            try:
-                parsed = date.fromisoformat(value.strip())
-            except ValueError:
-                errors[field] = _("Enter a real date, like 2027-03-31.")
-                continue
-            setattr(filters, "date_from" if field == "from" else "date_to", parsed)
+    fields = Fields(dates)
+    filters.date_from, filters.date_to = fields.date("from"), fields.date("to")
+    errors.update(fields.errors)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         errors["to"] = _("The end date must be the same as or after the start date.")
     return filters, errors
@@ -43,21 +40,20 @@ def parse_filters(actor: str, action: str, object_type: str, date_from: str, dat
 @router.get("/staff/audit", response_class=HTMLResponse)
 def audit_log(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.AUDIT_READ)],
               actor: str = "", action: str = "", object_type: str = "", page: int = 1):
-    date_from = request.query_params.get("from", "")
-    date_to = request.query_params.get("to", "")
-    filters, errors = parse_filters(actor, action, object_type, date_from, date_to)
+    dates = {key: value for key, value in request.query_params.items() if key.split("-")[0] in ("from", "to")}
+    filters, errors = parse_filters(actor, action, object_type, dates)
     if errors:
         filters = service.AuditFilter()
     result = service.search(db, user, filters, page=page)
     actions, types = service.known_values(db)
-    form = {"actor": actor, "action": action, "object_type": object_type, "from": date_from, "to": date_to}
+    form = {"actor": actor, "action": action, "object_type": object_type, **dates}
 
     def page_url(number: int) -> str:
         return "/staff/audit?" + urlencode({**{k: v for k, v in form.items() if v}, "page": number})
 
     everything = [("", _("All"))]
     return render(request, "audit/log.html", {
-        "result": result, "form": form, "errors": errors, "page_url": page_url,
+        "result": result, "form": form, "errors": day_boxes(errors, "from", "to"), "page_url": page_url,
         "action_options": everything + [(a, a) for a in actions],
         "type_options": everything + [(t, t) for t in types],
     }, status_code=400 if errors else 200)

@@ -37,6 +37,13 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class UploadTooLarge(DomainError):
+    """An uploaded file over its size limit: 413, whatever the message says."""
+
+    status_code = 413
+    code = "upload_too_large"
+
+
 def is_api(request: Request) -> bool:
     """JSON API requests get JSON errors and bearer tokens; everything else is a page."""
     return request.url.path.startswith("/api/")

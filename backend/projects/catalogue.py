@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from backend.core.db import LIKE_ESCAPE, contains_pattern
 from backend.core.errors import DomainError, NotFound
+from backend.core.forms import DATE_PARTS, Fields
 from backend.core.i18n import get_language, lazy_gettext
 from backend.core.i18n import gettext as _
 from backend.organisations.models import Organisation
@@ -138,14 +139,14 @@ class ProjectDetail:
     organisation: Organisation
 
 
-def _date(value: str, message: str, errors: dict[str, str], key: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[key] = message
-        return None
+def _date(params: Mapping, key: str, errors: dict[str, str], example: date, message: str) -> date | None:
+    """The page's day, month and year boxes or the API's ISO date; the example is written the way it was typed."""
+    boxes = any(params.get(f"{key}-{part}") for part in DATE_PARTS)
+    written = f"{example.day} {example.month} {example.year}" if boxes else example.isoformat()
+    fields = Fields(params)
+    day = fields.date(key, message=message % {"example": written})
+    errors.update(fields.errors)
+    return day
 
 
 def parse_filters(params: Mapping[str, str | None]) -> tuple[CatalogueFilters, dict[str, str]]:
@@ -167,11 +168,9 @@ def parse_filters(params: Mapping[str, str | None]) -> tuple[CatalogueFilters, d
     if sector and not all(c.isalnum() or c in " -_" for c in sector):
         errors["sector"] = _("Choose a sector from the list.")
         sector = ""
-    example = date(date.today().year + 1, 7, 1).isoformat()
-    starts_from = _date(get("starts_from"), _("Enter the earliest start date as a real date, like %(example)s.",
-                                               example=example), errors, "starts_from")
-    ends_by = _date(get("ends_by"), _("Enter the latest end date as a real date, like %(example)s.",
-                                      example=example), errors, "ends_by")
+    example = date(date.today().year + 1, 7, 1)
+    starts_from = _date(params, "starts_from", errors, example, _("Enter the earliest start date as a real date, like %(example)s."))
+    ends_by = _date(params, "ends_by", errors, example, _("Enter the latest end date as a real date, like %(example)s."))
     if starts_from and ends_by and ends_by < starts_from:
         errors["ends_by"] = _("The latest end date must be on or after the earliest start date.")
         ends_by = None
@@ -192,7 +191,7 @@ def parse_filters(params: Mapping[str, str | None]) -> tuple[CatalogueFilters, d
         sort = "start"
     raw_page = get("page")
     page = int(raw_page) if raw_page.isdigit() and int(raw_page) >= 1 else 1
-    gba = get("gba").lower() in ("1", "true", "yes", "on")
+    gba = Fields(params).checkbox("gba")
     filters = CatalogueFilters(q=get("q")[:200], region=region, city=city, gba=gba, sector=sector,
                                starts_from=starts_from, ends_by=ends_by, max_putonghua=max_putonghua,
                                english=english, sort=sort, page=page)

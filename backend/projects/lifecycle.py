@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 from backend.audit import service as audit
 from backend.core import states
 from backend.core.db import utcnow
-from backend.core.errors import Conflict, DomainError, InvalidTransition
+from backend.core.errors import Conflict, InvalidTransition
+from backend.core.forms import FormInvalid
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
 from backend.identity.models import User
@@ -24,7 +25,7 @@ from backend.identity.permissions import Permission, organisation_id_of, require
 from backend.organisations.models import Organisation, OrganisationMember
 from backend.outbox import service as outbox
 from backend.projects.models import Project, ProjectEvent, ProjectStatus
-from backend.projects.validation import Checked, check_project
+from backend.projects.validation import check_project
 from backend.schemes.models import Scheme
 
 EDITABLE = (ProjectStatus.DRAFT, ProjectStatus.RETURNED)
@@ -65,7 +66,7 @@ STATUS_NAMES = {
 }
 
 
-class ProjectInvalid(DomainError):
+class ProjectInvalid(FormInvalid):
     """The project cannot be submitted yet; `details['fields']` says what to fix, field by field."""
 
     status_code = 422
@@ -136,34 +137,36 @@ def _scheme_takes_projects(scheme: Scheme, today: date | None = None) -> None:
                          opens=scheme.ngo_window_opens.isoformat(), closes=scheme.ngo_window_closes.isoformat()))
 
 
-def create_draft(session: Session, actor: User, scheme: Scheme, raw: Mapping[str, str]) -> tuple[Project, Checked]:
+def create_draft(session: Session, actor: User, scheme: Scheme, raw: Mapping[str, str]
+                 ) -> tuple[Project, dict[str, str]]:
+    """The draft with every valid field, and a message for each field that was not saved."""
     organisation = _organisation_for(session, actor)
     _scheme_takes_projects(scheme)
-    checked = check_project(session, scheme, raw, complete=False)
-    project = Project(scheme_id=scheme.id, organisation_id=organisation.id, **checked.values)
+    values, errors = check_project(session, scheme, raw, complete=False)
+    project = Project(scheme_id=scheme.id, organisation_id=organisation.id, **values)
     session.add(project)
     session.flush()
     session.add(ProjectEvent(project_id=project.id, to_status=ProjectStatus.DRAFT, actor_id=actor.id))
     audit.record(session, actor, "project.drafted", "project", project.id, after={"title_en": project.title_en})
-    return project, checked
+    return project, errors
 
 
-def update_draft(session: Session, actor: User, project: Project, raw: Mapping[str, str]) -> Checked:
+def update_draft(session: Session, actor: User, project: Project, raw: Mapping[str, str]) -> dict[str, str]:
     require_visible(actor, Permission.PROJECT_EDIT_OWN, project)
     if project.status not in EDITABLE:
         raise InvalidTransition(_("Only a draft or a project returned for changes can be edited."))
     scheme = session.get(Scheme, project.scheme_id)
-    checked = check_project(session, scheme, raw, complete=False)
-    before = {name: getattr(project, name) for name in checked.values}
-    for name, value in checked.values.items():
+    values, errors = check_project(session, scheme, raw, complete=False)
+    before = {name: getattr(project, name) for name in values}
+    for name, value in values.items():
         setattr(project, name, value)
     project.updated_at = utcnow()
     session.flush()
-    changed = {k: v for k, v in checked.values.items() if before.get(k) != v}
+    changed = {k: v for k, v in values.items() if before.get(k) != v}
     if changed:
         audit.record(session, actor, "project.edited", "project", project.id,
                      before={k: _jsonable(before[k]) for k in changed}, after={k: _jsonable(v) for k, v in changed.items()})
-    return checked
+    return errors
 
 
 def _jsonable(value):
@@ -194,9 +197,9 @@ def submit(session: Session, actor: User, project: Project) -> Project:
     if project.status == ProjectStatus.DRAFT:
         _scheme_takes_projects(scheme)
     _organisation_for(session, actor)
-    checked = check_project(session, scheme, form_values(project), complete=True)
-    if not checked.ok:
-        raise ProjectInvalid(_("The project cannot be submitted yet: fix the fields shown."), fields=checked.errors)
+    _values, errors = check_project(session, scheme, form_values(project), complete=True)
+    if errors:
+        raise ProjectInvalid(errors, _("The project cannot be submitted yet: fix the fields shown."))
     project.submitted_at = utcnow()
     return move(session, actor, project, ProjectStatus.SUBMITTED, action="project.submitted",
                 message=_("This project has already been submitted."))
@@ -227,7 +230,7 @@ def complete(session: Session, actor: User, project: Project, *, completed_count
     if not evaluation.strip():
         errors["evaluation"] = _("Write a short evaluation of the internship.")
     if errors:
-        raise ProjectInvalid(_("The completion report is not complete: fix the fields shown."), fields=errors)
+        raise ProjectInvalid(errors, _("The completion report is not complete: fix the fields shown."))
     project.completed_count, project.withdrawn_count, project.evaluation = completed_count, withdrawn_count, evaluation
     return move(session, actor, project, ProjectStatus.COMPLETED, action="project.completed",
                 message=_("A completion report can be sent only after applications have closed."))

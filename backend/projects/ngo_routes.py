@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
 from backend.core.db import DbSession
 from backend.core.errors import Conflict
+from backend.core.forms import Fields, FormData, day_boxes
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
 from backend.identity.deps import require_permission
@@ -18,41 +19,16 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, organisation_id_of, require_visible
 from backend.organisations.models import Organisation
 from backend.projects import catalogue, lifecycle
-from backend.projects.lifecycle import EDITABLE, STATUS_NAMES, ProjectInvalid
-from backend.projects.models import Project, ProjectStatus
-from backend.projects.validation import COST_FIELDS, parse_money
+from backend.projects.lifecycle import EDITABLE, ProjectInvalid
+from backend.projects.models import Project
+from backend.projects.validation import COST_FIELDS
+from backend.projects.words import common_words
 from backend.schemes import admin as schemes
 from backend.schemes.models import Scheme
 from matching.geography import CITIES
 
 router = APIRouter(include_in_schema=False)
 NgoUser = Annotated[User, require_permission(Permission.PROJECT_EDIT_OWN)]
-
-STATUS_COLOURS = {
-    "draft": "grey", "submitted": "blue", "under_assessment": "light-blue", "returned": "orange",
-    "approved": "green", "rejected": "red", "open": "turquoise", "closed": "purple", "completed": "green",
-}
-
-
-async def form_data(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-FormData = Annotated[dict[str, str], Depends(form_data)]
-
-
-def status_name(status: str) -> str:
-    name = STATUS_NAMES.get(ProjectStatus(status))
-    return str(name) if name is not None else status
-
-
-def common_words() -> dict:
-    """Helpers the ngo/ and staff/ templates use to put a project into words in the page language."""
-    return dict(status_name=status_name, status_colours=STATUS_COLOURS, sector_name=catalogue.sector_name,
-                education_name=catalogue.education_name, language_requirements=catalogue.language_requirements,
-                is_gba=catalogue.is_gba, language_name=catalogue.language_name)
-
 
 def form_choices() -> dict:
     return dict(
@@ -67,16 +43,10 @@ def form_choices() -> dict:
 
 
 def cost_total(values: dict) -> int | None:
-    total = 0
-    for name in COST_FIELDS:
-        text = str(values.get(name) or "").strip()
-        if not text:
-            continue
-        amount = parse_money(text)
-        if amount is None:
-            return None
-        total += amount
-    return total
+    """The breakdown's total as typed, or None while any part of it is not an amount."""
+    fields = Fields(values)
+    amounts = [fields.money(name, default=0) for name in COST_FIELDS]
+    return None if fields.errors else sum(amounts)
 
 
 def own_project(db: Session, user: User, project_id: int) -> Project:
@@ -119,28 +89,33 @@ def _save(request: Request, db: Session, user: User, scheme: Scheme, project: Pr
     """Save the draft (every valid field), then submit if asked; re-render with what to fix."""
     form = {k: v for k, v in data.items() if k not in ("csrf_token", "action", "scheme_id")}
     if project is None:
-        project, checked = lifecycle.create_draft(db, user, scheme, form)
+        project, not_saved = lifecycle.create_draft(db, user, scheme, form)
     else:
-        checked = lifecycle.update_draft(db, user, project, form)
-    errors = dict(checked.errors)
+        not_saved = lifecycle.update_draft(db, user, project, form)
+    errors = dict(not_saved)
     if data.get("action") == "submit":
         try:
             lifecycle.submit(db, user, project)
         except ProjectInvalid as error:
-            errors = {**error.details.get("fields", {}), **errors}
+            errors = {**error.errors, **errors}
         except Conflict as error:
             return _form_page(request, db, user, scheme, project=project, form=form, errors=errors,
                               problem=error.message, notice=_("Your draft has been saved."), status_code=409)
         else:
             return RedirectResponse(f"/ngo/projects/{project.id}?done=submitted", status_code=303)
     if errors:
-        ordered = {name: errors[name] for name in _FIELD_ORDER if name in errors}
-        ordered.update({k: v for k, v in errors.items() if k not in ordered})
-        return _form_page(request, db, user, scheme, project=project, form=form, errors=ordered,
+        return _form_page(request, db, user, scheme, project=project, form=form, errors=_in_page_order(errors),
                           notice=_("Your draft has been saved. The fields shown below were not saved: fix them "
-                                   "and save again.") if checked.errors else _("Your draft has been saved."),
+                                   "and save again.") if not_saved else _("Your draft has been saved."),
                           status_code=400)
     return RedirectResponse(f"/ngo/projects/{project.id}?done=saved", status_code=303)
+
+
+def _in_page_order(errors: dict[str, str]) -> dict[str, str]:
+    """The error summary in the order of the form; a date's message leads to its day box."""
+    ordered = {name: errors[name] for name in _FIELD_ORDER if name in errors}
+    ordered.update({k: v for k, v in errors.items() if k not in ordered})
+    return day_boxes(ordered, "start_date", "end_date")
 
 
 _FIELD_ORDER = ("title_en", "title_zh", "description_en", "description_zh", "host_organisation_en",
@@ -156,7 +131,7 @@ def create_project(request: Request, db: DbSession,
     scheme = db.get(Scheme, scheme_id)
     if scheme is None:
         message = _("Choose a scheme from your projects page.")
-        raise ProjectInvalid(message, fields={"scheme_id": message})
+        raise ProjectInvalid({"scheme_id": message}, message)
     return _save(request, db, user, scheme, None, data)
 
 
@@ -205,7 +180,7 @@ def submit_project(request: Request, db: DbSession, user: Annotated[User, requir
         lifecycle.submit(db, user, project)
     except ProjectInvalid as error:
         return _form_page(request, db, user, db.get(Scheme, project.scheme_id), project=project,
-                          form=lifecycle.form_values(project), errors=error.details.get("fields", {}),
+                          form=lifecycle.form_values(project), errors=_in_page_order(error.errors),
                           problem=error.message, status_code=400)
     return RedirectResponse(f"/ngo/projects/{project.id}?done=submitted", status_code=303)
 
@@ -214,10 +189,11 @@ def submit_project(request: Request, db: DbSession, user: Annotated[User, requir
 def completion_report(request: Request, db: DbSession, user: NgoUser, project_id: int, data: FormData):
     project = own_project(db, user, project_id)
     form = {k: (data.get(k) or "").strip() for k in ("completed_count", "withdrawn_count", "evaluation")}
+    # A count that is not a whole number is out of range for the service, which says what to enter.
     counts = {k: int(form[k]) if form[k].isdigit() else -1 for k in ("completed_count", "withdrawn_count")}
     try:
         lifecycle.complete(db, user, project, evaluation=form["evaluation"], **counts)
     except ProjectInvalid as error:
-        return _project_page(request, db, user, project, errors=error.details.get("fields", {}), form=form,
+        return _project_page(request, db, user, project, errors=error.errors, form=form,
                              status_code=400)
     return RedirectResponse(f"/ngo/projects/{project.id}?done=completed", status_code=303)

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from backend.applicants.panel import applicant_panel
 from backend.core.db import DbSession
+from backend.core.forms import day_boxes
 from backend.core.templating import render
 from backend.projects import catalogue
 from matching.geography import CITIES, REGIONS
@@ -46,7 +47,8 @@ def project_list(request: Request, session: DbSession):
     filters, errors = catalogue.parse_filters(request.query_params)
     result = catalogue.search(session, filters)
     return render(request, "projects/list.html", {
-        **_WORDS, "result": result, "filters": result.filters, "errors": errors, "regions": REGIONS,
+        **_WORDS, "result": result, "filters": result.filters, "typed": dict(request.query_params),
+        "errors": day_boxes(errors, "starts_from", "ends_by"), "regions": REGIONS,
         "cities": CITIES, "sectors": catalogue.listed_sectors(session), "page_links": _page_links(result),
         "page_url": lambda number: "/projects?" + urlencode(result.filters.query_params(page=number)),
         "share_url": "/projects?" + urlencode(result.filters.query_params()),

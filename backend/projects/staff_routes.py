@@ -3,7 +3,6 @@ approver's confirmation (four eyes, budget and regional caps), and opening/closi
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -11,7 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
 from backend.core.db import DbSession
-from backend.core.errors import Conflict, DomainError, Forbidden, NotFound
+from backend.core.errors import Conflict, Forbidden, NotFound
+from backend.core.forms import BadValue, Fields, FormData, FormInvalid, parse_whole
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
 from backend.identity.deps import require_permission
@@ -20,8 +20,8 @@ from backend.identity.permissions import Permission, require_visible
 from backend.organisations.models import Organisation
 from backend.projects import funding, lifecycle
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
-from backend.projects.ngo_routes import FormData, common_words
-from backend.projects.validation import parse_money, subsidy_limit
+from backend.projects.validation import subsidy_limit
+from backend.projects.words import common_words
 from backend.schemes import admin as schemes
 from backend.schemes import facts
 from backend.schemes.models import AssessmentCriterion, Scheme
@@ -31,40 +31,36 @@ StaffUser = Annotated[User, require_permission(Permission.PROJECT_VIEW_ALL)]
 QUEUE_STATUSES = (ProjectStatus.SUBMITTED, ProjectStatus.UNDER_ASSESSMENT)
 
 
-class ProposalInvalid(DomainError):
+class ProposalInvalid(FormInvalid):
     status_code = 422
     code = "proposal_invalid"
 
 
 def read_proposal(criteria: list[AssessmentCriterion], data: dict) -> dict:
     """The assessment form (or JSON body) as propose_decision's arguments; ProposalInvalid names each field."""
-    errors: dict[str, str] = {}
+    flat = dict(data)
+    if isinstance(data.get("scores"), dict):
+        flat.update({f"score_{code}": score for code, score in data["scores"].items()})
+    fields = Fields(flat)
+    decision = fields.choice("decision", AssessmentDecision, message=_("Choose a proposed decision."),
+                             required=_("Choose a proposed decision."))
     scores: dict[str, int] = {}
-    decision = str(data.get("decision") or "")
-    if decision not in {d.value for d in AssessmentDecision}:
-        errors["decision"] = _("Choose a proposed decision.")
     for criterion in criteria:
-        raw = data.get(f"score_{criterion.code}")
-        if isinstance(data.get("scores"), dict):
-            raw = data["scores"].get(criterion.code, raw)
-        text = str(raw if raw is not None else "").strip()
-        if re.fullmatch(r"\d{1,2}", text) and 0 <= int(text) <= criterion.max_score:
-            scores[criterion.code] = int(text)
-        else:
-            errors[f"score_{criterion.code}"] = _("Give a score from 0 to %(max)s.", max=criterion.max_score)
+        message = _("Give a score from 0 to %(max)s.", max=criterion.max_score)
+        score = fields.whole(f"score_{criterion.code}", 0, criterion.max_score, message=message, required=message)
+        if score is not None:
+            scores[criterion.code] = score
     places = subsidy = None
     if decision == AssessmentDecision.APPROVE:
-        text = str(data.get("places") if data.get("places") is not None else "").strip()
-        if text:
-            places = int(text) if re.fullmatch(r"\d{1,4}", text) else -1
-        text = str(data.get("subsidy_per_place") if data.get("subsidy_per_place") is not None else "").strip()
-        if text:
-            subsidy = parse_money(text)
-            if subsidy is None:
-                errors["subsidy_per_place"] = _("Enter an amount in whole Hong Kong dollars, for example 12000.")
+        if fields.has("places"):
+            try:
+                places = parse_whole(flat["places"], 0, 9999)
+            except BadValue:
+                # Out of range for propose_decision, which names the field and the places that may be granted.
+                places = -1
+        subsidy = fields.money("subsidy_per_place")
     comments = str(data.get("comments") or "").strip()
-    if errors:
-        raise ProposalInvalid(_("The assessment could not be saved: fix the fields shown."), fields=errors)
+    fields.raise_if_invalid(_("The assessment could not be saved: fix the fields shown."), ProposalInvalid)
     return dict(decision=AssessmentDecision(decision), scores=scores, comments=comments, places=places,
                 subsidy_per_place=subsidy)
 
@@ -77,7 +73,7 @@ def propose(db: Session, user: User, project: Project, data: dict) -> Assessment
         return funding.propose_decision(db, user, project, **arguments)
     except Conflict as error:
         if "field" in error.details:
-            raise ProposalInvalid(error.message, fields={error.details["field"]: error.message}) from error
+            raise ProposalInvalid({error.details["field"]: error.message}, error.message) from error
         raise
 
 
@@ -155,7 +151,7 @@ def propose_page(request: Request, db: DbSession, user: Annotated[User, require_
     try:
         propose(db, user, project, data)
     except ProposalInvalid as error:
-        return _project_page(request, db, user, project, errors=error.details["fields"], form=data, status_code=400)
+        return _project_page(request, db, user, project, errors=error.errors, form=data, status_code=400)
     except Conflict as error:
         return _project_page(request, db, user, project, form=data, problem=error.message, status_code=409)
     return RedirectResponse(f"/staff/projects?scheme_id={project.scheme_id}&done=proposed", status_code=303)

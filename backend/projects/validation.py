@@ -6,13 +6,11 @@ Valid fields are returned even when others fail, so a draft never loses what was
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
 
 from sqlmodel import Session, select
 
+from backend.core.forms import Fields
 from backend.core.i18n import lazy_gettext
 from backend.projects.catalogue import EDUCATION_NAMES, LANGUAGE_NAMES, SECTOR_NAMES
 from backend.schemes.models import Scheme, SchemeSubsidyLimit
@@ -36,7 +34,6 @@ MESSAGES = {
     "sector": lazy_gettext("Choose the sector from the list."),
     "city": lazy_gettext("Choose the city from the list."),
     "date_missing": lazy_gettext("Enter the date."),
-    "date_invalid": lazy_gettext("Enter a real date, for example 5 July 2027."),
     "end_before_start": lazy_gettext("The end date must be on or after the start date."),
     "too_short": lazy_gettext("An internship must last at least one week."),
     "too_long_internship": lazy_gettext("An internship can last at most 26 weeks."),
@@ -45,46 +42,12 @@ MESSAGES = {
     "cost_total_zero": lazy_gettext("Enter the cost per place: the breakdown adds up to nothing."),
     "cost_above_limit": lazy_gettext("The subsidy asked per place is HK$%(asked)s; this scheme pays at most HK$%(limit)s per place for this project."),
     "level": lazy_gettext("Choose a level from 0 (not required) to 5."),
+    "language": lazy_gettext("Ask for Putonghua, English or Cantonese: other languages are not in the list."),
     "education": lazy_gettext("Choose the minimum education from the list."),
     "age": lazy_gettext("Enter an age as a whole number."),
     "age_outside_scheme": lazy_gettext("The scheme funds ages %(min)s to %(max)s only."),
     "age_order": lazy_gettext("The minimum age must not be more than the maximum age."),
 }
-
-
-@dataclass
-class Checked:
-    values: dict
-    errors: dict[str, str]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def _text(raw: Mapping[str, str], name: str) -> str:
-    return re.sub(r"[ \t]+", " ", (raw.get(name) or "").strip())
-
-
-def parse_money(value: str) -> int | None:
-    """Whole HKD; thousands separators and a leading HK$ are forgiven, decimals are not."""
-    cleaned = (value or "").strip().replace(",", "").replace(" ", "")
-    cleaned = re.sub(r"^(HK\$|\$)", "", cleaned, flags=re.IGNORECASE)
-    if not re.fullmatch(r"\d{1,9}", cleaned):
-        return None
-    return int(cleaned)
-
-
-def parse_day(value: str) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-
-
-def _int(value: str) -> int | None:
-    value = (value or "").strip()
-    return int(value) if re.fullmatch(r"\d{1,4}", value) else None
 
 
 def subsidy_limit(session: Session, scheme: Scheme, region: str, weeks: int | None) -> int:
@@ -102,46 +65,36 @@ def subsidy_limit(session: Session, scheme: Scheme, region: str, weeks: int | No
     return limit
 
 
-def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, complete: bool) -> Checked:
-    """Check the form fields given. `complete=False` (saving a draft) lets empty fields pass."""
+def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, complete: bool
+                  ) -> tuple[dict, dict[str, str]]:
+    """The valid values and a message per invalid field. `complete=False` (saving a draft) lets empty fields
+    pass."""
+    fields = Fields(raw)
     values: dict = {}
-    errors: dict[str, str] = {}
 
     def fail(field: str, key: str, **params) -> None:
-        errors.setdefault(field, str(MESSAGES[key]) % params if params else str(MESSAGES[key]))
+        fields.fail(field, MESSAGES[key], **params)
+
+    def required(key: str):
+        return MESSAGES[key] if complete else None
 
     for name, limit in TEXT_LIMITS.items():
-        text = _text(raw, name)
-        if len(text) > limit:
-            fail(name, "too_long", limit=limit)
-        elif not text and complete:
-            fail(name, f"required_{name}")
-        else:
+        text = fields.text(name, max_length=limit, required=required(f"required_{name}"))
+        if text is not None and (text or not complete):
             values[name] = text
 
-    sector = _text(raw, "sector")
-    if sector in SECTOR_NAMES:
+    sector = fields.choice("sector", SECTOR_NAMES, message=MESSAGES["sector"], required=required("sector"))
+    if sector:
         values["sector"] = sector
-    elif sector or complete:
-        fail("sector", "sector")
 
-    city = CITY_BY_NAME.get(_text(raw, "city"))
+    city = fields.choice("city", CITY_BY_NAME, message=MESSAGES["city"], required=required("city"))
     if city:
-        values["city"], values["region"] = city.name_en, city.region
-    elif _text(raw, "city") or complete:
-        fail("city", "city")
+        values["city"], values["region"] = city, CITY_BY_NAME[city].region
 
     days = {}
     for name in ("start_date", "end_date"):
-        text = _text(raw, name)
-        if not text:
-            if complete:
-                fail(name, "date_missing")
-            continue
-        day = parse_day(text)
-        if day is None:
-            fail(name, "date_invalid")
-        else:
+        day = fields.date(name, required=required("date_missing"))
+        if day is not None:
             days[name] = values[name] = day
     weeks = None
     if len(days) == 2:
@@ -154,26 +107,16 @@ def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, c
             fail("end_date", "too_long_internship")
         weeks = max(1, round(length / 7))
 
-    places = _int(raw.get("places_requested", ""))
-    if places is not None and 1 <= places <= MAX_PLACES:
+    places_message = str(MESSAGES["places"]) % {"max": MAX_PLACES}
+    places = fields.whole("places_requested", 1, MAX_PLACES, message=places_message,
+                          required=places_message if complete else None)
+    if places is not None:
         values["places_requested"] = places
-    elif _text(raw, "places_requested") or complete:
-        fail("places_requested", "places", max=MAX_PLACES)
 
-    costs_ok = True
-    for name in COST_FIELDS:
-        text = _text(raw, name)
-        if not text:
-            values[name] = 0
-            continue
-        amount = parse_money(text)
-        if amount is None:
-            fail(name, "money")
-            costs_ok = False
-        else:
-            values[name] = amount
-    if costs_ok:
-        total = sum(values.get(name, 0) for name in COST_FIELDS)
+    costs = {name: fields.money(name, message=MESSAGES["money"], default=0) for name in COST_FIELDS}
+    values.update({name: amount for name, amount in costs.items() if amount is not None})
+    if None not in costs.values():
+        total = sum(costs.values())
         if total == 0 and complete:
             fail("cost_travel", "cost_total_zero")
         elif total:
@@ -182,32 +125,29 @@ def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, c
                 fail("cost_travel", "cost_above_limit", asked=f"{total:,}", limit=f"{limit:,}")
 
     languages = {}
+    for name in raw:
+        if name.startswith("language_") and name.removeprefix("language_") not in LANGUAGE_NAMES:
+            fail(name, "language")
     for language in LANGUAGE_NAMES:
-        text = _text(raw, f"language_{language}") or "0"
-        level = _int(text)
-        if level is None or level > 5:
-            fail(f"language_{language}", "level")
-        elif level:
+        level = fields.whole(f"language_{language}", 0, 5, message=MESSAGES["level"], default=0)
+        if level:
             languages[language] = level
     values["languages"] = languages
 
-    education = _text(raw, "min_education") or "secondary"
-    if education in EDUCATION_NAMES:
+    education = fields.choice("min_education", EDUCATION_NAMES, message=MESSAGES["education"], default="secondary")
+    if education:
         values["min_education"] = education
-    else:
-        fail("min_education", "education")
 
     ages = {}
     for name, default in (("min_age", scheme.min_age), ("max_age", scheme.max_age)):
-        text = _text(raw, name)
-        age = _int(text) if text else default
+        age = fields.whole(name, 0, 9999, message=MESSAGES["age"], default=default)
         if age is None:
-            fail(name, "age")
-        elif not scheme.min_age <= age <= scheme.max_age:
+            continue
+        if not scheme.min_age <= age <= scheme.max_age:
             fail(name, "age_outside_scheme", min=scheme.min_age, max=scheme.max_age)
         else:
             ages[name] = values[name] = age
     if len(ages) == 2 and ages["min_age"] > ages["max_age"]:
         fail("min_age", "age_order")
         values.pop("min_age"), values.pop("max_age")
-    return Checked(values=values, errors=errors)
+    return values, fields.errors

@@ -149,9 +149,9 @@ def create_draft(db: DbSession, user: Annotated[User, require_permission(Permiss
     scheme = db.get(Scheme, body.scheme_id or 0)
     if scheme is None:
         message = _("Choose a scheme that takes project applications.")
-        raise lifecycle.ProjectInvalid(message, fields={"scheme_id": message})
-    project, checked = lifecycle.create_draft(db, user, scheme, _raw(body, {}))
-    return DraftResult(project=project_out(db, project), errors=checked.errors)
+        raise lifecycle.ProjectInvalid({"scheme_id": message}, message)
+    project, errors = lifecycle.create_draft(db, user, scheme, _raw(body, {}))
+    return DraftResult(project=project_out(db, project), errors=errors)
 
 
 @router.get("/ngo/projects/{project_id}", response_model=ProjectOut)
@@ -162,8 +162,8 @@ def get_own(db: DbSession, user: NgoUser, project_id: int):
 @router.patch("/ngo/projects/{project_id}", response_model=DraftResult)
 def edit_draft(db: DbSession, user: NgoUser, project_id: int, body: ProjectIn):
     project = own_project(db, user, project_id)
-    checked = lifecycle.update_draft(db, user, project, _raw(body, lifecycle.form_values(project)))
-    return DraftResult(project=project_out(db, project), errors=checked.errors)
+    errors = lifecycle.update_draft(db, user, project, _raw(body, lifecycle.form_values(project)))
+    return DraftResult(project=project_out(db, project), errors=errors)
 
 
 @router.post("/ngo/projects/{project_id}/submit", response_model=ProjectOut)

@@ -18,13 +18,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend.audit import service as audit
-from backend.core.errors import DomainError, NotFound
+from backend.core.errors import NotFound
+from backend.core.forms import DATE_PARTS, Fields, FormInvalid
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require
 from backend.projects.models import Project, ProjectStatus
-from backend.projects.validation import parse_day, parse_money
 from backend.schemes.facts import FUNDED_STATUSES, granted_by_region, lock_scheme, region_caps
 from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap, SchemeSubsidyLimit
 from backend.schemes.service import RegionPlaces, SchemeSummary, summarise
@@ -40,7 +40,6 @@ MESSAGES = {
     "too_long": lazy_gettext("Use %(limit)s characters or fewer."),
     "budget": lazy_gettext("Enter the budget in whole Hong Kong dollars, for example 91,000,000."),
     "budget_below_granted": lazy_gettext("The budget cannot be less than the HK$%(granted)s already granted."),
-    "date": lazy_gettext("Enter a real date, for example 2027-07-05."),
     "window_order": lazy_gettext("The window must close on or after the day it opens."),
     "age": lazy_gettext("Enter an age from 15 to 35."),
     "age_order": lazy_gettext("The minimum age must not be more than the maximum age."),
@@ -61,9 +60,7 @@ MESSAGES = {
 }
 
 
-class SchemeInvalid(DomainError):
-    """`details['fields']` maps each form field to what is wrong with it."""
-
+class SchemeInvalid(FormInvalid):
     status_code = 422
     code = "scheme_invalid"
 
@@ -112,6 +109,7 @@ def read_form(raw: Mapping[str, str]) -> SchemeForm:
     """The posted form as a SchemeForm (rows numbered limit_region_0, criterion_code_0, ...)."""
     names = ("name_en", "name_zh", "budget_hkd", *DATE_FIELDS, "min_age", "max_age", "max_subsidy_per_place",
              "gba_min_share_percent", "max_choices", *(f"cap_{r.code}" for r in REGIONS))
+    names += tuple(f"{name}-{part}" for name in DATE_FIELDS for part in DATE_PARTS)
     form = SchemeForm(values={name: str(raw.get(name) or "") for name in names})
     for i in range(50):
         row = {key: str(raw.get(f"limit_{key}_{i}") or "") for key in ("region", "min_weeks", "max_weeks", "amount")}
@@ -126,13 +124,6 @@ def read_form(raw: Mapping[str, str]) -> SchemeForm:
     return form
 
 
-def _small(value: str, low: int, high: int) -> int | None:
-    value = (value or "").strip()
-    if re.fullmatch(r"\d{1,4}", value) and low <= int(value) <= high:
-        return int(value)
-    return None
-
-
 @dataclass
 class CheckedScheme:
     values: dict
@@ -144,74 +135,52 @@ class CheckedScheme:
 
 def check_form(form: SchemeForm) -> CheckedScheme:
     raw = form.values
+    # A percent sign and thousands separators are forgiven where a whole number is asked for.
+    fields = Fields({**raw, "gba_min_share_percent": str(raw.get("gba_min_share_percent") or "").strip().rstrip("%"),
+                     **{f"cap_{r.code}": str(raw.get(f"cap_{r.code}") or "").replace(",", "") for r in REGIONS},
+                     **{f"limit_{key}_{i}": value for i, row in enumerate(form.limits) for key, value in row.items()},
+                     **{f"criterion_{key}_{i}": value for i, row in enumerate(form.criteria)
+                        for key, value in row.items()}})
     values: dict = {}
-    errors: dict[str, str] = {}
 
     def fail(name: str, key: str, **params) -> None:
-        errors.setdefault(name, str(MESSAGES[key]) % params if params else str(MESSAGES[key]))
+        fields.fail(name, MESSAGES[key], **params)
 
-    for name in ("name_en", "name_zh"):
-        text = (raw.get(name) or "").strip()
-        if not text:
-            fail(name, name)
-        elif len(text) > 200:
-            fail(name, "too_long", limit=200)
-        else:
-            values[name] = text
-    budget = parse_money(raw.get("budget_hkd", ""))
-    if budget is None:
-        cleaned = (raw.get("budget_hkd") or "").replace(",", "").strip()
-        budget = int(cleaned) if re.fullmatch(r"\d{10,12}", cleaned) else None
-    if budget is None or budget <= 0:
+    names = fields.bilingual("name", required_en=MESSAGES["name_en"], required_zh=MESSAGES["name_zh"])
+    values.update({name: text for name, text in names.items() if text})
+    budget = fields.money("budget_hkd", message=MESSAGES["budget"], required=MESSAGES["budget"])
+    if budget == 0:
         fail("budget_hkd", "budget")
-    else:
+    elif budget is not None:
         values["budget_hkd"] = budget
     for name in DATE_FIELDS:
-        day = parse_day(raw.get(name, ""))
-        if day is None:
-            fail(name, "date")
-        else:
+        day = fields.date(name, required=_("Enter a real date with a day, month and year, for example 5 7 2027."))
+        if day is not None:
             values[name] = day
     for opens, closes in (("ngo_window_opens", "ngo_window_closes"),
                           ("applicant_window_opens", "applicant_window_closes")):
         if opens in values and closes in values and values[closes] < values[opens]:
             fail(closes, "window_order")
     for name in ("min_age", "max_age"):
-        age = _small(raw.get(name, ""), 15, 35)
-        if age is None:
-            fail(name, "age")
-        else:
+        age = fields.whole(name, 15, 35, message=MESSAGES["age"], required=MESSAGES["age"])
+        if age is not None:
             values[name] = age
     if "min_age" in values and "max_age" in values and values["min_age"] > values["max_age"]:
         fail("min_age", "age_order")
-    subsidy = parse_money(raw.get("max_subsidy_per_place", ""))
-    if not subsidy:
+    subsidy = fields.money("max_subsidy_per_place", message=MESSAGES["subsidy"], required=MESSAGES["subsidy"])
+    if subsidy == 0:
         fail("max_subsidy_per_place", "subsidy")
-    else:
+    elif subsidy is not None:
         values["max_subsidy_per_place"] = subsidy
-    share = (raw.get("gba_min_share_percent") or "").strip().rstrip("%")
-    if not share:
-        values["gba_min_share_percent"] = None
-    elif _small(share, 0, 100) is None:
-        fail("gba_min_share_percent", "percent")
-    else:
-        values["gba_min_share_percent"] = int(share)
-    choices = _small(raw.get("max_choices", "") or "5", 1, 20)
-    if choices is None:
-        fail("max_choices", "choices")
-    else:
+    values["gba_min_share_percent"] = fields.whole("gba_min_share_percent", 0, 100, message=MESSAGES["percent"])
+    choices = fields.whole("max_choices", 1, 20, message=MESSAGES["choices"], default=5)
+    if choices is not None:
         values["max_choices"] = choices
 
     caps: dict[str, int] = {}
     for region in REGIONS:
-        name = f"cap_{region.code}"
-        text = (raw.get(name) or "").strip().replace(",", "")
-        if not text:
-            continue
-        places = _small(text, 0, 9999)
-        if places is None:
-            fail(name, "cap")
-        else:
+        places = fields.whole(f"cap_{region.code}", 0, 9999, message=MESSAGES["cap"])
+        if places is not None:
             caps[region.name_en] = places
 
     limits = []
@@ -221,16 +190,12 @@ def check_form(form: SchemeForm) -> CheckedScheme:
         region = row["region"].strip()
         if region and region not in REGION_BY_NAME:
             fail(f"limit_region_{i}", "limit_region")
-        weeks = {}
-        for key in ("min_weeks", "max_weeks"):
-            text = row[key].strip()
-            if text and _small(text, 1, 26) is None:
-                fail(f"limit_{key}_{i}", "weeks")
-            weeks[key] = _small(text, 1, 26) if text else None
+        weeks = {key: fields.whole(f"limit_{key}_{i}", 1, 26, message=MESSAGES["weeks"])
+                 for key in ("min_weeks", "max_weeks")}
         if weeks["min_weeks"] and weeks["max_weeks"] and weeks["min_weeks"] > weeks["max_weeks"]:
             fail(f"limit_max_weeks_{i}", "weeks_order")
-        amount = parse_money(row["amount"])
-        if not amount:
+        amount = fields.money(f"limit_amount_{i}", message=MESSAGES["limit_amount"], required=MESSAGES["limit_amount"])
+        if amount == 0:
             fail(f"limit_amount_{i}", "limit_amount")
         limits.append({"region": region or None, **weeks, "max_subsidy_per_place": amount})
 
@@ -248,12 +213,11 @@ def check_form(form: SchemeForm) -> CheckedScheme:
         if not row["name_en"].strip() or not row["name_zh"].strip():
             fail(f"criterion_name_en_{i}" if not row["name_en"].strip() else f"criterion_name_zh_{i}",
                  "criterion_name")
-        weight, top = _small(row["weight"], 1, 10), _small(row["max_score"], 1, 10)
-        if weight is None or top is None:
-            fail(f"criterion_weight_{i}" if weight is None else f"criterion_max_score_{i}", "criterion_number")
+        weight, top = (fields.whole(f"criterion_{key}_{i}", 1, 10, message=MESSAGES["criterion_number"],
+                                    required=MESSAGES["criterion_number"]) for key in ("weight", "max_score"))
         criteria.append({"code": code, "name_en": row["name_en"].strip()[:200], "name_zh": row["name_zh"].strip()[:200],
                          "weight": weight, "max_score": top})
-    return CheckedScheme(values=values, caps=caps, limits=limits, criteria=criteria, errors=errors)
+    return CheckedScheme(values=values, caps=caps, limits=limits, criteria=criteria, errors=fields.errors)
 
 
 def criteria_of(session: Session, scheme: Scheme) -> list[AssessmentCriterion]:
@@ -304,7 +268,7 @@ def _replace_rows(session: Session, scheme: Scheme, checked: CheckedScheme) -> N
 
 def _raise_if_invalid(checked: CheckedScheme) -> None:
     if checked.errors:
-        raise SchemeInvalid(_("The scheme could not be saved: fix the fields shown."), fields=checked.errors)
+        raise SchemeInvalid(checked.errors, _("The scheme could not be saved: fix the fields shown."))
 
 
 def create_scheme(session: Session, actor: User, form: SchemeForm) -> Scheme:

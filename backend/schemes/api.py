@@ -125,8 +125,8 @@ def _as_form(body: SchemeIn, base: admin.SchemeForm) -> admin.SchemeForm:
         form.values = {k: v for k, v in form.values.items() if not k.startswith("cap_")}
         unknown = [region for region in body.region_caps if region not in REGION_BY_NAME]
         if unknown:
-            raise admin.SchemeInvalid(str(admin.MESSAGES["unknown_region"]) % {"region": unknown[0]},
-                                      fields={"region_caps": str(admin.MESSAGES["unknown_region"]) % {"region": unknown[0]}})
+            message = str(admin.MESSAGES["unknown_region"]) % {"region": unknown[0]}
+            raise admin.SchemeInvalid({"region_caps": message}, message)
         for region, places in body.region_caps.items():
             form.values[f"cap_{REGION_BY_NAME[region].code}"] = str(places)
     if body.subsidy_limits is not None:

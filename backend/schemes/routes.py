@@ -9,12 +9,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from backend.core.db import DbSession
+from backend.core.forms import FormData, day_boxes
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
-from backend.projects.ngo_routes import FormData, common_words
+from backend.projects.words import common_words
 from backend.schemes import admin
 from backend.schemes.admin import SchemeForm, SchemeInvalid
 from matching.geography import REGIONS
@@ -49,7 +50,7 @@ def create_scheme(request: Request, db: DbSession, user: Manager, data: FormData
     try:
         scheme = admin.create_scheme(db, user, form)
     except SchemeInvalid as error:
-        return _form_page(request, db, user, form, errors=error.details["fields"], status_code=400)
+        return _form_page(request, db, user, form, errors=day_boxes(error.errors, *admin.DATE_FIELDS), status_code=400)
     return RedirectResponse(f"/staff/schemes/{scheme.id}?done=created", status_code=303)
 
 
@@ -75,5 +76,5 @@ def save_scheme(request: Request, db: DbSession, user: Manager, scheme_id: int, 
     try:
         admin.update_scheme(db, user, scheme.id, form)
     except SchemeInvalid as error:
-        return _form_page(request, db, user, form, scheme=scheme, errors=error.details["fields"], status_code=400)
+        return _form_page(request, db, user, form, scheme=scheme, errors=day_boxes(error.errors, *admin.DATE_FIELDS), status_code=400)
     return RedirectResponse(f"/staff/schemes/{scheme.id}?done=saved", status_code=303)

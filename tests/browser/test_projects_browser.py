@@ -56,7 +56,7 @@ def test_a_bad_date_in_the_address_is_explained_not_an_error_page(page, server_u
     summary = page.locator(".govuk-error-summary")
     assert "Enter the earliest start date as a real date" in summary.inner_text()
     summary.get_by_role("link").first.click()
-    assert page.evaluate("document.activeElement.id") == "starts_from"
+    assert page.evaluate("document.activeElement.id") == "starts_from-day"
     assert serious_accessibility_findings(page) == []
 
 

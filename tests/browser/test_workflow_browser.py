@@ -18,6 +18,9 @@ WORDS = {
 }
 
 
+def _date_boxes(name: str, day: date) -> dict[str, str]:
+    return {f"{name}-day": str(day.day), f"{name}-month": str(day.month), f"{name}-year": str(day.year)}
+
 def _scanned(page) -> None:
     assert serious_accessibility_findings(page) == [], page.url
 
@@ -39,10 +42,10 @@ def test_an_ngo_project_goes_from_draft_to_funded(page, server_url, language):
     page.goto(server_url + "/staff/schemes/new")
     _scanned(page)
     fields = {"name_en": name, "name_zh": "瀏覽器測試計劃", "budget_hkd": "91,000,000",
-              "ngo_window_opens": (today - timedelta(days=1)).isoformat(),
-              "ngo_window_closes": (today + timedelta(days=30)).isoformat(),
-              "applicant_window_opens": (today + timedelta(days=31)).isoformat(),
-              "applicant_window_closes": (today + timedelta(days=120)).isoformat(),
+              **_date_boxes("ngo_window_opens", today - timedelta(days=1)),
+              **_date_boxes("ngo_window_closes", today + timedelta(days=30)),
+              **_date_boxes("applicant_window_opens", today + timedelta(days=31)),
+              **_date_boxes("applicant_window_closes", today + timedelta(days=120)),
               "max_subsidy_per_place": "40,000", "cap_GD": "500", "criterion_code_0": "learning",
               "criterion_name_en_0": "Learning plan", "criterion_name_zh_0": "學習計劃"}
     for field, value in fields.items():
@@ -74,7 +77,7 @@ def test_an_ngo_project_goes_from_draft_to_funded(page, server_url, language):
     _scanned(page)
     for field, value in {"title_zh": "機械人實習生", "description_en": "Build robots.", "description_zh": "製作機械人。",
                          "host_organisation_en": "Shenzhen Robotics", "host_organisation_zh": "深圳機械人公司",
-                         "start_date": start.isoformat(), "end_date": (start + timedelta(days=41)).isoformat(),
+                         **_date_boxes("start_date", start), **_date_boxes("end_date", start + timedelta(days=41)),
                          "places_requested": "6", "cost_travel": "3000", "cost_allowance": "8000"}.items():
         page.fill(f"#{field}", value)
     page.select_option("#sector", "technology")

@@ -53,11 +53,11 @@ def _staff(session, role=Role.OFFICER) -> User:
 def test_a_draft_keeps_every_valid_field_even_when_others_are_wrong(session):
     scheme = _open_scheme(session)
     ngo = _ngo(session, make_organisation(session))
-    project, checked = lifecycle.create_draft(session, ngo, scheme, {**GOOD, "end_date": "2027-02-30",
+    project, not_saved = lifecycle.create_draft(session, ngo, scheme, {**GOOD, "end_date": "2027-02-30",
                                                                      "cost_other": "12.50"})
-    assert set(checked.errors) == {"end_date", "cost_other"}
-    assert "real date" in checked.errors["end_date"]
-    assert "whole Hong Kong dollars" in checked.errors["cost_other"]
+    assert set(not_saved) == {"end_date", "cost_other"}
+    assert "real date" in not_saved["end_date"]
+    assert "whole Hong Kong dollars" in not_saved["cost_other"]
     assert project.title_zh == "數據分析實習生" and project.region == "Guangdong"
     assert project.cost_travel == 3000 and project.cost_allowance == 6000
     assert project.languages == {"putonghua": 3}
@@ -67,7 +67,7 @@ def test_a_draft_keeps_every_valid_field_even_when_others_are_wrong(session):
 def test_submitting_needs_every_field_and_says_which_are_missing(session):
     scheme = _open_scheme(session)
     ngo = _ngo(session, make_organisation(session))
-    project, _checked = lifecycle.create_draft(session, ngo, scheme, {"title_en": "Half done"})
+    project, _not_saved = lifecycle.create_draft(session, ngo, scheme, {"title_en": "Half done"})
     with pytest.raises(lifecycle.ProjectInvalid) as refused:
         lifecycle.submit(session, ngo, project)
     assert {"title_zh", "description_en", "sector", "city", "places_requested"} <= set(refused.value.details["fields"])
@@ -86,17 +86,17 @@ def test_the_subsidy_asked_cannot_exceed_the_schemes_limit_for_the_region(sessio
     session.add(SchemeSubsidyLimit(scheme_id=scheme.id, region="Guangdong", max_subsidy_per_place=20_000))
     session.flush()
     ngo = _ngo(session, make_organisation(session))
-    _project, checked = lifecycle.create_draft(session, ngo, scheme, GOOD)  # asks HK$21,800
-    assert "HK$21,800" in checked.errors["cost_travel"] and "HK$20,000" in checked.errors["cost_travel"]
-    _project, checked = lifecycle.create_draft(session, ngo, scheme, {**GOOD, "city": "Beijing"})
-    assert "cost_travel" not in checked.errors, "the Guangdong limit does not apply in Beijing"
+    _project, not_saved = lifecycle.create_draft(session, ngo, scheme, GOOD)  # asks HK$21,800
+    assert "HK$21,800" in not_saved["cost_travel"] and "HK$20,000" in not_saved["cost_travel"]
+    _project, not_saved = lifecycle.create_draft(session, ngo, scheme, {**GOOD, "city": "Beijing"})
+    assert "cost_travel" not in not_saved, "the Guangdong limit does not apply in Beijing"
 
 
 def test_ages_must_stay_within_the_schemes_range(session):
     scheme = _open_scheme(session)
     ngo = _ngo(session, make_organisation(session))
-    _project, checked = lifecycle.create_draft(session, ngo, scheme, {**GOOD, "min_age": "16", "max_age": "35"})
-    assert checked.errors["min_age"] == checked.errors["max_age"] == "The scheme funds ages 18 to 29 only."
+    _project, not_saved = lifecycle.create_draft(session, ngo, scheme, {**GOOD, "min_age": "16", "max_age": "35"})
+    assert not_saved["min_age"] == not_saved["max_age"] == "The scheme funds ages 18 to 29 only."
 
 
 def test_an_unverified_organisation_cannot_post_and_nobody_can_post_outside_the_window(session):

@@ -175,7 +175,7 @@ def test_a_bad_date_gets_a_specific_message_in_english(client, catalogue):
     assert page.status_code == 400
     assert "There is a problem with the filters" in page.text
     assert "Enter the earliest start date as a real date, like" in page.text
-    assert 'href="#starts_from"' in page.text
+    assert 'href="#starts_from-day"' in page.text
     assert titles(page.text) == ["Museum guide"], "the filters that could be used still apply"
 
 
@@ -270,3 +270,11 @@ def test_the_home_page_links_to_the_catalogue(client):
     html = client.get("/?lang=en").text
     assert re.search(r'<a href="/projects"[^>]*class="govuk-button govuk-button--start"', html)
     assert "Browse internships" in html
+
+
+def test_the_date_filters_read_the_day_month_and_year_boxes(client, catalogue):
+    boxes = "starts_from-day=1&starts_from-month=7&starts_from-year=2027"
+    assert listed(client, boxes) == listed(client, "starts_from=2027-07-01")
+    page = client.get("/projects?lang=en&ends_by-day=31&ends_by-month=2&ends_by-year=2027")
+    assert page.status_code == 400
+    assert f"like 1 7 {date.today().year + 1}" in page.text and 'value="31"' in page.text
