@@ -85,3 +85,22 @@ def test_each_forbidden_import_breaks_the_build(tree_copy, breakage):
 def _contract_name(contract_id: str) -> str:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     return next(c["name"] for c in config["tool"]["importlinter"]["contracts"] if c["id"] == contract_id)
+
+
+INNER_IMPORT = 'def read():\n    from backend.core import db\n\n    return db\n'
+
+
+@pytest.mark.parametrize("path", ["backend/projects/new_module.py", "matching/new_module.py"])
+def test_an_import_inside_a_function_fails_the_lint(path):
+    result = subprocess.run([_tool("ruff"), "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"),
+                             "--stdin-filename", path, "-"], input=INNER_IMPORT, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "PLC0415" in result.stdout, result.stdout
+
+
+def test_a_heavy_library_may_stay_inside_when_marked():
+    marked = 'def read():\n    import pypdf  # noqa: PLC0415 - only when a CV is uploaded\n\n    return pypdf\n'
+    result = subprocess.run([_tool("ruff"), "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"),
+                             "--stdin-filename", "backend/applicants/new_module.py", "-"], input=marked,
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout
