@@ -1,7 +1,9 @@
 """Applicants for tests: a signed-up user with a complete profile, and an NGO user for an organisation."""
 
+import io
 from datetime import date
 
+from pypdf import PdfWriter
 from sqlmodel import Session
 
 from backend.applicants.models import ApplicantProfile
@@ -33,3 +35,12 @@ def make_applicant(session: Session, *, user: bool = True, **overrides) -> tuple
 def make_ngo(session: Session, organisation=None) -> tuple[User, object]:
     organisation = organisation or make_organisation(session)
     return make_user(session, Role.NGO, organisation=organisation), organisation
+
+
+def blank_pdf() -> bytes:
+    """A one-page PDF that passes the CV checks."""
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

@@ -4,23 +4,14 @@ import asyncio
 import io
 
 import pytest
-from pypdf import PdfWriter
 
 from backend.applicants import cv
 from backend.applicants.models import Choice
 from backend.core.errors import NotFound
 from backend.core.settings import get_settings
 from tests.accounts.helpers import make_user
-from tests.applicants.helpers import make_applicant, make_ngo
+from tests.applicants.helpers import blank_pdf, make_applicant, make_ngo
 from tests.factories import make_project
-
-
-def _pdf() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(200, 200)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 def _files():
@@ -38,12 +29,12 @@ class CountingStream(io.BytesIO):
 
 def test_a_pdf_is_stored_under_a_random_name_never_the_users(session):
     user, profile = make_applicant(session, name_en="Chan Ka Yan")
-    upload = CountingStream(_pdf())
+    upload = CountingStream(blank_pdf())
     upload.name = "../../etc/passwd.pdf"
 
     info = cv.save_cv(session, user, upload)
 
-    assert info.size_bytes == len(_pdf())
+    assert info.size_bytes == len(blank_pdf())
     assert profile.cv_stored_name.endswith(".pdf") and len(profile.cv_stored_name) == 36
     assert "passwd" not in "".join(_files()) and profile.cv_stored_name in _files()
     opened = cv.open_cv(session, user, profile)
@@ -54,7 +45,7 @@ def test_an_oversized_upload_is_stopped_while_streaming(session, monkeypatch):
     monkeypatch.setattr(get_settings(), "cv_max_bytes", 100_000)
     user, profile = make_applicant(session)
     before = _files()
-    stream = CountingStream(_pdf() + b"0" * 5_000_000)
+    stream = CountingStream(blank_pdf() + b"0" * 5_000_000)
 
     with pytest.raises(cv.CvRejected, match="must be 97 KB or smaller"):
         cv.save_cv(session, user, stream)
@@ -91,7 +82,7 @@ def test_a_truncated_pdf_is_refused(session):
     user, profile = make_applicant(session)
     before = _files()
     with pytest.raises(cv.CvRejected, match="could not be read as a PDF"):
-        cv.save_cv(session, user, _pdf()[:200])
+        cv.save_cv(session, user, blank_pdf()[:200])
     with pytest.raises(cv.CvRejected, match="empty"):
         cv.save_cv(session, user, b"")
     assert _files() == before and profile.cv_stored_name is None
@@ -99,10 +90,10 @@ def test_a_truncated_pdf_is_refused(session):
 
 def test_replace_and_delete_remove_the_old_file_once_committed(session):
     user, profile = make_applicant(session)
-    cv.save_cv(session, user, _pdf())
+    cv.save_cv(session, user, blank_pdf())
     session.commit()
     first = profile.cv_stored_name
-    cv.save_cv(session, user, [_pdf()[:100], _pdf()[100:]])
+    cv.save_cv(session, user, [blank_pdf()[:100], blank_pdf()[100:]])
     assert first in _files(), "kept until the replacement is committed"
     session.commit()
     second = profile.cv_stored_name
@@ -116,7 +107,7 @@ def test_replace_and_delete_remove_the_old_file_once_committed(session):
 def test_a_rolled_back_upload_leaves_no_file(session):
     user, profile = make_applicant(session)
     session.commit()
-    cv.save_cv(session, user, _pdf())
+    cv.save_cv(session, user, blank_pdf())
     stored = profile.cv_stored_name
     session.rollback()
     assert stored not in _files()
@@ -124,7 +115,7 @@ def test_a_rolled_back_upload_leaves_no_file(session):
 
 def test_only_the_applicant_staff_and_chosen_ngos_can_open_a_cv(session, scheme):
     user, profile = make_applicant(session)
-    cv.save_cv(session, user, _pdf())
+    cv.save_cv(session, user, blank_pdf())
     ngo, organisation = make_ngo(session)
     other_ngo, _other = make_ngo(session)
     project = make_project(session, scheme, organisation)

@@ -2,21 +2,11 @@
 question page at a time, upload a CV, rank three projects and see them on the status page. Every page is
 scanned with axe-core (0 serious or critical findings)."""
 
-import io
 import re
 import uuid
 
+from tests.applicants.helpers import blank_pdf
 from tests.browser.conftest import serious_accessibility_findings
-
-
-def _pdf() -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 def _submit(page, form_selector="main form"):
@@ -106,7 +96,7 @@ def test_a_new_applicant_signs_up_completes_the_profile_uploads_a_cv_and_ranks_t
 
         page.goto(server_url + "/profile/cv")
         _accessible(page)
-        page.set_input_files("#cv", files=[{"name": "cv.pdf", "mimeType": "application/pdf", "buffer": _pdf()}])
+        page.set_input_files("#cv", files=[{"name": "cv.pdf", "mimeType": "application/pdf", "buffer": blank_pdf()}])
         _submit(page, "main form[action='/profile/cv']")
         assert "已上載你的履歷" in page.locator("main").inner_text()
 

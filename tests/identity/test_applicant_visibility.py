@@ -4,10 +4,8 @@ An NGO sees an applicant only while the applicant has an active choice of one of
 choice is withdrawn the applicant is "not found" for that NGO on every page, API route and CV download.
 """
 
-import io
 
 import pytest
-from pypdf import PdfWriter
 
 from backend.applicants import cv, ngo_view
 from backend.applicants.models import Choice, ChoiceStatus
@@ -15,23 +13,15 @@ from backend.core.errors import NotFound
 from backend.identity import permissions as authz
 from backend.identity.models import Role
 from tests.accounts.helpers import make_user, sign_in_as
-from tests.applicants.helpers import make_applicant, make_ngo
+from tests.applicants.helpers import blank_pdf, make_applicant, make_ngo
 from tests.factories import make_project
-
-
-def _pdf() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(200, 200)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 @pytest.fixture
 def withdrawn(session, scheme):
     """An applicant with a CV whose only link to the NGO is a withdrawn choice of one of its projects."""
     user, profile = make_applicant(session)
-    cv.save_cv(session, user, _pdf())
+    cv.save_cv(session, user, blank_pdf())
     ngo, organisation = make_ngo(session)
     choice = Choice(applicant_id=profile.id, project_id=make_project(session, scheme, organisation).id,
                     scheme_id=scheme.id, rank=1, status=ChoiceStatus.WITHDRAWN)
