@@ -26,6 +26,7 @@ from backend.core.db import utcnow
 from backend.core.errors import DomainError, Forbidden
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
+from backend.core.settings import CSV_IMPORT_MAX_BYTES
 from backend.identity import permissions as authz
 from backend.identity.models import User
 from backend.identity.roles import acts_for_an_organisation
@@ -36,7 +37,7 @@ from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import Scheme
 from matching.io import APPLICANT_COLUMNS, RowError, parse_applicants
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_BYTES = CSV_IMPORT_MAX_BYTES
 EXTRA_COLUMNS = ("name_en", "name_zh", "email", "phone")
 CLAIM_DAYS = 30
 STAFF_SENDER = lazy_gettext("The Home Affairs Bureau")
@@ -119,7 +120,8 @@ def _reason(error: RowError) -> str:
 
 def _decode(data: bytes) -> str:
     if len(data) > MAX_IMPORT_BYTES:
-        raise ImportRefused(_("The file is larger than 5 MB. Split it into smaller files."))
+        raise ImportRefused(_("The file is larger than %(size)s. Split it into smaller files.",
+                              size=f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB"))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
