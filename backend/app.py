@@ -16,7 +16,7 @@ from backend.applicants import routes as applicant_routes
 from backend.audit import api as audit_api
 from backend.audit import routes as audit_routes
 from backend.core.errors import install_error_handlers
-from backend.core.middleware import LanguageMiddleware, SecurityHeadersMiddleware
+from backend.core.middleware import BodyLimitMiddleware, LanguageMiddleware, SecurityHeadersMiddleware
 from backend.core.settings import Settings, get_settings
 from backend.core.templating import STATIC_DIR, StaticAssets
 from backend.identity.deps import csrf_protect, install_security
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_security(app)
     app.add_middleware(SessionCookieMiddleware, secure_cookies=settings.secure_cookies)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(LanguageMiddleware, secure_cookies=settings.secure_cookies)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     return app

@@ -1,7 +1,9 @@
 """``match`` command line: read interchange files, match, write results atomically.
 
 Exit codes: 0 success, 2 invalid input (every row error is printed with file,
-line and column), 1 unexpected failure. Outputs are written to temporary files
+line and column), 1 unexpected failure. Warnings (such as a choice of an unknown
+project, which is ignored) do not stop the run, but are printed the same way, so
+a console that says "placed 0 of 1" also says why. Outputs are written to temporary files
 next to their destination and moved into place only when all are complete.
 """
 
@@ -35,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _print_rows(rows: list[io.RowError], what: str, prefix: str = "") -> None:
+    for row in rows[:MAX_PRINTED_ERRORS]:
+        print(f"{prefix}{row}", file=sys.stderr)
+    if len(rows) > MAX_PRINTED_ERRORS:
+        print(f"... and {len(rows) - MAX_PRINTED_ERRORS} more {what}", file=sys.stderr)
+
+
 def write_atomically(outputs: dict[str, str]) -> None:
     """Write all files or none: temp files in the same directory, then os.replace."""
     temps: list[tuple[str, str]] = []
@@ -59,15 +68,15 @@ def main(argv: list[str] | None = None) -> int:
         projects, applicants, scheme, rankings, warnings = io.load_all(
             args.projects, args.applicants, args.scheme, args.rankings)
     except io.InputError as e:
-        for err in e.errors[:MAX_PRINTED_ERRORS]:
-            print(str(err), file=sys.stderr)
-        if len(e.errors) > MAX_PRINTED_ERRORS:
-            print(f"... and {len(e.errors) - MAX_PRINTED_ERRORS} more errors", file=sys.stderr)
+        _print_rows(e.errors, "errors")
         return 2
     for out in (args.out, args.unplaced, args.report):
         if out and not Path(out).resolve().parent.is_dir():
             print(f"{out}: the output directory does not exist", file=sys.stderr)
             return 2
+
+    # Before matching, which may take a while: the user learns at once what was ignored and where.
+    _print_rows(warnings, "warnings", prefix="warning: ")
 
     # After the inputs are checked: --help and input errors answer at once, without numpy and scipy.
     from .engine import DEFAULT_SEED, DEFAULT_TOP_K, MatchError, match  # noqa: PLC0415

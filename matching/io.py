@@ -3,7 +3,8 @@
 The web app reuses the parsers for CSV import: every problem is a
 :class:`RowError` with the line number, the column, a message code with
 params (for translation) and an English text. Parsers collect all row errors
-(up to ``max_errors``) instead of stopping at the first.
+(up to ``max_errors``; ``None`` for no limit, as the web import needs, since it
+must report or keep every row) instead of stopping at the first.
 """
 
 from __future__ import annotations
@@ -188,20 +189,22 @@ class _RowParser:
 
 
 def _check_unique(ids: list[tuple[str, int]], filename: str, errors: list[RowError]) -> set[str]:
-    first_line: dict[str, int] = {}
-    duplicates = set()
+    """Ids on more than one row. None of their rows is used, so every copy is reported, naming the others."""
+    lines: dict[str, list[int]] = {}
     for ident, line in ids:
-        if ident in first_line:
-            duplicates.add(ident)
+        lines.setdefault(ident, []).append(line)
+    duplicates = {ident for ident, found in lines.items() if len(found) > 1}
+    for ident, line in ids:
+        if ident in duplicates:
+            others = ", ".join(str(n) for n in lines[ident] if n != line)
             errors.append(RowError(filename, line, "id", "duplicate_id",
-                                   {"id": ident, "first_line": first_line[ident]},
-                                   f"duplicate id {ident!r} (first seen on line {first_line[ident]})"))
-        else:
-            first_line[ident] = line
+                                   {"id": ident, "first_line": lines[ident][0], "lines": others},
+                                   f"duplicate id {ident!r} (also on line {others})"))
+    errors.sort(key=lambda e: e.line)
     return duplicates
 
 
-def parse_projects(source: Any, *, filename: str = "projects.csv", max_errors: int = MAX_ERRORS
+def parse_projects(source: Any, *, filename: str = "projects.csv", max_errors: int | None = MAX_ERRORS
                    ) -> tuple[list[Project], list[RowError]]:
     errors: list[RowError] = []
     rows: list[tuple[Project, int]] = []
@@ -229,14 +232,14 @@ def parse_projects(source: Any, *, filename: str = "projects.csv", max_errors: i
             ids.append((values["id"], line))
         if f.ok:
             rows.append((Project(**values), line))
-        if len(errors) >= max_errors:
+        if max_errors is not None and len(errors) >= max_errors:
             break
     dup = _check_unique(ids, filename, errors)
     return [p for p, _ in rows if p.id not in dup], errors[:max_errors]
 
 
 def parse_applicants(source: Any, *, filename: str = "applicants.csv",
-                     project_ids: Iterable[str] | None = None, max_errors: int = MAX_ERRORS
+                     project_ids: Iterable[str] | None = None, max_errors: int | None = MAX_ERRORS
                      ) -> tuple[list[Applicant], list[RowError]]:
     """Applicants and row errors; with ``project_ids`` unknown choices become warnings."""
     errors: list[RowError] = []
@@ -266,7 +269,7 @@ def parse_applicants(source: Any, *, filename: str = "applicants.csv",
             ids.append((values["id"], line))
         if f.ok:
             rows.append((Applicant(**values), line))
-        if len(errors) >= max_errors:
+        if max_errors is not None and len(errors) >= max_errors:
             break
     dup = _check_unique(ids, filename, errors)
     if project_ids is not None:
@@ -280,7 +283,7 @@ def parse_applicants(source: Any, *, filename: str = "applicants.csv",
     return [a for a, _ in rows if a.id not in dup], errors[:max_errors]
 
 
-def parse_rankings(source: Any, *, filename: str = "rankings.csv", max_errors: int = MAX_ERRORS
+def parse_rankings(source: Any, *, filename: str = "rankings.csv", max_errors: int | None = MAX_ERRORS
                    ) -> tuple[dict[str, list[str]], list[RowError]]:
     """NGO rankings as {project_id: [applicant_id best first]}."""
     errors: list[RowError] = []
@@ -291,7 +294,7 @@ def parse_rankings(source: Any, *, filename: str = "rankings.csv", max_errors: i
         rank = f(row, "rank", parse_int, 1)
         if f.ok:
             entries.append((pid, rank, aid))
-        if len(errors) >= max_errors:
+        if max_errors is not None and len(errors) >= max_errors:
             break
     rankings: dict[str, list[str]] = {}
     for pid, _rank, aid in sorted(entries):

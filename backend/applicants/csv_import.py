@@ -26,6 +26,7 @@ from backend.core.db import utcnow
 from backend.core.errors import DomainError, Forbidden
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
+from backend.core.settings import CSV_IMPORT_MAX_BYTES
 from backend.identity import permissions as authz
 from backend.identity.models import User
 from backend.identity.roles import acts_for_an_organisation
@@ -36,7 +37,7 @@ from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import Scheme
 from matching.io import APPLICANT_COLUMNS, RowError, parse_applicants
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_IMPORT_BYTES = CSV_IMPORT_MAX_BYTES
 EXTRA_COLUMNS = ("name_en", "name_zh", "email", "phone")
 CLAIM_DAYS = 30
 STAFF_SENDER = lazy_gettext("The Home Affairs Bureau")
@@ -57,7 +58,8 @@ ROW_MESSAGES = {
     "invalid_language_level": lazy_gettext("The level %(level)s for %(language)s is not between 0 and 5."),
     "available_to_before_from": lazy_gettext("available_to %(available_to)s is before available_from "
                                              "%(available_from)s."),
-    "duplicate_id": lazy_gettext("The id '%(id)s' is also on line %(first_line)s; each applicant appears once."),
+    "duplicate_id": lazy_gettext("The id '%(id)s' is also on line %(lines)s. Each applicant may appear once, so "
+                                 "none of these rows was imported."),
     "unknown_project": lazy_gettext("Choice '%(project_id)s' is not an open project you can import for; "
                                     "it was left out."),
     "too_many_choices": lazy_gettext("Only the first %(max)s choices were kept: the scheme allows %(max)s."),
@@ -89,6 +91,10 @@ class ImportResult:
     def accepted(self) -> int:
         return self.created + self.updated + self.unchanged
 
+    @property
+    def rejected_rows(self) -> int:
+        return len({p.line for p in self.rejected})
+
     def rejections_csv(self) -> str:
         """The rejected rows as a file to download, fix and send again."""
         buffer = io.StringIO()
@@ -119,28 +125,56 @@ def _reason(error: RowError) -> str:
 
 def _decode(data: bytes) -> str:
     if len(data) > MAX_IMPORT_BYTES:
-        raise ImportRefused(_("The file is larger than 5 MB. Split it into smaller files."))
+        raise ImportRefused(_("The file is larger than %(size)s. Split it into smaller files.",
+                              size=f"{MAX_IMPORT_BYTES // (1024 * 1024)} MB"))
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportRefused(_("The file is not saved as UTF-8 text. In Excel choose \"CSV UTF-8 (Comma "
-                              "delimited)\" when you save it, then upload it again.")) from None
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise ImportRefused(_("Line %(line)s is not UTF-8 text, so the file is not saved as UTF-8. In Excel choose "
+                              "\"CSV UTF-8 (Comma delimited)\" when you save it, then upload it again.",
+                              line=line)) from None
 
 
-def _extras(text: str, header: list[str]) -> dict[str, tuple[int, dict[str, str]]]:
-    """{csv id: (line, optional columns)} — locating rows only; the values are parsed by matching.io."""
+def _check_header(header: list[str]) -> None:
+    missing = [c for c in APPLICANT_COLUMNS if c not in header]
+    # An unknown column is most often a misspelt optional one ("emial"): refusing beats silently ignoring it.
+    unknown = [c for c in header if c not in APPLICANT_COLUMNS and c not in EXTRA_COLUMNS]
+    if not any(header) or missing or unknown:
+        problems = []
+        if missing or not any(header):
+            problems.append(_("Missing: %(columns)s.", columns=", ".join(missing or APPLICANT_COLUMNS)))
+        if unknown:
+            problems.append(_("Not known: %(columns)s (the optional columns are %(optional)s).",
+                              columns=", ".join(c or '""' for c in unknown), optional=", ".join(EXTRA_COLUMNS)))
+        raise ImportRefused(_("The first line must be the header of applicants.csv: %(columns)s. %(problems)s",
+                              columns=",".join(APPLICANT_COLUMNS), problems=" ".join(problems)))
+
+
+def _extras(text: str, header: list[str]) -> dict[int, dict[str, str]]:
+    """{line: id and optional columns} for every row — the other values are parsed by matching.io."""
     reader = csv.reader(io.StringIO(text, newline=""))
     next(reader, None)
     at = {name: header.index(name) for name in ("id", *EXTRA_COLUMNS) if name in header}
-    out: dict[str, tuple[int, dict[str, str]]] = {}
+    out: dict[int, dict[str, str]] = {}
     line = reader.line_num
     for record in reader:
         start, line = line + 1, reader.line_num
         if not any(x.strip() for x in record):
             continue
-        values = {name: (record[i].strip() if i < len(record) else "") for name, i in at.items()}
-        out.setdefault(values.get("id", ""), (start, values))
+        out[start] = {name: (record[i].strip() if i < len(record) else "") for name, i in at.items()}
     return out
+
+
+def _extra_problems(line: int, extra: dict[str, str], prefix: str) -> list[RowProblem]:
+    """The columns only the web import has, checked on every row so that a row's errors are all listed."""
+    problems = []
+    email = extra.get("email", "").lower()
+    if email and (len(email) > 254 or not _EMAIL.match(email)):
+        problems.append(RowProblem(line, "email", str(ROW_MESSAGES["invalid_email"]) % {"value": email}))
+    if len(prefix + extra.get("id", "")) > 64:
+        problems.append(RowProblem(line, "id", str(ROW_MESSAGES["id_too_long"]) % {"max": 64 - len(prefix)}))
+    return problems
 
 
 def _scope(actor: User) -> int | None:
@@ -170,30 +204,30 @@ def import_applicants(session: Session, actor: User, data: bytes, *, filename: s
     organisation_id = _scope(actor)
     text = _decode(data)
     header = [h.strip() for h in next(csv.reader(io.StringIO(text)), [])]
-    missing = [c for c in APPLICANT_COLUMNS if c not in header]
-    if not header or missing:
-        raise ImportRefused(_("The first line must be the header of applicants.csv: %(columns)s. "
-                              "Missing: %(missing)s.", columns=",".join(APPLICANT_COLUMNS),
-                              missing=", ".join(missing or APPLICANT_COLUMNS)))
+    _check_header(header)
     projects = _importable_projects(session, organisation_id, today or hk_today())
-    applicants, errors = parse_applicants(text, filename=filename, project_ids=list(projects))
+    # Every row is parsed, however many errors come before it: each is either imported or reported.
+    applicants, errors = parse_applicants(text, filename=filename, project_ids=list(projects), max_errors=None)
     result = ImportResult()
     for error in errors:
         problem = RowProblem(error.line, error.column or "", _reason(error), error.severity)
         (result.warnings if error.severity == "warning" else result.rejected).append(problem)
-    extras = _extras(text, header)
     prefix = f"{organisation_id or 'staff'}:"
+    extras = _extras(text, header)
+    refused_lines = set()
+    for line, extra in extras.items():
+        problems = _extra_problems(line, extra, prefix)
+        result.rejected.extend(problems)
+        refused_lines.update(p.line for p in problems)
+    # Ids of the parsed applicants are unique (every copy of a repeated id is refused), so each has one line.
+    line_of = {extra.get("id", ""): line for line, extra in extras.items()}
     schemes: dict[int, Scheme] = {}
     for applicant in applicants:
-        line, extra = extras.get(applicant.id, (0, {}))
+        line = line_of.get(applicant.id, 0)
+        if line in refused_lines:
+            continue
+        extra = extras.get(line, {})
         email = extra.get("email", "").lower()
-        if email and (len(email) > 254 or not _EMAIL.match(email)):
-            result.rejected.append(RowProblem(line, "email", str(ROW_MESSAGES["invalid_email"]) % {"value": email}))
-            continue
-        if len(prefix + applicant.id) > 64:
-            result.rejected.append(RowProblem(line, "id", str(ROW_MESSAGES["id_too_long"]) % {
-                "max": 64 - len(prefix)}))
-            continue
         chosen = [projects[pid] for pid in dict.fromkeys(applicant.choices) if pid in projects]
         outcome = _save(session, actor, prefix + applicant.id, applicant, extra, chosen, schemes, result, line)
         if outcome == "created" and email:
@@ -202,7 +236,7 @@ def import_applicants(session: Session, actor: User, data: bytes, *, filename: s
     result.warnings.sort(key=lambda p: (p.line, p.column))
     audit.record(session, actor, "applicant.imported", "applicant_import", filename[:100],
                  after={"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
-                        "skipped": result.skipped, "rejected_rows": len({p.line for p in result.rejected}),
+                        "skipped": result.skipped, "rejected_rows": result.rejected_rows,
                         "invited": result.invited})
     return result
 

@@ -37,6 +37,11 @@ from backend.identity.models import User
 PDF_MAGIC = b"%PDF-"
 CHUNK_BYTES = 64 * 1024
 _STORED_NAME = re.compile(r"^[0-9a-f]{32}\.pdf$")
+# A PDF runs JavaScript from a /JS entry (an action's script) or the /JavaScript name tree; a CV needs neither.
+_SCRIPT_NAME = re.compile(rb"/(?:JS|JavaScript)(?=[\s/<>\[\]()%{}]|$)")
+_SCRIPT_KEYS = frozenset({"/JS", "/JavaScript"})
+# Far more objects than any CV has; a file past it is refused rather than half checked.
+MAX_PDF_OBJECTS = 100_000
 
 
 class CvRejected(DomainError):
@@ -131,6 +136,35 @@ async def _receive_async(source: Any, receiver: _Receiver) -> None:
     _receive_sync(source, receiver)
 
 
+def _has_script(reader) -> bool:
+    """Walks every object reachable from the trailer (so also inside compressed object streams, and with names
+    spelt in #xx escapes, which pypdf decodes) looking for JavaScript."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject  # noqa: PLC0415 - see _check_pdf
+
+    seen: set[tuple[int, int]] = set()
+    stack: list = [reader.trailer]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            if len(seen) > MAX_PDF_OBJECTS:
+                return True
+            try:
+                item = item.get_object()
+            except Exception:  # noqa: BLE001, S112 - a dangling reference in a damaged file holds no script
+                continue
+        if isinstance(item, DictionaryObject):
+            for key, value in item.items():
+                if key in _SCRIPT_KEYS or (key == "/S" and value == "/JavaScript"):
+                    return True
+                stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
+    return False
+
+
 def _check_pdf(path: Path, size: int) -> None:
     if size == 0:
         raise CvRejected(_("The file is empty. Choose your CV, saved as a PDF."))
@@ -141,8 +175,11 @@ def _check_pdf(path: Path, size: int) -> None:
     pypdf_log = logging.getLogger("pypdf")
     level = pypdf_log.level
     pypdf_log.setLevel(logging.ERROR)  # a damaged upload is the user's problem, not a server warning
+    scripted = _SCRIPT_NAME.search(path.read_bytes()) is not None
     try:
-        pages = len(PdfReader(path, strict=False).pages)
+        reader = PdfReader(path, strict=False)
+        pages = len(reader.pages)
+        scripted = scripted or (pages > 0 and _has_script(reader))
     except Exception:  # noqa: BLE001 - pypdf raises many kinds of error for damaged files
         pages = 0
     finally:
@@ -150,6 +187,9 @@ def _check_pdf(path: Path, size: int) -> None:
     if pages < 1:
         raise CvRejected(_("The file could not be read as a PDF: it may be damaged or incomplete. "
                            "Save it as PDF again and upload it."))
+    if scripted:
+        raise CvRejected(_("The PDF contains JavaScript, which a CV does not need and which could harm the "
+                           "people who open it. Print or export it to PDF again without scripts and upload that."))
 
 
 def _after_outcome(session: Session, *, on_commit: Path | None = None, on_rollback: Path | None = None) -> None:

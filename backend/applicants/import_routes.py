@@ -65,7 +65,9 @@ async def import_file(request: Request, db: DbSession, user: Importer):
         result = csv_import.import_applicants(db, user, data, filename=filename)
     except csv_import.ImportRefused as error:
         return _import_page(request, errors={"file": error.message}, filename=filename, status_code=400)
-    return _import_page(request, result=result, filename=filename)
+    # A file whose every row failed is not a success, though the page still lists each row's problems.
+    failed = result.rejected and not (result.accepted or result.skipped)
+    return _import_page(request, result=result, filename=filename, status_code=400 if failed else 200)
 
 
 @router.post("/applicants/import/rejections.csv")

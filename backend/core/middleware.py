@@ -1,9 +1,16 @@
-"""Pure ASGI middleware (no per-request task hop): language negotiation and security headers."""
+"""Pure ASGI middleware (no per-request task hop): language negotiation, security headers, body limits."""
 
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
 from backend.core.i18n import LANGUAGE_COOKIE, LANGUAGES, negotiate_language, set_language
+from backend.core.i18n import gettext as _
+from backend.core.settings import MULTIPART_OVERHEAD_BYTES as MULTIPART_OVERHEAD
+from backend.core.settings import BodyLimit, Settings, get_settings
+from backend.core.templating import render
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -126,3 +133,94 @@ class SecurityHeadersMiddleware(HttpMiddleware):
             await send(message)
 
         return send_with_headers
+
+
+class BodyTooLarge(Exception):
+    """Raised into the app from `receive` once a request body passes its limit; the middleware answers 413."""
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
+
+
+def _refusal(limit: BodyLimit) -> str:
+    size = _size(limit.max_bytes)
+    if limit.kind == "cv":
+        return _("The CV must be %(size)s or smaller.", size=_size(limit.max_bytes - MULTIPART_OVERHEAD))
+    if limit.kind == "import":
+        return _("The file is larger than %(size)s. Split it into smaller files.",
+                 size=_size(limit.max_bytes - MULTIPART_OVERHEAD))
+    return _("What you sent is larger than %(size)s, the most this page accepts. Shorten it and try again.",
+             size=size)
+
+
+class BodyLimitMiddleware(HttpMiddleware):
+    """Refuses a request body over its route's limit (`Settings.body_limits`) before anything parses it.
+
+    Sign-in, CSRF and the form parser all read the body first, and the parser spools file parts to disk,
+    so the limit has to sit in front of them: a declared Content-Length over the limit is answered at once
+    without reading a byte, and a body sent without one (chunked) is counted as it arrives and no longer
+    read once it passes the limit. Whatever the app then makes of the interrupted body is replaced by 413.
+    """
+
+    def __init__(self, app, settings: Settings | None = None):
+        super().__init__(app)
+        self.settings = settings
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = (self.settings or get_settings()).body_limit(scope.get("path", ""))
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit.max_bytes:
+            await self._refuse(scope, send, limit)
+            return
+        received = 0
+        exceeded = False
+        started = False
+
+        async def counting_receive():
+            nonlocal received, exceeded
+            if exceeded:
+                raise BodyTooLarge
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit.max_bytes:
+                    exceeded = True
+                    raise BodyTooLarge
+            return message
+
+        async def guarded_send(message):
+            nonlocal started
+            if exceeded:
+                return  # the app's own answer to a body it could not finish reading
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded and not started:
+            await self._refuse(scope, send, limit)
+
+    @staticmethod
+    async def _refuse(scope, send, limit: BodyLimit) -> None:
+        message = _refusal(limit)
+        request = Request(scope)
+        if scope.get("path", "").startswith("/api/"):
+            response = JSONResponse({"error": "upload_too_large", "message": message,
+                                     "details": {"limit_bytes": limit.max_bytes}}, status_code=413)
+        else:
+            response = render(request, "error.html", {"title": _("That is too large to send"), "message": message,
+                                                      "status_code": 413}, status_code=413)
+        # The unread body stays on the connection: closing it keeps the client from sending it in vain.
+        response.headers["connection"] = "close"
+        await response(scope, _no_body, send)
+
+
+async def _no_body():
+    return {"type": "http.disconnect"}

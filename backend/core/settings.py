@@ -1,5 +1,7 @@
 """The one settings class. Values come from the environment (or a .env file), never from code."""
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -8,6 +10,23 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-key-not-for-production"  # noqa: S105
+
+# The largest applicants.csv an import accepts (backend.applicants.csv_import).
+CSV_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+# Boundaries, part headers and the other form fields around an uploaded file.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+# Ordinary forms and JSON. The largest legitimate one is a project draft: six bilingual texts of up to
+# 5,000 + 5,000 + 4 x 200 characters, Chinese percent-encoded at 9 bytes a character, about 100 KB.
+FORM_MAX_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """Requests to paths matching `pattern` may send at most `max_bytes`; `kind` picks the refusal's words."""
+
+    pattern: re.Pattern
+    max_bytes: int
+    kind: str
 
 
 class Settings(BaseSettings):
@@ -47,6 +66,24 @@ class Settings(BaseSettings):
         elif self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("SECRET_KEY is the development default: set a real secret in production.")
         return self
+
+    def body_limits(self) -> tuple[BodyLimit, ...]:
+        """The one table of request-body limits, first match wins; other paths get FORM_MAX_BYTES.
+
+        backend.core.middleware.BodyLimitMiddleware applies it before anything parses the body, so an
+        oversized upload is refused before sign-in, CSRF or the form parser has written any of it to disk.
+        """
+        return (
+            BodyLimit(re.compile(r"^(/profile/cv|/api/v1/me/cv)$"), self.cv_max_bytes + MULTIPART_OVERHEAD_BYTES,
+                      "cv"),
+            # The rejected rows of an import are posted back to be downloaded: as large as the import's report.
+            BodyLimit(re.compile(r"^(/api/v1)?/applicants/import(/rejections\.csv)?$"),
+                      CSV_IMPORT_MAX_BYTES + MULTIPART_OVERHEAD_BYTES, "import"),
+            BodyLimit(re.compile(r""), FORM_MAX_BYTES, "form"),
+        )
+
+    def body_limit(self, path: str) -> BodyLimit:
+        return next(limit for limit in self.body_limits() if limit.pattern.match(path))
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,8 +7,9 @@ from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.applicants import csv_import
 from backend.applicants.models import ApplicantProfile, Choice
 from backend.core.errors import Forbidden
+from backend.core.settings import get_settings
 from backend.outbox.models import OutboxEmail
-from tests.accounts.helpers import make_user
+from tests.accounts.helpers import make_user, sign_in_as
 from tests.applicants.helpers import TODAY, make_ngo
 from tests.factories import make_project
 
@@ -102,3 +103,117 @@ def test_an_ngo_cannot_import_choices_of_another_organisations_projects(session,
     assert any(w.column == "choices" and str(other.id) in w.reason for w in result.warnings)
     with pytest.raises(Forbidden):
         csv_import.import_applicants(session, make_user(session), _file(ids), today=TODAY)
+
+
+GOOD = "{id},2004-01-01,true,bachelor,Data,,,,cantonese=5,2027-06-01,2027-08-31,,,false,true,,"
+BAD_DATE = "{id},2004-02-30,true,bachelor,Data,,,,cantonese=5,2027-06-01,2027-08-31,,,false,true,,"
+
+
+def _rows(*rows: str) -> bytes:
+    return ("\n".join([HEADER, *rows]) + "\n").encode()
+
+
+def test_good_rows_after_more_than_a_hundred_bad_ones_are_imported(session, setup):
+    """Parsing used to stop after 100 errors: 120 bad rows then 5 good ones imported and reported nothing of them."""
+    ngo, _organisation, _ids = setup
+    data = _rows(*(BAD_DATE.format(id=f"B{n}") for n in range(120)), *(GOOD.format(id=f"G{n}") for n in range(5)))
+    result = csv_import.import_applicants(session, ngo, data, today=TODAY)
+    assert result.created == 5
+    assert [p.line for p in result.rejected] == list(range(2, 122))
+    assert result.rejected_rows + result.accepted == 125, "every row is imported or reported"
+
+
+def test_every_copy_of_a_repeated_id_is_reported_and_none_imported(session, setup):
+    """The rule: an id on several rows refuses all of them, each naming the other lines. The first copy used
+    to be dropped without a word."""
+    ngo, _organisation, _ids = setup
+    data = _rows(GOOD.format(id="A1"), GOOD.format(id="A2"), GOOD.format(id="A1"), GOOD.format(id="A1"))
+    result = csv_import.import_applicants(session, ngo, data, today=TODAY)
+    assert result.created == 1
+    assert [(p.line, p.column) for p in result.rejected] == [(2, "id"), (4, "id"), (5, "id")]
+    assert "also on line 4, 5" in result.rejected[0].reason and "also on line 2, 5" in result.rejected[1].reason
+    assert result.rejected_rows + result.accepted == 4
+
+
+def test_a_bad_row_is_reported_with_all_its_errors(session, setup):
+    ngo, _organisation, _ids = setup
+    data = _rows("X" * 80 + ",2004-13-01,yes,phd,,,,,cantonese=7;klingon,2027-06-01,2027-02-30,,,perhaps,0,"
+                 "not-an-email,", ",,,,,,,,,,,,,,,,",
+                 "A3,2004-01-01,true,bachelor,,,,,,2027-08-31,2027-06-01,,,false,true,bad@,")
+    result = csv_import.import_applicants(session, ngo, data, today=TODAY)
+    assert result.accepted == 0
+    by_line: dict[int, set[str]] = {}
+    for p in result.rejected:
+        by_line.setdefault(p.line, set()).add(p.column)
+    assert by_line[2] == {"id", "date_of_birth", "hk_resident", "education", "languages", "available_to",
+                          "open_to_other", "first_timer", "email"}
+    assert by_line[4] == {"available_to", "email"}
+    assert 3 not in by_line, "a blank line is not a row"
+
+
+def test_a_byte_order_mark_is_ignored(session, setup):
+    ngo, _organisation, ids = setup
+    result = csv_import.import_applicants(session, ngo, b"\xef\xbb\xbf" + _file(ids), today=TODAY)
+    assert (result.created, result.rejected) == (2, [])
+
+
+def test_a_wrong_header_names_the_missing_and_unknown_columns(session, setup):
+    ngo, _organisation, ids = setup
+    wrong = _file(ids).replace(b",first_timer,email", b",first_time,emial")
+    with pytest.raises(csv_import.ImportRefused) as refused:
+        csv_import.import_applicants(session, ngo, wrong, today=TODAY)
+    assert "Missing: first_timer." in refused.value.message
+    assert "Not known: first_time, emial" in refused.value.message
+    assert session.exec(select(ApplicantProfile)).all() == []
+
+
+def test_bytes_that_are_not_utf8_are_refused_naming_their_line(session, setup):
+    ngo, _organisation, _ids = setup
+    data = _rows(GOOD.format(id="A1"), GOOD.format(id="A2").replace("Data", "Donn\xe9es"))
+    data = data.replace("Donn\xe9es".encode(), "Donn\xe9es".encode("latin-1"))
+    with pytest.raises(csv_import.ImportRefused, match="Line 3 is not UTF-8"):
+        csv_import.import_applicants(session, ngo, data, today=TODAY)
+    assert session.exec(select(ApplicantProfile)).all() == []
+
+
+def test_a_ten_megabyte_file_is_refused_whole(session, setup):
+    ngo, _organisation, _ids = setup
+    data = _rows(*(GOOD.format(id=f"A{n}") for n in range(140_000)))
+    assert len(data) > 10 * 1024 * 1024
+    with pytest.raises(csv_import.ImportRefused, match="larger than 5 MB"):
+        csv_import.import_applicants(session, ngo, data, today=TODAY)
+    assert session.exec(select(ApplicantProfile)).all() == []
+
+
+def test_reimporting_a_file_with_good_and_bad_rows_creates_nothing_new(session, setup):
+    ngo, _organisation, ids = setup
+    data = _file(ids, BAD_DATE.format(id="A3"), GOOD.format(id="A4"), GOOD.format(id="A4"))
+    first = csv_import.import_applicants(session, ngo, data, today=TODAY)
+    again = csv_import.import_applicants(session, ngo, data, today=TODAY)
+    assert (first.created, first.rejected_rows) == (2, 3)
+    assert (again.created, again.updated, again.unchanged, again.rejected_rows) == (0, 0, 2, 3)
+    assert len(session.exec(select(ApplicantProfile)).all()) == 2
+
+
+def test_the_page_does_not_show_a_file_whose_rows_all_failed_as_a_success(session, client, setup):
+    ngo, _organisation, _ids = setup
+    csrf = sign_in_as(client, session, ngo)
+    data = _rows(BAD_DATE.format(id="A1"), GOOD.format(id="A2").replace("true,bachelor", "maybe,bachelor"))
+    response = client.post("/applicants/import", data={"csrf_token": csrf},
+                           files={"file": ("paper.csv", data, "text/csv")})
+    assert response.status_code == 400
+    assert "Nothing was imported from paper.csv" in response.text and "govuk-panel--confirmation" not in response.text
+    assert "2 rows were not imported" in response.text
+    assert "<td class=\"govuk-table__cell\">2</td>" in response.text and "hk_resident" in response.text
+
+
+def test_a_ten_megabyte_upload_is_refused_before_it_is_read(session, client, setup):
+    ngo, _organisation, _ids = setup
+    csrf = sign_in_as(client, session, ngo)
+    before = sorted(get_settings().upload_dir.glob("*"))
+    data = _rows(*(GOOD.format(id=f"A{n}") for n in range(140_000)))
+    response = client.post("/applicants/import?lang=zh-Hant", data={"csrf_token": csrf},
+                           files={"file": ("big.csv", data, "text/csv")})
+    assert response.status_code == 413 and "檔案大於 5 MB" in response.text
+    assert sorted(get_settings().upload_dir.glob("*")) == before
+    assert session.exec(select(ApplicantProfile)).all() == []

@@ -2,14 +2,17 @@
 
 import asyncio
 import io
+import re
 
 import pytest
+from pypdf import PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 
 from backend.applicants import cv
 from backend.applicants.models import Choice
 from backend.core.errors import NotFound
 from backend.core.settings import get_settings
-from tests.accounts.helpers import make_user
+from tests.accounts.helpers import make_user, sign_in_as
 from tests.applicants.helpers import blank_pdf, make_applicant, make_ngo
 from tests.factories import make_project
 
@@ -128,3 +131,69 @@ def test_only_the_applicant_staff_and_chosen_ngos_can_open_a_cv(session, scheme)
     for outsider in (other_ngo, make_user(session)):
         with pytest.raises(NotFound):
             cv.open_cv(session, outsider, profile.id)
+
+
+# --- every refusal through the page, in both languages, leaving nothing behind -----------------------------------
+
+def _scripted_pdf(where: str) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    action = DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
+                               NameObject("/JS"): TextStringObject("app.alert('hi')")})
+    if where == "names":  # a document-level script in the /Names tree
+        tree = DictionaryObject({NameObject("/Names"): ArrayObject([TextStringObject("x"),
+                                                                     writer._add_object(action)])})
+        writer._root_object[NameObject("/Names")] = DictionaryObject({NameObject("/JavaScript"): tree})
+    else:
+        writer._root_object[NameObject("/OpenAction")] = action
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    data = buffer.getvalue()
+    if where == "escaped":  # the same names spelt with #xx escapes, which a plain byte search misses
+        data = data.replace(b"/JavaScript", b"/J#61vaScript").replace(b"/JS ", b"/J#53 ")
+        assert b"/JS" not in data and b"/JavaScript" not in data
+    return data
+
+
+REFUSALS = {
+    "renamed executable": (b"MZ\x90\x00" + b"\x00" * 4000, 400, "must be a PDF file", "必須是 PDF 檔案"),
+    "open action script": (lambda: _scripted_pdf("open_action"), 400, "contains JavaScript", "含有 JavaScript"),
+    "document script": (lambda: _scripted_pdf("names"), 400, "contains JavaScript", "含有 JavaScript"),
+    "escaped script names": (lambda: _scripted_pdf("escaped"), 400, "contains JavaScript", "含有 JavaScript"),
+    "zero bytes": (b"", 400, "The file is empty", "檔案是空的"),
+    "fifty megabytes": (lambda: blank_pdf() + b"0" * (50 * 1024 * 1024), 413, "must be 5 MB or smaller", "履歷必須是 5 MB"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+@pytest.mark.parametrize("language", ["en", "zh-Hant"])
+def test_each_abuse_is_refused_clearly_and_nothing_is_stored(session, client, case, language):
+    content, status, english, chinese = REFUSALS[case]
+    content = content() if callable(content) else content
+    user, profile = make_applicant(session, cv_stored_name=None)
+    csrf = sign_in_as(client, session, user)
+    before = _files()
+    response = client.post(f"/profile/cv?lang={language}", data={"csrf_token": csrf},
+                           files={"cv": ("../../etc/passwd.pdf", content, "application/pdf")}, follow_redirects=False)
+    assert response.status_code == status
+    assert f'lang="{language}"' in response.text
+    assert (english if language == "en" else chinese) in response.text
+    if language == "zh-Hant":
+        assert english not in response.text, "the refusal is translated"
+    assert _files() == before, "no file is left in upload_dir, not even a partial one"
+    session.refresh(profile)
+    assert profile.cv_stored_name is None and profile.cv_size_bytes is None
+
+
+def test_a_traversal_file_name_never_becomes_the_stored_name(session, client):
+    user, profile = make_applicant(session, cv_stored_name=None)
+    csrf = sign_in_as(client, session, user)
+    response = client.post("/profile/cv", data={"csrf_token": csrf},
+                           files={"cv": ("../../etc/passwd.pdf", blank_pdf(), "application/pdf")},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    session.refresh(profile)
+    assert re.fullmatch(r"[0-9a-f]{32}\.pdf", profile.cv_stored_name)
+    assert (get_settings().upload_dir / profile.cv_stored_name).is_file()
+    assert not (get_settings().upload_dir.parent.parent / "etc" / "passwd.pdf").exists()
+    assert all(re.fullmatch(r"[0-9a-f]{32}\.pdf", name) for name in _files())

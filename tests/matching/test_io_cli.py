@@ -8,9 +8,16 @@ from pathlib import Path
 import pytest
 
 from matching.cli import main
-from matching.io import format_applicants, parse_applicants, parse_projects, parse_scheme
+from matching.io import (
+    format_applicants,
+    format_projects,
+    format_scheme,
+    parse_applicants,
+    parse_projects,
+    parse_scheme,
+)
 from matching.synthetic import generate, generate_rankings, write_csv
-from tests.matching.matchkit import applicant
+from tests.matching.matchkit import applicant, project, scheme
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +120,23 @@ def test_same_input_gives_byte_identical_output(instance, tmp_path, mode):
         outs.append(((d / "placements.csv").read_bytes(), (d / "unplaced.csv").read_bytes(),
                      json.dumps(report, sort_keys=True)))
     assert outs[0] == outs[1]
+
+
+def test_cli_prints_every_input_warning_with_file_line_and_column(tmp_path, capsys):
+    """An unknown choice used to be only inside report.json; the console said 'placed 0 of 1' and no more."""
+    (tmp_path / "projects.csv").write_text(format_projects([project("P1")]), encoding="utf-8")
+    (tmp_path / "applicants.csv").write_text(format_applicants([applicant("A1", choices=("P999",))]),
+                                             encoding="utf-8")
+    (tmp_path / "scheme.json").write_text(format_scheme(scheme()), encoding="utf-8")
+    paths = {name: tmp_path / f"{name}.{'json' if name == 'scheme' else 'csv'}"
+             for name in ("projects", "applicants", "scheme")}
+    out = tmp_path / "out"
+    out.mkdir()
+    assert run(paths, out) == 0
+    err = capsys.readouterr().err
+    assert ("warning: applicants.csv line 2, column choices: choice 'P999' is not a known project id "
+            "(ignored)") in err
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["input_warning_count"] == 1
+    assert report["input_warnings"] == [
+        "applicants.csv line 2, column choices: choice 'P999' is not a known project id (ignored)"]
