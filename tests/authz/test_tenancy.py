@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from backend.accounts.models import TokenPurpose
 from backend.accounts.tokens import issue_one_time_token
@@ -35,7 +37,14 @@ from backend.core.db import utcnow
 from backend.core.settings import get_settings
 from backend.identity.models import Role, User
 from backend.identity.tokens import create_api_token
-from backend.placements.models import AdjustmentKind, MatchAdjustment, MatchRun, MatchRunStatus, Placement
+from backend.placements.models import (
+    AdjustmentKind,
+    MatchAdjustment,
+    MatchProposal,
+    MatchRun,
+    MatchRunStatus,
+    Placement,
+)
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
 from tests.accounts.helpers import form_token, make_user, sign_in_as
 from tests.applicants.helpers import make_applicant
@@ -49,9 +58,9 @@ STAFF = frozenset({"officer", "approver", "admin"})
 APPLICANT = frozenset({"applicant"})
 APPLICANTS = frozenset({"applicant", "applicant_other"})
 OWNING_NGO = frozenset({"ngo"})
-# Roles of the permission matrix that are also roles here; applicant_other is refused wherever `applicant`
-# is a stranger to the route, and may use every route `applicant` may.
-MATRIX_ROLE = {"applicant_other": "applicant"}
+# The permission matrix's `ngo_other` stands for tenancy refusals; by role, both NGOs (and both applicants)
+# may use the same routes, so here they are looked up as `ngo` (and `applicant`).
+MATRIX_ROLE = {"applicant_other": "applicant", "ngo_other": "ngo"}
 
 MISSING_ID = 2_000_000_000
 
@@ -239,13 +248,20 @@ def build_scene(session) -> Scene:
                             proposed_places=submitted_a.places_requested, proposed_subsidy_per_place=20_000)
     session.add(assessment)
     profile_a, choice_a = _applicant(session, scene.users["applicant"], _marker("ApplicantA"), scheme_a, open_a)
-    profile_b, _choice_b = _applicant(session, scene.users["applicant_other"], _marker("ApplicantB"), scheme_b,
+    profile_b, choice_b = _applicant(session, scene.users["applicant_other"], _marker("ApplicantB"), scheme_b,
                                       open_b)
+    run_b = MatchRun(scheme_id=scheme_b.id, mode="optimal", status=MatchRunStatus.SUCCEEDED, stage="done",
+                     progress_percent=100, figures={})
+    session.add(run_b)
+    session.flush()
+    proposal_b = MatchProposal(run_id=run_b.id, applicant_id=profile_b.id, project_id=open_b.id, score=1.0)
+    session.add(proposal_b)
     session.flush()
     scene.ids = {
         "project_id": open_a.id, "draft_project_id": draft_a.id, "scheme_id": scheme_a.id,
         "other_scheme_id": scheme_b.id, "assessment_id": assessment.id, "organisation_id": unverified_a.id,
         "applicant_id": profile_a.id, "choice_id": choice_a.id, "applicant_b_id": profile_b.id, "organisation_a_id": org_a.id,
+        "project_b_id": open_b.id, "choice_b_id": choice_b.id, "proposal_b_id": proposal_b.id,
     }
     # Only what is not public: the open project and its organisation are in the catalogue for everyone.
     scene.markers = [draft_a.title_en, submitted_a.title_en, profile_a.name_en, profile_a.statement,
@@ -414,3 +430,160 @@ def test_an_open_project_is_public(app, session, path):
     for role in ROLES:
         response = request_as(app, scene, role, "GET", path, {"project_id": scene.ids["project_id"]})
         assert response.status_code == 200 and title in response.text, role
+
+
+# --- ids outside the path: query strings, JSON bodies and forms ---------------------------------------------
+
+@dataclass(frozen=True)
+class Outside:
+    """How a route that takes a row's id outside its path is tried with another party's id.
+
+    `role` sends `other` (a scene id) as the parameter, with `send` besides and `own` for the path: its own
+    rows, so only the parameter is foreign. `not_found`: the answer must be 404; otherwise (a list of ids the
+    route filters by its own parent) it must be what a missing id gets. No `role`: allowed, for `reason`.
+    """
+
+    role: str = ""
+    other: str = ""
+    send: dict = field(default_factory=dict)
+    own: dict = field(default_factory=dict)
+    not_found: bool = True
+    reason: str = ""
+
+
+SCHEMES_ARE_SHARED = Outside(reason="every scheme is open to every organisation and to staff")
+STAFF_FILTER = Outside(reason="staff only, and staff see every scheme's and organisation's rows")
+APPLICANTS_ARE_NOT_PER_SCHEME = Outside(reason="a profile belongs to no scheme, and a pin may place any applicant "
+                                              "(the pin stands for her choice): staff see every applicant")
+PIN = {"reason": "tenancy", "kind": "pin"}
+
+OUTSIDE_THE_PATH: dict[tuple[str, str, str], Outside] = {
+    ("GET", "/api/v1/audit", "actor_id"): STAFF_FILTER,
+    ("POST", "/api/v1/ngo/projects", "scheme_id"): SCHEMES_ARE_SHARED,
+    ("PATCH", "/api/v1/ngo/projects/{project_id}", "scheme_id"): SCHEMES_ARE_SHARED,
+    ("GET", "/ngo/projects/new", "scheme_id"): SCHEMES_ARE_SHARED,
+    ("POST", "/ngo/projects/new", "scheme_id"): SCHEMES_ARE_SHARED,
+    ("POST", "/api/v1/rounds", "scheme_id"): STAFF_FILTER,
+    ("POST", "/staff/rounds", "scheme_id"): STAFF_FILTER,
+    ("GET", "/api/v1/rounds", "scheme_id"): STAFF_FILTER,
+    ("GET", "/api/v1/rounds/{run_id}/proposals", "project_id"): STAFF_FILTER,
+    ("GET", "/staff/rounds/{run_id}", "applicant_id"): STAFF_FILTER,
+    ("GET", "/staff/rounds/{run_id}", "project_id"): STAFF_FILTER,
+    ("GET", "/staff/projects", "scheme_id"): STAFF_FILTER,
+    ("GET", "/api/v1/reports", "scheme_id"): STAFF_FILTER,
+    ("GET", "/api/v1/reports/csv", "scheme_id"): STAFF_FILTER,
+    ("GET", "/api/v1/reports/xlsx", "scheme_id"): STAFF_FILTER,
+    # an applicant choosing organisation A's draft
+    ("POST", "/api/v1/me/choices", "project_id"): Outside("applicant_other", "draft_project_id"),
+    ("POST", "/choices", "project_id"): Outside("applicant_other", "draft_project_id"),
+    # organisation B filtering its applicants by organisation A's project
+    ("GET", "/api/v1/ngo/applicants", "project_id"): Outside("ngo_other", "project_id"),
+    # (the page is a filter form: a project not its own is a field error on its own list, as a missing one is)
+    ("GET", "/ngo/applicants", "project_id"): Outside("ngo_other", "project_id", not_found=False),
+    # organisation B ranking applicant A's choice (of organisation A's project) for its own project
+    ("PUT", "/api/v1/ngo/projects/{project_id}/ranking", "choice_ids"): Outside(
+        "ngo_other", "choice_id", own={"project_id": "project_b_id"}, not_found=False),
+    # pins and exclusions in scheme A's round naming scheme B's project (the page re-renders its form with the
+    # field error, as for a missing project)
+    ("POST", "/api/v1/rounds/{run_id}/pins", "project_id"): Outside(
+        "officer", "project_b_id", send={"applicant_id": "applicant_id", **PIN}),
+    ("POST", "/api/v1/rounds/{run_id}/exclusions", "project_id"): Outside(
+        "officer", "project_b_id", send={"applicant_id": "applicant_id", **PIN}),
+    ("POST", "/staff/rounds/{run_id}/adjustments", "project_id"): Outside(
+        "officer", "project_b_id", send={"applicant_id": "applicant_id", **PIN}, not_found=False),
+    ("POST", "/api/v1/rounds/{run_id}/pins", "applicant_id"): APPLICANTS_ARE_NOT_PER_SCHEME,
+    ("POST", "/api/v1/rounds/{run_id}/exclusions", "applicant_id"): APPLICANTS_ARE_NOT_PER_SCHEME,
+    ("POST", "/staff/rounds/{run_id}/adjustments", "applicant_id"): APPLICANTS_ARE_NOT_PER_SCHEME,
+    # approving or refusing scheme B's proposals through scheme A's round: they are not in it
+    ("POST", "/api/v1/rounds/{run_id}/approve", "proposal_ids"): Outside(
+        "approver", "proposal_b_id", not_found=False),
+    ("POST", "/api/v1/rounds/{run_id}/refuse", "proposal_ids"): Outside(
+        "approver", "proposal_b_id", send={"reason": "tenancy"}, not_found=False),
+    ("POST", "/staff/rounds/{run_id}/approve", "proposal_ids"): Outside(
+        "approver", "proposal_b_id", not_found=False),
+    ("POST", "/staff/rounds/{run_id}/refuse", "proposal_ids"): Outside(
+        "approver", "proposal_b_id", send={"reason": "tenancy"}, not_found=False),
+}
+# Page forms read as raw form data, whose fields the route's signature does not show.
+FORM_FIELDS_NAMING_ROWS = {
+    ("POST", "/staff/rounds", "scheme_id"), ("POST", "/staff/rounds/{run_id}/adjustments", "applicant_id"),
+    ("POST", "/staff/rounds/{run_id}/adjustments", "project_id"), ("POST", "/staff/rounds/{run_id}/approve",
+                                                                     "proposal_ids"),
+    ("POST", "/staff/rounds/{run_id}/refuse", "proposal_ids"),
+}
+
+
+def _declared_parameters(dependant) -> list[str]:
+    names = [param.name for param in dependant.query_params]
+    for param in dependant.body_params:
+        annotation = param.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names += list(annotation.model_fields)
+        else:
+            names.append(param.name)
+    for sub in dependant.dependencies:
+        names += _declared_parameters(sub)
+    return names
+
+
+def ids_outside_the_path(app) -> set[tuple[str, str, str]]:
+    found = set(FORM_FIELDS_NAMING_ROWS)
+    for context in iter_route_contexts(app.routes):
+        dependant = getattr(context.route, "dependant", None)
+        if dependant is None:
+            continue
+        for name in _declared_parameters(dependant):
+            if name.endswith(("_id", "_ids")):
+                found |= {(method, context.path, name) for method in context.methods or ()}
+    return found
+
+
+def request_with(app, scene: Scene, role: str, method: str, path: str, path_values: dict[str, object],
+                 params: dict[str, object]):
+    client = TestClient(app)
+    csrf = sign_in_as(client, scene.session, scene.users[role])
+    url = fill_path(path, path_values)
+    scene.session.commit()
+    if method == "GET":
+        return client.get(url, params=params, follow_redirects=False)
+    if path.startswith("/api/"):
+        return client.request(method, url, json=params, headers={"X-CSRF-Token": csrf}, follow_redirects=False)
+    return client.request(method, url, data={"csrf_token": csrf, **params}, follow_redirects=False)
+
+
+def test_every_id_outside_a_path_is_in_the_table(app):
+    found = ids_outside_the_path(app)
+    missing = sorted(found - set(OUTSIDE_THE_PATH))
+    assert missing == [], f"ids outside the path with no row in OUTSIDE_THE_PATH: {missing}"
+    stale = sorted(set(OUTSIDE_THE_PATH) - found)
+    assert stale == [], f"OUTSIDE_THE_PATH rows for parameters that no longer exist: {stale}"
+    for key, outside in OUTSIDE_THE_PATH.items():
+        assert outside.role or outside.reason, key
+
+
+TRIED_OUTSIDE = sorted(key for key, outside in OUTSIDE_THE_PATH.items() if outside.role)
+
+
+@pytest.mark.parametrize(("method", "path", "name"), TRIED_OUTSIDE, ids=[" ".join(key) for key in TRIED_OUTSIDE])
+def test_another_partys_id_outside_the_path_is_not_found(app, session, method, path, name):
+    scene = build_scene(session)
+    session.commit()
+    outside = OUTSIDE_THE_PATH[(method, path, name)]
+
+    def attempt(value: object):
+        path_values = {**values_for(scene, path), **{k: scene.ids[v] for k, v in outside.own.items()}}
+        params = {k: scene.ids.get(v, v) if isinstance(v, str) else v for k, v in outside.send.items()}
+        params[name] = [value] if name.endswith("_ids") else value
+        return request_with(app, scene, outside.role, method, path, path_values, params)
+
+    response = attempt(scene.ids[outside.other])
+    if outside.role not in STAFF:
+        assert leaked_markers(scene, response) == [], describe(response)
+    if outside.not_found:
+        assert response.status_code == 404, describe(response)
+    else:
+        missing = attempt(MISSING_ID)
+        assert describe(response) == describe(missing)
+    proposal = session.get(MatchProposal, scene.ids["proposal_b_id"])
+    session.refresh(proposal)
+    assert proposal.status == "proposed", "another round's proposal was decided"
