@@ -46,6 +46,7 @@ from backend.placements.models import (
     Placement,
 )
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
+from backend.schemes.models import Scheme
 from tests.accounts.helpers import form_token, make_user, sign_in_as
 from tests.applicants.helpers import make_applicant
 from tests.authz.test_permission_matrix import MATRIX, app_routes, fill_path, refused
@@ -199,6 +200,8 @@ class Scene:
     users: dict[str, User] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     markers: list[str] = field(default_factory=list)
+    # party B's private strings: no answer to party A's roles (or to anonymous callers) may show them
+    b_markers: list[str] = field(default_factory=list)
 
 
 def _marker(label: str) -> str:
@@ -243,6 +246,7 @@ def build_scene(session) -> Scene:
     draft_a = _project(session, scheme_a, org_a, ProjectStatus.DRAFT, _marker("ProjectADraft"))
     submitted_a = _project(session, scheme_a, org_a, ProjectStatus.SUBMITTED, _marker("ProjectASubmitted"))
     open_b = _project(session, scheme_b, org_b, ProjectStatus.OPEN, _marker("ProjectBOpen"))
+    draft_b = _project(session, scheme_b, org_b, ProjectStatus.DRAFT, _marker("ProjectBDraft"))
     assessment = Assessment(project_id=submitted_a.id, officer_id=scene.users["officer"].id,
                             proposed_decision=AssessmentDecision.APPROVE,
                             proposed_places=submitted_a.places_requested, proposed_subsidy_per_place=20_000)
@@ -266,6 +270,7 @@ def build_scene(session) -> Scene:
     # Only what is not public: the open project and its organisation are in the catalogue for everyone.
     scene.markers = [draft_a.title_en, submitted_a.title_en, profile_a.name_en, profile_a.statement,
                      unverified_a.name_en]
+    scene.b_markers = [draft_b.title_en, profile_b.name_en, profile_b.statement]
     return scene
 
 
@@ -354,6 +359,14 @@ def leaked_markers(scene: Scene, response) -> list[str]:
     return [marker for marker in scene.markers if marker in response.text]
 
 
+PARTY_A_AND_OUTSIDERS = ("anonymous", "applicant", "ngo")
+
+
+def b_leaks(scene: Scene, role: str, response) -> str | None:
+    shown = [marker for marker in scene.b_markers if marker in response.text]
+    return f"{role}: the answer ({describe(response)}) shows party B's {shown}" if shown else None
+
+
 def describe(response) -> str:
     return f"{response.status_code} {response.headers.get('location', '')}".strip()
 
@@ -398,11 +411,15 @@ def test_another_partys_row_is_not_found(app, session, method, path):
         problem = check_refusal(app, scene, role, method, path, response)
         if problem:
             wrong.append(problem)
+        if role in PARTY_A_AND_OUTSIDERS and (leak := b_leaks(scene, role, response)):
+            wrong.append(leak)
     # The owners last: their actions may use up the row. This proves the ids point at real, reachable rows.
     for role in sorted(sees.roles & {r for r in ROLES if may_use_route(r, method, path)}):
         response = request_as(app, scene, role, method, path, values_for(scene, path))
         if refused(response):
             wrong.append(f"{role} ({sees.reason}): expected to be let through, got {describe(response)}")
+        if role in PARTY_A_AND_OUTSIDERS and (leak := b_leaks(scene, role, response)):
+            wrong.append(leak)
     assert wrong == []
 
 
@@ -587,3 +604,25 @@ def test_another_partys_id_outside_the_path_is_not_found(app, session, method, p
     proposal = session.get(MatchProposal, scene.ids["proposal_b_id"])
     session.refresh(proposal)
     assert proposal.status == "proposed", "another round's proposal was decided"
+
+
+# --- an applicant both organisations share ----------------------------------------------------------------
+
+SHARED_APPLICANT_VIEWS = ("/ngo/applicants/{applicant_id}", "/api/v1/ngo/applicants/{applicant_id}",
+                          "/ngo/applicants", "/api/v1/ngo/applicants")
+
+
+@pytest.mark.parametrize("path", SHARED_APPLICANT_VIEWS)
+def test_an_applicant_who_chose_both_organisations_shows_each_only_its_own_choices(app, session, path):
+    """Organisation A sees the applicant, but not that she also chose organisation B's project."""
+    scene = build_scene(session)
+    user = make_user(session, Role.APPLICANT)
+    project_a = _project_row(scene)
+    project_b = session.get(Project, scene.ids["project_b_id"])
+    name = _marker("SharedApplicant")
+    profile, _choice = _applicant(session, user, name, session.get(Scheme, project_a.scheme_id), project_a)
+    session.add(Choice(applicant_id=profile.id, project_id=project_b.id, scheme_id=project_b.scheme_id, rank=1))
+    session.commit()
+    response = request_as(app, scene, "ngo", "GET", path, {"applicant_id": profile.id})
+    assert response.status_code == 200 and name in response.text, describe(response)
+    assert project_b.title_en not in response.text
