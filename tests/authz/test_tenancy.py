@@ -44,6 +44,7 @@ from backend.placements.models import (
     MatchRun,
     MatchRunStatus,
     Placement,
+    PlacementStatus,
 )
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
 from backend.schemes.models import Scheme
@@ -259,7 +260,10 @@ def build_scene(session) -> Scene:
     session.add(run_b)
     session.flush()
     proposal_b = MatchProposal(run_id=run_b.id, applicant_id=profile_b.id, project_id=open_b.id, score=1.0)
-    session.add(proposal_b)
+    # applicant B is organisation B's intern: organisation A's lists of interns must not show her
+    intern_b = Placement(scheme_id=scheme_b.id, project_id=open_b.id, applicant_id=profile_b.id, subsidy_hkd=25_000,
+                         status=PlacementStatus.ACCEPTED, offer_deadline=utcnow() + timedelta(days=7))
+    session.add_all([proposal_b, intern_b])
     session.flush()
     scene.ids = {
         "project_id": open_a.id, "draft_project_id": draft_a.id, "scheme_id": scheme_a.id,
@@ -626,3 +630,25 @@ def test_an_applicant_who_chose_both_organisations_shows_each_only_its_own_choic
     response = request_as(app, scene, "ngo", "GET", path, {"applicant_id": profile.id})
     assert response.status_code == 200 and name in response.text, describe(response)
     assert project_b.title_en not in response.text
+
+
+# --- pages and API routes without an id: nothing of party B for party A's roles ----------------------------
+
+
+def test_routes_without_an_id_show_party_a_nothing_of_party_b(app, session):
+    """Lists, dashboards and exports: what party A's roles (and anonymous callers) get holds nothing of B's."""
+    scene = build_scene(session)
+    session.commit()
+    wrong = []
+    routes = sorted((method, path) for method, path in app_routes(app) if method == "GET" and "{" not in path)
+    for method, path in routes:
+        for role in PARTY_A_AND_OUTSIDERS:
+            if role != "anonymous" and not may_use_route(role, method, path):
+                continue
+            response = request_as(app, scene, role, method, path, {})
+            if leak := b_leaks(scene, role, response):
+                wrong.append(f"{path} {leak}")
+    assert wrong == []
+    # The markers do reach the pages of party B's own organisation, so their absence above means something.
+    for path in ("/ngo/applicants", "/api/v1/ngo/applicants", "/organisation/interns"):
+        assert b_leaks(scene, "ngo_other", request_as(app, scene, "ngo_other", "GET", path, {})), path
