@@ -1,8 +1,9 @@
 """Tenancy: every route that takes the id of a row, tried with another party's ids as every role.
 
 The scene has two of everything: organisations A and B (each with projects, B's in another scheme),
-applicants A and B (each with a CV, a choice, a pin and an offer), schemes A and B with a finished round
-each. Every id in a path points at party A's rows; each role is then asked for them:
+applicants A and B (each with a CV and a choice; A with a pin and an offer, B an intern of organisation B),
+schemes A and B with a finished round each. Every id in a path points at party A's rows; each role is then
+asked for them:
 
 - a role that legitimately sees party A's row (listed in TENANCY with the reason) must get past the checks;
 - a role the route is for (its row in the permission matrix) but that does not see the row must get a 404,
@@ -15,7 +16,13 @@ each. Every id in a path points at party A's rows; each role is then asked for t
 Routes with two ids (a scheme's or a round's adjustment) are also tried with a parent of scheme B and a child
 of scheme A: a 404 for everyone, staff included.
 
-A route with a path parameter that TENANCY does not list fails `test_every_route_with_an_id_is_in_the_table`.
+No answer to party A's roles (or to anonymous callers), on any route, shows party B's private strings.
+
+Ids outside the path (query strings, JSON bodies, forms) are tried the same way from OUTSIDE_THE_PATH.
+
+A route with a path parameter that TENANCY does not list fails `test_every_route_with_an_id_is_in_the_table`;
+a query, body or form parameter naming a row (`..._id`, `..._ids`) that OUTSIDE_THE_PATH does not list fails
+`test_every_id_outside_a_path_is_in_the_table`.
 """
 
 from __future__ import annotations
@@ -283,25 +290,20 @@ def _fresh_rows(scene: Scene) -> dict[str, object]:
     session = scene.session
     ids = scene.ids
     applicant = scene.users["applicant"]
-    runs = {}
-    adjustments = {}
-    for key, scheme_id in (("a", ids["scheme_id"]), ("b", ids["other_scheme_id"])):
-        runs[key] = MatchRun(scheme_id=scheme_id, mode="optimal", status=MatchRunStatus.SUCCEEDED, stage="done",
+    run_a, run_b = (MatchRun(scheme_id=scheme_id, mode="optimal", status=MatchRunStatus.SUCCEEDED, stage="done",
                              progress_percent=100, figures={})
-        applicant_id, project_id = ((ids["applicant_id"], ids["project_id"]) if key == "a"
-                                    else (ids["applicant_b_id"], None))
-        if project_id is not None:
-            adjustments[key] = MatchAdjustment(scheme_id=scheme_id, applicant_id=applicant_id, project_id=project_id,
-                                               kind=AdjustmentKind.PIN, reason="tenancy")
+                    for scheme_id in (ids["scheme_id"], ids["other_scheme_id"]))
+    adjustment = MatchAdjustment(scheme_id=ids["scheme_id"], applicant_id=ids["applicant_id"],
+                                 project_id=ids["project_id"], kind=AdjustmentKind.PIN, reason="tenancy")
     placement = Placement(scheme_id=ids["scheme_id"], project_id=ids["project_id"], applicant_id=ids["applicant_id"],
                           subsidy_hkd=25_000, offer_deadline=utcnow() + timedelta(days=7))
-    session.add_all([*runs.values(), *adjustments.values(), placement])
+    session.add_all([run_a, run_b, adjustment, placement])
     session.flush()
     token_name = _marker("TokenA")
     if token_name not in scene.markers:
         scene.markers.append(token_name)
     return {
-        "run_id": runs["a"].id, "other_run_id": runs["b"].id, "adjustment_id": adjustments["a"].id,
+        "run_id": run_a.id, "other_run_id": run_b.id, "adjustment_id": adjustment.id,
         "placement_id": placement.id,
         "token_id": create_api_token(session, applicant, token_name)[0].id,
         "verify_token": issue_one_time_token(session, TokenPurpose.VERIFY_EMAIL, user=applicant),
