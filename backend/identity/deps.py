@@ -34,6 +34,19 @@ class CsrfRefused(Forbidden):
     code = "csrf_refused"
 
 
+class SecondStepPending(DomainError):
+    """A half-signed-in session (password right, code not yet) asked for a page other than the second step."""
+
+    status_code = 401
+    code = "second_factor_pending"
+
+
+SECOND_STEP_CODE_PAGE = "/sign-in/code"
+SECOND_STEP_SETUP_PAGE = "/account/two-factor/setup"
+# All a half-signed-in session may reach: the second step itself, starting again, and leaving.
+SECOND_STEP_PATHS = frozenset({SECOND_STEP_CODE_PAGE, SECOND_STEP_SETUP_PAGE, "/sign-in", "/sign-out"})
+
+
 def client_address(request: Request) -> str:
     return (request.client.host if request.client else "")[:64]
 
@@ -41,6 +54,7 @@ def client_address(request: Request) -> str:
 def authenticate(request: Request, db: DbSession) -> User | None:
     user: User | None = None
     via = None
+    found = None
     authorization = request.headers.get("authorization", "")
     if is_api(request) and authorization.lower().startswith("bearer "):
         user = authenticate_api_token(db, authorization[7:].strip())
@@ -53,8 +67,16 @@ def authenticate(request: Request, db: DbSession) -> User | None:
             user, via = found[1], "session"
     if user is not None and not user.is_active:
         user, via = None, None
+    pending = None
+    if via == "session" and found is not None and found[0].second_factor_pending:
+        pending, user, via = user, None, "second_step"
     request.state.user = user
     request.state.auth_via = via
+    request.state.pending_user = pending
+    if pending is not None and request.url.path not in SECOND_STEP_PATHS:
+        if is_api(request):
+            raise NotSignedIn(_("Sign in to continue."))
+        raise SecondStepPending(_("Enter the code from your authenticator app to finish signing in."))
     return user
 
 
@@ -94,6 +116,17 @@ async def csrf_protect(request: Request, _form: Annotated[None, Depends(_form_be
     if not security.csrf_token_is_valid(request, supplied):
         raise CsrfRefused(_("This form has expired or did not come from this site. Go back, reload the page "
                             "and try again."))
+
+
+def second_step_user(request: Request, _user: Annotated[User | None, Depends(authenticate)]) -> User:
+    """Whoever is between the password and the code."""
+    pending = getattr(request.state, "pending_user", None)
+    if pending is None:
+        raise NotSignedIn(_("Sign in to continue."))
+    return pending
+
+
+SecondStepUser = Annotated[User, Depends(second_step_user)]
 
 
 def optional_user(request: Request, user: Annotated[User | None, Depends(authenticate)]) -> User | None:
@@ -154,3 +187,7 @@ def install_security(app: FastAPI) -> None:
         if request.method == "GET":
             target += "?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(SecondStepPending)
+    async def second_step_pending(request: Request, exc: SecondStepPending):
+        return RedirectResponse(SECOND_STEP_CODE_PAGE, status_code=303)
