@@ -5,6 +5,7 @@ import pytest
 from sqlmodel import select
 
 from backend.audit.models import AuditEvent
+from backend.core.settings import Settings
 from backend.identity import second_factor
 from backend.identity.models import RecoveryCode, Role, SecondFactor, UserSession
 from backend.identity.tokens import create_api_token
@@ -185,9 +186,13 @@ def test_the_secret_is_stored_encrypted_and_refused_under_another_key(session, m
     stored = session.get(SecondFactor, user.id).secret_encrypted
     assert secret not in stored and second_factor.decrypt_secret(stored) == secret
     assert second_factor.encrypt_secret(secret) != stored, "a fresh nonce each time"
-    tampered = stored[:-2] + ("A" if stored[-2] != "A" else "B") + stored[-1]
+    tampered = stored[:20] + ("A" if stored[20] != "A" else "B") + stored[21:]
     with pytest.raises(ValueError):
         second_factor.decrypt_secret(tampered)
+    other_key = Settings(environment="production", secret_key="another-production-secret-value")
+    monkeypatch.setattr(second_factor, "get_settings", lambda: other_key)
+    with pytest.raises(ValueError):
+        second_factor.decrypt_secret(stored)
 
 
 def test_a_staff_members_existing_api_token_keeps_working(client, session):
