@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from backend.accounts import privacy, service, two_factor
 from backend.accounts.routes import home_for, message_page, safe_next
 from backend.core.db import DbSession
+from backend.core.errors import Forbidden
 from backend.core.forms import FormInvalid
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
@@ -140,6 +141,8 @@ def two_factor_setup(request: Request, db: DbSession, user: OptionalUser, code: 
 
 @router.post("/account/two-factor/turn-off", response_class=HTMLResponse)
 def two_factor_turn_off(request: Request, db: DbSession, user: CurrentUser, code: FormStr = ""):
+    if second_factor.required(user):
+        raise Forbidden(_("Staff accounts must keep a second factor."))
     if not code.strip():
         return _account_page(request, db, user, errors={"code": _("Enter the code from your authenticator app.")},
                              status_code=400)

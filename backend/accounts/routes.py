@@ -24,6 +24,7 @@ from backend.identity.deps import (
     OptionalUser,
     SecondStepUser,
     client_address,
+    second_step_user,
 )
 from backend.identity.models import User
 from backend.identity.permissions import Permission, can
@@ -131,7 +132,10 @@ def _code_page(request: Request, next_path: str, errors=None, status_code: int =
 
 
 @router.get("/sign-in/code", response_class=HTMLResponse)
-def sign_in_code_page(request: Request, db: DbSession, user: SecondStepUser, next: str = ""):
+def sign_in_code_page(request: Request, db: DbSession, signed_in: OptionalUser, next: str = ""):
+    if signed_in is not None:
+        return RedirectResponse(safe_next(next) or home_for(signed_in), status_code=303)
+    user = second_step_user(request, signed_in)
     if not second_factor.is_enrolled(db, user):
         return RedirectResponse(SECOND_STEP_SETUP_PAGE, status_code=303)
     return _code_page(request, safe_next(next))
