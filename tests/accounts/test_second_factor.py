@@ -1,13 +1,15 @@
 """The second factor: staff enrol at their first sign-in, then need a code; others may opt in and out."""
 
+import threading
+
 import pyotp
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from backend.audit.models import AuditEvent
 from backend.core.settings import Settings
 from backend.identity import second_factor
-from backend.identity.models import RecoveryCode, Role, SecondFactor, UserSession
+from backend.identity.models import RecoveryCode, Role, SecondFactor, User, UserSession
 from backend.identity.tokens import create_api_token
 from tests.accounts.helpers import (
     PASSWORD,
@@ -20,6 +22,7 @@ from tests.accounts.helpers import (
     make_user,
     sign_in_as,
 )
+from tests.conftest import IS_POSTGRES, migrated_database
 
 
 def _password(client, email: str, next_path: str = ""):
@@ -201,3 +204,34 @@ def test_a_staff_members_existing_api_token_keeps_working(client, session):
     session.commit()
     response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"})
     assert response.status_code == 200
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="a real race needs two connections writing at once: PostgreSQL only "
+                                            "(set DATABASE_URL); SQLite serialises writers, so nothing can race")
+def test_one_code_sent_twice_at_the_same_moment_lets_only_one_sign_in_through():
+    with migrated_database("internmatch_totp_race") as (_url, engine):
+        with Session(engine, expire_on_commit=False) as setup:
+            officer = make_user(setup, Role.OFFICER)
+            secret = enrol(setup, officer)
+            recovery = second_factor.enrol_with_secret(setup, officer, secret)
+            setup.commit()
+        code = fresh_code(f"race-{officer.email}", secret)
+        for entered in (code, recovery[0]):
+            barrier, outcomes = threading.Barrier(2), []
+
+            def attempt(entered=entered, barrier=barrier, outcomes=outcomes) -> None:
+                with Session(engine, expire_on_commit=False) as db:
+                    user = db.get(User, officer.id)
+                    barrier.wait()
+                    outcomes.append(second_factor.check(db, user, entered).kind)
+                    db.commit()
+
+            threads = [threading.Thread(target=attempt) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert sorted(outcomes, key=str) == sorted([None, "code" if entered == code else "recovery_code"],
+                                                       key=str)
+        with Session(engine) as db:
+            assert db.get(SecondFactor, officer.id).failed_codes == 1, "the loser of the last race counts as wrong"
