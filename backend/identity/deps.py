@@ -6,6 +6,7 @@ added by any domain gets the signed-in user in `request.state.user` and CSRF pro
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -14,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from backend.core.db import DbSession
+from backend.core.db import DbSession, utcnow
 from backend.core.errors import DomainError, Forbidden, is_api
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
@@ -41,6 +42,7 @@ class SecondStepPending(DomainError):
     code = "second_factor_pending"
 
 
+SECOND_STEP_WINDOW = timedelta(minutes=15)
 SECOND_STEP_CODE_PAGE = "/sign-in/code"
 SECOND_STEP_SETUP_PAGE = "/account/two-factor/setup"
 # All a half-signed-in session may reach: the second step itself, starting again, and leaving.
@@ -69,7 +71,9 @@ def authenticate(request: Request, db: DbSession) -> User | None:
         user, via = None, None
     pending = None
     if via == "session" and found is not None and found[0].second_factor_pending:
-        pending, user, via = user, None, "second_step"
+        # A password alone opens only a short window for the code; after it, start again from the password.
+        fresh = utcnow() - found[0].created_at < SECOND_STEP_WINDOW
+        pending, user, via = (user if fresh else None), None, ("second_step" if fresh else None)
     request.state.user = user
     request.state.auth_via = via
     request.state.pending_user = pending

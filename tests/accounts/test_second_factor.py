@@ -1,14 +1,17 @@
 """The second factor: staff enrol at their first sign-in, then need a code; others may opt in and out."""
 
 import threading
+from datetime import timedelta
 
 import pyotp
 import pytest
 from sqlmodel import Session, select
 
 from backend.audit.models import AuditEvent
+from backend.core.db import utcnow
 from backend.core.settings import Settings
 from backend.identity import second_factor
+from backend.identity.deps import SECOND_STEP_WINDOW
 from backend.identity.models import RecoveryCode, Role, SecondFactor, User, UserSession
 from backend.identity.tokens import create_api_token
 from tests.accounts.helpers import (
@@ -235,3 +238,16 @@ def test_one_code_sent_twice_at_the_same_moment_lets_only_one_sign_in_through():
                                                        key=str)
         with Session(engine) as db:
             assert db.get(SecondFactor, officer.id).failed_codes == 1, "the loser of the last race counts as wrong"
+
+
+def test_a_half_signed_in_session_lasts_only_a_short_while(client, session):
+    officer = make_user(session, Role.OFFICER)
+    enrol(session, officer)
+    _password(client, officer.email)
+    assert client.get("/account", follow_redirects=False).headers["location"] == "/sign-in/code"
+    stored = session.exec(select(UserSession).where(UserSession.user_id == officer.id)).one()
+    stored.created_at = utcnow() - SECOND_STEP_WINDOW - timedelta(seconds=1)
+    session.add(stored)
+    session.commit()
+    assert client.get("/account", follow_redirects=False).headers["location"] == "/sign-in?next=/account"
+    assert client.get("/sign-in/code", follow_redirects=False).headers["location"].startswith("/sign-in?next=")
