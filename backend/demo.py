@@ -18,7 +18,9 @@ from backend import models
 from backend.accounts.passwords import hash_password
 from backend.applicants.models import ApplicantProfile, Choice
 from backend.core.db import get_engine, utcnow
+from backend.identity import second_factor
 from backend.identity.models import Role, User
+from backend.identity.roles import is_staff
 from backend.organisations.models import Organisation, OrganisationMember
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap
@@ -27,6 +29,9 @@ from matching.synthetic import generate
 
 DEMO_PASSWORD = "internmatch-demo-2026"  # noqa: S105 - printed in the README on purpose
 DEMO_DOMAIN = "demo.internmatch.hk"
+# Demo staff accounts need a second factor like real ones; this published key goes into any authenticator app
+# (the README prints it), so people trying the demo can sign in as staff. Never for a real deployment.
+DEMO_STAFF_TOTP_SECRET = "INTERNMATCHDEMOSTAFFTOTPSECRETAA"  # noqa: S105 - printed in the README on purpose
 DEMO_ACCOUNTS = (
     ("admin", Role.ADMIN, "Demo Administrator"),
     ("officer", Role.OFFICER, "Demo Officer (Wong Ka Ming)"),
@@ -145,6 +150,9 @@ def load_demo(*, n_applicants: int = 6000, n_projects: int = 120, seed: int = 20
         session.add(user)
         accounts[local] = user
     session.flush()
+    for user in accounts.values():
+        if is_staff(user):
+            second_factor.enrol_with_secret(session, user, DEMO_STAFF_TOTP_SECRET)
 
     organisations = []
     for index, (name_en, name_zh) in enumerate(_NGO_NAMES):

@@ -189,6 +189,15 @@ def _csrf(page: str) -> str:
 def sign_in(client, email: str) -> None:
     token = _csrf(client.get("/sign-in").text)
     response = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    if response.headers.get("location", "").startswith("/sign-in/code"):
+        # Demo staff finish signing in with a code from the published demo key (README).
+        import pyotp
+
+        from backend.demo import DEMO_STAFF_TOTP_SECRET
+
+        token = _csrf(client.get("/sign-in/code").text)
+        response = client.post("/sign-in/code", data={"code": pyotp.TOTP(DEMO_STAFF_TOTP_SECRET).now(),
+                                                      "csrf_token": token})
     if response.status_code != 303:
         raise RuntimeError(f"sign-in failed for {email}: {response.status_code}")
 

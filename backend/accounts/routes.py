@@ -1,11 +1,12 @@
 """Pages for getting in: sign up, sign in and out, confirming an e-mail address, resetting a password."""
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from backend.accounts import service
+from backend.accounts import service, two_factor
 from backend.accounts.models import TokenPurpose
 from backend.accounts.signin import SignInRefused, TooManyAttempts, sign_in
 from backend.accounts.tokens import LinkInvalid, find_one_time_token
@@ -15,10 +16,19 @@ from backend.core.forms import FormInvalid
 from backend.core.i18n import get_language
 from backend.core.i18n import gettext as _
 from backend.core.templating import render
+from backend.identity import second_factor
 from backend.identity import sessions as security
-from backend.identity.deps import OptionalUser, client_address
+from backend.identity.deps import (
+    SECOND_STEP_CODE_PAGE,
+    SECOND_STEP_SETUP_PAGE,
+    OptionalUser,
+    SecondStepUser,
+    client_address,
+    second_step_user,
+)
 from backend.identity.models import User
 from backend.identity.permissions import Permission, can
+from backend.identity.second_factor import CodeRefused, TooManyCodes
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
@@ -44,6 +54,16 @@ def signed_in_redirect(db, request: Request, user: User, target: str) -> Redirec
     security.end_session(db, request.scope.get("state", {}).get("session_token"))
     raw = security.start_session(db, user)
     response = RedirectResponse(target, status_code=303)
+    security.set_session_cookie(response, raw)
+    return response
+
+
+def second_step_redirect(db, request: Request, user: User, next_path: str) -> RedirectResponse:
+    """The password was right; the session stays half signed in until the code (or enrolment, for new staff)."""
+    security.end_session(db, request.scope.get("state", {}).get("session_token"))
+    raw = security.start_session(db, user, second_factor_pending=True)
+    target = SECOND_STEP_CODE_PAGE if second_factor.is_enrolled(db, user) else SECOND_STEP_SETUP_PAGE
+    response = RedirectResponse(target + (f"?next={quote(next_path)}" if next_path else ""), status_code=303)
     security.set_session_cookie(response, raw)
     return response
 
@@ -98,10 +118,40 @@ def sign_in_submit(request: Request, db: DbSession, email: FormStr = "", passwor
             errors["email"] = error.message
             status = 429
         else:
+            if second_factor.needs_second_step(db, user):
+                return second_step_redirect(db, request, user, safe_next(next))
             return signed_in_redirect(db, request, user, safe_next(next) or home_for(user))
     return render(request, "accounts/sign_in.html",
                   {"form": {"email": email}, "errors": errors, "next_path": safe_next(next), "notice": None},
                   status_code=status)
+
+
+def _code_page(request: Request, next_path: str, errors=None, status_code: int = 200):
+    return render(request, "accounts/sign_in_code.html", {"errors": errors or {}, "next_path": next_path},
+                  status_code=status_code)
+
+
+@router.get("/sign-in/code", response_class=HTMLResponse)
+def sign_in_code_page(request: Request, db: DbSession, signed_in: OptionalUser, next: str = ""):
+    if signed_in is not None:
+        return RedirectResponse(safe_next(next) or home_for(signed_in), status_code=303)
+    user = second_step_user(request, signed_in)
+    if not second_factor.is_enrolled(db, user):
+        return RedirectResponse(SECOND_STEP_SETUP_PAGE, status_code=303)
+    return _code_page(request, safe_next(next))
+
+
+@router.post("/sign-in/code", response_class=HTMLResponse)
+def sign_in_code(request: Request, db: DbSession, user: SecondStepUser, code: FormStr = "", next: FormStr = ""):
+    if not code.strip():
+        return _code_page(request, safe_next(next), {"code": _("Enter the code from your authenticator app.")}, 400)
+    try:
+        two_factor.verify_sign_in(db, user, code, client_address=client_address(request))
+    except CodeRefused as error:
+        return _code_page(request, safe_next(next), {"code": error.message}, 400)
+    except TooManyCodes as error:
+        return _code_page(request, safe_next(next), {"code": error.message}, 429)
+    return signed_in_redirect(db, request, user, safe_next(next) or home_for(user))
 
 
 @router.post("/sign-out")

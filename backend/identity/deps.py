@@ -6,6 +6,7 @@ added by any domain gets the signed-in user in `request.state.user` and CSRF pro
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -14,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from backend.core.db import DbSession
+from backend.core.db import DbSession, utcnow
 from backend.core.errors import DomainError, Forbidden, is_api
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
@@ -34,6 +35,20 @@ class CsrfRefused(Forbidden):
     code = "csrf_refused"
 
 
+class SecondStepPending(DomainError):
+    """A half-signed-in session (password right, code not yet) asked for a page other than the second step."""
+
+    status_code = 401
+    code = "second_factor_pending"
+
+
+SECOND_STEP_WINDOW = timedelta(minutes=15)
+SECOND_STEP_CODE_PAGE = "/sign-in/code"
+SECOND_STEP_SETUP_PAGE = "/account/two-factor/setup"
+# All a half-signed-in session may reach: the second step itself, starting again, and leaving.
+SECOND_STEP_PATHS = frozenset({SECOND_STEP_CODE_PAGE, SECOND_STEP_SETUP_PAGE, "/sign-in", "/sign-out"})
+
+
 def client_address(request: Request) -> str:
     return (request.client.host if request.client else "")[:64]
 
@@ -41,6 +56,7 @@ def client_address(request: Request) -> str:
 def authenticate(request: Request, db: DbSession) -> User | None:
     user: User | None = None
     via = None
+    found = None
     authorization = request.headers.get("authorization", "")
     if is_api(request) and authorization.lower().startswith("bearer "):
         user = authenticate_api_token(db, authorization[7:].strip())
@@ -53,8 +69,18 @@ def authenticate(request: Request, db: DbSession) -> User | None:
             user, via = found[1], "session"
     if user is not None and not user.is_active:
         user, via = None, None
+    pending = None
+    if via == "session" and found is not None and found[0].second_factor_pending:
+        # A password alone opens only a short window for the code; after it, start again from the password.
+        fresh = utcnow() - found[0].created_at < SECOND_STEP_WINDOW
+        pending, user, via = (user if fresh else None), None, ("second_step" if fresh else None)
     request.state.user = user
     request.state.auth_via = via
+    request.state.pending_user = pending
+    if pending is not None and request.url.path not in SECOND_STEP_PATHS:
+        if is_api(request):
+            raise NotSignedIn(_("Sign in to continue."))
+        raise SecondStepPending(_("Enter the code from your authenticator app to finish signing in."))
     return user
 
 
@@ -94,6 +120,17 @@ async def csrf_protect(request: Request, _form: Annotated[None, Depends(_form_be
     if not security.csrf_token_is_valid(request, supplied):
         raise CsrfRefused(_("This form has expired or did not come from this site. Go back, reload the page "
                             "and try again."))
+
+
+def second_step_user(request: Request, _user: Annotated[User | None, Depends(authenticate)]) -> User:
+    """Whoever is between the password and the code."""
+    pending = getattr(request.state, "pending_user", None)
+    if pending is None:
+        raise NotSignedIn(_("Sign in to continue."))
+    return pending
+
+
+SecondStepUser = Annotated[User, Depends(second_step_user)]
 
 
 def optional_user(request: Request, user: Annotated[User | None, Depends(authenticate)]) -> User | None:
@@ -154,3 +191,7 @@ def install_security(app: FastAPI) -> None:
         if request.method == "GET":
             target += "?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(SecondStepPending)
+    async def second_step_pending(request: Request, exc: SecondStepPending):
+        return RedirectResponse(SECOND_STEP_CODE_PAGE, status_code=303)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlmodel import Field, SQLModel
 
 from backend.core.db import UTCDateTime, utcnow
@@ -46,6 +46,8 @@ class UserSession(SQLModel, table=True):
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Password accepted, one-time code not yet: such a session reaches only the second-step pages.
+    second_factor_pending: bool = False
 
 
 class ApiToken(SQLModel, table=True):
@@ -60,3 +62,29 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SecondFactor(SQLModel, table=True):
+    """A person's authenticator app (TOTP, RFC 6238): the shared secret, encrypted with a key derived from
+    SECRET_KEY (backend.identity.second_factor), and what stops a code being guessed or used twice."""
+
+    __tablename__ = "second_factor"
+    user_id: int = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
+    secret_encrypted: str = Field(sa_type=String(200))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # None while enrolment waits for its first code; the secret is never shown after this is set.
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The last accepted 30-second time step: a code for it, or an earlier one, is refused (no replay).
+    last_time_step: int | None = Field(default=None, sa_type=BigInteger)
+    failed_codes: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """Single-use codes for a lost authenticator; only their SHA-256 is stored."""
+
+    __tablename__ = "recovery_code"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    code_hash: str = Field(sa_type=String(64))
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

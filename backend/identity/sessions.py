@@ -59,13 +59,14 @@ def unsign_session_token(value: str | None) -> str | None:
 
 # --- server-side sessions -------------------------------------------------------------------------
 
-def start_session(db: Session, user: User) -> str:
+def start_session(db: Session, user: User, *, second_factor_pending: bool = False) -> str:
     """A fresh session (never a reused one: rotating at sign-in defeats session fixation)."""
     settings = get_settings()
     raw = new_secret_token()
     now = utcnow()
     db.add(UserSession(token_hash=token_hash(raw), user_id=user.id, created_at=now, last_seen_at=now,
-                       expires_at=now + timedelta(hours=settings.session_max_hours)))
+                       expires_at=now + timedelta(hours=settings.session_max_hours),
+                       second_factor_pending=second_factor_pending))
     db.flush()
     return raw
 

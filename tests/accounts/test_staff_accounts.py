@@ -10,7 +10,7 @@ from tests.accounts.helpers import make_user, sign_in_as
 def test_an_admin_creates_an_officer_who_can_then_sign_in(client, session, app):
     from fastapi.testclient import TestClient
 
-    from tests.accounts.helpers import form_token
+    from tests.accounts.helpers import enrol_through_pages, form_token
 
     admin = make_user(session, Role.ADMIN)
     csrf = sign_in_as(client, session, admin)
@@ -27,7 +27,11 @@ def test_an_admin_creates_an_officer_who_can_then_sign_in(client, session, app):
     browser = TestClient(app)
     signed_in = browser.post("/sign-in", data={"email": officer.email, "password": "officer first secret",
                                                "csrf_token": form_token(browser, "/sign-in")}, follow_redirects=False)
-    assert signed_in.headers["location"] == "/staff/organisations"
+    # Staff set up an authenticator app at their first sign-in, then land on their work.
+    assert signed_in.headers["location"] == "/account/two-factor/setup"
+    _secret, codes, enrolled = enrol_through_pages(browser, officer.email)
+    assert len(codes) == 10 and 'href="/staff/organisations"' in enrolled.text
+    assert browser.get("/staff/organisations", follow_redirects=False).status_code == 200
 
 
 def test_staff_account_errors_are_shown_per_field_and_no_applicant_can_be_made_here(client, session):

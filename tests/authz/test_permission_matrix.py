@@ -59,6 +59,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/sign-in"): EVERYONE,
     ("POST", "/sign-in"): EVERYONE,
     ("POST", "/sign-out"): EVERYONE,
+    # the second step: a signed-in person is sent home from its page; only a half-signed-in session may post
+    ("GET", "/sign-in/code"): SIGNED_IN,
+    ("POST", "/sign-in/code"): frozenset(),
     ("GET", "/verify-email/{token}"): EVERYONE,
     ("POST", "/verify-email/{token}"): EVERYONE,
     ("GET", "/forgot-password"): EVERYONE,
@@ -74,6 +77,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/account/tokens"): SIGNED_IN,
     ("POST", "/account/tokens/{token_id}/revoke"): SIGNED_IN,
     ("GET", "/account/export"): SIGNED_IN,
+    ("GET", "/account/two-factor/setup"): SIGNED_IN,
+    ("POST", "/account/two-factor/setup"): SIGNED_IN,
+    ("POST", "/account/two-factor/turn-off"): SIGNED_IN - STAFF,
     ("GET", "/account/delete"): APPLICANT,
     ("POST", "/account/delete"): APPLICANT,
     ("GET", "/api/v1/me"): SIGNED_IN,
@@ -91,6 +97,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # staff
     ("GET", "/staff/accounts"): ADMIN,
     ("POST", "/staff/accounts"): ADMIN,
+    ("POST", "/staff/accounts/{user_id}/two-factor/reset"): ADMIN,
     ("GET", "/staff/audit"): STAFF,
     ("GET", "/api/v1/audit"): STAFF,
     # schemes: every member of staff reads them, officers and admins manage them
@@ -307,6 +314,7 @@ def path_values(world: World, role: str) -> dict[str, object]:
         "claim_token": issue_one_time_token(session, TokenPurpose.CLAIM_ACCOUNT, email=f"claimer-{role}@example.hk",
                                             hours=24),
         "token_id": token_id,
+        "user_id": make_user(session, "officer").id,
         # each link route reads the token of its own purpose; unused ones are harmless
         "verify_token": issue_one_time_token(session, TokenPurpose.VERIFY_EMAIL, user=applicant),
         "reset_token": issue_one_time_token(session, TokenPurpose.RESET_PASSWORD, user=applicant),

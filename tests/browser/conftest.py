@@ -5,6 +5,8 @@ import shutil
 
 import pytest
 
+from backend.demo import DEMO_STAFF_TOTP_SECRET
+from tests.accounts.helpers import fresh_code
 from tests.live import live_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -57,13 +59,23 @@ def serious_accessibility_findings(page) -> list[str]:
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def sign_in(page, server_url: str, email: str) -> None:
-    """Sign in through the form, as a person would (every demo account has the published password)."""
+def sign_in(page, server_url: str, email: str, *, second_step: bool = True) -> None:
+    """Sign in through the form, as a person would (every demo account has the published password).
+
+    Without `second_step`, demo staff are left on the page that asks for their code.
+    """
     page.goto(server_url + "/sign-in?lang=en")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+    if not second_step:
+        assert "/sign-in/code" in page.url, f"{email} was not asked for a code"
+        return
+    if "/sign-in/code" in page.url:  # demo staff sign in with a code from the published demo key
+        page.get_by_label("Code", exact=True).fill(fresh_code(email, DEMO_STAFF_TOTP_SECRET))
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state()
     assert "/sign-in" not in page.url, f"{email} could not sign in"
 
 

@@ -55,13 +55,17 @@ def demo_app(demo_engine):
 
 def signed_in(app, email: str, password: str = DEMO_PASSWORD) -> tuple[TestClient, str]:
     """A browser-like client signed in through the sign-in form; returns it and its CSRF token."""
-    from tests.accounts.helpers import csrf_from
+    from backend.demo import DEMO_STAFF_TOTP_SECRET
+    from tests.accounts.helpers import csrf_from, finish_second_step
 
     client = TestClient(app, base_url="http://testserver")
     token = csrf_from(client.get("/sign-in").text)
     response = client.post("/sign-in", data={"csrf_token": token, "email": email, "password": password,
                                              "next": "/"}, follow_redirects=False)
     assert response.status_code == 303, response.text[:500]
+    if response.headers["location"].startswith("/sign-in/code"):  # demo staff have the published key
+        response = finish_second_step(client, email, DEMO_STAFF_TOTP_SECRET, next_path="/")
+        assert response.status_code == 303, response.text[:500]
     return client, csrf_from(client.get("/account").text)
 
 
