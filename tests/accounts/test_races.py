@@ -9,16 +9,22 @@ from sqlmodel import Session, select
 from backend.accounts import service, signin
 from backend.accounts.models import SignInThrottle, TokenPurpose
 from backend.accounts.passwords import verify_password
-from backend.accounts.tokens import LinkInvalid, issue_one_time_token
+from backend.accounts.tokens import issue_one_time_token
+from backend.applicants.import_routes import claim_account
 from backend.core.db import utcnow
-from backend.identity.models import User
+from backend.core.errors import Conflict, NotFound
+from backend.core.forms import FormInvalid
+from backend.identity.models import Role, User
+from backend.organisations import service as organisations
 from tests.accounts.helpers import PASSWORD, make_user
 from tests.conftest import IS_POSTGRES, migrated_database
+from tests.factories import make_organisation
 
 pytestmark = pytest.mark.skipif(not IS_POSTGRES, reason="parallel requests are tested on PostgreSQL (set "
                                                         "DATABASE_URL); SQLite runs one writer at a time anyway")
 
-EXPECTED = (signin.SignInRefused, signin.TooManyAttempts, LinkInvalid)
+# A late loser may find the link already gone (NotFound) or the address already taken (Conflict, FormInvalid).
+EXPECTED = (signin.SignInRefused, signin.TooManyAttempts, NotFound, Conflict, FormInvalid)
 
 
 def _all_at_once(engine, attempts: list[Callable[[Session], object]]) -> list[str]:
@@ -111,3 +117,29 @@ def test_one_confirmation_link_used_at_once_is_used_once():
         assert outcomes == ["LinkInvalid"] * 5 + ["done"], outcomes
         with Session(engine) as check:
             assert check.exec(select(User.email_verified_at).where(User.id == user.id)).one() is not None
+
+
+@pytest.mark.parametrize("kind", ["invitation", "claim"])
+def test_one_invitation_or_claim_link_used_at_once_makes_one_account(kind):
+    email = "new.colleague@ngo.example.hk"
+    with migrated_database(f"internmatch_{kind}_race") as (_url, engine):
+        with Session(engine, expire_on_commit=False) as setup:
+            organisation = make_organisation(setup)
+            admin = make_user(setup, Role.NGO, organisation=organisation)
+            if kind == "invitation":
+                raw = organisations.invite(setup, admin, organisation, email)
+            else:
+                raw = issue_one_time_token(setup, TokenPurpose.CLAIM_ACCOUNT, email=email,
+                                           organisation_id=organisation.id, created_by=admin)
+            setup.commit()
+
+        def use(db: Session) -> object:
+            if kind == "invitation":
+                return organisations.accept_invitation(db, raw, display_name="Wong Siu Ming",
+                                                       password="a long harbour password", language="en")
+            return claim_account(db, raw, display_name="Wong Siu Ming", password="a long harbour password")
+
+        outcomes = _all_at_once(engine, [use] * 5)
+        assert outcomes.count("done") == 1 and not [o for o in outcomes if o.startswith("crashed")], outcomes
+        with Session(engine) as check:
+            assert len(check.exec(select(User).where(User.email == email)).all()) == 1
