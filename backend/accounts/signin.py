@@ -99,7 +99,7 @@ def _count_address_failure(session: Session, key: str, now: datetime) -> None:
 
 
 def _release_connection(session: Session) -> None:
-    """Ends the transaction before the password is hashed, which takes a deliberate tenth of a second.
+    """Ends the transaction before the password is hashed, which is slow on purpose.
 
     Holding a pooled connection (and on SQLite the write lock) through the hash is what made a burst of
     sign-ins time out waiting for the pool. What is written so far (the attempt's count) must be visible
@@ -118,7 +118,8 @@ def sign_in(session: Session, *, email: str, password: str, client_address: str)
     user = find_by_email(session, email) if email.strip() else None
     if user is not None and not _count_attempt_against_account(session, user, now):
         session.refresh(user, ["locked_until"])  # as locked by the attempt that got there first
-        raise TooManyAttempts(user.locked_until)
+        # That attempt may have been the right password and unlocked the account again since.
+        raise TooManyAttempts(user.locked_until or now + FIRST_DELAY)
     stored_hash = user.password_hash if user else None
     _release_connection(session)
     matches, new_hash = verify_password(password, stored_hash)
