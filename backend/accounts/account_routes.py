@@ -28,7 +28,7 @@ FormStr = Annotated[str, Form()]
 def _notices() -> dict[str, str]:
     return {
         "signed_up": _("Your account has been created. We have sent you a link to confirm your e-mail address."),
-        "password": _("Your password has been changed."),
+        "password": _("Your password has been changed, and your API tokens have been revoked."),
         "revoked": _("The token has been revoked."),
         "verification_sent": _("We have sent you a new link to confirm your e-mail address."),
         "two_factor_off": _("Your authenticator app is no longer needed to sign in."),

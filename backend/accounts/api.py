@@ -3,17 +3,23 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from backend.accounts import privacy, service
 from backend.core.db import DbSession
+from backend.core.errors import Forbidden
+from backend.core.i18n import gettext as _
 from backend.identity import tokens as api_tokens
 from backend.identity.deps import CurrentUser, require_permission
 from backend.identity.models import User
 from backend.identity.permissions import ROLE_PERMISSIONS, Permission
 
 router = APIRouter(tags=["accounts"])
+
+
+class TokenCannotMakeTokens(Forbidden):
+    code = "token_cannot_create_tokens"
 
 
 class Me(BaseModel):
@@ -65,8 +71,12 @@ def list_tokens(db: DbSession, user: Annotated[User, require_permission(Permissi
 
 
 @router.post("/me/tokens", response_model=CreatedApiToken, status_code=201, summary="Create a personal API token")
-def create_token(body: NewApiToken, db: DbSession,
+def create_token(body: NewApiToken, db: DbSession, request: Request,
                  user: Annotated[User, require_permission(Permission.API_TOKENS)]):
+    if request.state.auth_via != "session":
+        # A leaked token must not be able to mint more tokens that outlive its own revocation.
+        raise TokenCannotMakeTokens(_("API tokens can only be created by someone signed in to the website, "
+                                      "not with another API token."))
     token, raw = service.create_api_token(db, user, body.name)
     return CreatedApiToken(**ApiTokenOut.model_validate(token, from_attributes=True).model_dump(), token=raw)
 

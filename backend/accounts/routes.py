@@ -94,7 +94,8 @@ def sign_up(request: Request, db: DbSession, display_name: FormStr = "", email: 
 
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request, next: str = "", done: str = ""):
-    notice = {"password_reset": _("Your password has been changed. Sign in with your new password."),
+    notice = {"password_reset": _("Your password has been changed, and your API tokens have been revoked. "
+                                  "Sign in with your new password."),
               "signed_out": _("You have signed out.")}.get(done)
     return render(request, "accounts/sign_in.html",
                   {"form": {}, "errors": {}, "next_path": safe_next(next), "notice": notice})

@@ -128,6 +128,14 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> None:
         audit.record(session, user, "api_token.revoked", "api_token", token_id)
 
 
+def _revoke_api_tokens_after_password_change(session: Session, user: User, reason: str) -> None:
+    """Whoever knew the old password may have made tokens with it; a new password must shut them out too."""
+    revoked = api_tokens.revoke_all_api_tokens(session, user.id)
+    if revoked:
+        audit.record(session, user, "api_token.revoked_all", "user", user.id,
+                     after={"count": revoked, "reason": reason})
+
+
 def list_staff(session: Session) -> list[User]:
     return list(session.exec(select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
                              .order_by(User.role, User.email)))
@@ -163,15 +171,18 @@ def reset_password(session: Session, raw_token: str, new_password: str) -> User:
     if problem:
         raise FormInvalid({"password": _("Enter a new password.") if problem == "missing"
                            else password_error_message(problem)})
+    # Hashed before the link is used up, so the used link's row is not held locked while hashing.
+    new_hash = hash_password(new_password)
     token = consume_one_time_token(session, raw_token, TokenPurpose.RESET_PASSWORD)
     user = session.get(User, token.user_id)
-    user.password_hash = hash_password(new_password)
+    user.password_hash = new_hash
     user.failed_sign_ins = 0
     user.locked_until = None
     # The link went to their mailbox, so the address is proven too.
     user.email_verified_at = user.email_verified_at or utcnow()
     session.add(user)
     end_all_sessions(session, user.id)
+    _revoke_api_tokens_after_password_change(session, user, "password_reset")
     audit.record(session, user, "account.password_reset", "user", user.id)
     return user
 
@@ -189,4 +200,5 @@ def change_password(session: Session, user: User, *, current_password: str, new_
     user.password_hash = hash_password(new_password)
     session.add(user)
     end_all_sessions(session, user.id)
+    _revoke_api_tokens_after_password_change(session, user, "password_changed")
     audit.record(session, user, "account.password_changed", "user", user.id)

@@ -3,16 +3,17 @@
 from datetime import timedelta
 
 from passlib.context import CryptContext
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from backend.accounts import signin
 from backend.accounts.models import SignInThrottle
-from backend.accounts.passwords import password_context
+from backend.accounts.passwords import password_context, verify_password
 from backend.audit.models import AuditEvent
 from backend.core.db import utcnow
 from backend.identity.models import Role, User
 from backend.outbox.models import OutboxEmail
 from tests.accounts.helpers import PASSWORD, form_token, make_user
+from tests.conftest import migrated_database
 
 
 def _sign_in(client, email, password, token=None):
@@ -162,3 +163,28 @@ def test_a_page_that_needs_signing_in_sends_people_to_sign_in_and_the_api_answer
     assert page.status_code == 303 and page.headers["location"] == "/sign-in?next=/account"
     api = client.get("/api/v1/me")
     assert api.status_code == 401 and api.headers["www-authenticate"] == "Bearer"
+
+
+def test_the_password_is_checked_without_holding_a_database_connection(monkeypatch):
+    """Hashing is slow on purpose: a burst of sign-ins each holding a connection through it drained the pool."""
+    with migrated_database("internmatch_sign_in_pool") as (_url, engine):
+        with Session(engine, expire_on_commit=False) as setup:
+            user = make_user(setup)
+            setup.commit()
+        held_while_hashing = []
+
+        def watched_verify(password, stored_hash):
+            held_while_hashing.append(engine.pool.checkedout())
+            return verify_password(password, stored_hash)
+
+        monkeypatch.setattr(signin, "verify_password", watched_verify)
+        for password in ("a wrong guess at it", PASSWORD):
+            with Session(engine, expire_on_commit=False) as db:
+                try:
+                    signin.sign_in(db, email=user.email, password=password, client_address="192.0.2.9")
+                except signin.SignInRefused:
+                    pass
+                db.commit()
+        assert held_while_hashing == [0, 0]
+        with Session(engine) as check:
+            assert check.get(User, user.id).failed_sign_ins == 0, "the right password cleared the count"
