@@ -6,6 +6,7 @@ NGO's notes and the history stay) with rank 0, and choosing that project again r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -122,6 +123,29 @@ def _renumber(session: Session, choices: list[Choice]) -> None:
         choice.rank = rank
         choice.updated_at = utcnow()
         session.add(choice)
+
+
+def park_ranks(session: Session, choices: Iterable[Choice]) -> dict[int, int]:
+    """Move the active choices out of the rank index (negative ranks) before ranking them afresh, as an
+    import does; returns each one's rank before. `settle_parked_ranks` ranks any left parked."""
+    before = {}
+    for choice in choices:
+        if choice.status != ChoiceStatus.WITHDRAWN and choice.rank > 0:
+            before[choice.id] = choice.rank
+            choice.rank = -choice.rank
+            session.add(choice)
+    session.flush()
+    return before
+
+
+def settle_parked_ranks(session: Session, profile: ApplicantProfile) -> None:
+    """Active choices still parked follow the ranked ones, in their earlier order; ranks close up to 1..n."""
+    by_scheme: dict[int, list[Choice]] = {}
+    for choice in _active(session, profile):
+        by_scheme.setdefault(choice.scheme_id, []).append(choice)
+    for active in by_scheme.values():
+        _renumber(session, [c for c in active if c.rank > 0]
+                  + sorted((c for c in active if c.rank < 0), key=lambda c: -c.rank))
 
 
 def _lock_choices(session: Session, profile: ApplicantProfile) -> None:

@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from backend.applicants import choices
-from backend.applicants.models import Choice, ChoiceStatus
+from backend.applicants import choices, csv_import
+from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.core.errors import Conflict
 from backend.identity.models import User
-from tests.applicants.helpers import TODAY, make_applicant
+from tests.applicants.helpers import TODAY, make_applicant, make_ngo
+from tests.applicants.test_csv_import import _file
 from tests.conftest import IS_POSTGRES, migrated_database
 from tests.factories import make_project, make_scheme
 
@@ -82,3 +83,18 @@ def test_twelve_parallel_additions_leave_at_most_the_limit_with_contiguous_ranks
             active = check.exec(select(Choice).where(Choice.applicant_id == profile.id,
                                                      Choice.status != ChoiceStatus.WITHDRAWN)).all()
             assert sorted(c.rank for c in active) == [1, 2, 3, 4, 5]
+
+
+def test_an_import_that_reorders_the_choices_swaps_their_ranks(session, scheme):
+    ngo, organisation = make_ngo(session)
+    ids = [make_project(session, scheme, organisation).id for _ in range(2)]
+    csv_import.import_applicants(session, ngo, _file(ids), today=TODAY)
+
+    result = csv_import.import_applicants(session, ngo, _file(list(reversed(ids))), today=TODAY)
+
+    assert (result.created, result.updated, result.unchanged) == (0, 2, 0)
+    [profile] = [p for p in session.exec(select(ApplicantProfile)) if p.name_en == "Chan Tai Man"]
+    ranked = session.exec(select(Choice).where(Choice.applicant_id == profile.id).order_by(Choice.rank)).all()
+    assert [(c.project_id, c.rank) for c in ranked] == [(ids[1], 1), (ids[0], 2)]
+    again = csv_import.import_applicants(session, ngo, _file(list(reversed(ids))), today=TODAY)
+    assert (again.updated, again.unchanged) == (0, 2), "the same order again changes nothing"
