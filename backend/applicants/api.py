@@ -224,7 +224,9 @@ def ngo_shortlist(choice_id: int, db: DbSession, user: NgoUser):
 @router.post("/ngo/choices/{choice_id}/interview", response_model=ngo_view.ApplicantRow,
              summary="Record the interview outcome")
 def ngo_interview(choice_id: int, body: Interview, db: DbSession, user: NgoUser):
-    return ngo_view.record_interview(db, user, choice_id, body.outcome, body.notes)
+    # Notes left out of the body keep the ones saved; sent (even empty) they replace them.
+    return ngo_view.record_interview(db, user, choice_id, body.outcome,
+                                     body.notes if "notes" in body.model_fields_set else None)
 
 
 @router.get("/ngo/projects/{project_id}/ranking", response_model=list[ngo_view.ApplicantRow],

@@ -6,9 +6,12 @@ NGO's notes and the history stay) with rank 0, and choosing that project again r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.applicants import choice_status
@@ -107,11 +110,53 @@ def _active(session: Session, profile: ApplicantProfile, scheme_id: int | None =
 
 
 def _renumber(session: Session, choices: list[Choice]) -> None:
-    for rank, choice in enumerate(choices, 1):
-        if choice.rank != rank:
-            choice.rank = rank
-            choice.updated_at = utcnow()
+    moving = [(rank, choice) for rank, choice in enumerate(choices, 1) if choice.rank != rank]
+    if not moving:
+        return
+    # A rank is unique among active choices and each row is checked as it is written, so a swap first
+    # parks the moving choices at negative ranks (outside the index) and then gives them their places.
+    for rank, choice in moving:
+        choice.rank = -rank
+        session.add(choice)
+    session.flush()
+    for rank, choice in moving:
+        choice.rank = rank
+        choice.updated_at = utcnow()
+        session.add(choice)
+
+
+def park_ranks(session: Session, choices: Iterable[Choice]) -> dict[int, int]:
+    """Move the active choices out of the rank index (negative ranks) before ranking them afresh, as an
+    import does; returns each one's rank before. `settle_parked_ranks` ranks any left parked."""
+    before = {}
+    for choice in choices:
+        if choice.status != ChoiceStatus.WITHDRAWN and choice.rank > 0:
+            before[choice.id] = choice.rank
+            choice.rank = -choice.rank
             session.add(choice)
+    session.flush()
+    return before
+
+
+def settle_parked_ranks(session: Session, profile: ApplicantProfile) -> None:
+    """Active choices still parked follow the ranked ones, in their earlier order; ranks close up to 1..n."""
+    by_scheme: dict[int, list[Choice]] = {}
+    for choice in _active(session, profile):
+        by_scheme.setdefault(choice.scheme_id, []).append(choice)
+    for active in by_scheme.values():
+        _renumber(session, [c for c in active if c.rank > 0]
+                  + sorted((c for c in active if c.rank < 0), key=lambda c: -c.rank))
+
+
+def _lock_choices(session: Session, profile: ApplicantProfile) -> None:
+    """Hold the applicant's profile row until the transaction ends, so their choices change one request
+    at a time: a parallel request counts the choices only after this one has committed its own.
+
+    A no-op UPDATE is a row lock on PostgreSQL and takes SQLite's write lock, where SELECT ... FOR
+    UPDATE would be ignored.
+    """
+    session.execute(update(ApplicantProfile).where(col(ApplicantProfile.id) == profile.id)
+                    .values(user_id=ApplicantProfile.user_id))
 
 
 def _items(session: Session, choices: list[Choice]) -> list[ChoiceItem]:
@@ -156,6 +201,7 @@ def add_choice(session: Session, actor: User, project_id: int, *, today: date | 
         raise NotFound(_("We could not find that project, or it is no longer open."))
     scheme = session.get(Scheme, project.scheme_id)
     _require_open_window(scheme, today)
+    _lock_choices(session, profile)
     active = _active(session, profile, scheme.id)
     if any(c.project_id == project.id for c in active):
         raise Conflict(_("This project is already among your choices."), field="project_id")
@@ -169,12 +215,19 @@ def add_choice(session: Session, actor: User, project_id: int, *, today: date | 
                           missing=[m.step for m in eligibility.missing])
     choice = session.exec(select(Choice).where(Choice.applicant_id == profile.id,
                                                Choice.project_id == project.id)).first()
-    if choice is None:
-        choice = Choice(applicant_id=profile.id, project_id=project.id, scheme_id=scheme.id, rank=len(active) + 1)
-    else:
-        choice_status.revive(session, choice, len(active) + 1)
-    session.add(choice)
-    session.flush()
+    try:
+        with session.begin_nested():
+            if choice is None:
+                choice = Choice(applicant_id=profile.id, project_id=project.id, scheme_id=scheme.id,
+                                rank=len(active) + 1)
+            else:
+                choice_status.revive(session, choice, len(active) + 1)
+            session.add(choice)
+            session.flush()
+    except IntegrityError:
+        # Only a writer that bypassed the profile lock can get here; the index still keeps ranks whole.
+        raise Conflict(_("Your choices were changed at the same moment in another window. "
+                         "Reload the page and try again."), field="project_id") from None
     audit.record(session, actor, "choice.added", "choice", choice.id,
                  after={"project_id": project.id, "rank": choice.rank})
     _confirm(session, actor, profile, scheme)
@@ -190,6 +243,7 @@ def move_choice(session: Session, actor: User, choice_id: int, direction: str, *
     profile = own_profile(session, actor)
     choice = _own_choice(session, profile, choice_id)
     _require_open_window(session.get(Scheme, choice.scheme_id), today or hk_today())
+    _lock_choices(session, profile)
     ranked = _active(session, profile, choice.scheme_id)
     at = next(k for k, c in enumerate(ranked) if c.id == choice.id)
     other = at - 1 if direction == "up" else at + 1
@@ -209,6 +263,7 @@ def withdraw_choice(session: Session, actor: User, choice_id: int, *, today: dat
     choice = _own_choice(session, profile, choice_id)
     scheme = session.get(Scheme, choice.scheme_id)
     _require_open_window(scheme, today or hk_today())
+    _lock_choices(session, profile)
     choice_status.withdraw(session, actor, choice)
     _renumber(session, _active(session, profile, scheme.id))
     _renumber_ngo(session, choice.project_id)

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.accounts.tokens import issue_one_time_token
-from backend.applicants import choice_status
+from backend.applicants import choice_status, choices
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.applicants.profile import _EMAIL, hk_today
 from backend.audit import service as audit
@@ -289,6 +289,7 @@ def _sync_choices(session: Session, actor: User, profile: ApplicantProfile, chos
                   schemes: dict, result: ImportResult, line: int) -> bool:
     """The file's choices become the applicant's, ranked per scheme; ones no longer listed are withdrawn."""
     existing = {c.project_id: c for c in session.exec(select(Choice).where(Choice.applicant_id == profile.id))}
+    ranked_before = choices.park_ranks(session, existing.values())
     wanted: dict[int, list[Project]] = {}
     for project in chosen:
         wanted.setdefault(project.scheme_id, []).append(project)
@@ -306,17 +307,21 @@ def _sync_choices(session: Session, actor: User, profile: ApplicantProfile, chos
             if choice is None:
                 session.add(Choice(applicant_id=profile.id, project_id=project.id, scheme_id=scheme_id, rank=rank))
                 changed = True
-            elif choice.rank != rank or choice.status == ChoiceStatus.WITHDRAWN:
+            elif ranked_before.get(choice.id) != rank or choice.status == ChoiceStatus.WITHDRAWN:
                 if choice.status == ChoiceStatus.WITHDRAWN:
                     choice_status.revive(session, choice, rank)
                 else:
                     choice.rank, choice.updated_at = rank, utcnow()
                     session.add(choice)
                 changed = True
+            else:
+                choice.rank = rank
+    choices.settle_parked_ranks(session, profile)
     for project_id, choice in existing.items():
         if project_id not in keep and choice.status == ChoiceStatus.SUBMITTED:
             choice_status.withdraw(session, actor, choice)
             changed = True
+    choices.settle_parked_ranks(session, profile)
     if changed:
         session.flush()
     return changed

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from backend.core.db import UTCDateTime, utcnow
@@ -67,7 +67,20 @@ class ChoiceStatus(StrEnum):
 class Choice(SQLModel, table=True):
     """A project an applicant ranked, with the NGO's own ranking of that applicant after interview."""
 
-    __table_args__ = (UniqueConstraint("applicant_id", "project_id"),)
+    __table_args__ = (
+        UniqueConstraint("applicant_id", "project_id"),
+        # One active choice per rank and scheme, whatever the race: two parallel "add" requests cannot
+        # both take the next rank. Withdrawn choices keep rank 0 and are outside the index.
+        Index(
+            "uq_choice_active_rank",
+            "applicant_id",
+            "scheme_id",
+            "rank",
+            unique=True,
+            sqlite_where=text("status <> 'withdrawn' AND rank > 0"),
+            postgresql_where=text("status <> 'withdrawn' AND rank > 0"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     applicant_id: int = Field(foreign_key="applicant_profile.id", index=True, ondelete="CASCADE")
     project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")

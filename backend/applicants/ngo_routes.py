@@ -100,21 +100,24 @@ def _applicant_of(db: Session, user: User, choice_id: int) -> int:
 
 
 def _applicant_error(request: Request, db: Session, user: User, applicant_id: int, field: str, message: str,
-                     status_code: int):
+                     status_code: int, typed_notes: dict[int, str] | None = None):
     detail = ngo_view.read_applicant(db, user, applicant_id)
     return render(request, "ngo_applicants/applicant.html", {
-        **words(), "detail": detail, "notice": None, "errors": {field: message}}, status_code=status_code)
+        **words(), "detail": detail, "notice": None, "errors": {field: message}, "typed_notes": typed_notes or {}},
+        status_code=status_code)
 
 
 @router.post("/ngo/choices/{choice_id}/interview", response_class=HTMLResponse)
 def record_interview(request: Request, db: DbSession, user: NgoUser, choice_id: int, outcome: FormStr = "",
                      notes: FormStr = ""):
+    # The form shows the saved notes in its box, so what it sends is what the user wants kept (or cleared).
     applicant_id = _applicant_of(db, user, choice_id)
     try:
         ngo_view.record_interview(db, user, choice_id, outcome, notes)
     except DomainError as error:
-        return _applicant_error(request, db, user, applicant_id, f"outcome-{choice_id}", error.message,
-                                error.status_code)
+        field = "notes" if error.details.get("field") == "notes" else "outcome"
+        return _applicant_error(request, db, user, applicant_id, f"{field}-{choice_id}", error.message,
+                                error.status_code, typed_notes={choice_id: notes})
     return RedirectResponse(f"/ngo/applicants/{applicant_id}?done=interview", status_code=303)
 
 

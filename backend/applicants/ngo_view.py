@@ -53,6 +53,7 @@ class ApplicantRow:
     languages: dict[str, int]
     chosen_at: datetime
     has_cv: bool
+    interview_notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def _row(choice: Choice, profile: ApplicantProfile, project: Project) -> Applica
     return ApplicantRow(choice.id, profile.id, localised(profile, "name"), project.id, localised(project, "title"),
                         choice.rank, choice.ngo_rank, str(choice.status), choice.interview_outcome,
                         profile.education_level, dict(profile.languages or {}), choice.created_at,
-                        profile.cv_stored_name is not None)
+                        profile.cv_stored_name is not None, choice.interview_notes or "")
 
 
 def list_applicants(session: Session, actor: User, *, project_id: int | None = None, status: str | None = None,
@@ -202,16 +203,21 @@ def shortlist(session: Session, actor: User, choice_id: int) -> ApplicantRow:
     return _row(choice, session.get(ApplicantProfile, choice.applicant_id), project)
 
 
-def record_interview(session: Session, actor: User, choice_id: int, outcome: str, notes: str = "") -> ApplicantRow:
-    """The applicant was interviewed, with the outcome; an unsuitable one leaves the project's ranking."""
+def record_interview(session: Session, actor: User, choice_id: int, outcome: str, notes: str | None = None
+                     ) -> ApplicantRow:
+    """The applicant was interviewed, with the outcome; an unsuitable one leaves the project's ranking.
+
+    `notes` None (not sent) keeps the notes already saved: changing the outcome must not erase them.
+    """
     choice, project = _choice_in_scope(session, actor, choice_id)
     _editable(choice)
     if outcome not in INTERVIEW_OUTCOMES:
         raise DomainError(_("Choose the outcome of the interview."), field="outcome")
-    if len(notes) > 5000:
+    if notes is not None and len(notes) > 5000:
         raise DomainError(_("Notes must be %(limit)s characters or fewer.", limit=5000), field="notes")
     leaves_ranking = outcome in UNRANKED_OUTCOMES and choice.ngo_rank is not None
-    choice_status.record_interview(session, actor, choice, outcome, notes.strip(),
+    choice_status.record_interview(session, actor, choice, outcome,
+                                   choice.interview_notes if notes is None else notes.strip(),
                                    ngo_rank=None if leaves_ranking else choice.ngo_rank)
     if leaves_ranking:
         _renumber(session, project.id)

@@ -17,7 +17,7 @@ from backend.core.i18n import localised
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
-from backend.placements import approvals, offers, review, rounds
+from backend.placements import approvals, offers, review, round_status, rounds
 from backend.placements.models import MatchAdjustment, MatchRun, MatchRunStatus, Placement
 from backend.placements.offer_routes import my_offers
 from backend.placements.round_routes import get_run, stage_name, what_binds_lines
@@ -45,6 +45,8 @@ class ProgressOut(BaseModel):
     stage_name: str
     percent: int
     finished: bool
+    worker_note: str | None = Field(None, description="while running: when the worker last reported, and whether "
+                                                      "it has stopped, in words")
 
 
 class RoundOut(BaseModel):
@@ -68,6 +70,9 @@ class RoundOut(BaseModel):
     superseded_by_run_id: int | None = Field(
         None, description="set when a newer round of the scheme has finished: this round's proposals are then out "
                           "of date and can no longer be approved or refused")
+    heartbeat_at: datetime | None = Field(None, description="while running: when the worker last reported")
+    worker_stopped: bool = Field(False, description="running, but the worker has not reported for a while: the "
+                                                    "round resumes when a worker picks it up")
 
 
 class ReasonOut(BaseModel):
@@ -169,6 +174,7 @@ class OfferOut(BaseModel):
 
 def round_out(run: MatchRun, state: approvals.ApprovalState | None = None) -> RoundOut:
     state = state or approvals.ApprovalState(0, None)
+    contact = round_status.worker_contact(run)
     return RoundOut(id=run.id, scheme_id=run.scheme_id, mode=run.mode, is_refill=run.is_refill,
                     status=str(run.status), stage=run.stage, percent=run.progress_percent,
                     previous_run_id=run.previous_run_id, started_by_id=run.started_by_id,
@@ -176,7 +182,9 @@ def round_out(run: MatchRun, state: approvals.ApprovalState | None = None) -> Ro
                     figures=run.figures, what_binds=what_binds_lines(run.figures) if run.figures else [],
                     error=run.error if run.status == MatchRunStatus.FAILED else None,
                     proposals_to_decide=state.to_decide, awaiting_approval=state.awaiting_approval,
-                    superseded_by_run_id=state.superseded_by)
+                    superseded_by_run_id=state.superseded_by,
+                    heartbeat_at=contact.heartbeat_at if contact else None,
+                    worker_stopped=contact.stopped if contact else False)
 
 
 def _adjustment_out(adjustment: MatchAdjustment) -> AdjustmentOut:
@@ -234,10 +242,11 @@ def round_progress(run_id: int, db: DbSession, user: StaffUser):
     """Small and cheap: the round page polls it while the worker runs the round."""
     run = get_run(db, run_id)
     finished = run.status in (MatchRunStatus.SUCCEEDED, MatchRunStatus.FAILED, MatchRunStatus.CANCELLED)
+    contact = round_status.worker_contact(run)
     return ProgressOut(id=run.id, status=str(run.status), stage=run.stage or "queued",
                        stage_name=stage_name(run.stage or "queued"),
                        percent=100 if run.status == MatchRunStatus.SUCCEEDED else run.progress_percent,
-                       finished=finished)
+                       finished=finished, worker_note=contact.words() if contact else None)
 
 
 @router.get("/rounds/{run_id}/proposals", response_model=ProposalPage)

@@ -221,10 +221,12 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
             _offer(session, actor, proposal, project, subsidy, choice, now=now, deadline=deadline))
 
     session.flush()
-    audit.record(session, actor, "match.proposals_approved", "match_run", run.id,
-                 after={"approved": [p.proposal_id for p in result.placements],
-                        "skipped": {str(s.proposal.id): s.code for s in result.skipped},
-                        "offer_deadline": deadline.isoformat()})
+    # Approvers who find nothing left to approve (another got there first) changed nothing to record.
+    if result.placements:
+        audit.record(session, actor, "match.proposals_approved", "match_run", run.id,
+                     after={"approved": [p.proposal_id for p in result.placements],
+                            "skipped": {str(s.proposal.id): s.code for s in result.skipped},
+                            "offer_deadline": deadline.isoformat()})
     return result
 
 
@@ -292,6 +294,7 @@ def refuse_proposals(session: Session, actor: User, run: MatchRun, proposal_ids,
     for proposal in proposals:
         refuse_proposal(session, proposal)
     session.flush()
-    audit.record(session, actor, "match.proposals_refused", "match_run", run.id,
-                 after={"refused": [p.id for p in proposals], "reason": reason.strip()})
+    if proposals:
+        audit.record(session, actor, "match.proposals_refused", "match_run", run.id,
+                     after={"refused": [p.id for p in proposals], "reason": reason.strip()})
     return proposals

@@ -24,7 +24,7 @@ from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, SegregationOfDutiesError
-from backend.placements import approvals, review, rounds
+from backend.placements import approvals, review, round_status, rounds
 from backend.placements.models import MatchAdjustment, MatchProposal, MatchRun, MatchRunStatus, ProposalStatus
 from backend.projects.models import Project
 from backend.schemes.models import Scheme
@@ -247,7 +247,7 @@ def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, vie
     scheme = db.get(Scheme, run.scheme_id)
     context: dict = {**round_words(), "user": user, "run": run, "scheme": scheme, "errors": errors or {},
                      "adjust": adjust or {}, "notice": str(NOTICES[done]) if done in NOTICES else None,
-                     "percent": percent, "people": {}}
+                     "percent": percent, "people": {}, "worker": round_status.worker_contact(run)}
     for field in ("started_by_id", "reviewed_by_id"):
         person = db.get(User, getattr(run, field)) if getattr(run, field) else None
         context["people"][field] = person.display_name if person else "–"

@@ -8,6 +8,7 @@ The worker's own conditions (this worker, still running) narrow the moves it mak
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, update
@@ -19,6 +20,7 @@ from backend.core import states
 from backend.core.db import utcnow
 from backend.core.errors import InvalidTransition
 from backend.core.i18n import gettext as _
+from backend.core.i18n import ngettext
 from backend.identity.models import User
 from backend.placements.models import MatchRun, MatchRunStatus
 
@@ -32,6 +34,34 @@ TRANSITIONS: states.Transitions = {
     R.FAILED: frozenset(),
     R.CANCELLED: frozenset(),
 }
+
+# A working worker beats every 10 seconds (worker.HEARTBEAT_SECONDS); three missed beats mean it has
+# stopped, well before the 60 seconds after which another worker takes the round over.
+WORKER_SILENT_AFTER_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class WorkerContact:
+    """When the worker running a round last reported, so a dead worker is not shown as progress."""
+
+    heartbeat_at: datetime
+    seconds_ago: int
+    stopped: bool
+
+    def words(self) -> str:
+        heard = ngettext("Last heard from the worker %(num)s second ago.",
+                         "Last heard from the worker %(num)s seconds ago.", self.seconds_ago, num=self.seconds_ago)
+        if not self.stopped:
+            return heard
+        return " ".join((_("The worker stopped; the round will resume when a worker picks it up."), heard))
+
+
+def worker_contact(run: MatchRun, now: datetime | None = None) -> WorkerContact | None:
+    """For a running round, how long its worker has been silent; None for any other round."""
+    if run.status != R.RUNNING or run.heartbeat_at is None:
+        return None
+    seconds = max(0, int(((now or utcnow()) - run.heartbeat_at).total_seconds()))
+    return WorkerContact(run.heartbeat_at, seconds, seconds > WORKER_SILENT_AFTER_SECONDS)
 
 
 def claim(session: Session, candidate: Select, claimable: ColumnElement[bool], worker_id: str, now: datetime

@@ -39,6 +39,7 @@ from backend.placements.models import (
     PlacementStatus,
 )
 from backend.projects.models import Project
+from backend.schemes.facts import lock_scheme
 from backend.schemes.models import Scheme
 from matching.rules import check_all
 
@@ -179,6 +180,9 @@ def prepare_round(session: Session, scheme: Scheme, *, refill: bool) -> tuple[di
 
 
 def _refuse_if_busy(session: Session, scheme_id: int) -> None:
+    # The scheme lock turns "none waiting or running, so queue one" into one step: a parallel start
+    # waits here until this transaction commits its round, then sees it and is refused.
+    lock_scheme(session, scheme_id)
     busy = session.exec(select(MatchRun.id).where(MatchRun.scheme_id == scheme_id,
                                                   col(MatchRun.status).in_(ACTIVE_RUN_STATUSES))).first()
     if busy is not None:

@@ -31,6 +31,10 @@ def propose_decision(session: Session, actor: User, project: Project, *, decisio
                      scores: dict[str, int], comments: str, places: int | None = None,
                      subsidy_per_place: int | None = None) -> Assessment:
     require(actor, Permission.PROJECT_ASSESS)
+    # Under the scheme lock, as confirming is: an approver confirming the proposal this one replaces
+    # either finishes first (and the project is no longer under assessment) or sees it replaced.
+    lock_scheme(session, project.scheme_id)
+    session.refresh(project)
     if project.status not in (ProjectStatus.SUBMITTED, ProjectStatus.UNDER_ASSESSMENT):
         raise InvalidTransition(_("Only a submitted project can be assessed."))
     if decision == AssessmentDecision.APPROVE:
@@ -59,15 +63,24 @@ def propose_decision(session: Session, actor: User, project: Project, *, decisio
     return assessment
 
 
+def _require_undecided(assessment: Assessment) -> None:
+    if assessment.confirmed_at is not None or assessment.superseded:
+        raise InvalidTransition(_("This proposal has already been decided or replaced."))
+
+
 def confirm_decision(session: Session, actor: User, assessment: Assessment) -> Project:
     """The approver's confirmation: four-eyes, then budget and caps checked under the scheme lock."""
     require(actor, Permission.PROJECT_DECIDE)
     require_different_person(assessment.officer_id, actor)
-    if assessment.confirmed_at is not None or assessment.superseded:
-        raise InvalidTransition(_("This proposal has already been decided or replaced."))
+    _require_undecided(assessment)
     project = session.get(Project, assessment.project_id)
     scheme = lock_scheme(session, project.scheme_id)
+    # What was read before the lock may have changed while waiting for it (the officer replaced the
+    # proposal, another approver decided it): read it all again and check it all again.
+    session.refresh(assessment)
     session.refresh(project)
+    require_different_person(assessment.officer_id, actor)
+    _require_undecided(assessment)
     if project.status != ProjectStatus.UNDER_ASSESSMENT:
         raise InvalidTransition(_("The project is no longer under assessment."))
 

@@ -156,7 +156,8 @@ def update_draft(session: Session, actor: User, project: Project, raw: Mapping[s
     if project.status not in EDITABLE:
         raise InvalidTransition(_("Only a draft or a project returned for changes can be edited."))
     scheme = session.get(Scheme, project.scheme_id)
-    values, errors = check_project(session, scheme, raw, complete=False)
+    values, errors = check_project(session, scheme, raw, complete=False,
+                                   saved_dates={"start_date": project.start_date, "end_date": project.end_date})
     before = {name: getattr(project, name) for name in values}
     for name, value in values.items():
         setattr(project, name, value)

@@ -7,6 +7,7 @@ Valid fields are returned even when others fail, so a draft never loses what was
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 from sqlmodel import Session, select
 
@@ -65,10 +66,10 @@ def subsidy_limit(session: Session, scheme: Scheme, region: str, weeks: int | No
     return limit
 
 
-def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, complete: bool
-                  ) -> tuple[dict, dict[str, str]]:
+def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, complete: bool,
+                  saved_dates: Mapping[str, date | None] | None = None) -> tuple[dict, dict[str, str]]:
     """The valid values and a message per invalid field. `complete=False` (saving a draft) lets empty fields
-    pass."""
+    pass; `saved_dates` (the draft's stored start and end) stand in for a date left empty."""
     fields = Fields(raw)
     values: dict = {}
 
@@ -96,11 +97,16 @@ def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, c
         day = fields.date(name, required=required("date_missing"))
         if day is not None:
             days[name] = values[name] = day
+    for name, day in (saved_dates or {}).items():
+        if day is not None and name not in days and name not in fields.errors:
+            days[name] = day
     weeks = None
     if len(days) == 2:
         length = (days["end_date"] - days["start_date"]).days + 1
         if length < 1:
             fail("end_date", "end_before_start")
+            # Never saved as it is (the database refuses it): the end typed, or else the start, stays out.
+            values.pop("end_date" if "end_date" in values else "start_date", None)
         elif length < MIN_DAYS:
             fail("end_date", "too_short")
         elif length > MAX_DAYS:

@@ -313,3 +313,20 @@ def test_two_approvers_approving_overlapping_proposals_at_the_same_moment_never_
             assert len({p.applicant_id for p in placements}) == len(placements) == 4, "nobody offered twice"
             approved = check.exec(select(MatchProposal).where(MatchProposal.status == ProposalStatus.APPROVED)).all()
             assert sorted(p.id for p in approved) == sorted(p.proposal_id for p in placements)
+
+
+def test_an_approver_who_finds_nothing_left_to_approve_or_refuse_writes_no_audit_event(session):
+    scheme = make_scheme(session)
+    project = make_project(session, scheme)
+    officer, approver = staff(session)
+    second_approver = make_user(session, Role.APPROVER)
+    run = make_run(session, scheme, officer)
+    propose(session, run, make_applicant(session)[0], project)
+
+    approve_proposals(session, approver, run, now=NOW)
+    nothing_left = approve_proposals(session, second_approver, run, now=NOW)
+    refuse_proposals(session, second_approver, run, [], reason="Nothing selected.")
+
+    assert nothing_left.placements == []
+    actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.object_type == "match_run"))]
+    assert actions.count("match.proposals_approved") == 1 and "match.proposals_refused" not in actions

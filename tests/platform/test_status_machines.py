@@ -150,8 +150,8 @@ def test_deleting_an_account_withdraws_the_open_offer_through_the_offers_owner_w
     scheme = make_scheme(session)
     open_project, placed_project = make_project(session, scheme), make_project(session, scheme)
     profile, _user = make_applicant(session)
-    for project, status in ((open_project, ChoiceStatus.OFFERED), (placed_project, ChoiceStatus.ACCEPTED)):
-        session.add(Choice(applicant_id=profile.id, project_id=project.id, scheme_id=scheme.id, rank=1,
+    for rank, project, status in ((1, open_project, ChoiceStatus.OFFERED), (2, placed_project, ChoiceStatus.ACCEPTED)):
+        session.add(Choice(applicant_id=profile.id, project_id=project.id, scheme_id=scheme.id, rank=rank,
                            status=status))
     open_offer = hold(session, open_project, profile, PlacementStatus.OFFERED)
     earlier_place = hold(session, placed_project, profile, PlacementStatus.ACCEPTED)

@@ -75,7 +75,7 @@ def test_an_officer_starts_a_round_which_is_queued_and_shows_its_progress(client
     assert 'aria-live="polite"' in page and "<noscript>" in page and "round-progress.js" in page
     progress = client.get(f"/api/v1/rounds/{run.id}/progress").json()
     assert progress == {"id": run.id, "status": "queued", "stage": "queued", "stage_name": "Waiting for the worker",
-                        "percent": 0, "finished": False}
+                        "percent": 0, "finished": False, "worker_note": None}
     # A second round for the same scheme waits for the first.
     again = client.post("/staff/rounds", data={"csrf_token": csrf, "scheme_id": scheme.id, "mode": "optimal"})
     assert again.status_code == 409 and "already waiting or running" in again.text

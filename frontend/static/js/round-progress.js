@@ -11,6 +11,7 @@
   var stage = region.querySelector("[data-round-stage]");
   var percent = region.querySelector("[data-round-percent]");
   var bar = region.querySelector("[data-round-bar]");
+  var worker = region.querySelector("[data-round-worker]");
   var delay = 1500;
 
   function show(data) {
@@ -23,6 +24,9 @@
     if (bar) {
       bar.value = data.percent;
       bar.textContent = data.percent + "%";
+    }
+    if (worker) {
+      worker.textContent = data.worker_note || "";
     }
   }
 
