@@ -1,7 +1,7 @@
 """one active choice per rank
 
 Revision ID: c7a1e5d93b20
-Revises: 9e1dd8eae69b
+Revises: 92888ff9cad0
 Create Date: 2026-12-04 06:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'c7a1e5d93b20'
-down_revision: Union[str, Sequence[str], None] = '9e1dd8eae69b'
+down_revision: Union[str, Sequence[str], None] = '92888ff9cad0'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
