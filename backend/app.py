@@ -15,7 +15,8 @@ from backend.applicants import profile_routes as applicant_profile_routes
 from backend.applicants import routes as applicant_routes
 from backend.audit import api as audit_api
 from backend.audit import routes as audit_routes
-from backend.core.errors import install_error_handlers
+from backend.core.errors import error_responses, install_error_handlers
+from backend.core.forms import refuse_unreadable_text
 from backend.core.middleware import LanguageMiddleware, SecurityHeadersMiddleware
 from backend.core.settings import Settings, get_settings
 from backend.core.templating import STATIC_DIR, StaticAssets
@@ -64,12 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=f"{API_PREFIX}/openapi.json",
         lifespan=_match_worker_lifespan,
-        # Every route learns who is asking (session or bearer token) and refuses cross-site form posts.
-        dependencies=[Depends(csrf_protect)],
+        # Every route refuses text no database can store, learns who is asking (session or bearer token) and
+        # refuses cross-site form posts.
+        dependencies=[Depends(refuse_unreadable_text), Depends(csrf_protect)],
     )
     app.state.settings = settings
 
-    api = APIRouter(prefix=API_PREFIX)
+    # Any API call may carry unreadable text (400) or a bearer token that is not valid (401).
+    api = APIRouter(prefix=API_PREFIX, responses=error_responses(400, 401))
     api.include_router(site_api.router)
     api.include_router(projects_api.router)
     api.include_router(accounts_api.router)
