@@ -204,7 +204,8 @@ def suggested(db: DbSession, user: Chooser, limit: Annotated[int, Query(ge=1, le
 # --- an NGO's view of its applicants ------------------------------------------------------------------------
 
 @router.get("/ngo/applicants", response_model=list[ngo_view.ApplicantRow],
-            summary="Applicants who chose your organisation's projects (one row per choice)")
+            summary="Applicants who chose your organisation's projects (one row per choice)",
+            responses=error_responses(404, e404="No such project of your organisation"))
 def ngo_applicants(db: DbSession, user: NgoUser, project_id: QueryId = None, status: str | None = None,
                    education: str | None = None, language: str | None = None,
                    min_level: Annotated[int | None, Query(ge=0, le=5)] = None,

@@ -110,8 +110,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        # A page's address with a path parameter that is not a number in range names no page: 404, as for
-        # any other address that leads nowhere. The API keeps FastAPI's 422 with the details.
-        if not is_api(request) and any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+        # A page's address whose path or query holds a number out of range (or no number) names no page: 404,
+        # as for any other address that leads nowhere. The API keeps FastAPI's 422 with the details.
+        if not is_api(request) and any(error.get("loc", ("",))[0] in ("path", "query") for error in exc.errors()):
             return _error_page(request, 404, _("If you typed the address, check it is correct."))
         return await request_validation_exception_handler(request, exc)

@@ -231,7 +231,8 @@ async def _request_texts(request: Request) -> Iterator[tuple[str, str]]:
 async def refuse_unreadable_text(request: Request) -> None:
     """App-level dependency: a path, query, form or JSON text holding a NUL or an unpaired surrogate is bad input
     (400, `details.fields` naming each such field), whichever route it was sent to."""
-    errors = {name or "body": unreadable_message() for name, text in await _request_texts(request)
+    # A field named with such a character is reported without it: the answer itself must be writable.
+    errors = {UNREADABLE.sub("", name) or "body": unreadable_message() for name, text in await _request_texts(request)
               if UNREADABLE.search(text)}
     if errors:
         raise FormInvalid(errors)

@@ -28,3 +28,13 @@ Offset = Annotated[int, Query(ge=0, le=OFFSET_MAX)]
 BodyId = Annotated[int, Field(ge=1, le=ID_MAX)]
 Money = Annotated[int, Field(ge=0, le=MONEY_MAX, description="Whole HKD")]
 Count = Annotated[int, Field(ge=0, le=COUNT_MAX)]
+OptionalQueryId = Annotated[int, Query(ge=0, le=ID_MAX, description="0 or left out for none")]
+"""A page's optional filter by id, where 0 means none."""
+
+
+def id_from_text(value) -> int | None:
+    """An id typed into a page's form or link (ASCII digits, 1 to ID_MAX), else None."""
+    text = str(value if value is not None else "").strip()
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= ID_MAX:
+        return None
+    return int(text)

@@ -241,7 +241,8 @@ def round_progress(run_id: Id, db: DbSession, user: StaffUser):
                        finished=finished)
 
 
-@router.get("/rounds/{run_id}/proposals", response_model=ProposalPage, responses=error_responses(404))
+@router.get("/rounds/{run_id}/proposals", response_model=ProposalPage,
+            responses=error_responses(404, 409, e409="The round has not finished yet"))
 def round_proposals(run_id: Id, db: DbSession, user: StaffUser, offset: Offset = 0,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 200, project_id: QueryId = None):
     run = get_run(db, run_id)
@@ -255,7 +256,8 @@ def round_proposals(run_id: Id, db: DbSession, user: StaffUser, offset: Offset =
         for r in rows])
 
 
-@router.get("/rounds/{run_id}/unplaced", response_model=UnplacedPage, responses=error_responses(404))
+@router.get("/rounds/{run_id}/unplaced", response_model=UnplacedPage,
+            responses=error_responses(404, 409, e409="The round has not finished yet"))
 def round_unplaced(run_id: Id, db: DbSession, user: StaffUser, offset: Offset = 0,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 200, reason: str | None = None):
     run = get_run(db, run_id)
