@@ -20,7 +20,7 @@ from tests.live import live_deployment
 NOT_A_TOKEN = "not-a-real-token"
 # GET routes that answer with a file or JSON, not a page.
 DOWNLOADS = {"/account/export", "/ngo/applicants/{applicant_id}/cv", "/profile/cv/download",
-             "/staff/reports/download.csv", "/staff/reports/download.xlsx", "/docs", "/docs/oauth2-redirect"}
+             "/staff/reports/download.csv", "/staff/reports/download.xlsx", "/docs"}
 
 # route → (who opens it, how to fill in its parameters from the scene)
 PAGES: dict[str, tuple[str, object]] = {
