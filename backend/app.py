@@ -1,7 +1,6 @@
 """The FastAPI app factory: pages, the JSON API under /api/v1, static files, middleware."""
 
 from contextlib import asynccontextmanager
-
 from html import escape
 
 from fastapi import APIRouter, Depends, FastAPI

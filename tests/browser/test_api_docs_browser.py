@@ -18,6 +18,8 @@ def test_the_docs_page_renders_the_operations_list_offline(browser, server_url):
     page.wait_for_selector(".opblock", timeout=20_000)
     assert page.locator(".opblock").count() > 50
     assert page.get_by_text("/api/v1/projects/{project_id}").first.is_visible()
+    page.locator(".opblock-summary").first.click()  # an operation opens, with its parameters and responses
+    page.wait_for_selector(".opblock-body .responses-table", timeout=10_000)
     assert elsewhere == []
     assert refused == []
     context.close()
