@@ -1,8 +1,10 @@
 """The FastAPI app factory: pages, the JSON API under /api/v1, static files, middleware."""
 
 from contextlib import asynccontextmanager
+from html import escape
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import HTMLResponse
 
 import backend.models  # noqa: F401  (every table, and each domain's tenancy registrations)
 from backend.accounts import account_routes
@@ -15,7 +17,8 @@ from backend.applicants import profile_routes as applicant_profile_routes
 from backend.applicants import routes as applicant_routes
 from backend.audit import api as audit_api
 from backend.audit import routes as audit_routes
-from backend.core.errors import install_error_handlers
+from backend.core.errors import error_responses, install_error_handlers
+from backend.core.forms import refuse_unreadable_text
 from backend.core.middleware import BodyLimitMiddleware, LanguageMiddleware, SecurityHeadersMiddleware
 from backend.core.settings import Settings, get_settings
 from backend.core.templating import STATIC_DIR, StaticAssets
@@ -37,6 +40,24 @@ from backend.site import api as site_api
 from backend.site import routes as site_routes
 
 API_PREFIX = "/api/v1"
+OPENAPI_URL = f"{API_PREFIX}/openapi.json"
+# Swagger UI from frontend/static/swagger (vendored from npm by `make assets`): /docs works offline, and its
+# start-up script is a file too, so the docs page needs no inline script and no other host.
+DOCS_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title} – API</title>
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+<link rel="icon" type="image/png" href="/static/swagger/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/swagger/init.js" data-openapi-url="{openapi_url}"></script>
+</body>
+</html>
+"""
 
 
 @asynccontextmanager
@@ -60,16 +81,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="internmatch",
         version="0.1.0",
         description="Youth internship matching for Hong Kong's Mainland internship funding schemes.",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
-        openapi_url=f"{API_PREFIX}/openapi.json",
+        openapi_url=OPENAPI_URL,
         lifespan=_match_worker_lifespan,
-        # Every route learns who is asking (session or bearer token) and refuses cross-site form posts.
-        dependencies=[Depends(csrf_protect)],
+        # Every route refuses text no database can store, learns who is asking (session or bearer token) and
+        # refuses cross-site form posts.
+        dependencies=[Depends(refuse_unreadable_text), Depends(csrf_protect)],
     )
     app.state.settings = settings
 
-    api = APIRouter(prefix=API_PREFIX)
+    # Any API call may carry unreadable text (400) or a bearer token that is not valid (401).
+    api = APIRouter(prefix=API_PREFIX, responses=error_responses(400, 401))
     api.include_router(site_api.router)
     api.include_router(projects_api.router)
     api.include_router(accounts_api.router)
@@ -96,6 +119,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(applicant_import_routes.router)
     app.include_router(placements_routes.router)
     app.include_router(reports_routes.router)
+
+    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_PAGE.format(title=escape(app.title), openapi_url=escape(OPENAPI_URL)))
 
     app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
     install_error_handlers(app)

@@ -12,6 +12,7 @@ from backend.core.db import DbSession
 from backend.core.errors import Forbidden
 from backend.core.forms import FormInvalid
 from backend.core.i18n import gettext as _
+from backend.core.params import Id
 from backend.core.templating import render
 from backend.identity import second_factor
 from backend.identity import sessions as security
@@ -85,7 +86,7 @@ def create_token(request: Request, db: DbSession, user: Annotated[User, require_
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)], token_id: int):
+def revoke_token(db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)], token_id: Id):
     service.revoke_api_token(db, user, token_id)
     return RedirectResponse("/account?done=revoked", status_code=303)
 

@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 
 from backend.accounts import privacy, service
 from backend.core.db import DbSession
-from backend.core.errors import Forbidden
+from backend.core.errors import Forbidden, error_responses
 from backend.core.i18n import gettext as _
+from backend.core.params import Id
 from backend.identity import tokens as api_tokens
 from backend.identity.deps import CurrentUser, require_permission
 from backend.identity.models import User
@@ -65,12 +66,14 @@ def me(user: CurrentUser) -> Me:
               permissions=sorted(p.value for p in ROLE_PERMISSIONS.get(user.role, ())))
 
 
-@router.get("/me/tokens", response_model=list[ApiTokenOut], summary="Your personal API tokens")
+@router.get("/me/tokens", response_model=list[ApiTokenOut], summary="Your personal API tokens",
+            responses=error_responses(403))
 def list_tokens(db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)]):
     return [ApiTokenOut.model_validate(t, from_attributes=True) for t in api_tokens.list_api_tokens(db, user)]
 
 
-@router.post("/me/tokens", response_model=CreatedApiToken, status_code=201, summary="Create a personal API token")
+@router.post("/me/tokens", response_model=CreatedApiToken, status_code=201, summary="Create a personal API token",
+             responses=error_responses(403))
 def create_token(body: NewApiToken, db: DbSession, request: Request,
                  user: Annotated[User, require_permission(Permission.API_TOKENS)]):
     if request.state.auth_via != "session":
@@ -82,12 +85,13 @@ def create_token(body: NewApiToken, db: DbSession, request: Request,
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204, response_class=Response,
-               summary="Revoke one of your API tokens")
-def revoke_token(token_id: int, db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)]):
+               summary="Revoke one of your API tokens", responses=error_responses(403, 404))
+def revoke_token(token_id: Id, db: DbSession, user: Annotated[User, require_permission(Permission.API_TOKENS)]):
     service.revoke_api_token(db, user, token_id)
     return Response(status_code=204)
 
 
-@router.get("/me/export", response_model=PersonalData, summary="Everything internmatch holds about you")
+@router.get("/me/export", response_model=PersonalData, summary="Everything internmatch holds about you",
+            responses=error_responses(403))
 def export(db: DbSession, user: Annotated[User, require_permission(Permission.ACCOUNT_EXPORT)]):
     return privacy.export_personal_data(db, user)

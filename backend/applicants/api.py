@@ -7,18 +7,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from backend.applicants import choices, csv_import, cv, eligibility, ngo_view, profile, suggestions
 from backend.applicants.profile_routes import cv_response
 from backend.core.db import DbSession
+from backend.core.errors import error_responses
+from backend.core.params import BodyId, Id, QueryId
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
 
-router = APIRouter(tags=["applicants"])
+router = APIRouter(tags=["applicants"], responses=error_responses(403))
 Editor = Annotated[User, require_permission(Permission.APPLICANT_EDIT_OWN)]
 Viewer = Annotated[User, require_permission(Permission.APPLICANT_VIEW_OWN)]
 Chooser = Annotated[User, require_permission(Permission.APPLICANT_CHOOSE_PROJECTS)]
@@ -78,7 +80,7 @@ class ChoiceOut(BaseModel):
 
 
 class NewChoice(BaseModel):
-    project_id: int
+    project_id: BodyId
 
 
 class Move(BaseModel):
@@ -91,7 +93,7 @@ class Interview(BaseModel):
 
 
 class Ranking(BaseModel):
-    choice_ids: list[int] = Field(default_factory=list,
+    choice_ids: list[BodyId] = Field(default_factory=list,
                                   description="The project's choices in the NGO's order, most wanted first")
 
 
@@ -111,7 +113,7 @@ def read_profile(db: DbSession, user: Viewer):
 
 
 @router.put("/me/profile/steps/{step}", response_model=StepSaved,
-            responses={422: {"model": StepSaved, "description": "Some answers were not saved"}},
+            responses={**error_responses(404), 422: {"model": StepSaved, "description": "Some answers were not saved"}},
             summary="Save one step of your profile (valid answers are kept even when others are wrong)")
 def save_step(step: str, body: dict[str, Any], db: DbSession, user: Editor):
     form = {k: v for k, v in body.items() if isinstance(v, str | int | bool | list) and v is not None}
@@ -123,13 +125,14 @@ def save_step(step: str, body: dict[str, Any], db: DbSession, user: Editor):
     return JSONResponse(out.model_dump(mode="json"), status_code=422 if errors else 200)
 
 
-@router.post("/me/profile/submit", response_model=ProfileOut, summary="Submit your completed profile")
+@router.post("/me/profile/submit", response_model=ProfileOut, summary="Submit your completed profile",
+             responses=error_responses(404, 409))
 def submit_profile(db: DbSession, user: Editor):
     return _profile_out(profile.submit(db, user))
 
 
 @router.put("/me/cv", response_model=cv.CvInfo, summary="Upload your CV (PDF, streamed; replaces the previous one)",
-            responses={413: {"description": "The file is larger than the limit"}})
+            responses=error_responses(404, 413))
 async def upload_cv(request: Request, db: DbSession, user: Editor, file: Annotated[UploadFile, File()]):
     try:
         return await cv.upload_cv(db, user, file)
@@ -138,20 +141,22 @@ async def upload_cv(request: Request, db: DbSession, user: Editor, file: Annotat
 
 
 @router.get("/me/cv", response_class=Response, summary="Download your CV",
-            responses={200: {"content": {"application/pdf": {}}}})
+            responses={200: {"content": {"application/pdf": {}}}, **error_responses(404)})
 def download_cv(db: DbSession, user: Viewer):
     return cv_response(cv.open_cv(db, user, profile.own_profile(db, user)))
 
 
-@router.delete("/me/cv", status_code=204, response_class=Response, summary="Remove your CV")
+@router.delete("/me/cv", status_code=204, response_class=Response, summary="Remove your CV",
+               responses=error_responses(404))
 def delete_cv(db: DbSession, user: Editor):
     cv.delete_cv(db, user)
     return Response(status_code=204)
 
 
 @router.get("/me/eligibility/{project_id}", response_model=EligibilityOut,
-            summary="Whether you meet a project's requirements, requirement by requirement")
-def project_eligibility(project_id: int, db: DbSession, user: Viewer):
+            summary="Whether you meet a project's requirements, requirement by requirement",
+            responses=error_responses(404))
+def project_eligibility(project_id: Id, db: DbSession, user: Viewer):
     result = eligibility.check_project(db, user, project_id)
     return EligibilityOut(project_id=result.project_id, complete=result.complete, eligible=result.eligible,
                           requirements=result.requirements,
@@ -168,18 +173,21 @@ def list_choices(db: DbSession, user: Chooser):
 
 
 @router.post("/me/choices", response_model=list[ChoiceOut], status_code=201,
-             summary="Choose a project (added at the bottom of your ranking)")
+             summary="Choose a project (added at the bottom of your ranking)",
+             responses=error_responses(404, 409))
 def add_choice(body: NewChoice, db: DbSession, user: Chooser):
     return _choice_list(choices.add_choice(db, user, body.project_id))
 
 
-@router.post("/me/choices/{choice_id}/move", response_model=list[ChoiceOut], summary="Move a choice up or down")
-def move_choice(choice_id: int, body: Move, db: DbSession, user: Chooser):
+@router.post("/me/choices/{choice_id}/move", response_model=list[ChoiceOut], summary="Move a choice up or down",
+             responses=error_responses(404, 409))
+def move_choice(choice_id: Id, body: Move, db: DbSession, user: Chooser):
     return _choice_list(choices.move_choice(db, user, choice_id, body.direction))
 
 
-@router.delete("/me/choices/{choice_id}", response_model=list[ChoiceOut], summary="Withdraw a choice")
-def withdraw_choice(choice_id: int, db: DbSession, user: Chooser):
+@router.delete("/me/choices/{choice_id}", response_model=list[ChoiceOut], summary="Withdraw a choice",
+               responses=error_responses(404, 409))
+def withdraw_choice(choice_id: Id, db: DbSession, user: Chooser):
     return _choice_list(choices.withdraw_choice(db, user, choice_id))
 
 
@@ -189,62 +197,67 @@ def status(db: DbSession, user: Viewer):
 
 
 @router.get("/me/suggestions", response_model=list[suggestions.Suggestion], summary="Open projects suggested for you, with why")
-def suggested(db: DbSession, user: Chooser, limit: int = 5):
+def suggested(db: DbSession, user: Chooser, limit: Annotated[int, Query(ge=1, le=20)] = 5):
     return suggestions.suggest(db, user, limit=max(1, min(limit, 20)))
 
 
 # --- an NGO's view of its applicants ------------------------------------------------------------------------
 
 @router.get("/ngo/applicants", response_model=list[ngo_view.ApplicantRow],
-            summary="Applicants who chose your organisation's projects (one row per choice)")
-def ngo_applicants(db: DbSession, user: NgoUser, project_id: int | None = None, status: str | None = None,
-                   education: str | None = None, language: str | None = None, min_level: int | None = None,
+            summary="Applicants who chose your organisation's projects (one row per choice)",
+            responses=error_responses(404, e404="No such project of your organisation"))
+def ngo_applicants(db: DbSession, user: NgoUser, project_id: QueryId = None, status: str | None = None,
+                   education: str | None = None, language: str | None = None,
+                   min_level: Annotated[int | None, Query(ge=0, le=5)] = None,
                    sort: str = "rank"):
     return ngo_view.list_applicants(db, user, project_id=project_id, status=status, education=education,
                                     language=language, min_level=min_level, sort=sort)
 
 
 @router.get("/ngo/applicants/{applicant_id}", response_model=ngo_view.ApplicantDetail,
-            summary="One applicant who chose your projects, with those choices only")
-def ngo_applicant(applicant_id: int, db: DbSession, user: NgoUser):
+            summary="One applicant who chose your projects, with those choices only",
+            responses=error_responses(404))
+def ngo_applicant(applicant_id: Id, db: DbSession, user: NgoUser):
     return ngo_view.read_applicant(db, user, applicant_id)
 
 
 @router.get("/ngo/applicants/{applicant_id}/cv", response_class=Response, summary="Download an applicant's CV",
-            responses={200: {"content": {"application/pdf": {}}}})
-def ngo_applicant_cv(applicant_id: int, db: DbSession, user: NgoUser):
+            responses={200: {"content": {"application/pdf": {}}}, **error_responses(404)})
+def ngo_applicant_cv(applicant_id: Id, db: DbSession, user: NgoUser):
     return cv_response(ngo_view.download_cv(db, user, applicant_id))
 
 
-@router.post("/ngo/choices/{choice_id}/shortlist", response_model=ngo_view.ApplicantRow, summary="Shortlist an applicant")
-def ngo_shortlist(choice_id: int, db: DbSession, user: NgoUser):
+@router.post("/ngo/choices/{choice_id}/shortlist", response_model=ngo_view.ApplicantRow, summary="Shortlist an applicant",
+             responses=error_responses(404, 409))
+def ngo_shortlist(choice_id: Id, db: DbSession, user: NgoUser):
     return ngo_view.shortlist(db, user, choice_id)
 
 
 @router.post("/ngo/choices/{choice_id}/interview", response_model=ngo_view.ApplicantRow,
-             summary="Record the interview outcome")
-def ngo_interview(choice_id: int, body: Interview, db: DbSession, user: NgoUser):
+             summary="Record the interview outcome", responses=error_responses(404, 409))
+def ngo_interview(choice_id: Id, body: Interview, db: DbSession, user: NgoUser):
     # Notes left out of the body keep the ones saved; sent (even empty) they replace them.
     return ngo_view.record_interview(db, user, choice_id, body.outcome,
                                      body.notes if "notes" in body.model_fields_set else None)
 
 
 @router.get("/ngo/projects/{project_id}/ranking", response_model=list[ngo_view.ApplicantRow],
-            summary="A project's applicants in your order")
-def ngo_ranking(project_id: int, db: DbSession, user: NgoUser):
+            summary="A project's applicants in your order", responses=error_responses(404))
+def ngo_ranking(project_id: Id, db: DbSession, user: NgoUser):
     return ngo_view.ranking(db, user, project_id)
 
 
 @router.put("/ngo/projects/{project_id}/ranking", response_model=list[ngo_view.ApplicantRow],
-            summary="Set a project's ranking of its applicants")
-def ngo_set_ranking(project_id: int, body: Ranking, db: DbSession, user: NgoUser):
+            summary="Set a project's ranking of its applicants", responses=error_responses(404, 409))
+def ngo_set_ranking(project_id: Id, body: Ranking, db: DbSession, user: NgoUser):
     return ngo_view.set_ranking(db, user, project_id, body.choice_ids)
 
 
 # --- import -------------------------------------------------------------------------------------------------
 
 @router.post("/applicants/import", response_model=csv_import.ImportResult,
-             summary="Import applicants from a CSV in the matcher's applicants.csv format")
+             summary="Import applicants from a CSV in the matcher's applicants.csv format",
+             responses=error_responses(413))
 async def import_applicants(db: DbSession, user: Importer, file: Annotated[UploadFile, File()]):
     try:
         data = await file.read(csv_import.MAX_IMPORT_BYTES + 1)

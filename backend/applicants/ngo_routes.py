@@ -20,6 +20,7 @@ from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.i18n import localised
+from backend.core.params import Id, id_from_text
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
@@ -54,7 +55,7 @@ def own_projects(db: Session, user: User) -> list[Project]:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() else None
+    return id_from_text(value)
 
 
 @router.get("/ngo/applicants", response_class=HTMLResponse)
@@ -80,7 +81,7 @@ def applicant_list(request: Request, db: DbSession, user: NgoUser, project_id: s
 
 
 @router.get("/ngo/applicants/{applicant_id}", response_class=HTMLResponse)
-def applicant_page(request: Request, db: DbSession, user: NgoUser, applicant_id: int, done: str = ""):
+def applicant_page(request: Request, db: DbSession, user: NgoUser, applicant_id: Id, done: str = ""):
     detail = ngo_view.read_applicant(db, user, applicant_id)
     notice = {"interview": _("The interview outcome has been saved."),
               "shortlisted": _("The applicant has been shortlisted."),
@@ -90,7 +91,7 @@ def applicant_page(request: Request, db: DbSession, user: NgoUser, applicant_id:
 
 
 @router.get("/ngo/applicants/{applicant_id}/cv")
-def applicant_cv(db: DbSession, user: NgoUser, applicant_id: int):
+def applicant_cv(db: DbSession, user: NgoUser, applicant_id: Id):
     return cv_response(ngo_view.download_cv(db, user, applicant_id))
 
 
@@ -108,7 +109,7 @@ def _applicant_error(request: Request, db: Session, user: User, applicant_id: in
 
 
 @router.post("/ngo/choices/{choice_id}/interview", response_class=HTMLResponse)
-def record_interview(request: Request, db: DbSession, user: NgoUser, choice_id: int, outcome: FormStr = "",
+def record_interview(request: Request, db: DbSession, user: NgoUser, choice_id: Id, outcome: FormStr = "",
                      notes: FormStr = ""):
     # The form shows the saved notes in its box, so what it sends is what the user wants kept (or cleared).
     applicant_id = _applicant_of(db, user, choice_id)
@@ -122,7 +123,7 @@ def record_interview(request: Request, db: DbSession, user: NgoUser, choice_id: 
 
 
 @router.post("/ngo/choices/{choice_id}/shortlist", response_class=HTMLResponse)
-def shortlist(request: Request, db: DbSession, user: NgoUser, choice_id: int):
+def shortlist(request: Request, db: DbSession, user: NgoUser, choice_id: Id):
     applicant_id = _applicant_of(db, user, choice_id)
     try:
         ngo_view.shortlist(db, user, choice_id)
@@ -144,12 +145,12 @@ def _ranking_page(request: Request, db: Session, user: User, project_id: int, *,
 
 
 @router.get("/ngo/rankings/{project_id}", response_class=HTMLResponse)
-def ranking_page(request: Request, db: DbSession, user: NgoUser, project_id: int, done: str = ""):
+def ranking_page(request: Request, db: DbSession, user: NgoUser, project_id: Id, done: str = ""):
     return _ranking_page(request, db, user, project_id, done=done)
 
 
 @router.post("/ngo/choices/{choice_id}/ranking", response_class=HTMLResponse)
-def move_in_ranking(request: Request, db: DbSession, user: NgoUser, choice_id: int, direction: FormStr = ""):
+def move_in_ranking(request: Request, db: DbSession, user: NgoUser, choice_id: Id, direction: FormStr = ""):
     choice, project = ngo_view._choice_in_scope(db, user, choice_id)
     try:
         ngo_view.move_in_ranking(db, user, choice_id, direction)

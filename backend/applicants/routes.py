@@ -16,6 +16,7 @@ from backend.applicants.models import Choice, ChoiceStatus
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
+from backend.core.params import Id
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
@@ -66,7 +67,7 @@ def add_choice(request: Request, db: DbSession, user: Chooser, project_id: FormS
 
 
 @router.post("/choices/{choice_id}/move", response_class=HTMLResponse)
-def move_choice(request: Request, db: DbSession, user: Chooser, choice_id: int, direction: FormStr = ""):
+def move_choice(request: Request, db: DbSession, user: Chooser, choice_id: Id, direction: FormStr = ""):
     try:
         choices.move_choice(db, user, choice_id, direction)
     except NotFound:
@@ -85,14 +86,14 @@ def _own_active_choice(db: Session, user: User, choice_id: int) -> Choice:
 
 
 @router.get("/choices/{choice_id}/withdraw", response_class=HTMLResponse)
-def withdraw_page(request: Request, db: DbSession, user: Chooser, choice_id: int):
+def withdraw_page(request: Request, db: DbSession, user: Chooser, choice_id: Id):
     choice = _own_active_choice(db, user, choice_id)
     item = next(i for i in choices.list_choices(db, user) if i.id == choice.id)
     return render(request, "applicants/withdraw.html", {"item": item, "errors": {}})
 
 
 @router.post("/choices/{choice_id}/withdraw", response_class=HTMLResponse)
-def withdraw(request: Request, db: DbSession, user: Chooser, choice_id: int):
+def withdraw(request: Request, db: DbSession, user: Chooser, choice_id: Id):
     _own_active_choice(db, user, choice_id)
     try:
         choices.withdraw_choice(db, user, choice_id)

@@ -8,11 +8,13 @@ from pydantic import BaseModel
 
 from backend.audit import service
 from backend.core.db import DbSession
+from backend.core.errors import error_responses
+from backend.core.params import PageNumber, QueryId
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], responses=error_responses(403))
 
 
 class AuditEventOut(BaseModel):
@@ -37,9 +39,9 @@ class AuditPageOut(BaseModel):
 
 @router.get("/audit", response_model=AuditPageOut, summary="The audit log, newest first (staff)")
 def audit_log(db: DbSession, user: Annotated[User, require_permission(Permission.AUDIT_READ)],
-              actor_id: int | None = None, action: str = "", object_type: str = "",
+              actor_id: QueryId = None, action: str = "", object_type: str = "",
               date_from: Annotated[date | None, Query(alias="from")] = None,
-              date_to: Annotated[date | None, Query(alias="to")] = None, page: Annotated[int, Query(ge=1)] = 1):
+              date_to: Annotated[date | None, Query(alias="to")] = None, page: PageNumber = 1):
     result = service.search(db, user, service.AuditFilter(actor_id=actor_id, action=action, object_type=object_type,
                                                           date_from=date_from, date_to=date_to), page=page)
     return AuditPageOut(events=[AuditEventOut.model_validate(e, from_attributes=True) for e in result.events],

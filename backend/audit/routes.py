@@ -11,6 +11,7 @@ from backend.audit import service
 from backend.core.db import DbSession
 from backend.core.forms import Fields, day_boxes
 from backend.core.i18n import gettext as _
+from backend.core.params import PageNumber, id_from_text
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
@@ -25,8 +26,8 @@ def parse_filters(actor: str, action: str, object_type: str, dates: Mapping[str,
     errors: dict[str, str] = {}
     filters = service.AuditFilter(action=action.strip(), object_type=object_type.strip())
     if actor.strip():
-        if actor.strip().lstrip("#").isdigit():
-            filters.actor_id = int(actor.strip().lstrip("#"))
+        if id_from_text(actor.strip().lstrip("#")) is not None:
+            filters.actor_id = id_from_text(actor.strip().lstrip("#"))
         else:
             errors["actor"] = _("Enter the person's account number, like 12.")
     fields = Fields(dates)
@@ -39,7 +40,7 @@ def parse_filters(actor: str, action: str, object_type: str, dates: Mapping[str,
 
 @router.get("/staff/audit", response_class=HTMLResponse)
 def audit_log(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.AUDIT_READ)],
-              actor: str = "", action: str = "", object_type: str = "", page: int = 1):
+              actor: str = "", action: str = "", object_type: str = "", page: PageNumber = 1):
     dates = {key: value for key, value in request.query_params.items() if key.split("-")[0] in ("from", "to")}
     filters, errors = parse_filters(actor, action, object_type, dates)
     if errors:

@@ -8,8 +8,9 @@ the API shows the same mapping as `details["fields"]`.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from enum import Enum
 from typing import Annotated
@@ -185,6 +186,56 @@ class Fields:
 def day_boxes(errors: Mapping[str, str], *date_fields: str) -> dict[str, str]:
     """Errors for a page: a date's message keyed by its day box, the box the error summary links to."""
     return {f"{name}-day" if name in date_fields else name: message for name, message in errors.items()}
+
+
+# PostgreSQL text cannot hold a NUL character, and an unpaired surrogate (JSON's "\ud800" alone) cannot be
+# written as UTF-8 at all: either one fails in the database or while the answer is written, a server error for
+# what is only bad input. Every request's text is checked once, before any handler or form parser sees it.
+UNREADABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def unreadable_message() -> str:
+    return _("This contains a character that cannot be stored (a NUL or a broken character). Remove it and "
+             "try again.")
+
+
+def _json_texts(value, name: str) -> Iterator[tuple[str, str]]:
+    """Every string in a JSON document (keys too), with the top-level field it sits under."""
+    if isinstance(value, str):
+        yield name, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            field = name or str(key)
+            yield field, str(key)
+            yield from _json_texts(item, field)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_texts(item, name)
+
+
+async def _request_texts(request: Request) -> Iterator[tuple[str, str]]:
+    texts: list[tuple[str, str]] = [("path", request.scope.get("path", ""))]
+    texts += [(key, key + value) for key, value in request.query_params.multi_items()]
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        try:
+            texts += _json_texts(json.loads(await request.body()), "")
+        except ValueError:
+            pass  # not JSON: the route's own validation says so
+    elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        texts += [(key, key + value) for key, value in (await request.form()).multi_items()
+                  if isinstance(value, str)]
+    return iter(texts)
+
+
+async def refuse_unreadable_text(request: Request) -> None:
+    """App-level dependency: a path, query, form or JSON text holding a NUL or an unpaired surrogate is bad input
+    (400, `details.fields` naming each such field), whichever route it was sent to."""
+    # A field named with such a character is reported without it: the answer itself must be writable.
+    errors = {UNREADABLE.sub("", name) or "body": unreadable_message() for name, text in await _request_texts(request)
+              if UNREADABLE.search(text)}
+    if errors:
+        raise FormInvalid(errors)
 
 
 async def form_data(request: Request) -> dict[str, str]:

@@ -7,12 +7,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from backend.core.db import DbSession
+from backend.core.errors import error_responses
+from backend.core.params import Id
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
 from backend.organisations import service
 
-router = APIRouter(tags=["organisations"])
+router = APIRouter(tags=["organisations"], responses=error_responses(403))
 
 
 class OrganisationOut(BaseModel):
@@ -40,7 +42,8 @@ def list_organisations(db: DbSession,
 
 
 @router.post("/organisations/{organisation_id}/verify", response_model=OrganisationOut,
-             summary="Verify an organisation so it may post projects (officers and admins)")
-def verify(organisation_id: int, db: DbSession,
+             summary="Verify an organisation so it may post projects (officers and admins)",
+             responses=error_responses(404, 409))
+def verify(organisation_id: Id, db: DbSession,
            user: Annotated[User, require_permission(Permission.ORGANISATION_VERIFY)]):
     return _out(service.verify(db, user, organisation_id))

@@ -11,6 +11,7 @@ from backend.core.errors import Conflict
 from backend.core.forms import FormInvalid
 from backend.core.i18n import get_language
 from backend.core.i18n import gettext as _
+from backend.core.params import Id
 from backend.core.templating import render
 from backend.identity.deps import client_address, require_permission
 from backend.identity.models import User
@@ -102,6 +103,6 @@ def staff_list(request: Request, db: DbSession,
 
 @router.post("/staff/organisations/{organisation_id}/verify")
 def verify(db: DbSession, user: Annotated[User, require_permission(Permission.ORGANISATION_VERIFY)],
-           organisation_id: int):
+           organisation_id: Id):
     service.verify(db, user, organisation_id)
     return RedirectResponse("/staff/organisations?done=verified", status_code=303)

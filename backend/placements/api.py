@@ -11,9 +11,10 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from backend.core.db import DbSession
-from backend.core.errors import NotFound
+from backend.core.errors import NotFound, error_responses
 from backend.core.i18n import gettext as _
 from backend.core.i18n import localised
+from backend.core.params import BodyId, Id, Offset, QueryId
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
@@ -23,7 +24,7 @@ from backend.placements.offer_routes import my_offers
 from backend.placements.round_routes import get_run, stage_name, what_binds_lines
 from backend.schemes.models import Scheme
 
-router = APIRouter(tags=["match rounds and offers"])
+router = APIRouter(tags=["match rounds and offers"], responses=error_responses(403))
 StaffUser = Annotated[User, require_permission(Permission.PROJECT_VIEW_ALL)]
 Officer = Annotated[User, require_permission(Permission.MATCH_RUN)]
 Approver = Annotated[User, require_permission(Permission.MATCH_APPROVE)]
@@ -31,7 +32,7 @@ Applicant = Annotated[User, require_permission(Permission.PLACEMENT_RESPOND)]
 
 
 class RoundIn(BaseModel):
-    scheme_id: int
+    scheme_id: BodyId
     mode: Literal["optimal", "stable"] = Field(
         "optimal", description="optimal: place as many as the limits allow, then the best fit (first-timers "
                                "first); stable: deferred acceptance, nobody would rather swap")
@@ -116,7 +117,7 @@ class UnplacedPage(BaseModel):
 
 
 class ApproveIn(BaseModel):
-    proposal_ids: list[int] | None = Field(None, description="leave out to approve every proposal still proposed")
+    proposal_ids: list[BodyId] | None = Field(None, description="leave out to approve every proposal still proposed")
     offer_days: int = Field(approvals.DEFAULT_OFFER_DAYS, ge=1, le=60)
 
 
@@ -132,7 +133,7 @@ class ApproveOut(BaseModel):
 
 
 class RefuseIn(BaseModel):
-    proposal_ids: list[int]
+    proposal_ids: list[BodyId]
     reason: str
 
 
@@ -141,8 +142,8 @@ class RefuseOut(BaseModel):
 
 
 class AdjustmentIn(BaseModel):
-    applicant_id: int
-    project_id: int
+    applicant_id: BodyId
+    project_id: BodyId
     reason: str = Field(description="required; kept in the audit log")
 
 
@@ -200,7 +201,7 @@ def _scheme(db: Session, scheme_id: int) -> Scheme:
     return scheme
 
 
-@router.post("/rounds", response_model=RoundOut, status_code=202)
+@router.post("/rounds", response_model=RoundOut, status_code=202, responses=error_responses(404, 409))
 def start_round(body: RoundIn, db: DbSession, user: Officer):
     """Queue a match round; the worker runs it. Follow it at /rounds/{id}/progress."""
     scheme = _scheme(db, body.scheme_id)
@@ -212,7 +213,7 @@ def start_round(body: RoundIn, db: DbSession, user: Officer):
 
 
 @router.get("/rounds", response_model=list[RoundOut])
-def list_rounds(db: DbSession, user: StaffUser, scheme_id: int | None = None,
+def list_rounds(db: DbSession, user: StaffUser, scheme_id: QueryId = None,
                 awaiting_approval: Annotated[bool | None, Query(
                     description="true: only finished rounds with proposals to decide that no newer round of "
                                 "their scheme has superseded")] = None,
@@ -231,14 +232,14 @@ def list_rounds(db: DbSession, user: StaffUser, scheme_id: int | None = None,
             if awaiting_approval is None or states[run.id].awaiting_approval == awaiting_approval]
 
 
-@router.get("/rounds/{run_id}", response_model=RoundOut)
-def get_round(run_id: int, db: DbSession, user: StaffUser):
+@router.get("/rounds/{run_id}", response_model=RoundOut, responses=error_responses(404))
+def get_round(run_id: Id, db: DbSession, user: StaffUser):
     run = get_run(db, run_id)
     return round_out(run, approvals.approval_states(db, [run])[run.id])
 
 
-@router.get("/rounds/{run_id}/progress", response_model=ProgressOut)
-def round_progress(run_id: int, db: DbSession, user: StaffUser):
+@router.get("/rounds/{run_id}/progress", response_model=ProgressOut, responses=error_responses(404))
+def round_progress(run_id: Id, db: DbSession, user: StaffUser):
     """Small and cheap: the round page polls it while the worker runs the round."""
     run = get_run(db, run_id)
     finished = run.status in (MatchRunStatus.SUCCEEDED, MatchRunStatus.FAILED, MatchRunStatus.CANCELLED)
@@ -249,9 +250,10 @@ def round_progress(run_id: int, db: DbSession, user: StaffUser):
                        finished=finished, worker_note=contact.words() if contact else None)
 
 
-@router.get("/rounds/{run_id}/proposals", response_model=ProposalPage)
-def round_proposals(run_id: int, db: DbSession, user: StaffUser, offset: Annotated[int, Query(ge=0)] = 0,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 200, project_id: int | None = None):
+@router.get("/rounds/{run_id}/proposals", response_model=ProposalPage,
+            responses=error_responses(404, 409, e409="The round has not finished yet"))
+def round_proposals(run_id: Id, db: DbSession, user: StaffUser, offset: Offset = 0,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 200, project_id: QueryId = None):
     run = get_run(db, run_id)
     rows = review.proposals_by_applicant(db, run, project_id=project_id, offset=offset, limit=limit)
     total = review.count_proposals(db, run, project_id=project_id)
@@ -263,8 +265,9 @@ def round_proposals(run_id: int, db: DbSession, user: StaffUser, offset: Annotat
         for r in rows])
 
 
-@router.get("/rounds/{run_id}/unplaced", response_model=UnplacedPage)
-def round_unplaced(run_id: int, db: DbSession, user: StaffUser, offset: Annotated[int, Query(ge=0)] = 0,
+@router.get("/rounds/{run_id}/unplaced", response_model=UnplacedPage,
+            responses=error_responses(404, 409, e409="The round has not finished yet"))
+def round_unplaced(run_id: Id, db: DbSession, user: StaffUser, offset: Offset = 0,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 200, reason: str | None = None):
     run = get_run(db, run_id)
     rows = review.unplaced_with_reasons(db, run, reason=reason, offset=offset, limit=limit)
@@ -275,9 +278,9 @@ def round_unplaced(run_id: int, db: DbSession, user: StaffUser, offset: Annotate
 
 
 @router.post("/rounds/{run_id}/approve", response_model=ApproveOut,
-             responses={409: {"description": "The round has not finished, or a newer round of its scheme has "
+             responses={**error_responses(404), 409: {"description": "The round has not finished, or a newer round of its scheme has "
                                              "finished (error `round_superseded`): its proposals are out of date"}})
-def approve_round(run_id: int, body: ApproveIn, db: DbSession, user: Approver):
+def approve_round(run_id: Id, body: ApproveIn, db: DbSession, user: Approver):
     """Turn proposals into offers (a different person from who started or reviewed the round)."""
     run = get_run(db, run_id)
     result = approvals.approve_proposals(db, user, run, body.proposal_ids, offer_days=body.offer_days)
@@ -287,9 +290,9 @@ def approve_round(run_id: int, body: ApproveIn, db: DbSession, user: Approver):
 
 
 @router.post("/rounds/{run_id}/refuse", response_model=RefuseOut,
-             responses={409: {"description": "Already decided, the round has not finished, or it was superseded "
+             responses={**error_responses(404), 409: {"description": "Already decided, the round has not finished, or it was superseded "
                                              "by a newer round (error `round_superseded`)"}})
-def refuse_round_proposals(run_id: int, body: RefuseIn, db: DbSession, user: Approver):
+def refuse_round_proposals(run_id: Id, body: RefuseIn, db: DbSession, user: Approver):
     run = get_run(db, run_id)
     refused = approvals.refuse_proposals(db, user, run, body.proposal_ids, reason=body.reason)
     return RefuseOut(refused=[p.id for p in refused])
@@ -302,29 +305,32 @@ def _adjust(db: Session, user: User, run_id: int, body: AdjustmentIn, kind: str)
     return _adjustment_out(action(db, user, scheme, body.applicant_id, body.project_id, body.reason))
 
 
-@router.post("/rounds/{run_id}/pins", response_model=AdjustmentOut, status_code=201)
-def pin(run_id: int, body: AdjustmentIn, db: DbSession, user: Officer):
+@router.post("/rounds/{run_id}/pins", response_model=AdjustmentOut, status_code=201,
+             responses=error_responses(404, 409))
+def pin(run_id: Id, body: AdjustmentIn, db: DbSession, user: Officer):
     """Pin a placement for every later round of the scheme (with a reason)."""
     return _adjust(db, user, run_id, body, "pin")
 
 
-@router.post("/rounds/{run_id}/exclusions", response_model=AdjustmentOut, status_code=201)
-def exclude(run_id: int, body: AdjustmentIn, db: DbSession, user: Officer):
+@router.post("/rounds/{run_id}/exclusions", response_model=AdjustmentOut, status_code=201,
+             responses=error_responses(404, 409))
+def exclude(run_id: Id, body: AdjustmentIn, db: DbSession, user: Officer):
     """Never propose this applicant for this project in later rounds of the scheme (with a reason)."""
     return _adjust(db, user, run_id, body, "exclude")
 
 
-@router.get("/schemes/{scheme_id}/adjustments", response_model=list[AdjustmentOut])
-def list_adjustments(scheme_id: int, db: DbSession, user: Officer):
+@router.get("/schemes/{scheme_id}/adjustments", response_model=list[AdjustmentOut],
+            responses=error_responses(404))
+def list_adjustments(scheme_id: Id, db: DbSession, user: Officer):
     """The scheme's pins and exclusions in force (every later round keeps them until removed), oldest first."""
     return [_adjustment_out(a) for a in review.adjustments(db, _scheme(db, scheme_id))]
 
 
 @router.delete("/schemes/{scheme_id}/adjustments/{adjustment_id}", response_model=AdjustmentOut,
-               responses={404: {"description": "No such pin or exclusion in this scheme"},
+               responses={**error_responses(404, e404="No such pin or exclusion in this scheme"),
                           409: {"description": "Already removed (error `invalid_transition`), or no reason "
                                              "given (error `conflict`, details.field = `reason`)"}})
-def remove_adjustment(scheme_id: int, adjustment_id: int, body: AdjustmentRemovalIn, db: DbSession, user: Officer):
+def remove_adjustment(scheme_id: Id, adjustment_id: Id, body: AdjustmentRemovalIn, db: DbSession, user: Officer):
     """Remove a pin or an exclusion, with a reason (kept in the audit log); later rounds no longer use it.
 
     Rounds already finished keep the proposals they made: run the round again to see the effect.
@@ -356,14 +362,14 @@ def _one_offer(db: Session, user: User, placement_id: int) -> OfferOut:
     raise NotFound(_("We could not find that offer."))
 
 
-@router.post("/me/offers/{placement_id}/accept", response_model=OfferOut)
-def accept_offer(placement_id: int, db: DbSession, user: Applicant):
+@router.post("/me/offers/{placement_id}/accept", response_model=OfferOut, responses=error_responses(404, 409))
+def accept_offer(placement_id: Id, db: DbSession, user: Applicant):
     """Idempotent: accepting an accepted offer again returns it unchanged."""
     offers.accept_offer(db, user, placement_id)
     return _one_offer(db, user, placement_id)
 
 
-@router.post("/me/offers/{placement_id}/decline", response_model=OfferOut)
-def decline_offer(placement_id: int, db: DbSession, user: Applicant):
+@router.post("/me/offers/{placement_id}/decline", response_model=OfferOut, responses=error_responses(404, 409))
+def decline_offer(placement_id: Id, db: DbSession, user: Applicant):
     offers.decline_offer(db, user, placement_id)
     return _one_offer(db, user, placement_id)

@@ -13,6 +13,7 @@ from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
+from backend.core.params import Id
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
@@ -73,7 +74,7 @@ def offer_list(request: Request, db: DbSession, user: Applicant, done: str = "")
 
 
 @router.get("/placements/{placement_id}", response_class=HTMLResponse)
-def offer_page(request: Request, db: DbSession, user: Applicant, placement_id: int):
+def offer_page(request: Request, db: DbSession, user: Applicant, placement_id: Id):
     """The page the offer e-mail links to: the same list, this offer first."""
     own = [row for row in my_offers(db, user) if row[0].id == placement_id]
     if not own:
@@ -95,12 +96,12 @@ def _answer(request: Request, db: Session, user: User, placement_id: int, accept
 
 
 @router.post("/placements/{placement_id}/accept", response_class=HTMLResponse)
-def accept(request: Request, db: DbSession, user: Applicant, placement_id: int):
+def accept(request: Request, db: DbSession, user: Applicant, placement_id: Id):
     return _answer(request, db, user, placement_id, True)
 
 
 @router.post("/placements/{placement_id}/decline", response_class=HTMLResponse)
-def decline(request: Request, db: DbSession, user: Applicant, placement_id: int):
+def decline(request: Request, db: DbSession, user: Applicant, placement_id: Id):
     return _answer(request, db, user, placement_id, False)
 
 

@@ -20,6 +20,7 @@ from backend.core.errors import DomainError, NotFound
 from backend.core.formatting import hkd, region_name
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
+from backend.core.params import Id, OptionalQueryId, PageNumber, id_from_text
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
@@ -187,7 +188,7 @@ def rounds_awaiting_approval(db: Session) -> list[tuple[MatchRun, int]]:
 
 
 @router.get("/staff/rounds", response_class=HTMLResponse)
-def round_list(request: Request, db: DbSession, user: StaffUser, scheme: int = 0):
+def round_list(request: Request, db: DbSession, user: StaffUser, scheme: OptionalQueryId = 0):
     query = select(MatchRun).order_by(col(MatchRun.id).desc()).limit(100).options(defer(MatchRun.input_snapshot))
     if scheme:
         query = query.where(MatchRun.scheme_id == scheme)
@@ -207,7 +208,7 @@ def _start_page(request: Request, db: Session, user: User, values: dict, errors:
 
 
 @router.get("/staff/rounds/new", response_class=HTMLResponse)
-def new_round(request: Request, db: DbSession, user: Officer, scheme: int = 0, refill: str = ""):
+def new_round(request: Request, db: DbSession, user: Officer, scheme: OptionalQueryId = 0, refill: str = ""):
     return _start_page(request, db, user, {"scheme_id": str(scheme or ""), "mode": "optimal",
                                            "refill": refill == "yes"})
 
@@ -270,8 +271,8 @@ def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, vie
 
 
 @router.get("/staff/rounds/{run_id}", response_class=HTMLResponse)
-def round_page(request: Request, db: DbSession, user: StaffUser, run_id: int, view: str = "projects",
-               q: str = "", page: int = 1, reason: str = "", done: str = "", applicant_id: str = "",
+def round_page(request: Request, db: DbSession, user: StaffUser, run_id: Id, view: str = "projects",
+               q: str = "", page: PageNumber = 1, reason: str = "", done: str = "", applicant_id: str = "",
                project_id: str = ""):
     run = get_run(db, run_id)
     return _round_page(request, db, user, run, view=view, q=q, page=page, reason=reason, done=done,
@@ -279,16 +280,16 @@ def round_page(request: Request, db: DbSession, user: StaffUser, run_id: int, vi
 
 
 @router.post("/staff/rounds/{run_id}/adjustments", response_class=HTMLResponse)
-def adjust_round(request: Request, db: DbSession, user: Officer, run_id: int, form: MultiForm):
+def adjust_round(request: Request, db: DbSession, user: Officer, run_id: Id, form: MultiForm):
     run = get_run(db, run_id)
     scheme = db.get(Scheme, run.scheme_id)
     adjust = {k: str(form.get(k, "")).strip() for k in ("kind", "applicant_id", "project_id", "reason")}
     errors = {}
     if adjust["kind"] not in ("pin", "exclude"):
         errors["kind"] = _("Choose whether to pin the placement or exclude the pair.")
-    if not adjust["applicant_id"].isdigit():
+    if id_from_text(adjust["applicant_id"]) is None:
         errors["applicant_id"] = _("Enter the applicant's number.")
-    if not adjust["project_id"].isdigit():
+    if id_from_text(adjust["project_id"]) is None:
         errors["project_id"] = _("Choose the project.")
     if not adjust["reason"]:
         errors["reason"] = _("Give a reason: it is kept with the change.")
@@ -307,7 +308,7 @@ def adjust_round(request: Request, db: DbSession, user: Officer, run_id: int, fo
 
 
 @router.post("/staff/rounds/{run_id}/adjustments/{adjustment_id}/remove", response_class=HTMLResponse)
-def remove_adjustment(request: Request, db: DbSession, user: Officer, run_id: int, adjustment_id: int,
+def remove_adjustment(request: Request, db: DbSession, user: Officer, run_id: Id, adjustment_id: Id,
                       form: MultiForm):
     run = get_run(db, run_id)
     adjustment = db.get(MatchAdjustment, adjustment_id)
@@ -322,14 +323,14 @@ def remove_adjustment(request: Request, db: DbSession, user: Officer, run_id: in
 
 
 @router.post("/staff/rounds/{run_id}/reviewed", response_class=HTMLResponse)
-def mark_reviewed(request: Request, db: DbSession, user: Officer, run_id: int):
+def mark_reviewed(request: Request, db: DbSession, user: Officer, run_id: Id):
     run = get_run(db, run_id)
     review.mark_reviewed(db, user, run)
     return RedirectResponse(f"/staff/rounds/{run.id}?done=reviewed", status_code=303)
 
 
 @router.post("/staff/rounds/{run_id}/rerun", response_class=HTMLResponse)
-def rerun(request: Request, db: DbSession, user: Officer, run_id: int, form: MultiForm):
+def rerun(request: Request, db: DbSession, user: Officer, run_id: Id, form: MultiForm):
     """Run again with today's inputs (so new pins and exclusions count), same mode and refill choice."""
     run = get_run(db, run_id)
     scheme = db.get(Scheme, run.scheme_id)
@@ -340,7 +341,7 @@ def rerun(request: Request, db: DbSession, user: Officer, run_id: int, form: Mul
 
 
 @router.post("/staff/rounds/{run_id}/cancel", response_class=HTMLResponse)
-def cancel(request: Request, db: DbSession, user: Officer, run_id: int):
+def cancel(request: Request, db: DbSession, user: Officer, run_id: Id):
     run = get_run(db, run_id)
     rounds.cancel_round(db, user, run)
     return RedirectResponse(f"/staff/rounds/{run.id}", status_code=303)
@@ -384,7 +385,7 @@ def _approval_page(request: Request, db: Session, user: User, run: MatchRun, *, 
 
 
 @router.get("/staff/rounds/{run_id}/approval", response_class=HTMLResponse)
-def approval_page(request: Request, db: DbSession, user: Approver, run_id: int, page: int = 1, q: str = ""):
+def approval_page(request: Request, db: DbSession, user: Approver, run_id: Id, page: PageNumber = 1, q: str = ""):
     return _approval_page(request, db, user, get_run(db, run_id), page=page, q=q)
 
 
@@ -393,7 +394,7 @@ def _selected(form) -> list[int]:
 
 
 @router.post("/staff/rounds/{run_id}/approve", response_class=HTMLResponse)
-def approve(request: Request, db: DbSession, user: Approver, run_id: int, form: MultiForm):
+def approve(request: Request, db: DbSession, user: Approver, run_id: Id, form: MultiForm):
     run = get_run(db, run_id)
     everything = form.get("scope") == "all"
     selected = _selected(form)
@@ -410,7 +411,7 @@ def approve(request: Request, db: DbSession, user: Approver, run_id: int, form: 
 
 
 @router.post("/staff/rounds/{run_id}/refuse", response_class=HTMLResponse)
-def refuse(request: Request, db: DbSession, user: Approver, run_id: int, form: MultiForm):
+def refuse(request: Request, db: DbSession, user: Approver, run_id: Id, form: MultiForm):
     run = get_run(db, run_id)
     selected = _selected(form)
     reason = str(form.get("reason", "")).strip()

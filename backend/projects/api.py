@@ -7,7 +7,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from backend.core.db import DbSession
+from backend.core.errors import error_responses
 from backend.core.i18n import localised
+from backend.core.params import Id
 from backend.projects import catalogue
 from backend.projects.models import Project
 
@@ -110,8 +112,9 @@ def list_projects(
                           results=[ProjectSummary(**_summary_fields(p)) for p in result.projects])
 
 
-@router.get("/{project_id}", response_model=ProjectDetail, summary="One published project (public)")
-def get_project(project_id: int, session: DbSession) -> ProjectDetail:
+@router.get("/{project_id}", response_model=ProjectDetail, summary="One published project (public)",
+            responses=error_responses(404))
+def get_project(project_id: Id, session: DbSession) -> ProjectDetail:
     detail = catalogue.get_public_project(session, project_id)
     project, scheme, organisation = detail.project, detail.scheme, detail.organisation
     return ProjectDetail(

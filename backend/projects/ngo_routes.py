@@ -13,6 +13,7 @@ from backend.core.db import DbSession
 from backend.core.errors import Conflict
 from backend.core.forms import Fields, FormData, day_boxes
 from backend.core.i18n import gettext as _
+from backend.core.params import Id, OptionalQueryId
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
@@ -76,7 +77,7 @@ def project_list(request: Request, db: DbSession, user: NgoUser):
 
 @router.get("/ngo/projects/new", response_class=HTMLResponse)
 def new_project(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_CREATE)],
-                scheme_id: int = 0):
+                scheme_id: OptionalQueryId = 0):
     scheme = db.get(Scheme, scheme_id)
     if scheme is None:  # choose the scheme on the projects page
         return RedirectResponse("/ngo/projects", status_code=303)
@@ -127,7 +128,7 @@ _FIELD_ORDER = ("title_en", "title_zh", "description_en", "description_zh", "hos
 @router.post("/ngo/projects/new", response_class=HTMLResponse)
 def create_project(request: Request, db: DbSession,
                    user: Annotated[User, require_permission(Permission.PROJECT_CREATE)], data: FormData,
-                   scheme_id: int = 0):
+                   scheme_id: OptionalQueryId = 0):
     scheme = db.get(Scheme, scheme_id)
     if scheme is None:
         message = _("Choose a scheme from your projects page.")
@@ -136,7 +137,7 @@ def create_project(request: Request, db: DbSession,
 
 
 @router.get("/ngo/projects/{project_id}", response_class=HTMLResponse)
-def project_page(request: Request, db: DbSession, user: NgoUser, project_id: int, done: str = ""):
+def project_page(request: Request, db: DbSession, user: NgoUser, project_id: Id, done: str = ""):
     project = own_project(db, user, project_id)
     return _project_page(request, db, user, project, notice={
         "saved": _("Your draft has been saved."),
@@ -158,7 +159,7 @@ def _project_page(request: Request, db: Session, user: User, project: Project, *
 
 
 @router.get("/ngo/projects/{project_id}/edit", response_class=HTMLResponse)
-def edit_project(request: Request, db: DbSession, user: NgoUser, project_id: int):
+def edit_project(request: Request, db: DbSession, user: NgoUser, project_id: Id):
     project = own_project(db, user, project_id)
     if project.status not in EDITABLE:
         return RedirectResponse(f"/ngo/projects/{project.id}", status_code=303)
@@ -167,14 +168,14 @@ def edit_project(request: Request, db: DbSession, user: NgoUser, project_id: int
 
 
 @router.post("/ngo/projects/{project_id}/edit", response_class=HTMLResponse)
-def save_project(request: Request, db: DbSession, user: NgoUser, project_id: int, data: FormData):
+def save_project(request: Request, db: DbSession, user: NgoUser, project_id: Id, data: FormData):
     project = own_project(db, user, project_id)
     return _save(request, db, user, db.get(Scheme, project.scheme_id), project, data)
 
 
 @router.post("/ngo/projects/{project_id}/submit", response_class=HTMLResponse)
 def submit_project(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_SUBMIT)],
-                   project_id: int):
+                   project_id: Id):
     project = own_project(db, user, project_id)
     try:
         lifecycle.submit(db, user, project)
@@ -186,7 +187,7 @@ def submit_project(request: Request, db: DbSession, user: Annotated[User, requir
 
 
 @router.post("/ngo/projects/{project_id}/completion", response_class=HTMLResponse)
-def completion_report(request: Request, db: DbSession, user: NgoUser, project_id: int, data: FormData):
+def completion_report(request: Request, db: DbSession, user: NgoUser, project_id: Id, data: FormData):
     project = own_project(db, user, project_id)
     form = {k: (data.get(k) or "").strip() for k in ("completed_count", "withdrawn_count", "evaluation")}
     # A count that is not a whole number is out of range for the service, which says what to enter.

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from backend.applicants.panel import applicant_panel
 from backend.core.db import DbSession
 from backend.core.forms import day_boxes
+from backend.core.params import Id
 from backend.core.templating import render
 from backend.projects import catalogue
 from matching.geography import CITIES, REGIONS
@@ -56,7 +57,7 @@ def project_list(request: Request, session: DbSession):
 
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse)
-def project_detail(request: Request, project_id: int, session: DbSession):
+def project_detail(request: Request, project_id: Id, session: DbSession):
     detail = catalogue.get_public_project(session, project_id)
     return render(request, "projects/detail.html", {**_WORDS, "detail": detail, "project": detail.project,
                                                     **_applicant_panel(request, session, detail.project)})

@@ -13,6 +13,7 @@ from backend.core.db import DbSession
 from backend.core.errors import Conflict, Forbidden, NotFound
 from backend.core.forms import BadValue, Fields, FormData, FormInvalid, parse_whole
 from backend.core.i18n import gettext as _
+from backend.core.params import Id, OptionalQueryId
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
@@ -84,7 +85,7 @@ def pending_proposal(db: Session, project: Project) -> Assessment | None:
 
 
 @router.get("/staff/projects", response_class=HTMLResponse)
-def queue(request: Request, db: DbSession, user: StaffUser, scheme_id: int = 0, done: str = ""):
+def queue(request: Request, db: DbSession, user: StaffUser, scheme_id: OptionalQueryId = 0, done: str = ""):
     all_schemes = schemes.all_schemes(db)
     scheme = db.get(Scheme, scheme_id) if scheme_id else (all_schemes[0] if all_schemes else None)
     rows = []
@@ -136,7 +137,7 @@ def staff_project(db: Session, user: User, project_id: int) -> Project:
 
 
 @router.get("/staff/projects/{project_id}", response_class=HTMLResponse)
-def project_page(request: Request, db: DbSession, user: StaffUser, project_id: int, done: str = ""):
+def project_page(request: Request, db: DbSession, user: StaffUser, project_id: Id, done: str = ""):
     project = staff_project(db, user, project_id)
     return _project_page(request, db, user, project, notice={
         "opened": _("The project is now open for applications."),
@@ -146,7 +147,7 @@ def project_page(request: Request, db: DbSession, user: StaffUser, project_id: i
 
 @router.post("/staff/projects/{project_id}/assessments", response_class=HTMLResponse)
 def propose_page(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_ASSESS)],
-                 project_id: int, data: FormData):
+                 project_id: Id, data: FormData):
     project = staff_project(db, user, project_id)
     try:
         propose(db, user, project, data)
@@ -159,7 +160,7 @@ def propose_page(request: Request, db: DbSession, user: Annotated[User, require_
 
 @router.post("/staff/assessments/{assessment_id}/confirm", response_class=HTMLResponse)
 def confirm_page(request: Request, db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_DECIDE)],
-                 assessment_id: int):
+                 assessment_id: Id):
     assessment = db.get(Assessment, assessment_id)
     if assessment is None:
         raise NotFound(_("We could not find that."))
@@ -174,14 +175,14 @@ def confirm_page(request: Request, db: DbSession, user: Annotated[User, require_
 
 
 @router.post("/staff/projects/{project_id}/open", response_class=HTMLResponse)
-def open_page(db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_ASSESS)], project_id: int):
+def open_page(db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_ASSESS)], project_id: Id):
     project = staff_project(db, user, project_id)
     lifecycle.open_for_applications(db, user, project)
     return RedirectResponse(f"/staff/projects/{project.id}?done=opened", status_code=303)
 
 
 @router.post("/staff/projects/{project_id}/close", response_class=HTMLResponse)
-def close_page(db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_ASSESS)], project_id: int):
+def close_page(db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_ASSESS)], project_id: Id):
     project = staff_project(db, user, project_id)
     lifecycle.close_applications(db, user, project)
     return RedirectResponse(f"/staff/projects/{project.id}?done=closed", status_code=303)

@@ -11,8 +11,9 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from backend.core.db import DbSession
-from backend.core.errors import NotFound
+from backend.core.errors import NotFound, error_responses
 from backend.core.i18n import gettext as _
+from backend.core.params import BodyId, Count, Id, Money
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, organisation_id_of
@@ -22,7 +23,7 @@ from backend.projects.ngo_routes import own_project
 from backend.projects.staff_routes import propose, staff_project
 from backend.schemes.models import Scheme
 
-router = APIRouter(tags=["project workflow"])
+router = APIRouter(tags=["project workflow"], responses=error_responses(403))
 NgoUser = Annotated[User, require_permission(Permission.PROJECT_EDIT_OWN)]
 Assessor = Annotated[User, require_permission(Permission.PROJECT_ASSESS)]
 Decider = Annotated[User, require_permission(Permission.PROJECT_DECIDE)]
@@ -75,7 +76,7 @@ class DraftResult(BaseModel):
 class ProjectIn(BaseModel):
     """Any subset of the project form's fields; numbers may be given as numbers or strings."""
 
-    scheme_id: int | None = Field(default=None, description="Required when creating")
+    scheme_id: BodyId | None = Field(default=None, description="Required when creating")
     title_en: str | None = None
     title_zh: str | None = None
     description_en: str | None = None
@@ -100,10 +101,10 @@ class ProjectIn(BaseModel):
 
 class ProposalIn(BaseModel):
     decision: str = Field(description="approve, return or reject")
-    scores: dict[str, int] = Field(default_factory=dict, description="Score by criterion code")
+    scores: dict[str, Count] = Field(default_factory=dict, description="Score by criterion code")
     comments: str = ""
-    places: int | None = Field(default=None, description="For an approval; defaults to the places requested")
-    subsidy_per_place: int | None = Field(default=None, description="For an approval; defaults to the amount asked")
+    places: Count | None = Field(default=None, description="For an approval; defaults to the places requested")
+    subsidy_per_place: Money | None = Field(default=None, description="For an approval; defaults to the amount asked")
 
 
 class AssessmentOut(BaseModel):
@@ -144,7 +145,7 @@ def list_own(db: DbSession, user: NgoUser):
     return [project_out(db, p) for p in projects]
 
 
-@router.post("/ngo/projects", response_model=DraftResult, status_code=201)
+@router.post("/ngo/projects", response_model=DraftResult, status_code=201, responses=error_responses(409))
 def create_draft(db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_CREATE)], body: ProjectIn):
     scheme = db.get(Scheme, body.scheme_id or 0)
     if scheme is None:
@@ -154,34 +155,35 @@ def create_draft(db: DbSession, user: Annotated[User, require_permission(Permiss
     return DraftResult(project=project_out(db, project), errors=errors)
 
 
-@router.get("/ngo/projects/{project_id}", response_model=ProjectOut)
-def get_own(db: DbSession, user: NgoUser, project_id: int):
+@router.get("/ngo/projects/{project_id}", response_model=ProjectOut, responses=error_responses(404))
+def get_own(db: DbSession, user: NgoUser, project_id: Id):
     return project_out(db, own_project(db, user, project_id), with_timeline=True)
 
 
-@router.patch("/ngo/projects/{project_id}", response_model=DraftResult)
-def edit_draft(db: DbSession, user: NgoUser, project_id: int, body: ProjectIn):
+@router.patch("/ngo/projects/{project_id}", response_model=DraftResult, responses=error_responses(404, 409))
+def edit_draft(db: DbSession, user: NgoUser, project_id: Id, body: ProjectIn):
     project = own_project(db, user, project_id)
     errors = lifecycle.update_draft(db, user, project, _raw(body, lifecycle.form_values(project)))
     return DraftResult(project=project_out(db, project), errors=errors)
 
 
-@router.post("/ngo/projects/{project_id}/submit", response_model=ProjectOut)
-def submit(db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_SUBMIT)], project_id: int):
+@router.post("/ngo/projects/{project_id}/submit", response_model=ProjectOut, responses=error_responses(404, 409))
+def submit(db: DbSession, user: Annotated[User, require_permission(Permission.PROJECT_SUBMIT)], project_id: Id):
     project = lifecycle.submit(db, user, own_project(db, user, project_id))
     return project_out(db, project, with_timeline=True)
 
 
-@router.post("/projects/{project_id}/assessments", response_model=AssessmentOut, status_code=201)
-def propose_decision(db: DbSession, user: Assessor, project_id: int, body: ProposalIn):
+@router.post("/projects/{project_id}/assessments", response_model=AssessmentOut, status_code=201,
+             responses=error_responses(404, 409))
+def propose_decision(db: DbSession, user: Assessor, project_id: Id, body: ProposalIn):
     project = staff_project(db, user, project_id)
     assessment = propose(db, user, project, body.model_dump())
     data = {name: getattr(assessment, name) for name in AssessmentOut.model_fields}
     return AssessmentOut(**{**data, "proposed_decision": str(assessment.proposed_decision)})
 
 
-@router.post("/assessments/{assessment_id}/confirm", response_model=ProjectOut)
-def confirm_decision(db: DbSession, user: Decider, assessment_id: int):
+@router.post("/assessments/{assessment_id}/confirm", response_model=ProjectOut, responses=error_responses(404, 409))
+def confirm_decision(db: DbSession, user: Decider, assessment_id: Id):
     assessment = db.get(Assessment, assessment_id)
     if assessment is None:
         raise NotFound(_("We could not find that."))
@@ -189,11 +191,11 @@ def confirm_decision(db: DbSession, user: Decider, assessment_id: int):
     return project_out(db, project, with_timeline=True)
 
 
-@router.post("/projects/{project_id}/open", response_model=ProjectOut)
-def open_for_applications(db: DbSession, user: Assessor, project_id: int):
+@router.post("/projects/{project_id}/open", response_model=ProjectOut, responses=error_responses(404, 409))
+def open_for_applications(db: DbSession, user: Assessor, project_id: Id):
     return project_out(db, lifecycle.open_for_applications(db, user, staff_project(db, user, project_id)))
 
 
-@router.post("/projects/{project_id}/close", response_model=ProjectOut)
-def close_applications(db: DbSession, user: Assessor, project_id: int):
+@router.post("/projects/{project_id}/close", response_model=ProjectOut, responses=error_responses(404, 409))
+def close_applications(db: DbSession, user: Assessor, project_id: Id):
     return project_out(db, lifecycle.close_applications(db, user, staff_project(db, user, project_id)))

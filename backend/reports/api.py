@@ -8,14 +8,16 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from backend.core.db import DbSession
+from backend.core.errors import error_responses
 from backend.core.i18n import localised
+from backend.core.params import QueryId
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
 from backend.reports import exports, service
 from backend.reports.routes import attachment
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(prefix="/reports", tags=["reports"], responses=error_responses(403, 404))
 Reader = Annotated[User, require_permission(Permission.REPORT_READ)]
 
 
@@ -39,7 +41,7 @@ class ReportOut(BaseModel):
 
 
 @router.get("", response_model=ReportOut)
-def report(db: DbSession, user: Reader, scheme_id: int | None = None):
+def report(db: DbSession, user: Reader, scheme_id: QueryId = None):
     """Fill rates by project, region and sector; budget; choices got; first-timers; unplaced reasons."""
     scheme = service.scheme_for(db, scheme_id)
     built = service.build(db, scheme)
@@ -50,7 +52,7 @@ def report(db: DbSession, user: Reader, scheme_id: int | None = None):
 
 
 @router.get("/csv")
-def report_csv(db: DbSession, user: Reader, scheme_id: int | None = None, table: str = "projects"):
+def report_csv(db: DbSession, user: Reader, scheme_id: QueryId = None, table: str = "projects"):
     """One table as UTF-8 CSV (with a byte-order mark for Excel)."""
     scheme = service.scheme_for(db, scheme_id)
     data = service.build(db, scheme).table(table)
@@ -58,7 +60,7 @@ def report_csv(db: DbSession, user: Reader, scheme_id: int | None = None, table:
 
 
 @router.get("/xlsx")
-def report_xlsx(db: DbSession, user: Reader, scheme_id: int | None = None):
+def report_xlsx(db: DbSession, user: Reader, scheme_id: QueryId = None):
     """Every table as one Excel workbook, a sheet per table."""
     scheme = service.scheme_for(db, scheme_id)
     content = exports.report_xlsx(service.build(db, scheme), localised(scheme, "name"))

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from backend.core.db import DbSession
 from backend.core.i18n import localised
+from backend.core.params import OptionalQueryId
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
@@ -28,7 +29,7 @@ def attachment(content: bytes, media_type: str, filename: str) -> Response:
 
 
 @router.get("/staff/reports", response_class=HTMLResponse)
-def report_page(request: Request, db: DbSession, user: Reader, scheme: int = 0):
+def report_page(request: Request, db: DbSession, user: Reader, scheme: OptionalQueryId = 0):
     schemes = list(db.exec(select(Scheme).order_by(col(Scheme.id).desc())))
     if not schemes:
         return render(request, "reports/report.html", {"user": user, "report": None, "schemes": []})
@@ -38,14 +39,14 @@ def report_page(request: Request, db: DbSession, user: Reader, scheme: int = 0):
 
 
 @router.get("/staff/reports/download.csv")
-def report_csv(db: DbSession, user: Reader, scheme: int = 0, table: str = "projects"):
+def report_csv(db: DbSession, user: Reader, scheme: OptionalQueryId = 0, table: str = "projects"):
     chosen = service.scheme_for(db, scheme or None)
     data = service.build(db, chosen).table(table)
     return attachment(exports.table_csv(data), exports.CSV_MEDIA_TYPE, f"internmatch-{chosen.id}-{data.key}.csv")
 
 
 @router.get("/staff/reports/download.xlsx")
-def report_xlsx(db: DbSession, user: Reader, scheme: int = 0):
+def report_xlsx(db: DbSession, user: Reader, scheme: OptionalQueryId = 0):
     chosen = service.scheme_for(db, scheme or None)
     content = exports.report_xlsx(service.build(db, chosen), localised(chosen, "name"))
     return attachment(content, exports.XLSX_MEDIA_TYPE, f"internmatch-{chosen.id}-report.xlsx")

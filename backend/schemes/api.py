@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from backend.core.db import DbSession
+from backend.core.errors import error_responses
+from backend.core.params import Count, Id, Money
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
@@ -18,24 +20,24 @@ from backend.schemes.facts import region_caps
 from backend.schemes.models import Scheme, SchemeSubsidyLimit
 from matching.geography import REGION_BY_NAME
 
-router = APIRouter(prefix="/schemes", tags=["schemes"])
+router = APIRouter(prefix="/schemes", tags=["schemes"], responses=error_responses(403))
 StaffUser = Annotated[User, require_permission(Permission.PROJECT_VIEW_ALL)]
 Manager = Annotated[User, require_permission(Permission.SCHEME_MANAGE)]
 
 
 class SubsidyLimit(BaseModel):
     region: str | None = Field(default=None, description="English region name; empty for every region")
-    min_weeks: int | None = None
-    max_weeks: int | None = None
-    max_subsidy_per_place: int
+    min_weeks: Count | None = None
+    max_weeks: Count | None = None
+    max_subsidy_per_place: Money
 
 
 class Criterion(BaseModel):
     code: str
     name_en: str
     name_zh: str
-    weight: int = 1
-    max_score: int = 5
+    weight: Count = 1
+    max_score: Count = 5
 
 
 class SchemeOut(BaseModel):
@@ -72,7 +74,7 @@ class SchemeIn(BaseModel):
     max_subsidy_per_place: int | str | None = None
     max_choices: int | str | None = None
     gba_min_share_percent: int | str | None = None
-    region_caps: dict[str, int] | None = Field(default=None, description="Replaces every cap when given")
+    region_caps: dict[str, Count] | None = Field(default=None, description="Replaces every cap when given")
     subsidy_limits: list[SubsidyLimit] | None = Field(default=None, description="Replaces every limit when given")
     criteria: list[Criterion] | None = Field(default=None, description="Replaces the criteria when given")
 
@@ -149,20 +151,20 @@ def create_scheme(db: DbSession, user: Manager, body: SchemeIn):
     return scheme_out(db, scheme)
 
 
-@router.get("/{scheme_id}", response_model=SchemeOut)
-def get_scheme(db: DbSession, user: StaffUser, scheme_id: int):
+@router.get("/{scheme_id}", response_model=SchemeOut, responses=error_responses(404))
+def get_scheme(db: DbSession, user: StaffUser, scheme_id: Id):
     return scheme_out(db, admin.get_scheme(db, scheme_id))
 
 
-@router.patch("/{scheme_id}", response_model=SchemeOut)
-def edit_scheme(db: DbSession, user: Manager, scheme_id: int, body: SchemeIn):
+@router.patch("/{scheme_id}", response_model=SchemeOut, responses=error_responses(404))
+def edit_scheme(db: DbSession, user: Manager, scheme_id: Id, body: SchemeIn):
     scheme = admin.get_scheme(db, scheme_id)
     scheme = admin.update_scheme(db, user, scheme.id, _as_form(body, admin.form_of(db, scheme)))
     return scheme_out(db, scheme)
 
 
-@router.get("/{scheme_id}/dashboard", response_model=DashboardOut)
-def scheme_dashboard(db: DbSession, user: StaffUser, scheme_id: int):
+@router.get("/{scheme_id}/dashboard", response_model=DashboardOut, responses=error_responses(404))
+def scheme_dashboard(db: DbSession, user: StaffUser, scheme_id: Id):
     d = admin.dashboard(db, admin.get_scheme(db, scheme_id))
     s = d.summary
     return DashboardOut(scheme_id=d.scheme.id, budget_hkd=d.scheme.budget_hkd, funding_granted=s.funding_granted,

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from backend.core.db import DbSession
 from backend.core.forms import FormData, day_boxes
 from backend.core.i18n import gettext as _
+from backend.core.params import Id
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
@@ -55,7 +56,7 @@ def create_scheme(request: Request, db: DbSession, user: Manager, data: FormData
 
 
 @router.get("/staff/schemes/{scheme_id}", response_class=HTMLResponse)
-def scheme_dashboard(request: Request, db: DbSession, user: StaffUser, scheme_id: int, done: str = ""):
+def scheme_dashboard(request: Request, db: DbSession, user: StaffUser, scheme_id: Id, done: str = ""):
     scheme = admin.get_scheme(db, scheme_id)
     return render(request, "schemes/dashboard.html", {
         **common_words(), "user": user, "dashboard": admin.dashboard(db, scheme), "scheme": scheme,
@@ -64,13 +65,13 @@ def scheme_dashboard(request: Request, db: DbSession, user: StaffUser, scheme_id
 
 
 @router.get("/staff/schemes/{scheme_id}/edit", response_class=HTMLResponse)
-def edit_scheme(request: Request, db: DbSession, user: Manager, scheme_id: int):
+def edit_scheme(request: Request, db: DbSession, user: Manager, scheme_id: Id):
     scheme = admin.get_scheme(db, scheme_id)
     return _form_page(request, db, user, admin.form_of(db, scheme), scheme=scheme)
 
 
 @router.post("/staff/schemes/{scheme_id}/edit", response_class=HTMLResponse)
-def save_scheme(request: Request, db: DbSession, user: Manager, scheme_id: int, data: FormData):
+def save_scheme(request: Request, db: DbSession, user: Manager, scheme_id: Id, data: FormData):
     scheme = admin.get_scheme(db, scheme_id)
     form = admin.read_form(data)
     try:

@@ -45,7 +45,6 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/health"): EVERYONE,
     ("GET", "/api/v1/openapi.json"): EVERYONE,
     ("GET", "/docs"): EVERYONE,
-    ("GET", "/docs/oauth2-redirect"): EVERYONE,
     # public project catalogue
     ("GET", "/projects"): EVERYONE,
     ("GET", "/projects/{project_id}"): EVERYONE,
