@@ -109,6 +109,9 @@ TENANCY: dict[tuple[str, str], Sees] = {
     # API tokens: {token_id} is applicant A's
     ("POST", "/account/tokens/{token_id}/revoke"): OWN_TOKEN,
     ("DELETE", "/api/v1/me/tokens/{token_id}"): OWN_TOKEN,
+    # accounts: {user_id} is applicant A's account
+    ("POST", "/staff/accounts/{user_id}/two-factor/reset"): Sees(frozenset({"admin"}),
+                                                                 "admins may reset any account's second factor"),
     # organisations, schemes, assessments, rounds: staff only
     ("POST", "/staff/organisations/{organisation_id}/verify"): STAFF_SEE_ALL,
     ("POST", "/api/v1/organisations/{organisation_id}/verify"): STAFF_SEE_ALL,
@@ -304,7 +307,7 @@ def _fresh_rows(scene: Scene) -> dict[str, object]:
         scene.markers.append(token_name)
     return {
         "run_id": run_a.id, "other_run_id": run_b.id, "adjustment_id": adjustment.id,
-        "placement_id": placement.id,
+        "placement_id": placement.id, "user_id": applicant.id,
         "token_id": create_api_token(session, applicant, token_name)[0].id,
         "verify_token": issue_one_time_token(session, TokenPurpose.VERIFY_EMAIL, user=applicant),
         "reset_token": issue_one_time_token(session, TokenPurpose.RESET_PASSWORD, user=applicant),
