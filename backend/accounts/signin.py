@@ -19,12 +19,11 @@ from backend.audit import service as audit
 from backend.core.db import utcnow
 from backend.core.errors import DomainError
 from backend.core.i18n import gettext as _
+from backend.identity.lockout import FIRST_DELAY, delay_after, minutes_to_wait
 from backend.identity.models import User
 
 ACCOUNT_THRESHOLD = 5
 ADDRESS_THRESHOLD = 20
-FIRST_DELAY = timedelta(minutes=1)
-LONGEST_DELAY = timedelta(hours=1)
 # A client address that stays quiet this long starts again from zero.
 ADDRESS_MEMORY = timedelta(hours=24)
 
@@ -39,17 +38,10 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
 
     def __init__(self, until: datetime):
-        minutes = max(1, int((until - utcnow()).total_seconds() + 59) // 60)
+        minutes = minutes_to_wait(until)
         super().__init__(_("Too many sign-in attempts. Wait %(minutes)s minutes, then try again.",
                            minutes=minutes))
         self.until = until
-
-
-def delay_after(failures: int, threshold: int) -> timedelta | None:
-    """None below the threshold; then 1, 2, 4 ... minutes, never more than an hour."""
-    if failures < threshold:
-        return None
-    return min(FIRST_DELAY * (2 ** (failures - threshold)), LONGEST_DELAY)
 
 
 def _address_blocked_until(session: Session, key: str) -> datetime | None:

@@ -19,7 +19,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pyotp
 from sqlalchemy import delete, update
@@ -29,6 +29,7 @@ from backend.core.db import utcnow
 from backend.core.errors import DomainError
 from backend.core.i18n import gettext as _
 from backend.core.settings import get_settings
+from backend.identity.lockout import delay_after, minutes_to_wait
 from backend.identity.models import RecoveryCode, SecondFactor, User
 from backend.identity.roles import is_staff
 
@@ -37,8 +38,6 @@ RECOVERY_CODES = 10
 # A code from the step before or after the current one is accepted, for clocks a little out.
 WINDOW = 1
 LOCK_THRESHOLD = 5
-FIRST_DELAY = timedelta(minutes=1)
-LONGEST_DELAY = timedelta(hours=1)
 _VERSION = b"v1"
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 
@@ -53,7 +52,7 @@ class TooManyCodes(DomainError):
     code = "too_many_codes"
 
     def __init__(self, until: datetime):
-        minutes = max(1, int((until - utcnow()).total_seconds() + 59) // 60)
+        minutes = minutes_to_wait(until)
         super().__init__(_("Too many wrong codes. Wait %(minutes)s minutes, then try again.", minutes=minutes))
         self.until = until
 
@@ -158,19 +157,13 @@ def _new_recovery_codes(session: Session, user_id: int) -> list[str]:
     return codes
 
 
-def _delay_after(failures: int) -> timedelta | None:
-    if failures < LOCK_THRESHOLD:
-        return None
-    return min(FIRST_DELAY * (2 ** (failures - LOCK_THRESHOLD)), LONGEST_DELAY)
-
-
 def _count_failure(session: Session, user_id: int) -> datetime | None:
     """One more wrong code, counted by the database; the time the account is locked until, if it now is."""
     failures = session.execute(
         update(SecondFactor).where(col(SecondFactor.user_id) == user_id)
         .values(failed_codes=col(SecondFactor.failed_codes) + 1).returning(col(SecondFactor.failed_codes))
     ).scalar_one()
-    delay = _delay_after(failures)
+    delay = delay_after(failures, LOCK_THRESHOLD)
     if delay is None:
         return None
     until = utcnow() + delay

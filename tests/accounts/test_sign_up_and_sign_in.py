@@ -10,6 +10,7 @@ from backend.accounts.models import SignInThrottle
 from backend.accounts.passwords import password_context, verify_password
 from backend.audit.models import AuditEvent
 from backend.core.db import utcnow
+from backend.identity import lockout
 from backend.identity.models import Role, User
 from backend.outbox.models import OutboxEmail
 from tests.accounts.helpers import PASSWORD, form_token, make_user
@@ -106,7 +107,7 @@ def test_an_account_waits_longer_after_each_failure_beyond_five_even_with_the_ri
     session.flush()
     assert _sign_in(client, user.email, "another wrong guess", token).status_code == 400
     assert user.locked_until - utcnow() > timedelta(minutes=1, seconds=50), "the wait doubled"
-    assert signin.delay_after(30, signin.ACCOUNT_THRESHOLD) == signin.LONGEST_DELAY
+    assert lockout.delay_after(30, signin.ACCOUNT_THRESHOLD) == lockout.LONGEST_DELAY
 
 
 def test_one_client_address_trying_many_accounts_is_slowed_down(client, session):
