@@ -7,6 +7,7 @@ and a 2 GB CV upload 2 GB before its 413.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from starlette.formparsers import MultiPartParser
@@ -122,7 +123,9 @@ def _run_streamed(app, method: str, path: str, field: str, total: int) -> tuple[
              "root_path": "", "server": ("testserver", 80), "client": ("127.0.0.1", 1234),
              "headers": [(b"host", b"testserver"), (b"content-type", content_type.encode()),
                          (b"transfer-encoding", b"chunked")]}
-    asyncio.run(app(scope, receive, send))
+    # In a thread of its own: after the browser tests, Playwright's loop may be running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], pulled, body
