@@ -17,6 +17,8 @@ from backend.applicants import profile_routes as applicant_profile_routes
 from backend.applicants import routes as applicant_routes
 from backend.audit import api as audit_api
 from backend.audit import routes as audit_routes
+from backend.complaints import api as complaints_api
+from backend.complaints import routes as complaints_routes
 from backend.core.errors import error_responses, install_error_handlers
 from backend.core.forms import refuse_unreadable_text
 from backend.core.middleware import BodyLimitMiddleware, LanguageMiddleware, SecurityHeadersMiddleware
@@ -35,6 +37,7 @@ from backend.projects import routes as projects_routes
 from backend.reports import api as reports_api
 from backend.reports import routes as reports_routes
 from backend.schemes import api as schemes_api
+from backend.schemes import payment_api, payment_routes
 from backend.schemes import routes as schemes_routes
 from backend.site import api as site_api
 from backend.site import routes as site_routes
@@ -103,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(applicants_api.router)
     api.include_router(placements_api.router)
     api.include_router(reports_api.router)
+    api.include_router(complaints_api.router)
+    api.include_router(payment_api.router)
     app.include_router(api)
     app.include_router(site_routes.router)
     app.include_router(projects_routes.router)
@@ -119,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(applicant_import_routes.router)
     app.include_router(placements_routes.router)
     app.include_router(reports_routes.router)
+    app.include_router(complaints_routes.router)
+    app.include_router(payment_routes.router)
 
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs() -> HTMLResponse:

@@ -3,6 +3,7 @@
 from backend.accounts.models import OneTimeToken, SignInThrottle
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit.models import AuditEvent
+from backend.complaints.models import Complaint, ComplaintStatus
 from backend.core.db import metadata
 from backend.identity.models import ApiToken, Role, User, UserSession
 from backend.organisations.models import Organisation, OrganisationMember
@@ -17,12 +18,20 @@ from backend.placements.models import (
     PlacementStatus,
 )
 from backend.projects.models import Assessment, Project, ProjectEvent, ProjectStatus
-from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap, SchemeSubsidyLimit
+from backend.schemes.models import (
+    AssessmentCriterion,
+    GrantPayment,
+    Scheme,
+    SchemePaymentTerms,
+    SchemeRegionCap,
+    SchemeSubsidyLimit,
+)
 
 __all__ = [
     "ApiToken", "ApplicantProfile", "Assessment", "AssessmentCriterion", "AuditEvent", "Choice",
-    "ChoiceStatus", "EmailStatus", "MatchAdjustment", "MatchProposal", "MatchRun", "MatchRunStatus",
+    "ChoiceStatus", "Complaint", "ComplaintStatus", "EmailStatus", "GrantPayment", "MatchAdjustment",
+    "MatchProposal", "MatchRun", "MatchRunStatus",
     "MatchUnplaced", "OneTimeToken", "Organisation", "OrganisationMember", "OutboxEmail", "Placement",
     "PlacementStatus", "Project", "ProjectEvent", "ProjectStatus", "Role", "Scheme", "SchemeRegionCap",
-    "SchemeSubsidyLimit", "SignInThrottle", "User", "UserSession", "metadata",
+    "SchemePaymentTerms", "SchemeSubsidyLimit", "SignInThrottle", "User", "UserSession", "metadata",
 ]

@@ -17,6 +17,7 @@ from backend.applicants import choice_status
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
 from backend.audit.models import AuditEvent
+from backend.complaints import case as complaint_case
 from backend.core.db import utcnow
 from backend.core.errors import Forbidden
 from backend.core.forms import FormInvalid
@@ -68,6 +69,7 @@ def export_personal_data(session: Session, user: User) -> dict:
         "profile": _row(profile, exclude=("cv_stored_name",)) if profile else None,
         "choices": [_row(c) for c in choices],
         "placements": [_row(p) for p in placements],
+        "complaints": [_row(c) for c in complaint_case.complaints_for_export(session, user)],
         "audit_events": [_row(e) for e in about_them],
     }
 
@@ -111,6 +113,7 @@ def delete_account(session: Session, user: User, *, password: str, confirmed: bo
     profile = profile_of(session, user)
     if profile is not None:
         erase_profile(session, profile)
+    complaint_case.erase_complaints_of(session, user.id)
     session.flush()
     audit.record(session, user, "account.deleted", "user", user.id, client_address=client_address)
     # Tokens go too: the database would cascade, but not every test database enforces foreign keys alike.
@@ -120,7 +123,11 @@ def delete_account(session: Session, user: User, *, password: str, confirmed: bo
 
 
 def purge_unplaced(session: Session, *, today: date | None = None) -> int:
-    """Erases applicants never placed once their latest scheme's applicant window closed long enough ago."""
+    """Erases applicants never placed once their latest scheme's applicant window closed long enough ago.
+
+    The same retention run empties complaints decided more than `complaint_retention_days` ago (their outcome
+    stays for the organisation's track record); the count returned is of applicants.
+    """
     today = today or date.today()
     cutoff = today - timedelta(days=get_settings().unplaced_retention_days)
     latest_close = {}
@@ -138,5 +145,6 @@ def purge_unplaced(session: Session, *, today: date | None = None) -> int:
         erase_profile(session, profile)
         audit.record(session, None, "applicant.purged", "applicant_profile", profile.id)
         purged += 1
+    complaint_case.purge_decided_complaints(session, today=today)
     session.flush()
     return purged

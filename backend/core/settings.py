@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     mail_folder: Path = Field(default_factory=lambda: Path.cwd() / "var" / "mail")
 
     unplaced_retention_days: int = 365
+    # Complaints: staff acknowledge one within this many Hong Kong working days; a decided case's text is
+    # erased this many days after the decision (its outcome stays for the organisation's track record).
+    complaint_acknowledge_working_days: int = 5
+    complaint_retention_days: int = 730
     # SQLite cannot share a worker across processes, so `serve` runs the match worker in-process there.
     run_worker_in_process: bool | None = None
 

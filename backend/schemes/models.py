@@ -1,9 +1,11 @@
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.core.db import UTCDateTime, utcnow
+from backend.identity import scopes
 
 
 class Scheme(SQLModel, table=True):
@@ -63,3 +65,56 @@ class AssessmentCriterion(SQLModel, table=True):
     name_zh: str = Field(sa_type=String(200))
     weight: int = 1
     max_score: int = 5
+
+
+class PaymentTranche(StrEnum):
+    ADVANCE = "advance"    # a share of the grant when the project is approved
+    BALANCE = "balance"    # the rest, pro rata to interns who completed, once the completion report is accepted
+    RECOVERY = "recovery"  # money the organisation pays back: the advance beyond what completed interns earned
+
+
+class PaymentStatus(StrEnum):
+    PROPOSED = "proposed"
+    PAID = "paid"
+    REFUSED = "refused"
+
+
+class SchemePaymentTerms(SQLModel, table=True):
+    """How a scheme pays its grants: the advance on approval as a share of the grant (the rest on completion)."""
+
+    __tablename__ = "scheme_payment_terms"
+    __table_args__ = (CheckConstraint("advance_percent BETWEEN 0 AND 100", name="advance_percent_range"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: int = Field(foreign_key="scheme.id", unique=True, ondelete="CASCADE")
+    advance_percent: int = 50
+
+
+class GrantPayment(SQLModel, table=True):
+    """One tranche of a project's grant: proposed by an officer, paid when another person approves it.
+
+    One row per project and tranche, whatever the race (the unique constraint): a retry or a second officer
+    finds the row already there, and approving is a conditional UPDATE, so a tranche is paid once.
+    """
+
+    __tablename__ = "grant_payment"
+    __table_args__ = (
+        UniqueConstraint("project_id", "tranche", name="uq_grant_payment_one_per_tranche"),
+        CheckConstraint("amount_hkd > 0", name="amount_positive"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: int = Field(foreign_key="scheme.id", index=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    tranche: PaymentTranche = Field(sa_type=String(10))
+    amount_hkd: int = Field(sa_type=BigInteger)
+    basis: str = Field(default="", sa_type=String(300))
+    note: str = Field(default="", sa_type=String(500))
+    status: PaymentStatus = Field(default=PaymentStatus.PROPOSED, sa_type=String(10), index=True)
+    proposed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    proposed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# A payment belongs to the organisation whose project it pays (only staff reach payments today).
+scopes.register_organisation_of(GrantPayment, lambda payment: payment.organisation_id)
