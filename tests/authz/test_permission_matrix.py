@@ -230,6 +230,39 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/reports"): STAFF,
     ("GET", "/api/v1/reports/csv"): STAFF,
     ("GET", "/api/v1/reports/xlsx"): STAFF,
+    # complaints: an applicant raises and follows her own; {complaint_id} is the applicant's complaint about the
+    # `ngo` role's organisation, shared with it, so ngo_other gets a 404; staff handle every case
+    ("GET", "/complaints"): APPLICANT,
+    ("GET", "/complaints/new"): APPLICANT,
+    ("POST", "/complaints/new"): APPLICANT,
+    ("GET", "/complaints/{complaint_id}"): APPLICANT | OWNING_NGO | STAFF,
+    ("GET", "/ngo/complaints"): NGOS,
+    ("GET", "/staff/complaints"): STAFF,
+    ("GET", "/staff/complaints/{complaint_id}"): STAFF,
+    ("POST", "/staff/complaints/{complaint_id}/acknowledge"): STAFF,
+    ("POST", "/staff/complaints/{complaint_id}/investigate"): STAFF,
+    ("POST", "/staff/complaints/{complaint_id}/decide"): STAFF,
+    ("POST", "/staff/complaints/{complaint_id}/share"): STAFF,
+    ("GET", "/api/v1/me/complaints"): APPLICANT,
+    ("POST", "/api/v1/me/complaints"): APPLICANT,
+    ("GET", "/api/v1/ngo/complaints"): NGOS,
+    ("GET", "/api/v1/complaints"): STAFF,
+    ("GET", "/api/v1/complaints/{complaint_id}"): APPLICANT | OWNING_NGO | STAFF,
+    ("POST", "/api/v1/complaints/{complaint_id}/acknowledge"): STAFF,
+    ("POST", "/api/v1/complaints/{complaint_id}/investigate"): STAFF,
+    ("POST", "/api/v1/complaints/{complaint_id}/decide"): STAFF,
+    ("POST", "/api/v1/complaints/{complaint_id}/share"): STAFF,
+    # grant payments: staff read them, officers propose, approvers (other people) pay; {payment_id} is an
+    # advance proposed by another officer
+    ("GET", "/staff/schemes/{scheme_id}/payments"): STAFF,
+    ("POST", "/staff/schemes/{scheme_id}/payments"): OFFICER,
+    ("POST", "/staff/schemes/{scheme_id}/payment-terms"): SCHEME_MANAGERS,
+    ("POST", "/staff/payments/{payment_id}/approve"): APPROVER,
+    ("POST", "/staff/payments/{payment_id}/refuse"): APPROVER,
+    ("GET", "/api/v1/schemes/{scheme_id}/payments"): STAFF,
+    ("POST", "/api/v1/schemes/{scheme_id}/payments"): OFFICER,
+    ("POST", "/api/v1/payments/{payment_id}/approve"): APPROVER,
+    ("POST", "/api/v1/payments/{payment_id}/refuse"): APPROVER,
 }
 # Framework routes and static files need no row.
 NOT_IN_MATRIX_METHODS = {"HEAD", "OPTIONS"}
@@ -321,7 +354,28 @@ def path_values(world: World, role: str) -> dict[str, object]:
                                                  email=f"invitee-{role}@example.hk",
                                                  organisation_id=world.organisation.id),
         **_round_values(world),
+        **_complaint_and_payment(world),
     }
+
+
+def _complaint_and_payment(world: World) -> dict[str, object]:
+    """The applicant's complaint about the `ngo` organisation, shared with it; an advance another officer proposed
+    (for a project of its own: one row per project and tranche)."""
+    from backend.complaints.models import Complaint
+    from backend.core.db import utcnow
+    from backend.schemes.models import GrantPayment, PaymentTranche, Scheme
+
+    session = world.session
+    paid_project = make_project(session, session.get(Scheme, world.scheme_id), world.organisation)
+    complaint = Complaint(user_id=world.users["applicant"].id, organisation_id=world.organisation.id,
+                          project_id=world.project_id, subject="Matrix complaint", details="matrix",
+                          acknowledge_by=utcnow().date(), shared_at=utcnow())
+    payment = GrantPayment(scheme_id=world.scheme_id, project_id=paid_project.id,
+                           organisation_id=world.organisation.id, tranche=PaymentTranche.ADVANCE, amount_hkd=1_000,
+                           proposed_by_id=make_user(session, "officer").id)
+    session.add_all([complaint, payment])
+    session.flush()
+    return {"complaint_id": complaint.id, "payment_id": payment.id}
 
 
 def _round_values(world: World) -> dict[str, object]:

@@ -3,7 +3,7 @@ requests racing for the same row exactly one wins while the other is told plainl
 
 import itertools
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy.orm.attributes import set_committed_value
@@ -13,6 +13,8 @@ from backend.accounts import privacy
 from backend.applicants import choice_status
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.audit.models import AuditEvent
+from backend.complaints import case as complaint_case
+from backend.complaints.models import Complaint, ComplaintStatus
 from backend.core import states
 from backend.core.errors import InvalidTransition
 from backend.identity.models import Role, User
@@ -27,6 +29,8 @@ from backend.placements.models import (
 )
 from backend.projects import lifecycle
 from backend.projects.models import Project, ProjectEvent, ProjectStatus
+from backend.schemes import payments
+from backend.schemes.models import GrantPayment, PaymentStatus, PaymentTranche
 from tests.conftest import IS_POSTGRES, migrated_database
 from tests.factories import make_project, make_scheme
 from tests.placements.test_approvals import NOW, hold, make_applicant, make_run, make_user, propose, staff
@@ -37,6 +41,8 @@ MACHINES = {
     "match_run": (MatchRunStatus, round_status.TRANSITIONS),
     "proposal": (ProposalStatus, approvals.PROPOSAL_TRANSITIONS),
     "project": (ProjectStatus, lifecycle.TRANSITIONS),
+    "complaint": (ComplaintStatus, complaint_case.TRANSITIONS),
+    "grant_payment": (PaymentStatus, payments.TRANSITIONS),
 }
 PAIRS = [pytest.param(machine, before, after, id=f"{machine}:{before}->{after}")
          for machine, (enum, _table) in MACHINES.items()
@@ -49,6 +55,17 @@ def _row_in(session, machine: str, state):
     project = make_project(session, scheme, status=state if machine == "project" else ProjectStatus.OPEN)
     if machine == "project":
         return Project, project
+    if machine == "complaint":
+        row = Complaint(organisation_id=project.organisation_id, status=state, acknowledge_by=date.today())
+        session.add(row)
+        session.flush()
+        return Complaint, row
+    if machine == "grant_payment":
+        row = GrantPayment(scheme_id=scheme.id, project_id=project.id, organisation_id=project.organisation_id,
+                           tranche=PaymentTranche.ADVANCE, amount_hkd=1_000, status=state)
+        session.add(row)
+        session.flush()
+        return GrantPayment, row
     profile, _user = make_applicant(session)
     if machine == "choice":
         row = Choice(applicant_id=profile.id, project_id=project.id, scheme_id=scheme.id, rank=1, status=state)
