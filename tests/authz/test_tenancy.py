@@ -40,10 +40,12 @@ from pydantic import BaseModel
 from backend.accounts.models import TokenPurpose
 from backend.accounts.tokens import issue_one_time_token
 from backend.applicants.models import Choice
+from backend.complaints.models import Complaint
 from backend.core.db import utcnow
 from backend.core.settings import get_settings
 from backend.identity.models import Role, User
 from backend.identity.tokens import create_api_token
+from backend.organisations.models import Organisation
 from backend.placements.models import (
     AdjustmentKind,
     MatchAdjustment,
@@ -54,7 +56,7 @@ from backend.placements.models import (
     PlacementStatus,
 )
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
-from backend.schemes.models import Scheme
+from backend.schemes.models import GrantPayment, PaymentTranche, Scheme
 from tests.accounts.helpers import form_token, make_user, sign_in_as
 from tests.applicants.helpers import make_applicant
 from tests.authz.test_permission_matrix import MATRIX, app_routes, fill_path, refused
@@ -187,6 +189,32 @@ TENANCY: dict[tuple[str, str], Sees] = {
     ("POST", "/placements/{placement_id}/decline"): APPLICANTS_OWN,
     ("POST", "/api/v1/me/offers/{placement_id}/accept"): APPLICANTS_OWN,
     ("POST", "/api/v1/me/offers/{placement_id}/decline"): APPLICANTS_OWN,
+    # complaints: {complaint_id} is applicant A's complaint about organisation A, which staff shared with it
+    ("GET", "/complaints/{complaint_id}"): Sees(APPLICANT | OWNING_NGO | STAFF,
+                                                "applicant A raised it; staff shared it with organisation A; staff "
+                                                "handle every case"),
+    ("GET", "/api/v1/complaints/{complaint_id}"): Sees(APPLICANT | OWNING_NGO | STAFF,
+                                                       "applicant A raised it; staff shared it with organisation A; "
+                                                       "staff handle every case"),
+    ("GET", "/staff/complaints/{complaint_id}"): STAFF_SEE_ALL,
+    ("POST", "/staff/complaints/{complaint_id}/acknowledge"): STAFF_SEE_ALL,
+    ("POST", "/staff/complaints/{complaint_id}/investigate"): STAFF_SEE_ALL,
+    ("POST", "/staff/complaints/{complaint_id}/decide"): STAFF_SEE_ALL,
+    ("POST", "/staff/complaints/{complaint_id}/share"): STAFF_SEE_ALL,
+    ("POST", "/api/v1/complaints/{complaint_id}/acknowledge"): STAFF_SEE_ALL,
+    ("POST", "/api/v1/complaints/{complaint_id}/investigate"): STAFF_SEE_ALL,
+    ("POST", "/api/v1/complaints/{complaint_id}/decide"): STAFF_SEE_ALL,
+    ("POST", "/api/v1/complaints/{complaint_id}/share"): STAFF_SEE_ALL,
+    # grant payments: staff only; {payment_id} is an advance to organisation A, proposed by another officer
+    ("GET", "/staff/schemes/{scheme_id}/payments"): STAFF_SEE_ALL,
+    ("POST", "/staff/schemes/{scheme_id}/payments"): STAFF_SEE_ALL,
+    ("POST", "/staff/schemes/{scheme_id}/payment-terms"): STAFF_SEE_ALL,
+    ("GET", "/api/v1/schemes/{scheme_id}/payments"): STAFF_SEE_ALL,
+    ("POST", "/api/v1/schemes/{scheme_id}/payments"): STAFF_SEE_ALL,
+    ("POST", "/staff/payments/{payment_id}/approve"): STAFF_SEE_ALL,
+    ("POST", "/staff/payments/{payment_id}/refuse"): STAFF_SEE_ALL,
+    ("POST", "/api/v1/payments/{payment_id}/approve"): STAFF_SEE_ALL,
+    ("POST", "/api/v1/payments/{payment_id}/refuse"): STAFF_SEE_ALL,
 }
 # What a request sends besides the CSRF token, so that it gets past the form's checks to the row: a route that
 # checks its form first would answer 422 whoever owns the row, and the row check would go untried.
@@ -273,18 +301,27 @@ def build_scene(session) -> Scene:
     # applicant B is organisation B's intern: organisation A's lists of interns must not show her
     intern_b = Placement(scheme_id=scheme_b.id, project_id=open_b.id, applicant_id=profile_b.id, subsidy_hkd=25_000,
                          status=PlacementStatus.ACCEPTED, offer_deadline=utcnow() + timedelta(days=7))
-    session.add_all([proposal_b, intern_b])
+    # each applicant's complaint about her own side's organisation, shared with it
+    complaint_a = Complaint(user_id=scene.users["applicant"].id, organisation_id=org_a.id, project_id=open_a.id,
+                            subject=_marker("ComplaintA"), details=_marker("ComplaintADetails"),
+                            acknowledge_by=utcnow().date(), shared_at=utcnow())
+    complaint_b = Complaint(user_id=scene.users["applicant_other"].id, organisation_id=org_b.id,
+                            subject=_marker("ComplaintB"), details=_marker("ComplaintBDetails"),
+                            acknowledge_by=utcnow().date(), shared_at=utcnow())
+    session.add_all([proposal_b, intern_b, complaint_a, complaint_b])
     session.flush()
     scene.ids = {
         "project_id": open_a.id, "draft_project_id": draft_a.id, "scheme_id": scheme_a.id,
         "other_scheme_id": scheme_b.id, "assessment_id": assessment.id, "organisation_id": unverified_a.id,
         "applicant_id": profile_a.id, "choice_id": choice_a.id, "applicant_b_id": profile_b.id, "organisation_a_id": org_a.id,
         "project_b_id": open_b.id, "choice_b_id": choice_b.id, "proposal_b_id": proposal_b.id,
+        "complaint_id": complaint_a.id,
     }
     # Only what is not public: the open project and its organisation are in the catalogue for everyone.
     scene.markers = [draft_a.title_en, submitted_a.title_en, profile_a.name_en, profile_a.statement,
-                     unverified_a.name_en]
-    scene.b_markers = [draft_b.title_en, profile_b.name_en, profile_b.statement]
+                     unverified_a.name_en, complaint_a.subject, complaint_a.details]
+    scene.b_markers = [draft_b.title_en, profile_b.name_en, profile_b.statement, complaint_b.subject,
+                       complaint_b.details]
     return scene
 
 
@@ -300,14 +337,20 @@ def _fresh_rows(scene: Scene) -> dict[str, object]:
                                  project_id=ids["project_id"], kind=AdjustmentKind.PIN, reason="tenancy")
     placement = Placement(scheme_id=ids["scheme_id"], project_id=ids["project_id"], applicant_id=ids["applicant_id"],
                           subsidy_hkd=25_000, offer_deadline=utcnow() + timedelta(days=7))
-    session.add_all([run_a, run_b, adjustment, placement])
+    # a payment is one per project and tranche, and approving uses it up: a project of its own each time
+    paid_project = make_project(session, session.get(Scheme, ids["scheme_id"]),
+                                session.get(Organisation, ids["organisation_a_id"]))
+    payment = GrantPayment(scheme_id=ids["scheme_id"], project_id=paid_project.id,
+                           organisation_id=ids["organisation_a_id"], tranche=PaymentTranche.ADVANCE, amount_hkd=1_000,
+                           proposed_by_id=make_user(session, Role.OFFICER).id)
+    session.add_all([run_a, run_b, adjustment, placement, payment])
     session.flush()
     token_name = _marker("TokenA")
     if token_name not in scene.markers:
         scene.markers.append(token_name)
     return {
         "run_id": run_a.id, "other_run_id": run_b.id, "adjustment_id": adjustment.id,
-        "placement_id": placement.id, "user_id": applicant.id,
+        "placement_id": placement.id, "user_id": applicant.id, "payment_id": payment.id,
         "token_id": create_api_token(session, applicant, token_name)[0].id,
         "verify_token": issue_one_time_token(session, TokenPurpose.VERIFY_EMAIL, user=applicant),
         "reset_token": issue_one_time_token(session, TokenPurpose.RESET_PASSWORD, user=applicant),
@@ -529,6 +572,17 @@ OUTSIDE_THE_PATH: dict[tuple[str, str, str], Outside] = {
         "approver", "proposal_b_id", not_found=False),
     ("POST", "/staff/rounds/{run_id}/refuse", "proposal_ids"): Outside(
         "approver", "proposal_b_id", send={"reason": "tenancy"}, not_found=False),
+    # complaining about a project one never chose (organisation A's, by applicant B): a field error, as for a
+    # missing project; any verified organisation may be complained about (its name is public)
+    ("POST", "/api/v1/me/complaints", "project_id"): Outside(
+        "applicant_other", "project_id", send={"subject": "tenancy", "details": "tenancy"}, not_found=False),
+    ("POST", "/api/v1/me/complaints", "organisation_id"): Outside(
+        reason="anyone may complain about any verified organisation; its name is in the public catalogue"),
+    # paying scheme B's project out of scheme A: a field error, as for a missing project
+    ("POST", "/api/v1/schemes/{scheme_id}/payments", "project_id"): Outside(
+        "officer", "project_b_id", send={"tranche": "advance"}, not_found=False),
+    ("POST", "/staff/schemes/{scheme_id}/payments", "project_id"): Outside(
+        "officer", "project_b_id", send={"tranche": "advance"}, not_found=False),
 }
 # Page forms read as raw form data, whose fields the route's signature does not show.
 FORM_FIELDS_NAMING_ROWS = {
@@ -536,6 +590,7 @@ FORM_FIELDS_NAMING_ROWS = {
     ("POST", "/staff/rounds/{run_id}/adjustments", "project_id"), ("POST", "/staff/rounds/{run_id}/approve",
                                                                      "proposal_ids"),
     ("POST", "/staff/rounds/{run_id}/refuse", "proposal_ids"),
+    ("POST", "/staff/schemes/{scheme_id}/payments", "project_id"),
 }
 
 
