@@ -140,7 +140,7 @@ def test_staff_take_a_case_from_received_to_upheld_and_the_complainant_follows_e
     emails = _emails_to(session, applicant.user.email)
     assert len(emails) == 4 and all(e.language == "zh-Hant" for e in emails)
     assert "The NGO will pay the allowance by Friday." in emails[-1].body_text
-    page = html.unescape(applicant.client.get(f"/complaints/{complaint.id}").text)
+    page = html.unescape(applicant.client.get(f"/complaints/{complaint.id}?lang=zh-Hant").text)
     assert "The NGO will pay the allowance by Friday." in page and zh("Upheld") in page
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.object_type == "complaint",
                                                            AuditEvent.object_id == str(complaint.id))).all()
