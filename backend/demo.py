@@ -17,12 +17,14 @@ from sqlmodel import Session, select
 from backend import models
 from backend.accounts.passwords import hash_password
 from backend.applicants.models import ApplicantProfile, Choice
+from backend.complaints.models import Complaint, ComplaintStatus
 from backend.core.db import get_engine, utcnow
 from backend.identity import second_factor
 from backend.identity.models import Role, User
 from backend.identity.roles import is_staff
 from backend.organisations.models import Organisation, OrganisationMember
 from backend.projects.models import Project, ProjectStatus
+from backend.schemes import payments
 from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap
 from matching.geography import CITIES
 from matching.synthetic import generate
@@ -117,6 +119,46 @@ def _reset(session: Session) -> None:
     for table in reversed(models.metadata.sorted_tables):
         if table.name != "audit_event":
             session.execute(delete(table))
+
+
+def _demo_money_and_complaints(session: Session, accounts: dict[str, User], organisations: list[Organisation],
+                               scheme: Scheme, *, applicant_user_id: int | None,
+                               chosen_project_ids: list[int]) -> None:
+    """Grant payments for the demo NGO's projects (one advance paid, one awaiting approval), and the demo
+    applicant's complaints in different states (one overdue, one being investigated, one upheld and shared)."""
+    own_projects = session.exec(select(Project).where(Project.organisation_id == organisations[0].id)
+                                .order_by(Project.id)).all()
+    for index, project in enumerate(own_projects[:2]):
+        payment = payments.propose(session, accounts["officer"], scheme,
+                                   {"project_id": str(project.id), "tranche": "advance", "note": "Demo advance"})
+        if index == 0:
+            payments.approve(session, accounts["approver"], payment)
+    if applicant_user_id is None:
+        return
+    now = utcnow()
+    about = session.get(Project, chosen_project_ids[0]) if chosen_project_ids else None
+    organisation_id = about.organisation_id if about else organisations[0].id
+    project_id = about.id if about else None
+    day = timedelta(days=1)
+    session.add_all([
+        Complaint(user_id=applicant_user_id, organisation_id=organisation_id, project_id=project_id,
+                  subject="No reply about the interview date", language="en",
+                  details="I was shortlisted three weeks ago and nobody has told me when the interview is.",
+                  received_at=now - 10 * day, acknowledge_by=(now - 3 * day).date()),
+        Complaint(user_id=applicant_user_id, organisation_id=organisations[1].id, status=ComplaintStatus.INVESTIGATING,
+                  subject="Information session cancelled without notice", language="en",
+                  details="We travelled to the information session and found it had been cancelled.",
+                  received_at=now - 20 * day, acknowledge_by=(now - 13 * day).date(), acknowledged_at=now - 18 * day,
+                  investigating_at=now - 15 * day, handled_by_id=accounts["officer"].id),
+        Complaint(user_id=applicant_user_id, organisation_id=organisations[0].id, status=ComplaintStatus.UPHELD,
+                  subject="Travel allowance paid late", language="en",
+                  details="Last year's travel allowance arrived two months after the internship ended.",
+                  reply="The organisation has apologised and changed how it pays allowances.",
+                  received_at=now - 60 * day, acknowledge_by=(now - 53 * day).date(), acknowledged_at=now - 58 * day,
+                  investigating_at=now - 55 * day, decided_at=now - 30 * day, shared_at=now - 54 * day,
+                  handled_by_id=accounts["officer"].id),
+    ])
+    session.flush()
 
 
 def load_demo(*, n_applicants: int = 6000, n_projects: int = 120, seed: int = 2026, reset: bool = False,
@@ -252,6 +294,10 @@ def load_demo(*, n_applicants: int = 6000, n_projects: int = 120, seed: int = 20
     if choice_rows:
         session.execute(insert(Choice), choice_rows)
     session.flush()
+    _demo_money_and_complaints(session, accounts, organisations, scheme,
+                               applicant_user_id=user_ids[0] if user_ids else None,
+                               chosen_project_ids=[row["project_id"] for row in choice_rows
+                                                   if profile_ids and row["applicant_id"] == profile_ids[0]])
     return DemoReport(projects=len(projects), places=sum(p.places for p in projects),
                       applicants=len(applicants), choices=len(choice_rows),
                       budget_hkd=synthetic_scheme.budget_hkd)

@@ -76,6 +76,13 @@ PAGES: dict[str, tuple[str, object]] = {
     "/staff/accounts": ("admin", None),
     "/staff/organisations": ("admin", None),
     "/staff/audit": ("admin", None),
+    "/complaints": ("applicant", None),
+    "/complaints/new": ("applicant", None),
+    "/complaints/{complaint_id}": ("applicant", lambda s: [{"complaint_id": c} for c in s["complaints"]]),
+    "/ngo/complaints": ("ngo", None),
+    "/staff/complaints": ("officer", None),
+    "/staff/complaints/{complaint_id}": ("officer", lambda s: [{"complaint_id": c} for c in s["complaints"]]),
+    "/staff/schemes/{scheme_id}/payments": ("approver", lambda s: {"scheme_id": s["scheme"]}),
 }
 ROLES = ("anonymous", "applicant", "offered applicant", "ngo", "officer", "approver", "admin", SECOND_STEP)
 
@@ -92,6 +99,7 @@ def test_every_page_of_the_app_is_in_the_sweep():
 def _set_the_scene(database_url: str) -> dict:
     """What a cycle leaves behind: a finished round, one approved offer, a draft project, a choice to withdraw."""
     from backend.applicants.models import ApplicantProfile, Choice
+    from backend.complaints.models import Complaint
     from backend.core.db import make_engine
     from backend.identity.models import Role, User
     from backend.organisations.models import Organisation, OrganisationMember
@@ -120,7 +128,10 @@ def _set_the_scene(database_url: str) -> dict:
             run = rounds.start_round(db, login("officer@demo.internmatch.hk"), scheme)
             db.commit()
             scene = {"scheme": scheme.id, "ngo_project": chosen.project_id, "chooser": chosen.applicant_id,
-                     "draft_project": draft.id, "choice": own_choice.id, "run": run.id}
+                     "draft_project": draft.id, "choice": own_choice.id, "run": run.id,
+                     # the demo applicant's complaints: received (overdue), being investigated, upheld
+                     "complaints": list(db.exec(select(Complaint.id).where(Complaint.user_id == applicant.id)
+                                                .order_by(col(Complaint.id))).all())}
 
         # The live server's in-process worker runs the round.
         deadline = time.monotonic() + 180
