@@ -126,9 +126,9 @@ def _demo_money_and_complaints(session: Session, accounts: dict[str, User], orga
                                chosen_project_ids: list[int]) -> None:
     """Grant payments for the demo NGO's projects (one advance paid, one awaiting approval), and the demo
     applicant's complaints in different states (one overdue, one being investigated, one upheld and shared)."""
-    own_projects = session.exec(select(Project).where(Project.organisation_id == organisations[0].id)
-                                .order_by(Project.id)).all()
-    for index, project in enumerate(own_projects[:2]):
+    first_projects = session.exec(select(Project).where(Project.scheme_id == scheme.id)
+                                  .order_by(Project.id).limit(2)).all()  # the first is the demo NGO's
+    for index, project in enumerate(first_projects):
         payment = payments.propose(session, accounts["officer"], scheme,
                                    {"project_id": str(project.id), "tranche": "advance", "note": "Demo advance"})
         if index == 0:

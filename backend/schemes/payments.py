@@ -128,14 +128,19 @@ def _live(row: GrantPayment | None) -> bool:
     return row is not None and row.status != S.REFUSED
 
 
-def amount_due(session: Session, project: Project, tranche: PaymentTranche) -> Due | str:
-    """What `tranche` of the project comes to now, or the reason it is not due (whatever rows exist for it)."""
-    rows = _rows(session, project.id)
+def amount_due(session: Session, project: Project, tranche: PaymentTranche, *,
+               rows: dict[PaymentTranche, GrantPayment] | None = None, advance_percent: int | None = None) -> Due | str:
+    """What `tranche` of the project comes to now, or the reason it is not due (whatever rows exist for it).
+
+    `rows` (the project's payments by tranche) and `advance_percent` may be passed in by a caller that has
+    already read them for many projects at once.
+    """
+    rows = _rows(session, project.id) if rows is None else rows
     grant = project.funding_granted
     if project.status not in FUNDED_STATUSES or grant <= 0:
         return _("The project has no grant to pay.")
     if tranche == T.ADVANCE:
-        percent = terms_of(session, project.scheme_id).advance_percent
+        percent = terms_of(session, project.scheme_id).advance_percent if advance_percent is None else advance_percent
         if any(_live(rows.get(final)) for final in FINAL_TRANCHES):
             return _("The final payment has already been proposed, so no advance is due.")
         amount = grant * percent // 100
@@ -167,13 +172,17 @@ def funded_projects(session: Session, scheme_id: int) -> list[Project]:
 
 def due_now(session: Session, scheme_id: int) -> list[Due]:
     """Every tranche of the scheme's funded projects that may be proposed now (nothing live for it yet)."""
+    percent = terms_of(session, scheme_id).advance_percent
+    by_project: dict[int, dict[PaymentTranche, GrantPayment]] = {}
+    for row in session.exec(select(GrantPayment).where(GrantPayment.scheme_id == scheme_id)).all():
+        by_project.setdefault(row.project_id, {})[PaymentTranche(row.tranche)] = row
     dues = []
     for project in funded_projects(session, scheme_id):
-        rows = _rows(session, project.id)
+        rows = by_project.get(project.id, {})
         for tranche in PaymentTranche:
             if _live(rows.get(tranche)):
                 continue
-            due = amount_due(session, project, tranche)
+            due = amount_due(session, project, tranche, rows=rows, advance_percent=percent)
             if isinstance(due, Due):
                 dues.append(due)
     return dues
