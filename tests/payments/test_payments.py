@@ -246,3 +246,40 @@ def test_two_approvers_paying_the_same_tranche_at_once_pay_it_once():
         with Session(engine) as check:
             assert check.get(GrantPayment, payment.id).status == PaymentStatus.PAID
             assert len(check.exec(select(AuditEvent).where(AuditEvent.action == "payment.paid")).all()) == 1
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="two connections racing for one row need PostgreSQL (set DATABASE_URL)")
+def test_two_officers_proposing_the_same_tranche_at_once_make_one_payment():
+    with migrated_database("internmatch_payment_propose_race") as (_url, engine):
+        with Session(engine, expire_on_commit=False) as setup:
+            scheme = make_scheme(setup)
+            project = make_project(setup, scheme, make_organisation(setup), places=10, subsidy=25_000)
+            officers = [make_user(setup, Role.OFFICER) for _ in range(2)]
+            setup.commit()
+
+        outcomes: list = []
+        barrier = threading.Barrier(2)
+
+        def propose(officer_id: int) -> None:
+            with Session(engine, expire_on_commit=False) as db:
+                officer = db.get(User, officer_id)
+                barrier.wait()
+                try:
+                    payments.propose(db, officer, db.get(type(scheme), scheme.id),
+                                     {"project_id": str(project.id), "tranche": "advance"})
+                    db.commit()
+                    outcomes.append("proposed")
+                except Conflict as refusal:
+                    db.rollback()
+                    outcomes.append(refusal.status_code)
+
+        threads = [threading.Thread(target=propose, args=(o.id,)) for o in officers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+        assert sorted(outcomes, key=str) == [409, "proposed"]
+        with Session(engine) as check:
+            assert len(check.exec(select(GrantPayment).where(GrantPayment.project_id == project.id)).all()) == 1
+            assert len(check.exec(select(AuditEvent).where(AuditEvent.action == "payment.proposed")).all()) == 1
