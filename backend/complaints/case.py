@@ -25,7 +25,7 @@ from backend.complaints.models import Complaint, ComplaintStatus
 from backend.complaints.working_days import add_working_days
 from backend.core import states
 from backend.core.db import utcnow
-from backend.core.errors import InvalidTransition
+from backend.core.errors import InvalidTransition, NotFound
 from backend.core.forms import Fields, FormInvalid
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
@@ -282,7 +282,7 @@ def visible_complaint(session: Session, actor: User, complaint_id: int) -> Compl
     for permission in (Permission.COMPLAINT_VIEW_OWN, Permission.COMPLAINT_VIEW_SHARED, Permission.COMPLAINT_HANDLE):
         if complaint is not None and complaint.erased_at is None and can(actor, permission, complaint):
             return complaint
-    return require_visible(actor, Permission.COMPLAINT_VIEW_OWN, None)
+    raise NotFound(_("We could not find that."))
 
 
 # --- for the track record ------------------------------------------------------------------------------------
