@@ -62,7 +62,9 @@ class Permission(StrEnum):
 P = Permission
 _EVERY_SIGNED_IN = {P.PROJECT_BROWSE, P.ACCOUNT_MANAGE_OWN, P.ACCOUNT_EXPORT, P.API_TOKENS}
 _STAFF_READ = {P.PROJECT_VIEW_ALL, P.ORGANISATION_VIEW_ALL, P.APPLICANT_VIEW_ALL, P.REPORT_READ, P.AUDIT_READ,
-               P.COMPLAINT_HANDLE, P.PAYMENT_VIEW}
+               P.PAYMENT_VIEW}
+# Every member of staff may take a complaint through its steps (acknowledge, investigate, decide, share).
+_STAFF_CASEWORK = {P.COMPLAINT_HANDLE}
 
 # The one table of who may do what. Later issues use these names; add a permission here, never a role check
 # in a handler.
@@ -77,14 +79,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.APPLICANT_IMPORT,  # csv_import limits an NGO to its own open projects
         P.COMPLAINT_VIEW_SHARED,  # only complaints staff have shared with its organisation
     }),
-    Role.OFFICER: frozenset(_EVERY_SIGNED_IN | _STAFF_READ | {
+    Role.OFFICER: frozenset(_EVERY_SIGNED_IN | _STAFF_READ | _STAFF_CASEWORK | {
         P.SCHEME_MANAGE, P.PROJECT_ASSESS, P.ORGANISATION_VERIFY, P.APPLICANT_IMPORT, P.MATCH_RUN,
         P.PAYMENT_PROPOSE,
     }),
-    Role.APPROVER: frozenset(_EVERY_SIGNED_IN | _STAFF_READ | {
+    Role.APPROVER: frozenset(_EVERY_SIGNED_IN | _STAFF_READ | _STAFF_CASEWORK | {
         P.PROJECT_DECIDE, P.MATCH_APPROVE, P.PLACEMENT_APPROVE, P.PAYMENT_APPROVE,
     }),
-    Role.ADMIN: frozenset(_EVERY_SIGNED_IN | _STAFF_READ | {
+    Role.ADMIN: frozenset(_EVERY_SIGNED_IN | _STAFF_READ | _STAFF_CASEWORK | {
         P.SCHEME_MANAGE, P.ORGANISATION_VERIFY, P.STAFF_MANAGE,
     }),
 }
