@@ -252,3 +252,15 @@ def test_the_retention_purge_empties_complaints_decided_long_ago_only(session, a
     session.refresh(recent)
     assert (old.subject, old.details, old.user_id, old.status) == ("", "", None, ComplaintStatus.NOT_UPHELD)
     assert recent.subject == "Recent" and recent.user_id == applicant.user.id
+
+
+def test_the_organisations_api_lists_only_the_complaints_shared_with_it(session, applicant, world):
+    shared, kept = _raise(session, applicant, subject="Shared one"), _raise(session, applicant, subject="Kept one")
+    case.share(session, world.officer.user, shared)
+    case.share(session, world.officer.user, shared)  # sharing twice changes nothing
+    session.commit()
+
+    assert [c["subject"] for c in world.ngo.api("GET", "/api/v1/ngo/complaints").json()] == ["Shared one"]
+    assert world.other_ngo.api("GET", "/api/v1/ngo/complaints").json() == []
+    assert world.ngo.api("GET", f"/api/v1/complaints/{kept.id}").status_code == 404
+    assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "complaint.shared")).all()) == 1
