@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 import matching
@@ -116,8 +117,15 @@ class ProgressReporter:
         if shown == self.stage and now - self._written_at < _PROGRESS_INTERVAL_S:
             self.percent = percent
             return
+        try:
+            self._write(stage=shown, progress_percent=percent)
+        except OperationalError:
+            # SQLite: another writer held the lock past the busy timeout. A progress line is not worth failing a
+            # round for; the next report writes it (ownership is still proven by the next write and the store).
+            log.warning("progress of round %s not written (database busy); trying again at the next step",
+                        self.run_id, exc_info=True)
+            return
         self.stage, self.percent, self._written_at = shown, percent, now
-        self._write(stage=shown, progress_percent=percent)
 
     def beat(self) -> None:
         self._write()

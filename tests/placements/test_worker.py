@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from backend.core.db import utcnow
@@ -119,6 +120,33 @@ def test_a_running_round_whose_worker_stopped_beating_is_claimed_again(round_eng
         _set_aside(round_engine, [run_id])
 
 
+def test_a_progress_line_that_finds_the_database_busy_is_skipped_not_the_round(round_engine):
+    (run_id,) = _queued_rounds(round_engine, 1)
+    try:
+        with Session(round_engine) as session:
+            worker.claim_next(session, "worker-a")
+            session.commit()
+        reporter = worker.ProgressReporter(round_engine, run_id, "worker-a")
+        real_write, calls = reporter._write, []
+
+        def busy_once(**values):
+            calls.append(values)
+            if len(calls) == 1:
+                raise OperationalError("UPDATE match_run", {}, Exception("database is locked"))
+            real_write(**values)
+
+        reporter._write = busy_once
+        reporter.report("text", 0.5)  # busy: skipped, no exception
+        with Session(round_engine) as session:
+            assert session.get(MatchRun, run_id).stage == "load"
+        reporter.report("text", 0.5)  # the same line is written at the next report
+        with Session(round_engine) as session:
+            run = session.get(MatchRun, run_id)
+            assert (run.status, run.stage) == (MatchRunStatus.RUNNING, "text") and len(calls) == 2
+    finally:
+        _set_aside(round_engine, [run_id])
+
+
 def test_progress_is_visible_from_another_session_while_the_round_runs(round_engine, monkeypatch):
     with Session(round_engine) as session:
         scheme, _projects, _applicants = small_scheme(session, budget_hkd=100_000, gd_cap=2)
@@ -169,17 +197,24 @@ def test_a_round_that_cannot_be_matched_fails_with_its_reason_and_stores_nothing
     assert not stored_proposals(round_engine, run_id)
 
 
-def _wait_for(engine, run_id, predicate, process=None, timeout=180.0) -> MatchRun:
+def _wait_for(engine, run_id, predicate, process=None, timeout=180.0, log: Path | None = None) -> MatchRun:
+    """Polls the round until `predicate` holds; a round that ends first, or a worker that exits, fails at once
+    with the round's state and the worker's log, so a failure says what happened instead of timing out."""
     deadline = time.monotonic() + timeout
+    run = None
     while time.monotonic() < deadline:
         with Session(engine, expire_on_commit=False) as session:
             run = session.get(MatchRun, run_id)
             if predicate(run):
                 return run
+        state = f"round {run_id}: {run.status}/{run.stage} {run.progress_percent}% error={run.error!r}"
+        worker_log = log.read_text(errors="replace")[-4000:] if log is not None and log.exists() else ""
+        if run.status not in (MatchRunStatus.QUEUED, MatchRunStatus.RUNNING):
+            raise AssertionError(f"the round ended before it got there: {state}\n{worker_log}")
         if process is not None and process.poll() is not None:
-            raise AssertionError(f"the worker exited early with {process.returncode}")
+            raise AssertionError(f"the worker exited early with {process.returncode}: {state}\n{worker_log}")
         time.sleep(0.02)
-    raise AssertionError("the round did not get there in time")
+    raise AssertionError(f"the round did not get there in {timeout:.0f} s: {state}\n{worker_log}")
 
 
 def _counts(engine, run_id) -> tuple[int, int, int]:
@@ -225,7 +260,8 @@ def test_a_worker_killed_mid_round_leaves_nothing_stored_and_the_round_is_finish
 
     process = _worker_process(url, log)
     try:
-        _wait_for(engine, run_id, lambda r: r.status == MatchRunStatus.RUNNING and r.stage in PAST_LOAD, process)
+        _wait_for(engine, run_id, lambda r: r.status == MatchRunStatus.RUNNING and r.stage in PAST_LOAD, process,
+                  log=log)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(30)
     finally:
@@ -238,7 +274,8 @@ def test_a_worker_killed_mid_round_leaves_nothing_stored_and_the_round_is_finish
     # A new worker notices the silence, takes the round over; asked to stop, it hands the round back.
     process = _worker_process(url, log, "--stale-after", "0.5")
     try:
-        _wait_for(engine, run_id, lambda r: r.worker_id != killed.worker_id and r.stage in PAST_LOAD, process)
+        _wait_for(engine, run_id, lambda r: r.worker_id != killed.worker_id and r.stage in PAST_LOAD, process,
+                  log=log)
         process.send_signal(signal.SIGTERM)
         assert process.wait(60) == 0, log.read_text()
     finally:
