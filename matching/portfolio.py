@@ -176,6 +176,25 @@ def _portfolio(candidates, places, *, method, status, bound, seconds, reason="")
     )
 
 
+def weighted_score(scores: dict[str, int], criteria: dict[str, tuple[int, int]]) -> float:
+    """An assessment's weighted total on 0-100: sum(weight * score / top) / sum(weight) * 100.
+
+    ``criteria`` maps each criterion's code to (weight, top score). A negative or zero weight, a top
+    score below 1, a criterion left unscored or a score outside 0..top is refused.
+    """
+    if not criteria:
+        raise ValueError("a scheme needs at least one weighted criterion")
+    total = weights = 0.0
+    for code, (weight, top) in criteria.items():
+        if weight is None or weight <= 0 or top is None or top < 1:
+            raise ValueError(f"criterion {code!r}: weight must be > 0 and top score >= 1")
+        if code not in scores or not (0 <= scores[code] <= top):
+            raise ValueError(f"criterion {code!r}: score missing or outside 0..{top}")
+        total += weight * scores[code] / top
+        weights += weight
+    return 100.0 * total / weights
+
+
 # --- greedy -------------------------------------------------------------------------------------------
 
 def greedy(candidates: list[Candidate], limits: Limits) -> Portfolio:

@@ -157,3 +157,16 @@ def test_greedy_is_the_fallback_without_highs(monkeypatch):
     p = optimise(cands, limits)
     assert p.method == "greedy" and "HiGHS" in p.status and not violations(cands, limits, p.places)
     assert all(b.value_gain >= 0 for b in what_binds(cands, limits, p))
+
+
+def test_the_weighted_score_of_an_assessment():
+    from matching.portfolio import weighted_score
+
+    criteria = {"impact": (3, 5), "cost": (1, 10)}
+    assert weighted_score({"impact": 5, "cost": 10}, criteria) == 100
+    assert weighted_score({"impact": 0, "cost": 10}, criteria) == 25
+    assert weighted_score({"impact": 4, "cost": 5}, criteria) == pytest.approx(100 * (3 * 0.8 + 0.5) / 4)
+    for bad_criteria, bad_scores in [({"impact": (-1, 5)}, {"impact": 3}), ({"impact": (None, 5)}, {"impact": 3}),
+                                     ({"impact": (1, 5)}, {}), ({"impact": (1, 5)}, {"impact": 6}), ({}, {})]:
+        with pytest.raises(ValueError):
+            weighted_score(bad_scores, bad_criteria)
