@@ -20,8 +20,7 @@ from backend.applicants.profile_routes import cv_response
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
-from backend.core.i18n import lazy_gettext as _l
-from backend.core.i18n import localised
+from backend.core.i18n import lazy_gettext, localised
 from backend.core.params import Id, PageNumber, id_from_text
 from backend.core.templating import render
 from backend.identity.deps import require_permission
@@ -62,8 +61,8 @@ def _int(value: str | None) -> int | None:
 
 
 LIST_FILTERS = ("q", "project_id", "status", "shortlisted", "education", "language", "min_level", "sort")
-SORT_COLUMNS = {"name": _l("Applicant"), "project": _l("Project"), "choice": _l("Their choice"),
-                "rank": _l("Your ranking"), "status": _l("Status"), "education": _l("Education")}
+SORT_COLUMNS = {"name": lazy_gettext("Applicant"), "project": lazy_gettext("Project"), "choice": lazy_gettext("Their choice"),
+                "rank": lazy_gettext("Your ranking"), "status": lazy_gettext("Status"), "education": lazy_gettext("Education")}
 
 
 def _list_url(filters: dict, **changes) -> str:
