@@ -32,7 +32,7 @@ def parse_filters(actor: str, action: str, object_type: str, dates: Mapping[str,
         else:
             errors["actor"] = _("Enter the person's account number, like 12.")
     fields = Fields(dates)
-    filters.date_from, filters.date_to = fields.date("from"), fields.date("to")
+    filters.date_from, filters.date_to = fields.date("from", label=_("From")), fields.date("to", label=_("To"))
     errors.update(fields.errors)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         errors["to"] = _("The end date must be the same as or after the start date.")
