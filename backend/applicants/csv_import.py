@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.accounts.tokens import issue_one_time_token
-from backend.applicants import choice_status, choices
+from backend.applicants import choice_status, choices, import_template
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.applicants.profile import _EMAIL, hk_today
 from backend.audit import service as audit
@@ -202,7 +202,7 @@ def _importable_projects(session: Session, organisation_id: int | None, today) -
 def import_applicants(session: Session, actor: User, data: bytes, *, filename: str = "applicants.csv",
                       today=None) -> ImportResult:
     organisation_id = _scope(actor)
-    text = _decode(data)
+    text = import_template.plain_text(_decode(data))
     header = [h.strip() for h in next(csv.reader(io.StringIO(text)), [])]
     _check_header(header)
     projects = _importable_projects(session, organisation_id, today or hk_today())

@@ -18,7 +18,7 @@ from backend.accounts.models import TokenPurpose
 from backend.accounts.passwords import hash_password
 from backend.accounts.routes import message_page, signed_in_redirect
 from backend.accounts.tokens import consume_one_time_token, find_one_time_token
-from backend.applicants import csv_import
+from backend.applicants import csv_import, import_template
 from backend.applicants.models import ApplicantProfile
 from backend.audit import service as audit
 from backend.core.db import DbSession, utcnow
@@ -40,7 +40,8 @@ MAX_REJECTION_ROWS = 10_000
 def _import_page(request: Request, *, result=None, errors=None, filename: str = "", status_code: int = 200):
     return render(request, "ngo_applicants/import.html", {
         "result": result, "errors": errors or {}, "filename": filename, "columns": APPLICANT_COLUMNS,
-        "extra_columns": csv_import.EXTRA_COLUMNS, "max_mb": csv_import.MAX_IMPORT_BYTES // (1024 * 1024)},
+        "extra_columns": csv_import.EXTRA_COLUMNS, "max_mb": csv_import.MAX_IMPORT_BYTES // (1024 * 1024),
+        "column_help": import_template.COLUMNS},
         status_code=status_code)
 
 
@@ -65,9 +66,16 @@ async def import_file(request: Request, db: DbSession, user: Importer):
         result = csv_import.import_applicants(db, user, data, filename=filename)
     except csv_import.ImportRefused as error:
         return _import_page(request, errors={"file": error.message}, filename=filename, status_code=400)
-    # A file whose every row failed is not a success, though the page still lists each row's problems.
+    # A file whose every row failed is not a success (422), though the page still lists each row's problems.
     failed = result.rejected and not (result.accepted or result.skipped)
-    return _import_page(request, result=result, filename=filename, status_code=400 if failed else 200)
+    return _import_page(request, result=result, filename=filename, status_code=422 if failed else 200)
+
+
+@router.get("/applicants/import/template.csv")
+def import_template_csv(user: Importer):
+    """An empty applicants.csv whose header and notes are in English and Chinese; it imports as it is."""
+    return Response(import_template.template_csv(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="applicants-template.csv"'})
 
 
 @router.post("/applicants/import/rejections.csv")

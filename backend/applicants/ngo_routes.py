@@ -7,20 +7,21 @@ Tenancy lives in `applicants.ngo_view`: everything outside the organisation's ow
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from backend.applicants import ngo_view
+from backend.applicants import ngo_export, ngo_view
 from backend.applicants.choices import STATUS_LABELS
 from backend.applicants.models import ChoiceStatus
 from backend.applicants.profile_routes import cv_response
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
-from backend.core.i18n import localised
-from backend.core.params import Id, id_from_text
+from backend.core.i18n import lazy_gettext, localised
+from backend.core.params import Id, PageNumber, id_from_text
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
@@ -42,7 +43,8 @@ def words() -> dict:
         statuses=[(s.value, str(STATUS_LABELS[s])) for s in ChoiceStatus if s != ChoiceStatus.WITHDRAWN],
         educations=[(key, str(name)) for key, name in catalogue.EDUCATION_NAMES.items()],
         language_options=[(key, str(name)) for key, name in catalogue.LANGUAGE_NAMES.items()],
-        sorts=[("rank", _("Your ranking")), ("name", _("Name")), ("date", _("Date chosen"))],
+        sorts=[("rank", _("Your ranking")), ("name", _("Name")), ("date", _("Date chosen")), ("project", _("Project")),
+               ("choice", _("Their choice")), ("status", _("Status")), ("education", _("Education"))],
     )
 
 
@@ -58,25 +60,61 @@ def _int(value: str | None) -> int | None:
     return id_from_text(value)
 
 
+LIST_FILTERS = ("q", "project_id", "status", "shortlisted", "education", "language", "min_level", "sort")
+SORT_COLUMNS = {"name": lazy_gettext("Applicant"), "project": lazy_gettext("Project"), "choice": lazy_gettext("Their choice"),
+                "rank": lazy_gettext("Your ranking"), "status": lazy_gettext("Status"), "education": lazy_gettext("Education")}
+
+
+def _list_url(filters: dict, **changes) -> str:
+    wanted = {**filters, **changes}
+    return "/ngo/applicants?" + urlencode({k: v for k, v in wanted.items() if v and not (k == "page" and v == 1)})
+
+
+def _page_links(result: ngo_view.ApplicantPage, filters: dict) -> list[dict]:
+    """Page numbers for the GOV.UK pagination component: first, last, and the current one's neighbours."""
+    wanted = {1, result.pages, result.page - 1, result.page, result.page + 1}
+    links, previous = [], 0
+    for number in sorted(n for n in wanted if 1 <= n <= result.pages):
+        if number - previous > 1:
+            links.append({"ellipsis": True})
+        links.append({"number": number, "current": number == result.page, "href": _list_url(filters, page=number)})
+        previous = number
+    return links
+
+
 @router.get("/ngo/applicants", response_class=HTMLResponse)
 def applicant_list(request: Request, db: DbSession, user: NgoUser, project_id: str = "", status: str = "",
-                   education: str = "", language: str = "", min_level: str = "", sort: str = "rank"):
-    filters = {"project_id": project_id, "status": status, "education": education, "language": language,
-               "min_level": min_level, "sort": sort or "rank"}
+                   education: str = "", language: str = "", min_level: str = "", sort: str = "rank", q: str = "",
+                   shortlisted: str = "", page: PageNumber = 1, export: str = ""):
+    filters = {"q": q.strip(), "project_id": project_id, "status": status, "shortlisted": "1" if shortlisted else "",
+               "education": education, "language": language, "min_level": min_level, "sort": sort or "rank"}
     errors: dict[str, str] = {}
-    rows = []
+    result = ngo_view.ApplicantPage([], 0, 1, 1, ngo_view.PER_PAGE)
+    query = dict(project_id=_int(project_id), status=status or None, education=education or None,
+                 language=language or None, min_level=_int(min_level), sort=sort or "rank", search=q,
+                 shortlisted=bool(shortlisted))
     try:
-        rows = ngo_view.list_applicants(db, user, project_id=_int(project_id), status=status or None,
-                                        education=education or None, language=language or None,
-                                        min_level=_int(min_level), sort=sort or "rank")
+        if export in ("csv", "xlsx"):
+            rows = ngo_view.list_applicants(db, user, **query)
+            if export == "csv":
+                return Response(ngo_export.applicants_csv(rows, words()), media_type=ngo_export.CSV_MEDIA_TYPE,
+                                headers={"Content-Disposition": 'attachment; filename="applicants.csv"'})
+            return Response(ngo_export.applicants_xlsx(rows, words()), media_type=ngo_export.XLSX_MEDIA_TYPE,
+                            headers={"Content-Disposition": 'attachment; filename="applicants.xlsx"'})
+        if export:
+            errors["export"] = _("Choose CSV or Excel to download the list.")
+        else:
+            result = ngo_view.page_of_applicants(db, user, page=page, **query)
     except NotFound as error:
         errors["project_id"] = error.message
     except DomainError as error:
         errors[error.details.get("field") or "sort"] = error.message
     projects = own_projects(db, user)
     return render(request, "ngo_applicants/list.html", {
-        **words(), "rows": rows, "filters": filters, "errors": errors, "projects": projects,
-        "project_titles": {p.id: localised(p, "title") for p in projects}},
+        **words(), "result": result, "rows": result.rows, "filters": filters, "errors": errors,
+        "projects": projects, "project_titles": {p.id: localised(p, "title") for p in projects},
+        "page_links": _page_links(result, filters), "sort_columns": SORT_COLUMNS,
+        "list_url": lambda **changes: _list_url(filters, **changes)},
         status_code=400 if errors else 200)
 
 
@@ -141,7 +179,9 @@ def _ranking_page(request: Request, db: Session, user: User, project_id: int, *,
         **words(), "project": project, "ranked": [r for r in rows if r.ngo_rank is not None],
         "unranked": [r for r in rows if r.ngo_rank is None], "errors": errors or {},
         "notice": _("The ranking has been saved.") if done else None,
-        "unrankable": ngo_view.UNRANKED_OUTCOMES}, status_code=status_code)
+        "unrankable": ngo_view.UNRANKED_OUTCOMES,
+        "ranking_orders": [("choice", _("Their choice of this project")), ("outcome", _("Interview outcome")),
+                           ("date", _("Date chosen")), ("name", _("Name"))]}, status_code=status_code)
 
 
 @router.get("/ngo/rankings/{project_id}", response_class=HTMLResponse)
@@ -150,13 +190,29 @@ def ranking_page(request: Request, db: DbSession, user: NgoUser, project_id: Id,
 
 
 @router.post("/ngo/choices/{choice_id}/ranking", response_class=HTMLResponse)
-def move_in_ranking(request: Request, db: DbSession, user: NgoUser, choice_id: Id, direction: FormStr = ""):
+def move_in_ranking(request: Request, db: DbSession, user: NgoUser, choice_id: Id, direction: FormStr = "",
+                    position: FormStr = ""):
     choice, project = ngo_view._choice_in_scope(db, user, choice_id)
     try:
-        ngo_view.move_in_ranking(db, user, choice_id, direction)
+        wanted = position.strip()
+        at = int(wanted) if wanted.isdigit() and len(wanted) < 7 else None
+        ngo_view.move_in_ranking(db, user, choice_id, direction, at)
     except NotFound:
         raise
     except DomainError as error:
-        return _ranking_page(request, db, user, project.id, errors={"ranking": error.message},
+        field = f"position-{choice_id}" if error.details.get("field") == "position" else "ranking"
+        return _ranking_page(request, db, user, project.id, errors={field: error.message},
                              status_code=error.status_code)
     return RedirectResponse(f"/ngo/rankings/{project.id}?done=1#choice-{choice.id}", status_code=303)
+
+
+@router.post("/ngo/rankings/{project_id}/order", response_class=HTMLResponse)
+def order_ranking(request: Request, db: DbSession, user: NgoUser, project_id: Id, by: FormStr = ""):
+    try:
+        ngo_view.order_ranking_by(db, user, project_id, by)
+    except NotFound:
+        raise
+    except DomainError as error:
+        return _ranking_page(request, db, user, project_id, errors={"by": error.message},
+                             status_code=error.status_code)
+    return RedirectResponse(f"/ngo/rankings/{project_id}?done=1", status_code=303)

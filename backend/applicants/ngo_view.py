@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from backend.applicants import choice_status
@@ -25,7 +26,7 @@ from backend.identity.models import User
 from backend.projects.models import Project
 from matching.model import Education
 
-SORTS = ("rank", "name", "date")
+SORTS = ("rank", "name", "date", "project", "choice", "status", "education")
 INTERVIEW_OUTCOMES = {
     "recommended": lazy_gettext("Recommended"),
     "reserve": lazy_gettext("On the reserve list"),
@@ -110,10 +111,14 @@ def _row(choice: Choice, profile: ApplicantProfile, project: Project) -> Applica
                         profile.cv_stored_name is not None, choice.interview_notes or "")
 
 
-def list_applicants(session: Session, actor: User, *, project_id: int | None = None, status: str | None = None,
-                    education: str | None = None, language: str | None = None, min_level: int | None = None,
-                    sort: str = "rank") -> list[ApplicantRow]:
-    """One row per choice of the organisation's projects. `education` is a minimum, as projects state it."""
+SHORTLISTED_STATUSES = (ChoiceStatus.SHORTLISTED, ChoiceStatus.INTERVIEWED, ChoiceStatus.OFFERED, ChoiceStatus.ACCEPTED)
+PER_PAGE = 50
+
+
+def _filtered(session: Session, actor: User, *, project_id: int | None = None, status: str | None = None,
+              education: str | None = None, language: str | None = None, min_level: int | None = None,
+              sort: str = "rank", search: str = "", shortlisted: bool = False):
+    """The query for the organisation's choices, every filter and the order in SQL (so a page is LIMIT/OFFSET)."""
     organisation_id = _scope(actor)
     query = _base(organisation_id)
     if project_id is not None:
@@ -125,36 +130,72 @@ def list_applicants(session: Session, actor: User, *, project_id: int | None = N
         if status not in {s.value for s in ChoiceStatus} - {ChoiceStatus.WITHDRAWN.value}:
             raise DomainError(_("Choose a status from the list."), field="status")
         query = query.where(Choice.status == status)
-    minimum = None
+    if shortlisted:
+        query = query.where(col(Choice.status).in_([s.value for s in SHORTLISTED_STATUSES]))
     if education:
         try:
             minimum = Education.parse(education)
         except ValueError:
             raise DomainError(_("Choose a level of education from the list."), field="education") from None
+        # Education is a minimum, as projects state it: every level from it up, alike in either letter case.
+        query = query.where(func.lower(ApplicantProfile.education_level).in_(
+            [e.label for e in Education if e >= minimum]))
     if min_level is not None and not 1 <= min_level <= 5:
         raise DomainError(_("Choose a language level from 1 to 5."), field="min_level")
+    if language:
+        level = ApplicantProfile.__table__.c.languages[language.lower()].as_integer()
+        query = query.where(level >= (min_level or 1))
     if sort not in SORTS:
         raise DomainError(_("Choose how to sort the list."), field="sort")
-    rows = []
-    # Education order and language levels (a JSON column) are compared here, alike on SQLite and PostgreSQL.
-    for choice, profile, project in session.exec(query):
-        if minimum is not None:
-            try:
-                if Education.parse(profile.education_level or "") < minimum:
-                    continue
-            except ValueError:
-                continue
-        if language and (profile.languages or {}).get(language.lower(), 0) < (min_level or 1):
-            continue
-        rows.append(_row(choice, profile, project))
-    if sort == "name":
-        rows.sort(key=lambda r: (r.name.lower(), r.project_id, r.choice_id))
-    elif sort == "date":
-        rows.sort(key=lambda r: (r.chosen_at, r.choice_id))
-    else:
-        # The NGO's own order first (per project), then by how highly the applicant ranked the project.
-        rows.sort(key=lambda r: (r.project_id, r.ngo_rank is None, r.ngo_rank or 0, r.choice_rank, r.choice_id))
-    return rows
+    search = (search or "").strip()
+    if search:
+        if len(search) > 200:
+            raise DomainError(_("Search for 200 characters or fewer."), field="q")
+        pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        matches = [func.lower(ApplicantProfile.name_en).like(pattern, escape="\\"),
+                   col(ApplicantProfile.name_zh).like(pattern, escape="\\"),
+                   func.lower(ApplicantProfile.external_ref).like(pattern, escape="\\")]
+        number = search.lstrip("#")
+        if number.isdigit() and len(number) < 10:
+            matches.append(col(ApplicantProfile.id) == int(number))
+        query = query.where(or_(*matches))
+    name = func.lower(func.coalesce(func.nullif(ApplicantProfile.name_en, ""), ApplicantProfile.name_zh))
+    by_rank = (col(Choice.project_id), col(Choice.ngo_rank).is_(None), col(Choice.ngo_rank), col(Choice.rank))
+    orders = {
+        "rank": by_rank,
+        "name": (name, col(Choice.project_id)),
+        "date": (col(Choice.created_at),),
+        "project": (col(Project.start_date), *by_rank),
+        "choice": (col(Choice.rank), name),
+        "status": (col(Choice.status), *by_rank),
+        "education": (col(ApplicantProfile.education_level), name),
+    }
+    return query.order_by(*orders[sort], col(Choice.id))
+
+
+def list_applicants(session: Session, actor: User, **filters) -> list[ApplicantRow]:
+    """One row per choice of the organisation's projects, filtered and sorted (see `_filtered`). Every row."""
+    return [_row(*found) for found in session.exec(_filtered(session, actor, **filters))]
+
+
+@dataclass(frozen=True)
+class ApplicantPage:
+    rows: list[ApplicantRow]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+
+
+def page_of_applicants(session: Session, actor: User, *, page: int = 1, per_page: int = PER_PAGE,
+                       **filters) -> ApplicantPage:
+    """One page of the filtered list, read with LIMIT/OFFSET, and how many rows match in all."""
+    query = _filtered(session, actor, **filters)
+    total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    found = session.exec(query.limit(per_page).offset((page - 1) * per_page))
+    return ApplicantPage([_row(*row) for row in found], total, page, pages, per_page)
 
 
 def read_applicant(session: Session, actor: User, applicant_id: int) -> ApplicantDetail:
@@ -272,11 +313,20 @@ def set_ranking(session: Session, actor: User, project_id: int, choice_ids: list
     return ranking(session, actor, project_id)
 
 
-def move_in_ranking(session: Session, actor: User, choice_id: int, direction: str) -> list[ApplicantRow]:
-    """"up"/"down" swap with the neighbour, "add" puts an unranked applicant last, "remove" takes one out."""
+def move_in_ranking(session: Session, actor: User, choice_id: int, direction: str,
+                    position: int | None = None) -> list[ApplicantRow]:
+    """"up"/"down" swap with the neighbour, "add" puts an unranked applicant last, "remove" takes one out,
+    "to" puts the applicant at `position` (1 = first; past the end means last), ranked or not yet."""
     choice, project = _choice_in_scope(session, actor, choice_id)
     ordered = [c.id for c in _ranked(session, project.id)]
-    if direction == "add":
+    if direction == "to":
+        others = [cid for cid in ordered if cid != choice.id]
+        if position is None or position < 1:
+            raise DomainError(_("Position: enter a whole number from 1 to %(last)s.", last=len(others) + 1),
+                              field="position")
+        others.insert(min(position, len(others) + 1) - 1, choice.id)
+        ordered = others
+    elif direction == "add":
         if choice.id not in ordered:
             ordered.append(choice.id)
     elif direction == "remove":
@@ -291,3 +341,22 @@ def move_in_ranking(session: Session, actor: User, choice_id: int, direction: st
     else:
         raise DomainError(_("Move an applicant up or down, add or remove them."), field="direction")
     return set_ranking(session, actor, project.id, ordered)
+
+
+RANKING_ORDERS = {
+    "choice": lambda r: (r.choice_rank, r.chosen_at, r.choice_id),
+    "date": lambda r: (r.chosen_at, r.choice_id),
+    "name": lambda r: (r.name.lower(), r.choice_id),
+    # Recommended before reserve, then those not yet interviewed; ties keep the current order.
+    "outcome": lambda r: ({"recommended": 0, "reserve": 1}.get(r.interview_outcome or "", 2), r.ngo_rank or 0),
+}
+
+
+def order_ranking_by(session: Session, actor: User, project_id: int, by: str) -> list[ApplicantRow]:
+    """Re-orders the applicants already in the ranking by one column (their choice, date, name, outcome)."""
+    if by not in RANKING_ORDERS:
+        raise DomainError(_("Order by: choose a column from the list."), field="by")
+    ranked = [r for r in ranking(session, actor, project_id) if r.ngo_rank is not None]
+    ranked.sort(key=lambda r: r.ngo_rank)
+    ranked.sort(key=RANKING_ORDERS[by])
+    return set_ranking(session, actor, project_id, [r.choice_id for r in ranked])

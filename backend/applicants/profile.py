@@ -89,10 +89,17 @@ def _text(form: Mapping, name: str, *, required_message: str | None = None) -> s
     return value
 
 
+DATE_LABELS = {  # as the steps' date boxes are labelled, so an error names the one that is wrong
+    "date_of_birth": lazy_gettext("Date of birth"),
+    "available_from": lazy_gettext("First day you are available"),
+    "available_to": lazy_gettext("Last day you are available"),
+}
+
+
 def _date(form: Mapping, name: str) -> date | None:
     """The three-box date widget (`name-day`, `name-month`, `name-year`), or an ISO date from the API."""
     fields = Fields(form)
-    day = fields.date(name)
+    day = fields.date(name, label=DATE_LABELS.get(name))
     if fields.errors:
         raise BadValue(fields.errors[name])
     return day

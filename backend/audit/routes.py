@@ -7,8 +7,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from backend.audit import service
+from backend.audit import labels, service
 from backend.core.db import DbSession
+from backend.core.formatting import HONG_KONG
 from backend.core.forms import Fields, day_boxes
 from backend.core.i18n import gettext as _
 from backend.core.params import PageNumber, id_from_text
@@ -31,7 +32,7 @@ def parse_filters(actor: str, action: str, object_type: str, dates: Mapping[str,
         else:
             errors["actor"] = _("Enter the person's account number, like 12.")
     fields = Fields(dates)
-    filters.date_from, filters.date_to = fields.date("from"), fields.date("to")
+    filters.date_from, filters.date_to = fields.date("from", label=_("From")), fields.date("to", label=_("To"))
     errors.update(fields.errors)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         errors["to"] = _("The end date must be the same as or after the start date.")
@@ -55,6 +56,7 @@ def audit_log(request: Request, db: DbSession, user: Annotated[User, require_per
     everything = [("", _("All"))]
     return render(request, "audit/log.html", {
         "result": result, "form": form, "errors": day_boxes(errors, "from", "to"), "page_url": page_url,
-        "action_options": everything + [(a, a) for a in actions],
-        "type_options": everything + [(t, t) for t in types],
+        "action_options": everything + sorted(((a, labels.action_label(a)) for a in actions), key=lambda o: o[1]),
+        "type_options": everything + sorted(((t, labels.record_label(t)) for t in types), key=lambda o: o[1]),
+        "action_label": labels.action_label, "record_label": labels.record_label, "hong_kong": HONG_KONG,
     }, status_code=400 if errors else 200)

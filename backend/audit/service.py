@@ -1,12 +1,13 @@
 """The audit log: written by every domain in the same transaction as the change it records."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from backend.audit.models import AuditEvent
+from backend.core.formatting import HONG_KONG
 from backend.identity import permissions as authz
 
 
@@ -69,11 +70,12 @@ def search(session: Session, actor: Any, filters: AuditFilter, *, page: int = 1,
         query = query.where(AuditEvent.action == filters.action)
     if filters.object_type:
         query = query.where(AuditEvent.object_type == filters.object_type)
+    # Days are Hong Kong days, as the log shows its times.
     if filters.date_from:
-        query = query.where(col(AuditEvent.occurred_at) >= datetime.combine(filters.date_from, time(), UTC))
+        query = query.where(col(AuditEvent.occurred_at) >= datetime.combine(filters.date_from, time(), HONG_KONG))
     if filters.date_to:
         query = query.where(col(AuditEvent.occurred_at) <
-                            datetime.combine(filters.date_to + timedelta(days=1), time(), UTC))
+                            datetime.combine(filters.date_to + timedelta(days=1), time(), HONG_KONG))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     page = max(1, page)
     events = session.exec(query.order_by(col(AuditEvent.occurred_at).desc(), col(AuditEvent.id).desc())

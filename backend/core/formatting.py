@@ -4,7 +4,7 @@ Services and pages both use these (pages through the Jinja filters that templati
 here knows about templates.
 """
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from babel.numbers import format_decimal
 
@@ -15,6 +15,9 @@ from matching.geography import CITIES, REGIONS
 # machinery was a tenth of the catalogue page's rendering time. Both languages group digits the same way.
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
               "October", "November", "December")
+_WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+HONG_KONG = timezone(timedelta(hours=8), "HKT")
 
 
 def hkd(amount: int | None) -> str:
@@ -56,3 +59,19 @@ def region_name(name: str) -> str:
 
 def city_name(name: str) -> str:
     return _place_name(_CITY_NAMES, name)
+
+
+def end_of_hong_kong_day(moment: datetime) -> datetime:
+    """The last minute of the Hong Kong calendar day `moment` falls on (23:59:59 HKT), as an aware UTC time:
+    a deadline people can remember, not the minute of the day an approver happened to click."""
+    day = moment.astimezone(HONG_KONG).date()
+    return datetime.combine(day, time(23, 59, 59), tzinfo=HONG_KONG).astimezone(UTC)
+
+
+def deadline_in_words(moment: datetime) -> str:
+    """'by 23:59 on Friday 12 June 2026 (Hong Kong time)' / '香港時間 2026年6月12日（星期五）23:59 前'."""
+    local = moment.astimezone(HONG_KONG)
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    if i18n.get_language() == "zh-Hant":
+        return f"香港時間 {long_date(local.date())}（{_WEEKDAYS_ZH[local.weekday()]}）{clock} 前"
+    return f"by {clock} on {_WEEKDAYS_EN[local.weekday()]} {long_date(local.date())} (Hong Kong time)"

@@ -95,6 +95,12 @@ def parse_date(value, *, message=None) -> date:
         raise BadValue(_say(message) if message else _date_message()) from None
 
 
+def named(label, problem) -> str:
+    """A field's message that names it: 'Start date: enter a real date…' (the problem starts lower case)."""
+    text = str(problem)
+    return _("%(field)s: %(problem)s", field=str(label), problem=text[:1].lower() + text[1:])
+
+
 def _date_message() -> str:
     return _("Enter a real date with a day, month and year, for example 5 7 2027.")
 
@@ -165,9 +171,16 @@ class Fields:
     def checkbox(self, name: str) -> bool:
         return clean_text(self.raw.get(name)).lower() in ("yes", "true", "on", "1")
 
-    def date(self, name: str, *, message=None, required=None) -> date | None:
-        """The three-box day/month/year widget (`name-day`, `name-month`, `name-year`) or an ISO `name`."""
+    def date(self, name: str, *, message=None, required=None, label=None) -> date | None:
+        """The three-box day/month/year widget (`name-day`, `name-month`, `name-year`) or an ISO `name`.
+
+        With a `label` ("Start date") each message names the field: "Start date: enter a real date…", so a
+        page with several dates says which one is wrong.
+        """
         parts = {part: clean_text(self.raw.get(f"{name}-{part}")) for part in DATE_PARTS}
+        if label is not None:
+            message = named(label, message or _date_message())
+            required = named(label, required) if required and not isinstance(required, bool) else required
         if not any(parts.values()):
             return self._read(name, lambda value: parse_date(value, message=message), required, None)
         try:

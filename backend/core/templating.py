@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from backend.core import i18n
-from backend.core.formatting import city_name, hkd, long_date, number, region_name
+from backend.core.formatting import city_name, deadline_in_words, hkd, long_date, number, region_name
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "frontend" / "templates"
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
@@ -59,6 +59,7 @@ env.globals.update(
     static_url=static_url,
 )
 env.filters.update(hkd=hkd, number=number, long_date=long_date, region_name=region_name, city_name=city_name)
+env.filters.update(deadline_in_words=deadline_in_words)
 
 
 def render(request: Request, template: str, context: dict | None = None, status_code: int = 200):

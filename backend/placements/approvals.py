@@ -24,6 +24,7 @@ from backend.audit import service as audit
 from backend.core import states
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, InvalidTransition
+from backend.core.formatting import end_of_hong_kong_day
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
 from backend.identity.permissions import Permission, SegregationOfDutiesError, require
@@ -185,7 +186,8 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
     if offer_days < 1:
         raise Conflict(_("Give applicants at least one day to answer an offer."), field="offer_days")
     now = now or utcnow()
-    deadline = now + timedelta(days=offer_days)
+    # The end of the Hong Kong day, `offer_days` days on: 'by 23:59 on Friday 12 June', not a random minute.
+    deadline = end_of_hong_kong_day(now + timedelta(days=offer_days))
     scheme = lock_scheme(session, run.scheme_id)
     # After the lock: a newer round that finished while this approver was reading is seen here.
     refuse_if_superseded(session, run)

@@ -8,18 +8,19 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from backend.applicants.models import ApplicantProfile
+from backend.core.formatting import city_name, deadline_in_words, long_date
 from backend.core.i18n import lazy_gettext
 from backend.identity.models import User
 from backend.organisations.models import Organisation, OrganisationMember
-from backend.outbox.service import enqueue, hong_kong_time, in_language, link, sign_off
+from backend.outbox.service import enqueue, hong_kong_time, in_language, link, sign_off, speaking
 from backend.placements.models import Placement
 from backend.projects.models import Project
 
 OFFER_SUBJECT = lazy_gettext("Internship offer: %(project)s")
 OFFER_BODY = lazy_gettext(
     "Hello %(name)s,\n\nYou are offered a place on the internship project \"%(project)s\" run by "
-    "%(organisation)s in %(city)s, from %(start)s to %(end)s.\n\nAccept or decline the offer by "
-    "%(deadline)s (Hong Kong time):\n%(link)s\n\nIf you do not answer by then, the offer expires and the "
+    "%(organisation)s in %(city)s, from %(start)s to %(end)s.\n\nAccept or decline the offer "
+    "%(deadline)s:\n%(link)s\n\nIf you do not answer by then, the offer expires and the "
     "place goes to another applicant.\n\n%(sign_off)s")
 ACCEPTED_SUBJECT = lazy_gettext("An intern has accepted a place on %(project)s")
 ACCEPTED_BODY = lazy_gettext(
@@ -40,6 +41,13 @@ def recipient_of(session: Session, profile: ApplicantProfile) -> tuple[str, str]
     return profile.contact_email, "en"
 
 
+def _in_words(language: str, project: Project, placement: Placement) -> dict[str, str]:
+    """The city, dates and deadline as the reader says them: 深圳, 2027年6月1日, 香港時間 … 23:59 前."""
+    with speaking(language):
+        return dict(city=city_name(project.city), start=long_date(project.start_date),
+                    end=long_date(project.end_date), deadline=deadline_in_words(placement.offer_deadline))
+
+
 def send_offer_email(session: Session, placement: Placement, project: Project) -> None:
     profile = session.get(ApplicantProfile, placement.applicant_id)
     address, language = recipient_of(session, profile)
@@ -50,9 +58,7 @@ def send_offer_email(session: Session, placement: Placement, project: Project) -
             template="placement_offer", name=in_language(language, profile, "name") or address,
             project=in_language(language, project, "title"),
             organisation=in_language(language, organisation, "name") if organisation else "",
-            city=project.city, start=project.start_date.isoformat(), end=project.end_date.isoformat(),
-            deadline=hong_kong_time(placement.offer_deadline), link=link(f"/placements/{placement.id}"),
-            sign_off=sign_off(language))
+            link=link(f"/placements/{placement.id}"), sign_off=sign_off(language), **_in_words(language, project, placement))
 
 
 def tell_applicant_expired(session: Session, placement: Placement) -> None:

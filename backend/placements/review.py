@@ -15,7 +15,8 @@ from backend.applicants.models import ApplicantProfile, Choice
 from backend.audit import service as audit
 from backend.core.db import LIKE_ESCAPE, contains_pattern, utcnow
 from backend.core.errors import Conflict, InvalidTransition, NotFound
-from backend.core.i18n import get_language, ngettext
+from backend.core.formatting import region_name
+from backend.core.i18n import get_language, lazy_gettext, ngettext
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require
@@ -281,11 +282,29 @@ def proposals_by_applicant(session: Session, run: MatchRun, *, project_id: int |
     return [ApplicantProposal(applicant, proposal, project) for proposal, applicant, project in session.exec(query)]
 
 
+# The matcher's rule names (matching.rules.RULES) as a reader says them.
+RULE_NAMES = {
+    "residency": lazy_gettext("Hong Kong residency requirement"),
+    "age": lazy_gettext("age requirement"),
+    "education": lazy_gettext("education requirement"),
+    "languages": lazy_gettext("language requirement"),
+    "dates": lazy_gettext("dates available"),
+    "region": lazy_gettext("regions wanted"),
+    "choices": lazy_gettext("choices made"),
+}
+
+
+def rule_name(code: str) -> str:
+    name = RULE_NAMES.get(code)
+    return str(name) if name is not None else code
+
+
 def describe_unplaced(code: str, params: dict) -> str:
-    """The reason in the reader's language (the matcher's own text is English only)."""
+    """The reason in the reader's language (the matcher's own text is English only): no rule codes, no
+    English region names."""
     if code == "ineligible":
         return _("Not eligible for any project considered: %(rule)s fails for %(failed)s of %(considered)s.",
-                 rule=params.get("rule", ""), failed=params.get("failed", ""),
+                 rule=rule_name(params.get("rule", "")), failed=params.get("failed", ""),
                  considered=params.get("considered", ""))
     if code == "no_choices":
         return _("Made no valid choices and is not open to other projects.")
@@ -294,7 +313,7 @@ def describe_unplaced(code: str, params: dict) -> str:
                  left=f"{params.get('budget_left', 0):,}")
     if code == "regional_cap_exhausted":
         return _("A place was free on an eligible project but the %(region)s cap of %(cap)s places was reached.",
-                 region=params.get("region", ""), cap=params.get("cap", ""))
+                 region=region_name(params.get("region", "")), cap=params.get("cap", ""))
     if code == "outcompeted":
         n = int(params.get("eligible_projects") or 0)
         return ngettext("Eligible for %(num)s project, but its places went to other applicants.",

@@ -93,8 +93,8 @@ def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, c
         values["city"], values["region"] = city, CITY_BY_NAME[city].region
 
     days = {}
-    for name in ("start_date", "end_date"):
-        day = fields.date(name, required=required("date_missing"))
+    for name, label in (("start_date", lazy_gettext("Start date")), ("end_date", lazy_gettext("End date"))):
+        day = fields.date(name, required=required("date_missing"), label=label)
         if day is not None:
             days[name] = values[name] = day
     for name, day in (saved_dates or {}).items():

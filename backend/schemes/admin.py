@@ -33,6 +33,12 @@ from matching.geography import GBA_CITIES, REGION_BY_NAME, REGIONS
 LIMIT_ROWS_BLANK = 2
 CRITERION_ROWS_BLANK = 2
 DATE_FIELDS = ("ngo_window_opens", "ngo_window_closes", "applicant_window_opens", "applicant_window_closes")
+DATE_LABELS = {  # as the form's date boxes are labelled, so an error names the one that is wrong
+    "ngo_window_opens": lazy_gettext("Organisations can apply from"),
+    "ngo_window_closes": lazy_gettext("Organisations can apply until"),
+    "applicant_window_opens": lazy_gettext("Young people can choose projects from"),
+    "applicant_window_closes": lazy_gettext("Young people can choose projects until"),
+}
 
 MESSAGES = {
     "name_en": lazy_gettext("Enter the scheme's name in English."),
@@ -154,7 +160,8 @@ def check_form(form: SchemeForm) -> CheckedScheme:
     elif budget is not None:
         values["budget_hkd"] = budget
     for name in DATE_FIELDS:
-        day = fields.date(name, required=_("Enter a real date with a day, month and year, for example 5 7 2027."))
+        day = fields.date(name, required=_("Enter a real date with a day, month and year, for example 5 7 2027."),
+                          label=DATE_LABELS[name])
         if day is not None:
             values[name] = day
     for opens, closes in (("ngo_window_opens", "ngo_window_closes"),

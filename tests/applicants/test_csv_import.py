@@ -201,7 +201,7 @@ def test_the_page_does_not_show_a_file_whose_rows_all_failed_as_a_success(sessio
     data = _rows(BAD_DATE.format(id="A1"), GOOD.format(id="A2").replace("true,bachelor", "maybe,bachelor"))
     response = client.post("/applicants/import", data={"csrf_token": csrf},
                            files={"file": ("paper.csv", data, "text/csv")})
-    assert response.status_code == 400
+    assert response.status_code == 422, "a file whose rows all failed is not a success"
     assert "Nothing was imported from paper.csv" in response.text and "govuk-panel--confirmation" not in response.text
     assert "2 rows were not imported" in response.text
     assert "<td class=\"govuk-table__cell\">2</td>" in response.text and "hk_resident" in response.text
@@ -217,3 +217,37 @@ def test_a_ten_megabyte_upload_is_refused_before_it_is_read(session, client, set
     assert response.status_code == 413 and "檔案大於 5 MB" in response.text
     assert sorted(get_settings().upload_dir.glob("*")) == before
     assert session.exec(select(ApplicantProfile)).all() == []
+
+
+def test_the_template_has_english_and_chinese_headers_and_accepted_values(session, client, setup):
+    ngo, _organisation, _ids = setup
+    sign_in_as(client, session, ngo)
+    response = client.get("/applicants/import/template.csv")
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    text = response.content.decode("utf-8-sig")
+    header = text.splitlines()[0]
+    assert header.startswith("id (申請人參考編號),date_of_birth (出生日期),hk_resident (香港居民),education (最高學歷)")
+    assert "bachelor（學士）" in text and "secondary, diploma, associate, bachelor, master, doctorate" in text
+    assert "Guangdong（廣東）" in text and "true（是）或 false（否）" in text
+    page = client.get("/applicants/import")
+    assert 'href="/applicants/import/template.csv"' in page.text and "bachelor（學士）" in page.text
+
+
+def test_a_filled_in_template_imports_and_reports_the_files_own_line_numbers(session, client, setup):
+    ngo, _organisation, ids = setup
+    csrf = sign_in_as(client, session, ngo)
+    template = client.get("/applicants/import/template.csv").content.decode("utf-8-sig")
+    lines = template.splitlines()
+    good = (f"T001,2003-05-02,true,bachelor,Data,Python,fintech,,cantonese=5,2027-06-01,2027-08-31,,{ids[0]},"
+            "true,true,Chan Tai Man,陳大文,,")
+    bad = "T002,2003-02-30,yes,bachelor,,,,,cantonese=5,2027-06-01,2027-08-31,,,true,true,,,,"
+    data = "\r\n".join([*lines, good, bad]) + "\r\n"
+    response = client.post("/applicants/import", data={"csrf_token": csrf},
+                           files={"file": ("template.csv", data.encode("utf-8-sig"), "text/csv")})
+    assert response.status_code == 200, response.text[:2000]
+    assert "1 new" in response.text
+    bad_line = len(lines) + 2
+    assert f'<td class="govuk-table__cell">{bad_line}</td><td class="govuk-table__cell">date_of_birth</td>' in response.text
+    assert f'<td class="govuk-table__cell">{bad_line}</td><td class="govuk-table__cell">hk_resident</td>' in response.text
+    profile = session.exec(select(ApplicantProfile).where(ApplicantProfile.name_zh == "陳大文")).one()
+    assert profile.education_level == "bachelor"

@@ -25,7 +25,7 @@ def test_names_step_saves_the_name_even_when_the_date_of_birth_is_in_the_future(
     assert (profile.name_en, profile.name_zh, profile.date_of_birth) == ("Chan Ka Yan", "陳嘉欣", None)
     profile, errors = profiles.save_step(session, user, "names", {"name_en": "Chan Ka Yan",
                                                                   "date_of_birth": "2004-02-30"}, today=TODAY)
-    assert errors == {"date_of_birth": "Enter a real date with a day, month and year, for example 5 7 2027."}
+    assert errors == {"date_of_birth": "Date of birth: enter a real date with a day, month and year, for example 5 7 2027."}
     profile, errors = profiles.save_step(session, user, "names", {"name_en": "Chan Ka Yan",
                                                                   "date_of_birth": "2004-02-29"}, today=TODAY)
     assert errors == {} and profile.date_of_birth == date(2004, 2, 29)

@@ -84,7 +84,7 @@ def test_step_errors_are_shown_per_field_and_nothing_typed_is_lost(session, clie
         "date_of_birth-year": "2004"})
     assert response.status_code == 400
     assert "govuk-error-summary" in response.text and 'href="#date_of_birth-day"' in response.text
-    assert "Enter a real date" in response.text
+    assert "Date of birth: enter a real date" in response.text, "the error names the field"
     assert 'value="Chan Tai Man"' in response.text and 'value="31"' in response.text, "what was typed is shown"
     # The valid answer was saved even though the date was wrong.
     assert find_profile(session, user).name_en == "Chan Tai Man"

@@ -161,6 +161,7 @@ TENANCY: dict[tuple[str, str], Sees] = {
     ("PATCH", "/api/v1/ngo/projects/{project_id}"): OWN_PROJECT,
     ("POST", "/api/v1/ngo/projects/{project_id}/submit"): OWN_PROJECT,
     ("GET", "/ngo/rankings/{project_id}"): OWN_PROJECT,
+    ("POST", "/ngo/rankings/{project_id}/order"): OWN_PROJECT,
     ("GET", "/api/v1/ngo/projects/{project_id}/ranking"): OWN_PROJECT,
     ("PUT", "/api/v1/ngo/projects/{project_id}/ranking"): OWN_PROJECT,
     # an NGO's applicants and their choices: applicant A chose organisation A's open project

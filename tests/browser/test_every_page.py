@@ -20,7 +20,8 @@ from tests.live import live_deployment
 NOT_A_TOKEN = "not-a-real-token"
 # GET routes that answer with a file or JSON, not a page.
 DOWNLOADS = {"/account/export", "/ngo/applicants/{applicant_id}/cv", "/profile/cv/download",
-             "/staff/reports/download.csv", "/staff/reports/download.xlsx", "/docs"}
+             "/staff/reports/download.csv", "/staff/reports/download.xlsx", "/docs",
+             "/applicants/import/template.csv"}
 
 # An officer whose password was right and who has not entered a code yet.
 SECOND_STEP = "officer at the second step"

@@ -101,7 +101,8 @@ def test_approved_proposals_become_offers_with_the_choice_offered_an_email_and_a
     for placement in result.placements:
         assert (placement.status, placement.subsidy_hkd, placement.approved_by_id) == (
             PlacementStatus.OFFERED, 25_000, approver.id)
-        assert placement.offer_deadline == NOW + timedelta(days=7)
+        # The end of the Hong Kong day a week on (23:59:59 HKT on 10 May is 15:59:59 UTC), not 09:00.
+        assert placement.offer_deadline == datetime(2027, 5, 10, 15, 59, 59, tzinfo=UTC)
     assert {p.status for p in proposals} == {ProposalStatus.APPROVED}
     assert choice_of(session, chinese_reader, project).status == ChoiceStatus.OFFERED
 
@@ -109,8 +110,10 @@ def test_approved_proposals_become_offers_with_the_choice_offered_an_email_and_a
                           .order_by(OutboxEmail.id)).all()
     assert [e.to_address for e in emails] == [_user.email, "paper-form@mail.example.hk"]
     assert emails[0].language == "zh-Hant" and "數據分析實習生" in emails[0].subject, "in the reader's language"
-    assert "陳嘉欣" in emails[0].body_text and "2027-05-10 17:00" in emails[0].body_text, "deadline in HK time"
+    assert "陳嘉欣" in emails[0].body_text and "香港時間 2027年5月10日（星期一）23:59 前" in emails[0].body_text
+    assert "於深圳舉辦" in emails[0].body_text and "Shenzhen" not in emails[0].body_text, "no English city name"
     assert emails[1].language == "en" and "Data analytics intern" in emails[1].subject
+    assert "by 23:59 on Monday 10 May 2027 (Hong Kong time)" in emails[1].body_text and " in Shenzhen," in emails[1].body_text
 
     actions = session.exec(select(AuditEvent.action).where(col(AuditEvent.actor_id) == approver.id)).all()
     assert sorted(actions) == ["match.proposals_approved", "placement.offered", "placement.offered"]

@@ -35,7 +35,8 @@ from tests.placements.test_approvals import (
 )
 
 BEFORE_DEADLINE = NOW + timedelta(days=2)
-AFTER_DEADLINE = NOW + timedelta(days=7, minutes=1)
+# Offers run to the end of the Hong Kong day a week on: 23:59:59 HKT on 10 May is 15:59:59 UTC.
+AFTER_DEADLINE = NOW + timedelta(days=7, hours=7, minutes=1)
 
 
 def offer(session, project, profile) -> Placement:

@@ -148,7 +148,7 @@ def test_a_bad_date_keeps_everything_else_the_ngo_typed(world, session):
     assert response.status_code == 400
     page = html.unescape(response.text)
     assert 'href="#end_date-day"' in page and 'id="end_date-day-error"' in page
-    assert "Enter a real date with a day, month and year, for example 5 7 2027." in page
+    assert "End date: enter a real date with a day, month and year, for example 5 7 2027." in page
     assert 'name="end_date-day" type="text" inputmode="numeric" value="31"' in page
     assert 'value="Data analytics intern"' in page and 'value="1.5"' in page and 'value="3,000"' in page
     [project] = session.exec(select(Project).where(Project.organisation_id == world.organisation.id)).all()

@@ -69,7 +69,9 @@ def test_submitting_an_incomplete_project_is_refused_field_by_field(world, sessi
     [project] = _own_projects(session, world)
     assert project.status == ProjectStatus.DRAFT and project.title_en == "Data analytics intern"
     page = html.unescape(response.text)
-    messages = ("Enter the project title in Chinese.", "Enter the date.",
+    named_date = "Start date: enter the date." if language == "en" else f"{zh('Start date')}：{zh('Enter the date.')}"
+    assert named_date in page, "the date error names its field"
+    messages = ("Enter the project title in Chinese.",
                 "Enter the cost per place: the breakdown adds up to nothing.")
     for message in messages:
         assert (message if language == "en" else zh(message)) in page
