@@ -83,6 +83,7 @@ PAGES: dict[str, tuple[str, object]] = {
     "/staff/complaints": ("officer", None),
     "/staff/complaints/{complaint_id}": ("officer", lambda s: [{"complaint_id": c} for c in s["complaints"]]),
     "/staff/schemes/{scheme_id}/payments": ("approver", lambda s: {"scheme_id": s["scheme"]}),
+    "/staff/todo": ("approver", None),
 }
 ROLES = ("anonymous", "applicant", "offered applicant", "ngo", "officer", "approver", "admin", SECOND_STEP)
 

@@ -78,7 +78,7 @@ def test_a_season_from_round_to_refill_keeps_every_rule_and_limit(demo_app, demo
         client, csrf = signed_in(demo_app, email)
         assert f"/placements/{placement.id}/accept" in client.get("/placements").text
         if index % 3 == 0:
-            response = client.post(f"/placements/{placement.id}/decline", data={"csrf_token": csrf},
+            response = client.post(f"/placements/{placement.id}/decline", data={"csrf_token": csrf, "confirmed": "yes"},
                                    follow_redirects=False)
             declined.append(placement.id)
         else:
