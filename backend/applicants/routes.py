@@ -23,6 +23,8 @@ from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
 from backend.placements import outcomes as outcomes_of_matching
+from backend.schemes import service as schemes
+from backend.schemes.models import Scheme
 
 router = APIRouter(include_in_schema=False)
 Chooser = Annotated[User, require_permission(Permission.APPLICANT_CHOOSE_PROJECTS)]
@@ -123,7 +125,10 @@ def status_page(request: Request, db: DbSession, user: Viewer):
             c = replace(c, status=str(ChoiceStatus.NOT_PLACED), status_label=_("Not placed"),
                         next_step=_("You were not placed on this project in this year's matching."))
         states.append(c)
+    scheme_ids = {c.scheme_id for c in overview.choices}
+    key_dates = [s for s in schemes.current_schemes(db, limit=1) if s.id not in scheme_ids]
+    key_dates += [db.get(Scheme, scheme_id) for scheme_id in sorted(scheme_ids)]
     return render(request, "applicants/status.html", {
-        "overview": overview, "states": states, "not_placed": list(outcomes.values()),
+        "overview": overview, "states": states, "not_placed": list(outcomes.values()), "key_dates": key_dates,
         "eligibility": eligibility.for_projects(db, user, [c.project_id for c in overview.choices]),
         "missing": profile.missing_steps(p), "step_title": profile.step_title})

@@ -79,3 +79,10 @@ def test_a_new_applicants_empty_profile_shows_no_step_as_completed(client, sessi
     page = client.get("/profile?lang=en").text
     status = page.split('id="status-regions"')[1].split("</div>")[0]
     assert "Completed" in status and page.count("Not started") == 9
+
+
+def test_the_status_page_an_applicant_lands_on_gives_the_key_dates(client, session, scheme):
+    user, _profile = make_applicant(session)
+    sign_in_as(client, session, user)
+    page = _text(client.get("/status?lang=en"))
+    assert "Key dates" in page and "1 November 2026" in page and "31 March 2027" in page
