@@ -42,11 +42,14 @@ def safe_next(path: str | None) -> str:
 
 
 def home_for(user: User) -> str:
-    """Where signing in lands: an NGO on its organisation, whoever verifies organisations on their list."""
-    if can(user, Permission.ORGANISATION_VIEW_OWN):
-        return "/organisation"
-    if can(user, Permission.ORGANISATION_VERIFY):
-        return "/staff/organisations"
+    """Where signing in lands, where the work is: an applicant on their status (what to do next, key dates), an
+    NGO on its projects, staff on their to-do list; account settings only for anyone else."""
+    if can(user, Permission.APPLICANT_VIEW_OWN):
+        return "/status"
+    if can(user, Permission.PROJECT_EDIT_OWN):
+        return "/ngo/projects"
+    if can(user, Permission.STAFF_TODO):
+        return "/staff/todo"
     return "/account"
 
 

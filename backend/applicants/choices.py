@@ -89,6 +89,7 @@ class ChoiceState:
     chosen_on: date
     status_since: date
     next_step: str
+    scheme_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -319,5 +320,5 @@ def status_overview(session: Session, actor: User, *, today: date | None = None)
             next_step = str(NEXT_STEPS[status])
         states.append(ChoiceState(choice.id, choice.project_id, item.title, choice.rank, str(status),
                                   item.status_label, choice.created_at.date(), choice.updated_at.date(),
-                                  next_step))
+                                  next_step, choice.scheme_id))
     return StatusOverview(profile.submitted_at is not None, states)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from backend.applicants.models import ApplicantProfile
 from backend.applicants.profile import ELIGIBILITY_STEPS, find_profile, missing_steps, step_title
@@ -28,11 +28,24 @@ NOT_REQUIREMENTS = frozenset({"choices"})
 VISIBLE_STATUSES = (ProjectStatus.OPEN, ProjectStatus.CLOSED, ProjectStatus.COMPLETED)
 
 
+# The profile step whose answer a rule reads: where an applicant goes to change what makes them not eligible.
+RULE_STEPS = {"residency": "residency", "age": "names", "education": "education", "languages": "languages",
+              "dates": "availability", "region": "regions"}
+
+
 @dataclass(frozen=True)
 class Requirement:
     rule: str
     met: bool
     message: str
+
+    @property
+    def step(self) -> str | None:
+        return RULE_STEPS.get(self.rule)
+
+    @property
+    def step_title(self) -> str:
+        return step_title(self.step) if self.step else ""
 
 
 @dataclass(frozen=True)
@@ -140,3 +153,13 @@ def check_project(session: Session, actor: User, project_id: int) -> Eligibility
     if project is None or project.status not in VISIBLE_STATUSES:
         raise NotFound(_("We could not find that project."))
     return evaluate(find_profile(session, actor), project)
+
+
+def for_projects(session: Session, actor: User, project_ids: list[int]) -> dict[int, Eligibility]:
+    """The signed-in applicant against each of these projects (their choices), read in one query."""
+    authz.require(actor, authz.Permission.APPLICANT_VIEW_OWN)
+    if not project_ids:
+        return {}
+    profile = find_profile(session, actor)
+    projects = session.exec(select(Project).where(col(Project.id).in_(project_ids))).all()
+    return {project.id: evaluate(profile, project) for project in projects}

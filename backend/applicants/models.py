@@ -47,6 +47,10 @@ class ApplicantProfile(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The profile steps the applicant has saved at least once: a step whose empty answer is valid (regions, the
+    # yes/no questions) shows as completed only once it has been seen and saved, never on a new empty profile.
+    steps_saved: list[str] = Field(default_factory=list, sa_type=JSON,
+                                   sa_column_kwargs={"server_default": text("'[]'")})
 
     @property
     def first_timer(self) -> bool:

@@ -316,8 +316,14 @@ def save_step(session: Session, actor: User, step: str, form_data: Mapping, *, t
     before_languages = dict(profile.languages or {})
     put = _Putter(profile)
     saver(profile, form_data, put, today or hk_today())
+    first_save = not put.errors and step not in (profile.steps_saved or [])
+    if first_save:
+        profile.steps_saved = [*(profile.steps_saved or []), step]  # a new list: JSON columns track assignment
     if step == "languages" and profile.languages != before_languages:
         put.changed.append("languages")
+    if first_save and not put.changed and step != "residency":
+        session.add(profile)
+        session.flush()
     if put.changed or step == "residency":
         profile.updated_at = utcnow()
         session.add(profile)
@@ -351,6 +357,18 @@ def missing_steps(profile: ApplicantProfile | None, steps: tuple[str, ...] = STE
     if profile is None:
         return [s for s in steps if s in ELIGIBILITY_STEPS or s in ("contact", "study")]
     return [step for step in steps if not _step_complete(profile, step)]
+
+
+def step_state(profile: ApplicantProfile | None, step: str) -> str:
+    """"not_started" (never saved, and nothing in it yet), "incomplete" or "completed", for the task list."""
+    if profile is None:
+        return "not_started"
+    # Regions and the yes/no questions are valid while empty, and contact starts with the account's e-mail: a
+    # step counts as completed only once the applicant has saved it (or submitted the whole profile).
+    opened = step in (profile.steps_saved or []) or profile.submitted_at is not None
+    if not opened:
+        return "not_started"
+    return "completed" if _step_complete(profile, step) else "incomplete"
 
 
 def step_title(step: str) -> str:

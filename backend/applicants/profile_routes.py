@@ -112,7 +112,8 @@ def overview(request: Request, db: DbSession, user: ApplicantUser, done: str = "
     notice = {"submitted": _("Your profile has been submitted. You can now choose projects."),
               "cv": _("Your CV has been uploaded."), "cv_removed": _("Your CV has been removed.")}.get(done)
     return render(request, "applicants/overview.html", {
-        **step_words(), "profile": p, "missing": missing, "notice": notice})
+        **step_words(), "profile": p, "missing": missing, "notice": notice,
+        "states": {step: profile.step_state(p, step) for step in profile.STEPS}})
 
 
 def _require_step(step: str) -> None:

@@ -5,13 +5,14 @@ Plain POST forms: reordering is an "up"/"down" button per row, so it works witho
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
-from backend.applicants import choices, profile, suggestions
+from backend.applicants import choices, eligibility, profile, suggestions
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
@@ -21,6 +22,9 @@ from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
+from backend.placements import outcomes as outcomes_of_matching
+from backend.schemes import service as schemes
+from backend.schemes.models import Scheme
 
 router = APIRouter(include_in_schema=False)
 Chooser = Annotated[User, require_permission(Permission.APPLICANT_CHOOSE_PROJECTS)]
@@ -42,6 +46,7 @@ def _choices_page(request: Request, db: Session, user: User, *, errors: dict | N
         "items": items, "suggestions": suggestions.suggest(db, user), "errors": errors or {},
         "notice": _notice(done), "missing": profile.missing_steps(p, profile.ELIGIBILITY_STEPS),
         "step_title": profile.step_title, "submitted": p is not None and p.submitted_at is not None,
+        "eligibility": eligibility.for_projects(db, user, [item.project_id for item in items]),
     }, status_code=status_code)
 
 
@@ -104,9 +109,26 @@ def withdraw(request: Request, db: DbSession, user: Chooser, choice_id: Id):
     return RedirectResponse("/choices?done=withdrawn", status_code=303)
 
 
+# A choice still waiting in one of these states is told "not placed" once its scheme's round has been decided.
+WAITING = (ChoiceStatus.SUBMITTED, ChoiceStatus.SHORTLISTED, ChoiceStatus.INTERVIEWED)
+
+
 @router.get("/status", response_class=HTMLResponse)
 def status_page(request: Request, db: DbSession, user: Viewer):
     overview = choices.status_overview(db, user)
     p = profile.find_profile(db, user)
+    outcomes = outcomes_of_matching.not_placed(db, p.id, {c.scheme_id for c in overview.choices}) if p else {}
+    states = []
+    for c in overview.choices:
+        outcome = outcomes.get(c.scheme_id)
+        if outcome is not None and c.status in WAITING:
+            c = replace(c, status=str(ChoiceStatus.NOT_PLACED), status_label=_("Not placed"),
+                        next_step=_("You were not placed on this project in this year's matching."))
+        states.append(c)
+    scheme_ids = {c.scheme_id for c in overview.choices}
+    key_dates = [s for s in schemes.current_schemes(db, limit=1) if s.id not in scheme_ids]
+    key_dates += [db.get(Scheme, scheme_id) for scheme_id in sorted(scheme_ids)]
     return render(request, "applicants/status.html", {
-        "overview": overview, "missing": profile.missing_steps(p), "step_title": profile.step_title})
+        "overview": overview, "states": states, "not_placed": list(outcomes.values()), "key_dates": key_dates,
+        "eligibility": eligibility.for_projects(db, user, [c.project_id for c in overview.choices]),
+        "missing": profile.missing_steps(p), "step_title": profile.step_title})

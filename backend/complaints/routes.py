@@ -6,19 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from backend.complaints import case
 from backend.complaints.models import Complaint
+from backend.core import todo
 from backend.core.db import DbSession
 from backend.core.errors import Conflict
 from backend.core.forms import FormData
 from backend.core.i18n import gettext as _
+from backend.core.i18n import ngettext
 from backend.core.params import Id
 from backend.core.templating import render
 from backend.identity.deps import CurrentUser, require_permission
 from backend.identity.models import User
-from backend.identity.permissions import Permission, organisation_id_of
+from backend.identity.permissions import Permission, can, organisation_id_of
 from backend.organisations.models import Organisation
 from backend.projects.models import Project
 
@@ -168,3 +170,20 @@ def decide(request: Request, db: DbSession, user: Handler, complaint_id: Id, dat
 @router.post("/staff/complaints/{complaint_id}/share", response_class=HTMLResponse)
 def share(request: Request, db: DbSession, user: Handler, complaint_id: Id):
     return _act(request, db, user, complaint_id, "shared", lambda c: case.share(db, user, c))
+
+
+def _todo(db: Session, user: User) -> list[todo.TodoItem]:
+    """Open cases (received, acknowledged or under investigation), saying how many are overdue."""
+    if not can(user, Permission.COMPLAINT_HANDLE):
+        return []
+    open_statuses = (case.C.RECEIVED, case.C.ACKNOWLEDGED, case.C.INVESTIGATING)
+    waiting = db.exec(select(func.count(col(Complaint.id))).where(col(Complaint.status).in_(open_statuses))).one()
+    overdue = db.exec(select(func.count(col(Complaint.id))).where(
+        Complaint.status == case.C.RECEIVED, col(Complaint.acknowledge_by) < case.hong_kong_today())).one()
+    hint = (ngettext("%(num)s is overdue for acknowledgement.", "%(num)s are overdue for acknowledgement.",
+                     int(overdue)) if overdue else _("Acknowledge, investigate and decide each case."))
+    return [todo.TodoItem("complaints.open", _("Complaints to act on"), int(waiting),
+                          "/staff/complaints?status=overdue" if overdue else "/staff/complaints", hint, order=40)]
+
+
+todo.register("complaints", _todo)

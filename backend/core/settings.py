@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # erased this many days after the decision (its outcome stays for the organisation's track record).
     complaint_acknowledge_working_days: int = 5
     complaint_retention_days: int = 730
+    # Where people write with questions, accessibility problems and personal data access or correction requests
+    # (the legal pages show it); a deployment sets the Department's real address.
+    enquiries_email: str = "enquiries@internmatch.example.hk"
     # SQLite cannot share a worker across processes, so `serve` runs the match worker in-process there.
     run_worker_in_process: bool | None = None
 

@@ -57,12 +57,13 @@ class Permission(StrEnum):
     PAYMENT_VIEW = "payment.view"
     PAYMENT_PROPOSE = "payment.propose"
     PAYMENT_APPROVE = "payment.approve"
+    STAFF_TODO = "staff.todo"
 
 
 P = Permission
 _EVERY_SIGNED_IN = {P.PROJECT_BROWSE, P.ACCOUNT_MANAGE_OWN, P.ACCOUNT_EXPORT, P.API_TOKENS}
 _STAFF_READ = {P.PROJECT_VIEW_ALL, P.ORGANISATION_VIEW_ALL, P.APPLICANT_VIEW_ALL, P.REPORT_READ, P.AUDIT_READ,
-               P.PAYMENT_VIEW}
+               P.PAYMENT_VIEW, P.STAFF_TODO}
 # Every member of staff may take a complaint through its steps (acknowledge, investigate, decide, share).
 _STAFF_CASEWORK = {P.COMPLAINT_HANDLE}
 

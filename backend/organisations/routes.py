@@ -4,19 +4,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session, col, func, select
 
 from backend.accounts.routes import message_page, signed_in_redirect
+from backend.core import todo
 from backend.core.db import DbSession
 from backend.core.errors import Conflict
 from backend.core.forms import FormInvalid
-from backend.core.i18n import get_language
+from backend.core.i18n import get_language, localised, ngettext
 from backend.core.i18n import gettext as _
 from backend.core.params import Id
 from backend.core.templating import render
 from backend.identity.deps import client_address, require_permission
 from backend.identity.models import User
-from backend.identity.permissions import Permission
+from backend.identity.permissions import Permission, can
 from backend.organisations import service
+from backend.organisations.models import Organisation
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
@@ -101,8 +104,37 @@ def staff_list(request: Request, db: DbSession,
         "notice": _("The organisation has been verified.") if done == "verified" else None})
 
 
-@router.post("/staff/organisations/{organisation_id}/verify")
-def verify(db: DbSession, user: Annotated[User, require_permission(Permission.ORGANISATION_VERIFY)],
-           organisation_id: Id):
+@router.post("/staff/organisations/{organisation_id}/verify", response_class=HTMLResponse)
+def verify(request: Request, db: DbSession,
+           user: Annotated[User, require_permission(Permission.ORGANISATION_VERIFY)], organisation_id: Id,
+           confirmed: FormStr = ""):
+    """Without `confirmed=yes` the confirmation page (what verifying lets the organisation do); then verifying."""
+    organisation = service.get_organisation(db, user, organisation_id, Permission.ORGANISATION_VERIFY)
+    if confirmed != "yes" and not organisation.is_verified:
+        people = len(service.members(db, organisation))
+        lines = [
+            _("Check first that registration number %(number)s belongs to %(name)s.",
+              number=organisation.registration_number, name=localised(organisation, "name")),
+            ngettext("Its %(num)s member can then apply for funding and post projects that young people see.",
+                     "Its %(num)s members can then apply for funding and post projects that young people see.",
+                     people),
+            _("The verification is recorded in the audit log under your name."),
+        ]
+        return render(request, "confirm.html", {
+            "heading": _("Verify this organisation?"), "caption": localised(organisation, "name"), "lines": lines,
+            "action": f"/staff/organisations/{organisation.id}/verify", "confirm_label": _("Yes, verify it"),
+            "cancel_href": "/staff/organisations", "cancel_label": _("Go back without verifying"),
+            "warning": False})
     service.verify(db, user, organisation_id)
     return RedirectResponse("/staff/organisations?done=verified", status_code=303)
+
+
+def _todo(db: Session, user: User) -> list[todo.TodoItem]:
+    if not can(user, Permission.ORGANISATION_VERIFY):
+        return []
+    waiting = db.exec(select(func.count(col(Organisation.id))).where(col(Organisation.verified_at).is_(None))).one()
+    return [todo.TodoItem("organisations.verify", _("Organisations to verify"), int(waiting), "/staff/organisations",
+                          _("Check each registration number, then verify."), order=30)]
+
+
+todo.register("organisations", _todo)

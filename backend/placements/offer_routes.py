@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
 from backend.applicants.models import ApplicantProfile
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
+from backend.core.formatting import long_date
 from backend.core.i18n import gettext as _
-from backend.core.i18n import lazy_gettext
+from backend.core.i18n import lazy_gettext, localised, ngettext
 from backend.core.params import Id
 from backend.core.templating import render
 from backend.identity.deps import require_permission
@@ -100,8 +101,36 @@ def accept(request: Request, db: DbSession, user: Applicant, placement_id: Id):
     return _answer(request, db, user, placement_id, True)
 
 
+def _decline_confirmation(request: Request, db: Session, user: User, placement: Placement, project: Project,
+                          organisation: Organisation | None):
+    """What declining gives up, in numbers, before anything happens."""
+    others = sum(1 for row in my_offers(db, user)
+                 if row[0].id != placement.id and row[0].status == PlacementStatus.OFFERED)
+    title = localised(project, "title")
+    lines = [
+        _("You give up your place on %(project)s (%(organisation)s), %(start)s to %(end)s.",
+          project=title, organisation=localised(organisation, "name") if organisation else "–",
+          start=long_date(project.start_date), end=long_date(project.end_date)),
+        _("The place goes to another applicant, and you cannot take the offer back afterwards."),
+        ngettext("You will still have %(num)s other offer waiting for your answer.",
+                 "You will still have %(num)s other offers waiting for your answer.", others) if others
+        else _("You have no other offer waiting for your answer."),
+    ]
+    return render(request, "confirm.html", {
+        "heading": _("Decline this offer?"), "caption": title, "lines": lines,
+        "action": f"/placements/{placement.id}/decline", "confirm_label": _("Yes, decline this offer"),
+        "cancel_href": f"/placements/{placement.id}", "cancel_label": _("Keep this offer"), "warning": True})
+
+
 @router.post("/placements/{placement_id}/decline", response_class=HTMLResponse)
-def decline(request: Request, db: DbSession, user: Applicant, placement_id: Id):
+def decline(request: Request, db: DbSession, user: Applicant, placement_id: Id,
+            confirmed: Annotated[str, Form()] = ""):
+    """Without `confirmed=yes` (a first post, without JavaScript too) the confirmation page; then the decision."""
+    own = [row for row in my_offers(db, user) if row[0].id == placement_id]
+    if not own:
+        raise NotFound(_("We could not find that offer."))
+    if confirmed != "yes" and own[0][0].status == PlacementStatus.OFFERED:
+        return _decline_confirmation(request, db, user, *own[0])
     return _answer(request, db, user, placement_id, False)
 
 

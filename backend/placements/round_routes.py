@@ -8,6 +8,7 @@ progress (round-progress.js polls /api/v1/rounds/{id}/progress; without JavaScri
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -15,16 +16,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from backend.core.db import DbSession
+from backend.core import todo
+from backend.core.db import DbSession, utcnow
 from backend.core.errors import DomainError, NotFound
 from backend.core.formatting import hkd, region_name
 from backend.core.i18n import gettext as _
-from backend.core.i18n import lazy_gettext, localised
+from backend.core.i18n import lazy_gettext, localised, ngettext
 from backend.core.params import Id, OptionalQueryId, PageNumber, id_from_text
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
-from backend.identity.permissions import Permission, SegregationOfDutiesError
+from backend.identity.permissions import Permission, SegregationOfDutiesError, can
+from backend.outbox.service import hong_kong_time
 from backend.placements import approvals, review, round_status, rounds
 from backend.placements.models import MatchAdjustment, MatchProposal, MatchRun, MatchRunStatus, ProposalStatus
 from backend.projects.models import Project
@@ -393,6 +396,31 @@ def _selected(form) -> list[int]:
     return sorted({int(v) for v in form.getlist("proposal_ids") if str(v).isdigit()})
 
 
+def _approve_all_confirmation(request: Request, db: Session, run: MatchRun):
+    """Approving a whole round makes thousands of offers and e-mails: say how many before it happens."""
+    waiting = db.exec(select(MatchProposal.project_id).where(
+        MatchProposal.run_id == run.id, MatchProposal.status == ProposalStatus.PROPOSED)).all()
+    deadline = hong_kong_time(utcnow() + timedelta(days=approvals.DEFAULT_OFFER_DAYS))
+    lines = [
+        ngettext("%(num)s offer will be made, to %(num)s applicant.",
+                 "%(num)s offers will be made, to %(num)s applicants.", len(waiting)),
+        ngettext("%(num)s e-mail will be sent at once, telling the applicant about the offer.",
+                 "%(num)s e-mails will be sent at once, telling each applicant about their offer.", len(waiting)),
+        ngettext("The offers are for places on %(num)s project.", "The offers are for places on %(num)s projects.",
+                 len(set(waiting))),
+        _("Applicants have %(days)s days to answer, until %(deadline)s (Hong Kong time).",
+          days=approvals.DEFAULT_OFFER_DAYS, deadline=deadline),
+        _("Places, budget and regional caps are checked again first: a proposal that no longer fits stays "
+          "proposed and is listed with its reason."),
+    ]
+    return render(request, "confirm.html", {
+        "heading": _("Approve the whole round?"), "caption": _("Round %(id)s", id=run.id), "lines": lines,
+        "action": f"/staff/rounds/{run.id}/approve", "hidden": {"scope": "all"},
+        "confirm_label": ngettext("Yes, make %(num)s offer", "Yes, make %(num)s offers", len(waiting)),
+        "cancel_href": f"/staff/rounds/{run.id}/approval", "cancel_label": _("Go back without approving"),
+        "warning": False})
+
+
 @router.post("/staff/rounds/{run_id}/approve", response_class=HTMLResponse)
 def approve(request: Request, db: DbSession, user: Approver, run_id: Id, form: MultiForm):
     run = get_run(db, run_id)
@@ -401,6 +429,14 @@ def approve(request: Request, db: DbSession, user: Approver, run_id: Id, form: M
     if not everything and not selected:
         return _approval_page(request, db, user, run, errors={
             "proposal_ids": _("Select the proposals to approve, or approve the whole round.")}, status_code=400)
+    if everything and form.get("confirmed") != "yes":
+        try:
+            approvals.check_can_decide(db, user, run)
+        except SegregationOfDutiesError as error:
+            return _approval_page(request, db, user, run, errors={"proposal_ids": error.message}, status_code=403)
+        except approvals.RoundSuperseded as error:
+            return _approval_page(request, db, user, run, errors={"blocked": error.message}, status_code=409)
+        return _approve_all_confirmation(request, db, run)
     try:
         result = approvals.approve_proposals(db, user, run, None if everything else selected)
     except SegregationOfDutiesError as error:
@@ -433,3 +469,26 @@ def refuse(request: Request, db: DbSession, user: Approver, run_id: Id, form: Mu
 
 def scheme_name(scheme: Scheme | None) -> str:
     return localised(scheme, "name") if scheme else "–"
+
+
+def _todo(db: Session, user: User) -> list[todo.TodoItem]:
+    """Approvers: rounds with proposals to decide; officers: finished rounds nobody has reviewed yet."""
+    items = []
+    if not (can(user, Permission.MATCH_APPROVE) or can(user, Permission.MATCH_RUN)):
+        return items
+    waiting = approvals.rounds_awaiting_approval(db)
+    if can(user, Permission.MATCH_APPROVE):
+        href = f"/staff/rounds/{waiting[0][0].id}/approval" if len(waiting) == 1 else "/staff/rounds"
+        items.append(todo.TodoItem(
+            "rounds.approve", _("Match rounds awaiting approval"), len(waiting), href,
+            ngettext("%(num)s proposed placement waits for a decision.",
+                     "%(num)s proposed placements wait for a decision.", sum(n for _run, n in waiting)), order=20))
+    if can(user, Permission.MATCH_RUN):
+        unreviewed = [run for run, _n in waiting if run.reviewed_by_id is None]
+        href = f"/staff/rounds/{unreviewed[0].id}" if len(unreviewed) == 1 else "/staff/rounds"
+        items.append(todo.TodoItem("rounds.review", _("Match rounds to review"), len(unreviewed), href,
+                                   _("Read the outcome and mark the round reviewed for an approver."), order=20))
+    return items
+
+
+todo.register("rounds", _todo)

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
+from backend.core import todo
 from backend.core.db import DbSession
 from backend.core.errors import Conflict, Forbidden, NotFound
 from backend.core.forms import BadValue, Fields, FormData, FormInvalid, parse_whole
@@ -17,7 +18,7 @@ from backend.core.params import Id, OptionalQueryId
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
-from backend.identity.permissions import Permission, require_visible
+from backend.identity.permissions import Permission, can, require_visible
 from backend.organisations.models import Organisation
 from backend.projects import funding, lifecycle
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
@@ -186,3 +187,23 @@ def close_page(db: DbSession, user: Annotated[User, require_permission(Permissio
     project = staff_project(db, user, project_id)
     lifecycle.close_applications(db, user, project)
     return RedirectResponse(f"/staff/projects/{project.id}?done=closed", status_code=303)
+
+
+def _todo(db: Session, user: User) -> list[todo.TodoItem]:
+    """Officers: submitted projects nobody has proposed a decision on; approvers: proposals to confirm."""
+    pending = select(Assessment.project_id).where(col(Assessment.confirmed_at).is_(None),
+                                                  col(Assessment.superseded).is_(False))
+    items = []
+    if can(user, Permission.PROJECT_ASSESS):
+        to_assess = db.exec(select(func.count(col(Project.id))).where(
+            col(Project.status).in_(QUEUE_STATUSES), col(Project.id).not_in(pending))).one()
+        items.append(todo.TodoItem("projects.assess", _("Projects to assess"), int(to_assess), "/staff/projects",
+                                   _("Score each project and propose a funding decision."), order=10))
+    if can(user, Permission.PROJECT_DECIDE):
+        to_confirm = db.exec(select(func.count()).select_from(pending.subquery())).one()
+        items.append(todo.TodoItem("projects.confirm", _("Funding proposals to confirm"), int(to_confirm),
+                                   "/staff/projects", _("Confirm or change another officer's proposal."), order=10))
+    return items
+
+
+todo.register("projects", _todo)

@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
+from backend.core import todo
 from backend.core.db import DbSession
 from backend.core.errors import Conflict, Forbidden
+from backend.core.formatting import hkd
 from backend.core.forms import FormData
 from backend.core.i18n import gettext as _
 from backend.core.i18n import localised
@@ -17,9 +19,9 @@ from backend.core.params import Id
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
-from backend.identity.permissions import Permission
+from backend.identity.permissions import Permission, can
 from backend.schemes import admin, payments
-from backend.schemes.models import PaymentTranche, Scheme
+from backend.schemes.models import GrantPayment, PaymentStatus, PaymentTranche, Scheme
 
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[User, require_permission(Permission.PAYMENT_VIEW)]
@@ -100,3 +102,19 @@ def approve_page(request: Request, db: DbSession, user: Approver, payment_id: Id
 @router.post("/staff/payments/{payment_id}/refuse", response_class=HTMLResponse)
 def refuse_page(request: Request, db: DbSession, user: Approver, payment_id: Id):
     return _decide(request, db, user, payment_id, payments.refuse)
+
+
+def _todo(db: Session, user: User) -> list[todo.TodoItem]:
+    """Approvers: grant payments another officer proposed, with the money they hold."""
+    if not can(user, Permission.PAYMENT_APPROVE):
+        return []
+    rows = db.exec(select(GrantPayment.scheme_id, func.count(col(GrantPayment.id)), func.sum(GrantPayment.amount_hkd))
+                   .where(GrantPayment.status == PaymentStatus.PROPOSED).group_by(col(GrantPayment.scheme_id))
+                   .order_by(col(GrantPayment.scheme_id))).all()
+    count, amount = sum(int(n) for _s, n, _a in rows), sum(int(a or 0) for _s, _n, a in rows)
+    href = f"/staff/schemes/{rows[0][0]}/payments" if rows else "/staff/schemes"
+    return [todo.TodoItem("payments.approve", _("Grant payments awaiting approval"), count, href,
+                          _("%(amount)s in all.", amount=hkd(amount)), order=50)]
+
+
+todo.register("payments", _todo)

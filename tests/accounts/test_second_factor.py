@@ -79,7 +79,7 @@ def test_an_enrolled_officer_needs_a_right_code_that_works_only_once(client, ses
     assert _code(client, "000000").status_code == 400 if pyotp.TOTP(secret).now() != "000000" else True
     code = fresh_code(officer.email, secret)
     right = _code(client, code)
-    assert right.status_code == 303 and right.headers["location"] == "/staff/organisations"
+    assert right.status_code == 303 and right.headers["location"] == "/staff/todo"
     assert client.get("/staff/organisations", follow_redirects=False).status_code == 200
 
     # The same code again, on a fresh sign-in, is a replay.
@@ -125,14 +125,14 @@ def test_wrong_codes_lock_the_second_step_like_wrong_passwords(client, session):
 
 def test_an_applicant_may_opt_in_then_needs_a_code_and_may_turn_it_off_with_one(client, session):
     applicant = make_user(session, Role.APPLICANT)
-    assert _password(client, applicant.email).headers["location"] == "/account"  # no second step yet
+    assert _password(client, applicant.email).headers["location"] == "/status"  # no second step yet
     assert 'href="/account/two-factor/setup"' in client.get("/account").text
     secret, codes, _shown = enrol_through_pages(client, applicant.email)
     assert len(codes) == 10
 
     client.cookies.clear()
     assert _password(client, applicant.email).headers["location"] == "/sign-in/code"
-    assert finish_second_step(client, applicant.email, secret).headers["location"] == "/account"
+    assert finish_second_step(client, applicant.email, secret).headers["location"] == "/status"
 
     csrf = csrf_from(client.get("/account").text)
     wrong = client.post("/account/two-factor/turn-off", data={"csrf_token": csrf, "code": "abcde-fghij"})
@@ -144,7 +144,7 @@ def test_an_applicant_may_opt_in_then_needs_a_code_and_may_turn_it_off_with_one(
     assert not second_factor.is_enrolled(session, applicant)
     assert session.exec(select(RecoveryCode).where(RecoveryCode.user_id == applicant.id)).first() is None
     client.cookies.clear()
-    assert _password(client, applicant.email).headers["location"] == "/account"
+    assert _password(client, applicant.email).headers["location"] == "/status"
     assert "second_factor.turned_off" in _actions(session, applicant)
 
 

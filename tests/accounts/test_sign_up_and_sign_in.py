@@ -74,7 +74,7 @@ def test_common_passwords_are_refused_and_long_ones_accepted(client, session):
 def test_signing_in_with_the_right_password_opens_a_session_and_is_audited(client, session):
     user = make_user(session, Role.APPLICANT)
     response = _sign_in(client, user.email.upper(), PASSWORD)
-    assert response.status_code == 303 and response.headers["location"] == "/account"
+    assert response.status_code == 303 and response.headers["location"] == "/status"
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "sign_in",
                                                  AuditEvent.actor_id == user.id)).one()
     assert user.last_sign_in_at is not None
@@ -156,7 +156,7 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_to_another_site(client,
                        follow_redirects=False).headers["location"] == "/account/delete"
     client.cookies.delete("im_session")
     assert client.post("/sign-in", data={**data, "next": "//evil.example"},
-                       follow_redirects=False).headers["location"] == "/account"
+                       follow_redirects=False).headers["location"] == "/status"
 
 
 def test_a_page_that_needs_signing_in_sends_people_to_sign_in_and_the_api_answers_401(client):

@@ -30,7 +30,7 @@ def test_an_admin_creates_an_officer_who_can_then_sign_in(client, session, app):
     # Staff set up an authenticator app at their first sign-in, then land on their work.
     assert signed_in.headers["location"] == "/account/two-factor/setup"
     _secret, codes, enrolled = enrol_through_pages(browser, officer.email)
-    assert len(codes) == 10 and 'href="/staff/organisations"' in enrolled.text
+    assert len(codes) == 10 and 'href="/staff/todo"' in enrolled.text
     assert browser.get("/staff/organisations", follow_redirects=False).status_code == 200
 
 

@@ -21,7 +21,7 @@ def test_sign_ins_and_changes_are_recorded_with_who_what_and_when(client, sessio
     client.post("/sign-in", data={"email": officer.email, "password": PASSWORD,
                                   "csrf_token": form_token(client, "/sign-in")})
     csrf = sign_in_as(client, session, officer)
-    client.post(f"/staff/organisations/{organisation.id}/verify", data={"csrf_token": csrf})
+    client.post(f"/staff/organisations/{organisation.id}/verify", data={"csrf_token": csrf, "confirmed": "yes"})
 
     sign_in = session.exec(select(AuditEvent).where(AuditEvent.action == "sign_in")).one()
     assert sign_in.actor_id == officer.id and sign_in.actor_role == "officer" and sign_in.client_address == "testclient"

@@ -265,6 +265,14 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/schemes/{scheme_id}/payments"): OFFICER,
     ("POST", "/api/v1/payments/{payment_id}/approve"): APPROVER,
     ("POST", "/api/v1/payments/{payment_id}/refuse"): APPROVER,
+    # the staff to-do list (each domain registers what waits, backend/core/todo.py)
+    ("GET", "/staff/todo"): STAFF,
+    # the service's legal pages
+    ("GET", "/personal-information-collection-statement"): EVERYONE,
+    ("GET", "/privacy"): EVERYONE,
+    ("GET", "/accessibility"): EVERYONE,
+    ("GET", "/contact"): EVERYONE,
+    ("GET", "/terms"): EVERYONE,
 }
 # Framework routes and static files need no row.
 NOT_IN_MATRIX_METHODS = {"HEAD", "OPTIONS"}

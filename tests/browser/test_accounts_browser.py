@@ -32,7 +32,9 @@ def test_an_applicant_signs_in_sees_their_account_in_both_languages_and_signs_ou
     assert serious_accessibility_findings(page) == []
 
     sign_in(page, server_url, "applicant@demo.internmatch.hk")
-    assert page.url.endswith("/account"), page.locator("main").inner_text()
+    assert page.url.endswith("/status"), "an applicant lands on their status: what to do next"
+    assert serious_accessibility_findings(page) == []
+    page.goto(server_url + "/account")
     assert page.locator("h1").inner_text() == "Your account"
     assert serious_accessibility_findings(page) == []
 
@@ -71,6 +73,7 @@ def test_staff_and_ngo_pages_have_no_serious_accessibility_findings(page, server
 
     page.context.clear_cookies()
     sign_in(page, server_url, "ngo@demo.internmatch.hk")
-    assert page.url.endswith("/organisation")
+    assert page.url.endswith("/ngo/projects"), "an NGO lands on its projects"
+    page.goto(server_url + "/organisation")
     assert page.get_by_role("heading", name="Invite a colleague").is_visible()
     assert serious_accessibility_findings(page) == []

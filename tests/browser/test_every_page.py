@@ -84,6 +84,12 @@ PAGES: dict[str, tuple[str, object]] = {
     "/staff/complaints": ("officer", None),
     "/staff/complaints/{complaint_id}": ("officer", lambda s: [{"complaint_id": c} for c in s["complaints"]]),
     "/staff/schemes/{scheme_id}/payments": ("approver", lambda s: {"scheme_id": s["scheme"]}),
+    "/staff/todo": ("approver", None),
+    "/personal-information-collection-statement": ("anonymous", None),
+    "/privacy": ("anonymous", None),
+    "/accessibility": ("anonymous", None),
+    "/contact": ("anonymous", None),
+    "/terms": ("anonymous", None),
 }
 ROLES = ("anonymous", "applicant", "offered applicant", "ngo", "officer", "approver", "admin", SECOND_STEP)
 

@@ -56,6 +56,10 @@ def test_a_round_is_started_followed_reviewed_and_approved_by_another_person(pag
     page.goto(round_url + "/approval")
     _checked(page, "approval", language)
     _submit(page, "/approve")
+    # Approving the whole round first says how many offers and e-mails it makes, and acts only when confirmed.
+    assert page.locator("#what-will-happen li").count() >= 3
+    _checked(page, "approve-confirmation", language)
+    _submit(page, "/approve")
     # Offers are made, or (when an earlier test's round already took the places) each skip is explained.
     assert page.locator(".govuk-notification-banner--success, #skipped").count() >= 1
     _checked(page, "approved", language)

@@ -45,7 +45,7 @@ def test_a_new_officer_enrols_at_first_sign_in_and_then_signs_in_with_a_code(pag
     assert serious_accessibility_findings(page) == []
     page.get_by_role("link", name="I have saved my recovery codes").click()
     page.wait_for_load_state()
-    assert page.url.endswith("/staff/organisations")
+    assert page.url.endswith("/staff/todo")
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
@@ -60,5 +60,5 @@ def test_a_new_officer_enrols_at_first_sign_in_and_then_signs_in_with_a_code(pag
     page.get_by_label("Code", exact=True).fill(fresh_code(email, secret))
     page.get_by_role("button", name="Continue").click()
     page.wait_for_load_state()
-    assert page.url.endswith("/staff/organisations")
+    assert page.url.endswith("/staff/todo")
     assert DEMO_PASSWORD  # the admin signed in with the published demo password and key

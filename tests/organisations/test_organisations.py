@@ -45,7 +45,7 @@ def test_an_officer_verifies_an_organisation_and_it_is_audited(client, session):
     csrf = sign_in_as(client, session, officer)
     listing = client.get("/staff/organisations?lang=en")
     assert organisation.name_en in listing.text and f"/staff/organisations/{organisation.id}/verify" in listing.text
-    done = client.post(f"/staff/organisations/{organisation.id}/verify", data={"csrf_token": csrf},
+    done = client.post(f"/staff/organisations/{organisation.id}/verify", data={"csrf_token": csrf, "confirmed": "yes"},
                        follow_redirects=False)
     assert done.status_code == 303
     assert organisation.verified_at is not None and organisation.verified_by_id == officer.id
@@ -67,7 +67,7 @@ def test_an_ngo_cannot_verify_its_own_organisation(client, session):
     organisation = make_organisation(session, verified=False)
     ngo = make_user(session, Role.NGO, organisation=organisation)
     csrf = sign_in_as(client, session, ngo)
-    assert client.post(f"/staff/organisations/{organisation.id}/verify", data={"csrf_token": csrf}).status_code == 403
+    assert client.post(f"/staff/organisations/{organisation.id}/verify", data={"csrf_token": csrf, "confirmed": "yes"}).status_code == 403
     assert organisation.verified_at is None
 
 

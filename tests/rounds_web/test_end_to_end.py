@@ -67,7 +67,7 @@ def test_a_season_from_round_to_refill_keeps_every_rule_and_limit(demo_app, demo
     # A second member of staff, the approver, approves the whole round: offers are made.
     page = approver.get(f"/staff/rounds/{first_id}/approval")
     assert "Approve the whole round" in page.text
-    page = approver.post(f"/staff/rounds/{first_id}/approve", data={"csrf_token": approver_csrf, "scope": "all"})
+    page = approver.post(f"/staff/rounds/{first_id}/approve", data={"csrf_token": approver_csrf, "scope": "all", "confirmed": "yes"})
     assert page.status_code == 200 and "offers have been made" in page.text
     offers = _offers_of(demo_engine, scheme.id)
     assert len(offers) == first.figures["proposed"]
@@ -78,7 +78,7 @@ def test_a_season_from_round_to_refill_keeps_every_rule_and_limit(demo_app, demo
         client, csrf = signed_in(demo_app, email)
         assert f"/placements/{placement.id}/accept" in client.get("/placements").text
         if index % 3 == 0:
-            response = client.post(f"/placements/{placement.id}/decline", data={"csrf_token": csrf},
+            response = client.post(f"/placements/{placement.id}/decline", data={"csrf_token": csrf, "confirmed": "yes"},
                                    follow_redirects=False)
             declined.append(placement.id)
         else:
@@ -112,7 +112,7 @@ def test_a_season_from_round_to_refill_keeps_every_rule_and_limit(demo_app, demo
         refill_applicants = set(session.exec(select(MatchProposal.applicant_id)
                                              .where(MatchProposal.run_id == refill_id)).all())
     assert not (refill_applicants & held), "nobody holding an offer or a place is matched again"
-    page = approver.post(f"/staff/rounds/{refill_id}/approve", data={"csrf_token": approver_csrf, "scope": "all"})
+    page = approver.post(f"/staff/rounds/{refill_id}/approve", data={"csrf_token": approver_csrf, "scope": "all", "confirmed": "yes"})
     assert page.status_code == 200
     made = int(re.search(r"(\d+) offers? ha(?:s|ve) been made", page.text).group(1))
     assert made > 0

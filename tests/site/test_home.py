@@ -5,21 +5,25 @@ import re
 from tests.factories import make_project, make_scheme
 
 
-def test_home_page_in_english_shows_the_schemes_real_figures(client, session):
+def test_home_page_is_for_young_people_how_it_works_key_dates_what_an_intern_receives_then_search(client, session):
     scheme = make_scheme(session, caps={"Guangdong": 1500})
     make_project(session, scheme, region="Guangdong", places=30, subsidy=26_000)
-    make_project(session, scheme, region="Beijing", city="Beijing", places=60, subsidy=30_000)
+    make_project(session, scheme, region="Beijing", city="Beijing", places=60, subsidy=30_000, cost_travel=4_500)
 
     page = client.get("/?lang=en")
 
     assert page.status_code == 200
     html = page.text
     assert '<html lang="en"' in html
+    order = [html.index(f'id="{section}"') for section in ("how-it-works", "key-dates", "what-you-receive", "search")]
+    assert order == sorted(order), "how it works, key dates, what an intern receives, then search"
     assert "Funding Scheme for Youth Internship in the Mainland 2027" in html
-    assert "HK$91,000,000" in html
-    assert re.search(r"im-figure__value\">90<", html), "90 places in total"
-    assert re.search(r"im-figure__value\">33%<", html), "30 of 90 places are in Guangdong"
-    assert "1,500" in html and "No cap" in html
+    assert "1 November 2026" in html and "31 March 2027" in html, "when applications open and close"
+    assert "90 places" in html
+    assert "HK$9,000 to HK$13,000" in html, "the allowance as the open projects state it"
+    assert "HK$3,000 to HK$4,500" in html and "HK$12,000" in html and "HK$1,000" in html
+    assert 'action="/projects"' in html
+    assert "Regional cap" not in html and "HK$91,000,000" not in html, "the scheme's figures are for staff pages"
 
 
 def test_home_page_in_traditional_chinese(client, session):
@@ -31,7 +35,7 @@ def test_home_page_in_traditional_chinese(client, session):
     assert '<html lang="zh-Hant"' in html
     assert "內地資助實習" in html
     assert "青年內地實習資助計劃 2027" in html
-    assert "廣東" in html, "region names are shown in Chinese"
+    assert "運作方式" in html and "重要日期" in html and "實習生可獲甚麼" in html
     assert "跳至主要內容" in html
     assert "Funded internships in the Mainland" not in html
 
