@@ -178,6 +178,7 @@ def _finished_projects(db, scheme, organisation, ngo, *, avoid: int) -> dict:
     from backend.projects.models import ProjectStatus
     from tests.factories import make_project
 
+    ngo = db.get(type(ngo), ngo.id)  # read again in this session: its organisation is looked up through it
     end = date.today() - timedelta(days=10)
     editable, sent = (make_project(db, scheme, organisation, status=ProjectStatus.CLOSED, places=2,
                                    start_date=end - timedelta(days=40), end_date=end) for _ in range(2))

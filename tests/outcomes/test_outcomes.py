@@ -305,3 +305,50 @@ def _plain_world(session):
     ngo = make_user(session, Role.NGO, organisation=organisation)
     return SimpleNamespace(scheme=scheme, organisation=organisation, ngo=SimpleNamespace(user=ngo))
 
+
+
+def test_the_schemes_reports_show_each_sent_reports_figures_and_evaluation(session, world):
+    project = finished_project(session, world)
+    interns = _all_completed(session, world, project, 3)
+    offers.record_outcome(session, world.ngo.user, project, interns[2].id, P.NO_SHOW)
+    completion.send(session, world.ngo.user, project, "Strong hosts; one intern never arrived.")
+    draft = finished_project(session, world)
+    completion.save_draft(session, world.ngo.user, draft, "Not finished")
+    session.commit()
+
+    body = world.officer.api("GET", f"/api/v1/reports?scheme_id={world.scheme.id}").json()
+    table = next(t for t in body["tables"] if t["key"] == "completion")
+    assert [(r["report"], r["interns"], r["completed"], r["no_show"], r["evaluation"]) for r in table["rows"]] == [
+        ("sent to Home Affairs", 3, 2, 1, "Strong hosts; one intern never arrived.")]
+    csv_text = world.officer.client.get(f"/api/v1/reports/csv?scheme_id={world.scheme.id}&table=completion").text
+    assert "Strong hosts" in csv_text
+
+
+def test_the_api_records_outcomes_sends_the_report_and_staff_return_it(session, world):
+    project = finished_project(session, world)
+    intern = add_intern(session, project)
+    not_started = make_project(session, world.scheme, world.organisation, status=ProjectStatus.CLOSED)
+    early = add_intern(session, not_started)
+    session.commit()
+    base = f"/api/v1/ngo/projects/{project.id}"
+
+    bad = world.ngo.api("POST", f"{base}/interns/{intern.id}/outcome",
+                        {"outcome": "left_early", "left_on": (project.end_date + timedelta(days=3)).isoformat()})
+    assert bad.status_code == 422 and set(bad.json()["details"]["fields"]) == {"left_on", "reason"}
+    too_soon = world.ngo.api("POST", f"/api/v1/ngo/projects/{not_started.id}/interns/{early.id}/outcome",
+                             {"outcome": "completed"})
+    assert too_soon.status_code == 409
+    stranger = world.other_ngo.api("POST", f"{base}/interns/{intern.id}/outcome", {"outcome": "completed"})
+    assert stranger.status_code == 404
+    done = world.ngo.api("POST", f"{base}/interns/{intern.id}/outcome", {"outcome": "no_show", "reason": "Ill"})
+    assert done.status_code == 200 and done.json()["outcome"] == "no_show"
+
+    sent = world.ngo.api("POST", f"{base}/completion-report", {"evaluation": "Short.", "send": True})
+    assert sent.status_code == 200
+    assert (sent.json()["status"], sent.json()["figures"]["no_show"]) == ("sent", 1)
+    returned = world.officer.api("POST", f"/api/v1/projects/{project.id}/completion-report/return",
+                                 {"comments": "Say more about the hosts."})
+    assert returned.status_code == 200 and returned.json()["staff_comments"] == "Say more about the hosts."
+    mine = world.ngo.api("GET", f"/api/v1/projects/{project.id}/completion-report").json()
+    assert mine["status"] == "returned"
+    assert world.other_ngo.api("GET", f"/api/v1/projects/{project.id}/completion-report").status_code == 404
