@@ -282,6 +282,12 @@ def project_interns(session: Session, project: Project) -> list[AcceptedIntern]:
     return [AcceptedIntern(placement, project, profile) for placement, profile in rows]
 
 
+def lock_project(session: Session, project: Project) -> None:
+    """Outcomes and the report that counts them queue on the project's row (PostgreSQL; SQLite has one writer):
+    an outcome changed while the report is being sent waits, then sees the report sent and is refused."""
+    session.exec(select(Project.id).where(Project.id == project.id).with_for_update()).first()
+
+
 def outcomes_open(session: Session, project: Project, today: date | None = None) -> str | None:
     """Why outcomes cannot be recorded on the project now, or None when they can."""
     today = today or date.today()
@@ -303,6 +309,7 @@ def record_outcome(session: Session, actor: User, project: Project, placement_id
     within the internship, and why) or did not show (why, if known). A correction before the report is sent
     is another call."""
     require_visible(actor, Permission.PROJECT_EDIT_OWN, project)
+    lock_project(session, project)
     placement = session.exec(select(Placement).where(Placement.id == placement_id)
                              .execution_options(populate_existing=True)).first()
     if placement is None or placement.project_id != project.id or placement.status not in INTERN_STATUSES:

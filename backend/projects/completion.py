@@ -131,6 +131,7 @@ def send(session: Session, actor: User, project: Project, evaluation: str, *,
          today: date | None = None) -> CompletionReport:
     """Send the report to staff: only after the end date, with applications closed and every outcome recorded."""
     require_visible(actor, Permission.PROJECT_EDIT_OWN, project)
+    offers.lock_project(session, project)
     refusal = why_not_sendable(session, project, today)
     if refusal:
         raise InvalidTransition(refusal)

@@ -103,6 +103,7 @@ def queue(request: Request, db: DbSession, user: StaffUser, scheme_id: OptionalQ
         "to_assess": [(p, o) for p, o in rows if p.status in QUEUE_STATUSES and p.id not in proposals],
         "to_confirm": [(p, o, proposals[p.id]) for p, o in rows if p.id in proposals],
         "funded": [(p, o) for p, o in rows if p.status in (ProjectStatus.APPROVED, ProjectStatus.OPEN)],
+        "closed": [(p, o) for p, o in rows if p.status == ProjectStatus.CLOSED],
         "notice": {"confirmed": _("The decision has been confirmed and the organisation told by e-mail."),
                    "proposed": _("Your proposal has been saved. An approver will confirm it.")}.get(done),
     })

@@ -204,6 +204,8 @@ def test_the_report_page_shows_counts_and_staff_review_it_in_both_languages(sess
 
     sent = world.ngo.post(f"/ngo/projects/{project.id}/report", {"action": "send", "evaluation": "Valuable."})
     assert sent.status_code == 303
+    queue = world.officer.client.get(f"/staff/projects?scheme_id={world.scheme.id}&lang=en").text
+    assert "completion reports to come or to review" in queue and f"/staff/projects/{project.id}" in queue
     review = world.officer.client.get(f"/staff/projects/{project.id}/report?lang=zh-Hant").text
     assert 'id="figure-completed">1<' in review and "Valuable." in review
     assert zh("Accept the completion report") in review
