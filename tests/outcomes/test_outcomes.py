@@ -354,3 +354,24 @@ def test_the_api_records_outcomes_sends_the_report_and_staff_return_it(session, 
     mine = world.ngo.api("GET", f"/api/v1/projects/{project.id}/completion-report").json()
     assert mine["status"] == "returned"
     assert world.other_ngo.api("GET", f"/api/v1/projects/{project.id}/completion-report").status_code == 404
+
+
+def test_a_returned_report_shows_staffs_comments_and_is_sent_again_from_the_page(session, world):
+    project = finished_project(session, world)
+    _all_completed(session, world, project, 1)
+    completion.send(session, world.ngo.user, project, "First try.")
+    session.commit()
+
+    empty = world.officer.post(f"/staff/projects/{project.id}/report/return", {"comments": " "})
+    assert empty.status_code == 400 and "Say what the organisation should change." in html.unescape(empty.text)
+    assert world.officer.post(f"/staff/projects/{project.id}/report/return",
+                              {"comments": "Describe the host's supervision."}).status_code == 303
+    page = world.ngo.client.get(f"/ngo/projects/{project.id}/report?lang=en").text
+    assert "Describe the host&#39;s supervision." in page and 'value="send"' in page and "First try." in page
+    blank = world.ngo.post(f"/ngo/projects/{project.id}/report", {"action": "send", "evaluation": ""})
+    assert blank.status_code == 400 and "Write a short evaluation" in blank.text
+    assert world.ngo.post(f"/ngo/projects/{project.id}/report",
+                          {"action": "send", "evaluation": "Supervised daily by the host."}).status_code == 303
+    session.expire_all()
+    report = completion.report_of(session, project)
+    assert (report.status, report.evaluation) == (CompletionReportStatus.SENT, "Supervised daily by the host.")
