@@ -32,7 +32,7 @@ from backend.placements import api as placements_api
 from backend.placements import routes as placements_routes
 from backend.placements.worker import InProcessWorker, should_run_in_process
 from backend.projects import api as projects_api
-from backend.projects import ngo_routes, staff_routes, workflow_api
+from backend.projects import completion_api, completion_routes, ngo_routes, staff_routes, workflow_api
 from backend.projects import routes as projects_routes
 from backend.reports import api as reports_api
 from backend.reports import routes as reports_routes
@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(reports_api.router)
     api.include_router(complaints_api.router)
     api.include_router(payment_api.router)
+    api.include_router(completion_api.router)
     app.include_router(api)
     app.include_router(site_routes.router)
     app.include_router(projects_routes.router)
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports_routes.router)
     app.include_router(complaints_routes.router)
     app.include_router(payment_routes.router)
+    app.include_router(completion_routes.router)
 
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs() -> HTMLResponse:

@@ -26,14 +26,14 @@ from backend.core.settings import get_settings
 from backend.identity.models import User
 from backend.identity.permissions import Permission, can
 from backend.placements import offers
-from backend.placements.models import Placement, PlacementStatus
+from backend.placements.models import Placement
 from backend.schemes.models import Scheme
 
 ACCOUNT_FIELDS = ("id", "email", "role", "display_name", "preferred_language", "email_verified_at",
                   "created_at", "last_sign_in_at")
 PERSONAL_PROFILE_TEXT = ("name_en", "name_zh", "contact_email", "phone", "institution", "programme",
                          "study_year", "field_of_study", "skills", "interests", "statement", "education_level")
-PLACED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)
+PLACED_STATUSES = offers.INTERN_STATUSES  # interns keep their record, whatever the outcome
 SETTLED_CHOICES = (ChoiceStatus.ACCEPTED,)
 
 

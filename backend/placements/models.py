@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, Index, String, Text, UniqueConstraint, text
@@ -99,6 +99,12 @@ class PlacementStatus(StrEnum):
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
     COMPLETED = "completed"
+    LEFT_EARLY = "left_early"
+    NO_SHOW = "no_show"
+
+
+# What the NGO records for each accepted intern once the internship has ended (placements/offers.py).
+OUTCOME_STATUSES = (PlacementStatus.COMPLETED, PlacementStatus.LEFT_EARLY, PlacementStatus.NO_SHOW)
 
 
 class Placement(SQLModel, table=True):
@@ -126,3 +132,6 @@ class Placement(SQLModel, table=True):
     offered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     offer_deadline: datetime = Field(sa_type=UTCDateTime)
     responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The intern's outcome (status completed, left_early or no_show): the day a left-early intern left, and why.
+    left_on: date | None = None
+    outcome_reason: str | None = Field(default=None, sa_type=Text)

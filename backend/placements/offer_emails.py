@@ -32,6 +32,12 @@ EXPIRED_BODY = lazy_gettext(
     "%(deadline)s (Hong Kong time) because it was not accepted in time, and the place has gone back to "
     "other applicants.\n\nYour other choices stay active for later rounds.\n\n%(sign_off)s")
 
+WITHDRAWN_SUBJECT = lazy_gettext("Your internship offer has been withdrawn: %(project)s")
+WITHDRAWN_BODY = lazy_gettext(
+    "Hello %(name)s,\n\nThe internship project \"%(project)s\" has closed and takes no more interns, so "
+    "your offer of a place on it has been withdrawn.\n\nYour other choices stay active for later "
+    "rounds.\n\n%(sign_off)s")
+
 
 def recipient_of(session: Session, profile: ApplicantProfile) -> tuple[str, str]:
     """The applicant's address and language: their account's, else the contact e-mail of an imported form."""
@@ -71,6 +77,18 @@ def tell_applicant_expired(session: Session, placement: Placement) -> None:
             template="placement_expired", name=in_language(language, profile, "name") or address,
             project=in_language(language, project, "title"), deadline=hong_kong_time(placement.offer_deadline),
             sign_off=sign_off(language))
+
+
+def tell_applicant_withdrawn(session: Session, placement: Placement) -> None:
+    """The project closed before the applicant answered the offer."""
+    profile = session.get(ApplicantProfile, placement.applicant_id)
+    address, language = recipient_of(session, profile)
+    if not address:
+        return
+    project = session.get(Project, placement.project_id)
+    enqueue(session, to=address, subject=WITHDRAWN_SUBJECT, body=WITHDRAWN_BODY, language=language,
+            template="placement_withdrawn", name=in_language(language, profile, "name") or address,
+            project=in_language(language, project, "title"), sign_off=sign_off(language))
 
 
 def _organisation_language(session: Session, organisation_id: int) -> str:

@@ -36,10 +36,13 @@ OFFER_STATUS_NAMES = {
     PlacementStatus.EXPIRED: lazy_gettext("Expired"),
     PlacementStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
     PlacementStatus.COMPLETED: lazy_gettext("Completed"),
+    PlacementStatus.LEFT_EARLY: lazy_gettext("Left early"),
+    PlacementStatus.NO_SHOW: lazy_gettext("Did not show"),
 }
 OFFER_STATUS_COLOURS = {PlacementStatus.OFFERED: "blue", PlacementStatus.ACCEPTED: "green",
                         PlacementStatus.DECLINED: "grey", PlacementStatus.EXPIRED: "grey",
-                        PlacementStatus.WITHDRAWN: "grey", PlacementStatus.COMPLETED: "green"}
+                        PlacementStatus.WITHDRAWN: "grey", PlacementStatus.COMPLETED: "green",
+                        PlacementStatus.LEFT_EARLY: "grey", PlacementStatus.NO_SHOW: "grey"}
 NOTICES = {"accepted": lazy_gettext("You have accepted the offer. The organisation will contact you."),
            "declined": lazy_gettext("You have declined the offer. Your place goes to another applicant.")}
 

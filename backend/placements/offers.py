@@ -12,7 +12,7 @@ back to the pool at once); accepting while already holding an accepted place in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, and_
 from sqlalchemy.exc import IntegrityError
@@ -24,27 +24,44 @@ from backend.audit import service as audit
 from backend.core import states
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, InvalidTransition, NotFound
+from backend.core.forms import FormInvalid
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
-from backend.identity.permissions import Permission, require
+from backend.identity.permissions import Permission, require, require_visible
 from backend.market.inputs import MATCHABLE_PROJECT_STATUSES
-from backend.placements.models import MatchProposal, Placement, PlacementStatus
-from backend.placements.offer_emails import send_offer_email, tell_applicant_expired, tell_organisation
-from backend.projects.models import Project
+from backend.placements.models import OUTCOME_STATUSES, MatchProposal, Placement, PlacementStatus
+from backend.placements.offer_emails import (
+    send_offer_email,
+    tell_applicant_expired,
+    tell_applicant_withdrawn,
+    tell_organisation,
+)
+from backend.projects.models import CompletionReport, CompletionReportStatus, Project, ProjectStatus
 from backend.schemes.facts import scheme_usage
 from backend.schemes.models import Scheme
 
 P = PlacementStatus
-# An offer is answered, lapses, or is withdrawn (another place accepted, the applicant's data erased);
-# every other status is final here. Nothing sets `completed` yet.
+_OUTCOMES = frozenset(OUTCOME_STATUSES)
+# An offer is answered, lapses, or is withdrawn (another place accepted, the applicant's data erased, the
+# project closed). After the internship's end date the NGO records each accepted intern's outcome, and may
+# correct it (or its date and reason) until the completion report is sent (`record_outcome`).
 TRANSITIONS: states.Transitions = {
     P.OFFERED: frozenset({P.ACCEPTED, P.DECLINED, P.EXPIRED, P.WITHDRAWN}),
-    P.ACCEPTED: frozenset(),
+    P.ACCEPTED: _OUTCOMES,
     P.DECLINED: frozenset(),
     P.EXPIRED: frozenset(),
     P.WITHDRAWN: frozenset(),
-    P.COMPLETED: frozenset(),
+    P.COMPLETED: _OUTCOMES,
+    P.LEFT_EARLY: _OUTCOMES,
+    P.NO_SHOW: _OUTCOMES,
 }
+# An intern's place, whether or not the outcome is recorded yet.
+INTERN_STATUSES = (P.ACCEPTED, *OUTCOME_STATUSES)
+# A project in these states takes no more interns: an open offer on it can no longer be accepted.
+FINISHED_PROJECT_STATUSES = (ProjectStatus.CLOSED, ProjectStatus.COMPLETED)
+# A report sent or accepted fixes the outcomes it counts.
+_REPORT_FIXED = (CompletionReportStatus.SENT, CompletionReportStatus.ACCEPTED)
+REASON_LIMIT = 500
 def _closed_message(status: PlacementStatus) -> str:
     return {
         PlacementStatus.ACCEPTED: _("You have already accepted this offer."),
@@ -52,6 +69,8 @@ def _closed_message(status: PlacementStatus) -> str:
         PlacementStatus.EXPIRED: _("This offer has expired."),
         PlacementStatus.WITHDRAWN: _("This offer has been withdrawn."),
         PlacementStatus.COMPLETED: _("This internship is completed."),
+        PlacementStatus.LEFT_EARLY: _("This internship has ended."),
+        PlacementStatus.NO_SHOW: _("This internship has ended."),
     }.get(status, _("This offer is no longer open."))
 
 
@@ -97,19 +116,28 @@ def make_offer(session: Session, actor: User, proposal: MatchProposal, project: 
     return placement
 
 
-def withdraw_open_offers(session: Session, applicant_id: int, *, reason: str,
-                         now: datetime | None = None) -> list[Placement]:
-    """The applicant's unanswered offers are withdrawn (their places go back to the pool), each audited."""
+def withdraw_open_offers(session: Session, applicant_id: int | None = None, *, project_id: int | None = None,
+                         reason: str, tell: bool = False, now: datetime | None = None) -> list[Placement]:
+    """Unanswered offers of an applicant (or on a project) are withdrawn, their places back in the pool, each
+    audited. With `tell` (a project that closed) each applicant's choice is settled and they are e-mailed."""
+    if applicant_id is None and project_id is None:
+        raise ValueError("withdraw_open_offers needs an applicant or a project")
     now = now or utcnow()
+    query = select(Placement).where(Placement.status == PlacementStatus.OFFERED)
+    if applicant_id is not None:
+        query = query.where(Placement.applicant_id == applicant_id)
+    if project_id is not None:
+        query = query.where(Placement.project_id == project_id)
     withdrawn = []
-    for placement in session.exec(select(Placement).where(Placement.applicant_id == applicant_id,
-                                                          Placement.status == PlacementStatus.OFFERED)
-                                  .order_by(Placement.id)).all():
+    for placement in session.exec(query.order_by(Placement.id)).all():
         if not _move(session, placement, PlacementStatus.WITHDRAWN, now, before_deadline=False):
             continue  # answered or lapsed in the meantime
         audit.record(session, None, "placement.withdrawn", "placement", placement.id,
                      before={"status": PlacementStatus.OFFERED},
                      after={"status": PlacementStatus.WITHDRAWN, "reason": reason})
+        if tell:
+            choice_status.lapse(session, placement.applicant_id, placement.project_id, now=now)
+            tell_applicant_withdrawn(session, placement)
         withdrawn.append(placement)
     return withdrawn
 
@@ -117,7 +145,7 @@ def withdraw_open_offers(session: Session, applicant_id: int, *, reason: str,
 def _holds_another_accepted_place(session: Session, placement: Placement) -> bool:
     return session.exec(select(Placement.id).where(
         Placement.scheme_id == placement.scheme_id, Placement.applicant_id == placement.applicant_id,
-        Placement.status == PlacementStatus.ACCEPTED, Placement.id != placement.id)).first() is not None
+        col(Placement.status).in_(INTERN_STATUSES), Placement.id != placement.id)).first() is not None
 
 
 def accept_offer(session: Session, actor: User, placement: Placement | int, *,
@@ -128,6 +156,10 @@ def accept_offer(session: Session, actor: User, placement: Placement | int, *,
     if row.status == PlacementStatus.ACCEPTED:
         return row
     states.check(TRANSITIONS, row.status, PlacementStatus.ACCEPTED, _closed_message(row.status))
+    project = session.get(Project, row.project_id)
+    if project is not None and project.status in FINISHED_PROJECT_STATUSES:
+        raise InvalidTransition(_("This project has closed and takes no more interns, so this offer can no "
+                                  "longer be accepted."))
     if _holds_another_accepted_place(session, row):
         raise Conflict(_("You have already accepted a place in this scheme, and you can hold only one."))
     try:
@@ -211,13 +243,12 @@ class AcceptedIntern:
 
 
 def accepted_interns(session: Session, organisation_id: int) -> list[AcceptedIntern]:
-    """An NGO's interns (accepted or completed), by project. The caller checks the NGO's scope."""
+    """An NGO's interns (accepted, or with an outcome), by project. The caller checks the NGO's scope."""
     rows = session.exec(
         select(Placement, Project, ApplicantProfile)
         .join(Project, col(Project.id) == Placement.project_id)
         .join(ApplicantProfile, col(ApplicantProfile.id) == Placement.applicant_id)
-        .where(Project.organisation_id == organisation_id,
-               col(Placement.status).in_((PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)))
+        .where(Project.organisation_id == organisation_id, col(Placement.status).in_(INTERN_STATUSES))
         .order_by(Project.id, ApplicantProfile.name_en, Placement.id)).all()
     return [AcceptedIntern(placement, project, profile) for placement, project, profile in rows]
 
@@ -230,3 +261,90 @@ def free_places(session: Session, scheme: Scheme | int) -> dict[int, int]:
                                                   col(Project.status).in_(MATCHABLE_PROJECT_STATUSES))
                             .order_by(Project.id)).all()
     return {p.id: max((p.places_granted or 0) - usage.places_by_project.get(p.id, 0), 0) for p in projects}
+
+
+# --- each intern's outcome -----------------------------------------------------------------------------------
+
+class OutcomeInvalid(FormInvalid):
+    """An outcome with a missing or impossible date or reason; `details['fields']` says which."""
+
+    status_code = 422
+    code = "outcome_invalid"
+
+
+def project_interns(session: Session, project: Project) -> list[AcceptedIntern]:
+    """The project's interns with their profiles, by name. The caller checks who may see them."""
+    rows = session.exec(
+        select(Placement, ApplicantProfile)
+        .join(ApplicantProfile, col(ApplicantProfile.id) == Placement.applicant_id)
+        .where(Placement.project_id == project.id, col(Placement.status).in_(INTERN_STATUSES))
+        .order_by(ApplicantProfile.name_en, Placement.id)).all()
+    return [AcceptedIntern(placement, project, profile) for placement, profile in rows]
+
+
+def lock_project(session: Session, project: Project) -> None:
+    """Outcomes and the report that counts them queue on the project's row (PostgreSQL; SQLite has one writer):
+    an outcome changed while the report is being sent waits, then sees the report sent and is refused."""
+    session.exec(select(Project.id).where(Project.id == project.id).with_for_update()).first()
+
+
+def outcomes_open(session: Session, project: Project, today: date | None = None) -> str | None:
+    """Why outcomes cannot be recorded on the project now, or None when they can."""
+    today = today or date.today()
+    if project.end_date is None or today <= project.end_date:
+        return _("Outcomes can be recorded only after the internship ends on %(end)s.",
+                 end=project.end_date.isoformat() if project.end_date else "?")
+    if project.status not in (ProjectStatus.OPEN, ProjectStatus.CLOSED):
+        return _("This project's outcomes can no longer be changed.")
+    report = session.exec(select(CompletionReport).where(CompletionReport.project_id == project.id)).first()
+    if report is not None and report.status in _REPORT_FIXED:
+        return _("The completion report has been sent, so outcomes can no longer be changed. If staff return "
+                 "it, you can correct them.")
+    return None
+
+
+def record_outcome(session: Session, actor: User, project: Project, placement_id: int, outcome: PlacementStatus | None,
+                   *, left_on: date | None = None, reason: str = "", today: date | None = None) -> Placement:
+    """The NGO records how an accepted intern's internship ended: completed, left early (the day they left,
+    within the internship, and why) or did not show (why, if known). A correction before the report is sent
+    is another call."""
+    require_visible(actor, Permission.PROJECT_EDIT_OWN, project)
+    lock_project(session, project)
+    placement = session.exec(select(Placement).where(Placement.id == placement_id)
+                             .execution_options(populate_existing=True)).first()
+    if placement is None or placement.project_id != project.id or placement.status not in INTERN_STATUSES:
+        raise NotFound(_("That person is not an accepted intern of this project."))
+    refusal = outcomes_open(session, project, today)
+    if refusal:
+        raise InvalidTransition(refusal)
+    if outcome not in OUTCOME_STATUSES:
+        raise OutcomeInvalid({"outcome": _("Choose how the internship ended.")}, _("Choose how the internship ended."))
+    reason = (reason or "").strip()
+    errors = {}
+    if outcome == PlacementStatus.LEFT_EARLY:
+        if left_on is None:
+            errors["left_on"] = _("Enter the day the intern left.")
+        elif not project.start_date <= left_on < project.end_date:
+            errors["left_on"] = _("The day the intern left must be within the internship, from %(start)s to "
+                                  "the day before %(end)s.", start=project.start_date.isoformat(),
+                                  end=project.end_date.isoformat())
+        if not reason:
+            errors["reason"] = _("Say why the intern left early.")
+    if len(reason) > REASON_LIMIT:
+        errors["reason"] = _("Use %(limit)s characters or fewer.", limit=REASON_LIMIT)
+    if errors:
+        raise OutcomeInvalid(errors, _("The outcome could not be saved: fix the fields shown."))
+    before = {"status": placement.status, "left_on": placement.left_on.isoformat() if placement.left_on else None,
+              "reason": placement.outcome_reason}
+    values = {"left_on": left_on if outcome == PlacementStatus.LEFT_EARLY else None,
+              "outcome_reason": reason if outcome != PlacementStatus.COMPLETED and reason else None}
+    states.check(TRANSITIONS, placement.status, outcome, _closed_message(placement.status))
+    if not states.move_if(session, Placement, placement.id, TRANSITIONS, outcome,
+                          where=[col(Placement.status) == placement.status], **values):
+        raise InvalidTransition(_("This intern's outcome was changed by someone else a moment ago. Reload the "
+                                  "page to see it."))
+    session.refresh(placement)
+    audit.record(session, actor, "placement.outcome_recorded", "placement", placement.id, before=before,
+                 after={"status": outcome, "left_on": left_on.isoformat() if values["left_on"] else None,
+                        "reason": values["outcome_reason"]})
+    return placement

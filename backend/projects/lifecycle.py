@@ -24,6 +24,7 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, organisation_id_of, require, require_visible
 from backend.organisations.models import Organisation, OrganisationMember
 from backend.outbox import service as outbox
+from backend.placements import offers
 from backend.projects.models import Project, ProjectEvent, ProjectStatus
 from backend.projects.validation import check_project
 from backend.schemes.models import Scheme
@@ -50,7 +51,7 @@ _SUBJECTS = {
     ProjectStatus.REJECTED: lazy_gettext("Funding not approved: %(title)s"),
     ProjectStatus.OPEN: lazy_gettext("Now open for applications: %(title)s"),
     ProjectStatus.CLOSED: lazy_gettext("Applications closed: %(title)s"),
-    ProjectStatus.COMPLETED: lazy_gettext("Completion report received: %(title)s"),
+    ProjectStatus.COMPLETED: lazy_gettext("Completion report accepted: %(title)s"),
 }
 _BODY = lazy_gettext("The project \"%(title)s\" is now: %(status)s.\n\n%(comment)s\n\nSee its timeline on internmatch: %(link)s")
 STATUS_NAMES = {
@@ -73,8 +74,8 @@ class ProjectInvalid(FormInvalid):
     code = "project_invalid"
 
 
-def notify_organisation(session: Session, project: Project, comment: str = "") -> None:
-    """E-mail the NGO's contact and admins, each in their own language."""
+def organisation_recipients(session: Session, project: Project) -> list[tuple[str, str]]:
+    """The NGO's contact address and its admins', each with the reader's language."""
     organisation = session.get(Organisation, project.organisation_id)
     recipients = {organisation.contact_email: "en"}
     admins = session.exec(select(User).join(OrganisationMember, OrganisationMember.user_id == User.id)
@@ -82,7 +83,12 @@ def notify_organisation(session: Session, project: Project, comment: str = "") -
                                  OrganisationMember.is_admin)).all()
     for admin in admins:
         recipients[admin.email] = admin.preferred_language
-    for address, language in sorted(recipients.items()):
+    return sorted(recipients.items())
+
+
+def notify_organisation(session: Session, project: Project, comment: str = "") -> None:
+    """E-mail the NGO's contact and admins, each in their own language."""
+    for address, language in organisation_recipients(session, project):
         with outbox.speaking(language):
             status = str(STATUS_NAMES[project.status])
         outbox.enqueue(session, to=address, subject=_SUBJECTS[project.status], body=_BODY, language=language,
@@ -212,29 +218,20 @@ def open_for_applications(session: Session, actor: User, project: Project) -> Pr
 
 
 def close_applications(session: Session, actor: User, project: Project) -> Project:
+    """No more applications or acceptances: offers still unanswered are withdrawn and their applicants told."""
     require(actor, Permission.PROJECT_ASSESS)
-    return move(session, actor, project, ProjectStatus.CLOSED, action="project.closed")
+    move(session, actor, project, ProjectStatus.CLOSED, action="project.closed")
+    offers.withdraw_open_offers(session, project_id=project.id, reason="project_closed", tell=True)
+    return project
 
 
-def complete(session: Session, actor: User, project: Project, *, completed_count: int, withdrawn_count: int,
-             evaluation: str) -> Project:
-    """The NGO's completion report once the internship is over."""
-    require_visible(actor, Permission.PROJECT_EDIT_OWN, project)
-    if project.status != ProjectStatus.CLOSED:
-        raise InvalidTransition(_("A completion report can be sent only after applications have closed."))
-    granted = project.places_granted or 0
-    errors = {}
-    if not 0 <= completed_count <= granted:
-        errors["completed_count"] = _("Enter a number from 0 to the %(n)s places granted.", n=granted)
-    if not 0 <= withdrawn_count <= granted:
-        errors["withdrawn_count"] = _("Enter a number from 0 to the %(n)s places granted.", n=granted)
-    if not evaluation.strip():
-        errors["evaluation"] = _("Write a short evaluation of the internship.")
-    if errors:
-        raise ProjectInvalid(errors, _("The completion report is not complete: fix the fields shown."))
-    project.completed_count, project.withdrawn_count, project.evaluation = completed_count, withdrawn_count, evaluation
-    return move(session, actor, project, ProjectStatus.COMPLETED, action="project.completed",
-                message=_("A completion report can be sent only after applications have closed."))
+def complete(session: Session, actor: User, project: Project) -> Project:
+    """Closed → completed, when staff accept the completion report (projects/completion.py, its only caller)."""
+    require(actor, Permission.PROJECT_ASSESS)
+    move(session, actor, project, ProjectStatus.COMPLETED, action="project.completed",
+         message=_("A project is completed only once applications have closed."))
+    offers.withdraw_open_offers(session, project_id=project.id, reason="project_completed", tell=True)
+    return project
 
 
 def timeline(session: Session, project: Project) -> list[ProjectEvent]:

@@ -63,10 +63,6 @@ class Project(SQLModel, table=True):
     min_age: int = 18
     max_age: int = 29
 
-    completed_count: int | None = None
-    withdrawn_count: int | None = None
-    evaluation: str | None = Field(default=None, sa_type=Text)
-
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -116,6 +112,32 @@ class Assessment(SQLModel, table=True):
     confirmed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     superseded: bool = False
+
+
+class CompletionReportStatus(StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+
+
+class CompletionReport(SQLModel, table=True):
+    """The NGO's report once a project's internship has ended: its evaluation in words, and staff's review.
+
+    Its figures are never typed: they are counted from the interns' outcomes (projects/completion.py owns
+    the status and the counts)."""
+
+    __tablename__ = "completion_report"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", unique=True, ondelete="CASCADE")
+    status: CompletionReportStatus = Field(default=CompletionReportStatus.DRAFT, sa_type=String(10), index=True)
+    evaluation: str = Field(default="", sa_type=Text)
+    staff_comments: str = Field(default="", sa_type=Text)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reviewed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 # A project belongs to the organisation that posted it (NGO tenancy, backend.identity.permissions).

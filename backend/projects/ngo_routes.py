@@ -142,7 +142,6 @@ def project_page(request: Request, db: DbSession, user: NgoUser, project_id: Id,
     return _project_page(request, db, user, project, notice={
         "saved": _("Your draft has been saved."),
         "submitted": _("Your project has been submitted. Home Affairs staff will assess it."),
-        "completed": _("Thank you: your completion report has been sent."),
     }.get(done))
 
 
@@ -184,17 +183,3 @@ def submit_project(request: Request, db: DbSession, user: Annotated[User, requir
                           form=lifecycle.form_values(project), errors=_in_page_order(error.errors),
                           problem=error.message, status_code=400)
     return RedirectResponse(f"/ngo/projects/{project.id}?done=submitted", status_code=303)
-
-
-@router.post("/ngo/projects/{project_id}/completion", response_class=HTMLResponse)
-def completion_report(request: Request, db: DbSession, user: NgoUser, project_id: Id, data: FormData):
-    project = own_project(db, user, project_id)
-    form = {k: (data.get(k) or "").strip() for k in ("completed_count", "withdrawn_count", "evaluation")}
-    # A count that is not a whole number is out of range for the service, which says what to enter.
-    counts = {k: int(form[k]) if form[k].isdigit() else -1 for k in ("completed_count", "withdrawn_count")}
-    try:
-        lifecycle.complete(db, user, project, evaluation=form["evaluation"], **counts)
-    except ProjectInvalid as error:
-        return _project_page(request, db, user, project, errors=error.errors, form=form,
-                             status_code=400)
-    return RedirectResponse(f"/ngo/projects/{project.id}?done=completed", status_code=303)

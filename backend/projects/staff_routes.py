@@ -20,7 +20,7 @@ from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, can, require_visible
 from backend.organisations.models import Organisation
-from backend.projects import funding, lifecycle
+from backend.projects import completion, funding, lifecycle
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
 from backend.projects.validation import subsidy_limit
 from backend.projects.words import common_words
@@ -104,6 +104,7 @@ def queue(request: Request, db: DbSession, user: StaffUser, scheme_id: OptionalQ
         "to_assess": [(p, o) for p, o in rows if p.status in QUEUE_STATUSES and p.id not in proposals],
         "to_confirm": [(p, o, proposals[p.id]) for p, o in rows if p.id in proposals],
         "funded": [(p, o) for p, o in rows if p.status in (ProjectStatus.APPROVED, ProjectStatus.OPEN)],
+        "closed": [(p, o) for p, o in rows if p.status == ProjectStatus.CLOSED],
         "notice": {"confirmed": _("The decision has been confirmed and the organisation told by e-mail."),
                    "proposed": _("Your proposal has been saved. An approver will confirm it.")}.get(done),
     })
@@ -130,7 +131,16 @@ def _project_page(request: Request, db: Session, user: User, project: Project, *
         "similar_count": based_on, "criteria": schemes.criteria_of(db, scheme), "proposal": proposal,
         "officer": officer, "room": room, "events": events, "actors": actors, "errors": errors or {}, "form": form,
         "problem": problem, "notice": notice, "can_assess": project.status in QUEUE_STATUSES,
+        **_completion_context(db, project),
     }, status_code=status_code)
+
+
+def _completion_context(db: Session, project: Project) -> dict:
+    """The completion report's figures and status, for a project past opening."""
+    if project.status not in (ProjectStatus.OPEN, ProjectStatus.CLOSED, ProjectStatus.COMPLETED):
+        return {"report_figures_of": None}
+    return {"report_figures_of": completion.figures(db, project), "completion_report": completion.report_of(db, project),
+            "report_status_names": {str(k): str(v) for k, v in completion.STATUS_NAMES.items()}}
 
 
 def staff_project(db: Session, user: User, project_id: int) -> Project:

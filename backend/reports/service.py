@@ -21,13 +21,15 @@ from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
 from backend.placements.models import MatchRun, MatchRunStatus, MatchUnplaced, Placement, PlacementStatus
 from backend.placements.review import describe_unplaced
+from backend.projects import completion
 from backend.projects.catalogue import sector_name
-from backend.projects.models import Project
+from backend.projects.models import CompletionReport, CompletionReportStatus, Project
 from backend.schemes.facts import FUNDED_STATUSES, HOLDING_STATUSES, region_caps
 from backend.schemes.models import Scheme
 
-PLACED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)
-TABLES = ("projects", "regions", "sectors", "budget", "choices", "first_timers", "unplaced")
+PLACED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED, PlacementStatus.LEFT_EARLY,
+                   PlacementStatus.NO_SHOW)
+TABLES = ("projects", "regions", "sectors", "budget", "choices", "first_timers", "unplaced", "completion")
 
 
 @dataclass
@@ -170,7 +172,40 @@ def build(session: Session, scheme: Scheme) -> SchemeReport:
                                .group_by(MatchUnplaced.reason_code)).all()
         for code, n in sorted(reasons, key=lambda r: (-int(r[1]), r[0])):
             unplaced.rows.append([reason_label(code), int(n)])
-    return SchemeReport(scheme, [by_project, by_region, by_sector, budget, choices, first_timers, unplaced])
+    return SchemeReport(scheme, [by_project, by_region, by_sector, budget, choices, first_timers,
+                                 _completion_table(session, scheme), unplaced])
+
+
+def _completion_table(session: Session, scheme: Scheme) -> Table:
+    """Each completion report sent to staff: its figures, counted from the interns' outcomes, and its evaluation."""
+    table = Table("completion", _("Completion reports"), [
+        Column("project", _("Project"), "text"), Column("report", _("Report"), "text"),
+        Column("interns", _("Interns")), Column("completed", _("Completed")), Column("left_early", _("Left early")),
+        Column("no_show", _("Did not show")), Column("completion_rate", _("Completion rate"), "percent"),
+        Column("evaluation", _("Evaluation"), "text")], chart_series=["completed", "left_early", "no_show"])
+    reports = session.exec(select(Project, CompletionReport).join(CompletionReport,
+                                                                   col(CompletionReport.project_id) == Project.id)
+                           .where(Project.scheme_id == scheme.id,
+                                  CompletionReport.status != CompletionReportStatus.DRAFT)
+                           .order_by(col(Project.id))).all()
+    counts: Counter = Counter()
+    if reports:
+        for project_id, status, n in session.exec(
+                select(Placement.project_id, Placement.status, func.count())
+                .where(col(Placement.project_id).in_([p.id for p, _r in reports]),
+                       col(Placement.status).in_(PLACED_STATUSES))
+                .group_by(Placement.project_id, Placement.status)).all():
+            counts[(project_id, status)] = int(n)
+    for project, report in reports:
+        by = [counts[(project.id, s)] for s in PLACED_STATUSES]
+        interns = sum(by)
+        completed = counts[(project.id, PlacementStatus.COMPLETED)]
+        table.rows.append([f"#{project.id} {localised(project, 'title')}", str(completion.STATUS_NAMES[report.status]),
+                           interns, completed, counts[(project.id, PlacementStatus.LEFT_EARLY)],
+                           counts[(project.id, PlacementStatus.NO_SHOW)], _share(completed, interns),
+                           report.evaluation])
+    return table
+
 
 
 REASON_LABELS = {

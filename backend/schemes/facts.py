@@ -21,7 +21,8 @@ from backend.schemes.models import Scheme, SchemeRegionCap
 FUNDED_STATUSES = (ProjectStatus.APPROVED, ProjectStatus.OPEN, ProjectStatus.CLOSED, ProjectStatus.COMPLETED)
 # Placements that use up a place, a share of the budget and of a regional cap. A completed internship
 # spent its subsidy, so it keeps counting; declined, expired and withdrawn offers free their place.
-HOLDING_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)
+HOLDING_STATUSES = (PlacementStatus.OFFERED, PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED,
+                    PlacementStatus.LEFT_EARLY, PlacementStatus.NO_SHOW)
 
 
 def lock_scheme(session: Session, scheme_id: int) -> Scheme:

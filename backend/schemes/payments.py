@@ -30,7 +30,7 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, require, require_different_person
 from backend.organisations.models import Organisation
 from backend.placements.models import Placement, PlacementStatus
-from backend.projects.models import Project, ProjectStatus
+from backend.projects.models import CompletionReport, CompletionReportStatus, Project
 from backend.schemes.facts import FUNDED_STATUSES, funding_granted
 from backend.schemes.models import GrantPayment, PaymentStatus, PaymentTranche, Scheme, SchemePaymentTerms
 
@@ -97,17 +97,17 @@ def set_terms(session: Session, actor: User, scheme: Scheme, raw: Mapping[str, s
 def completed_interns(session: Session, project: Project) -> int | None:
     """How many interns completed the project, once its completion report is accepted; None before that.
 
-    THE one place the final tranche learns this. Today a completed project carries the NGO's completion report
-    (`completed_count`) and no separate acceptance exists, so the count is that report's, never more than the
-    interns who actually took a place (accepted or completed placements). The intern-outcomes work replaces
-    the body of this function with the accepted report's count.
+    THE one place the final tranche learns this: the interns whose recorded outcome is "completed"
+    (`PlacementStatus.COMPLETED`, set by `placements.offers.record_outcome`). The completion report's figures
+    are counted from the same outcomes (projects/completion.py), and they cannot change once it is sent.
     """
-    if project.status != ProjectStatus.COMPLETED or project.completed_count is None:
+    accepted = session.exec(select(CompletionReport.id).where(
+        CompletionReport.project_id == project.id,
+        CompletionReport.status == CompletionReportStatus.ACCEPTED)).first()
+    if accepted is None:
         return None
-    interns = session.exec(select(func.count()).select_from(Placement).where(
-        Placement.project_id == project.id,
-        col(Placement.status).in_((PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED)))).one()
-    return min(project.completed_count, int(interns))
+    return int(session.exec(select(func.count()).select_from(Placement).where(
+        Placement.project_id == project.id, Placement.status == PlacementStatus.COMPLETED)).one())
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,6 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ngo/projects/{project_id}/edit"): OWNING_NGO,
     ("POST", "/ngo/projects/{project_id}/edit"): OWNING_NGO,
     ("POST", "/ngo/projects/{project_id}/submit"): OWNING_NGO,
-    ("POST", "/ngo/projects/{project_id}/completion"): OWNING_NGO,
     ("GET", "/api/v1/ngo/projects"): NGOS,
     ("POST", "/api/v1/ngo/projects"): NGOS,
     ("GET", "/api/v1/ngo/projects/{project_id}"): OWNING_NGO,
@@ -273,6 +272,21 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/accessibility"): EVERYONE,
     ("GET", "/contact"): EVERYONE,
     ("GET", "/terms"): EVERYONE,
+    # after the internship: the NGO records its interns' outcomes ({intern_id} is an intern of {project_id})
+    # and sends the completion report; staff read it, officers accept or return it
+    ("GET", "/ngo/projects/{project_id}/outcomes"): OWNING_NGO,
+    ("GET", "/ngo/projects/{project_id}/outcomes/{intern_id}"): OWNING_NGO,
+    ("POST", "/ngo/projects/{project_id}/outcomes/{intern_id}"): OWNING_NGO,
+    ("GET", "/ngo/projects/{project_id}/report"): OWNING_NGO,
+    ("POST", "/ngo/projects/{project_id}/report"): OWNING_NGO,
+    ("GET", "/staff/projects/{project_id}/report"): STAFF,
+    ("POST", "/staff/projects/{project_id}/report/accept"): OFFICER,
+    ("POST", "/staff/projects/{project_id}/report/return"): OFFICER,
+    ("GET", "/api/v1/projects/{project_id}/completion-report"): OWNING_NGO | STAFF,
+    ("POST", "/api/v1/ngo/projects/{project_id}/interns/{intern_id}/outcome"): OWNING_NGO,
+    ("POST", "/api/v1/ngo/projects/{project_id}/completion-report"): OWNING_NGO,
+    ("POST", "/api/v1/projects/{project_id}/completion-report/accept"): OFFICER,
+    ("POST", "/api/v1/projects/{project_id}/completion-report/return"): OFFICER,
 }
 # Framework routes and static files need no row.
 NOT_IN_MATRIX_METHODS = {"HEAD", "OPTIONS"}
@@ -365,7 +379,23 @@ def path_values(world: World, role: str) -> dict[str, object]:
                                                  organisation_id=world.organisation.id),
         **_round_values(world),
         **_complaint_and_payment(world),
+        "intern_id": _intern(world),
     }
+
+
+def _intern(world: World) -> int:
+    """An intern of the `ngo` role's project (its outcome already recorded): a placement of its own each time."""
+    from datetime import timedelta
+
+    from backend.core.db import utcnow
+    from backend.placements.models import Placement, PlacementStatus
+
+    placement = Placement(scheme_id=world.scheme_id, project_id=world.project_id, applicant_id=world.applicant_id,
+                          status=PlacementStatus.COMPLETED, subsidy_hkd=25_000,
+                          offer_deadline=utcnow() + timedelta(days=7))
+    world.session.add(placement)
+    world.session.flush()
+    return placement.id
 
 
 def _complaint_and_payment(world: World) -> dict[str, object]:

@@ -156,7 +156,6 @@ TENANCY: dict[tuple[str, str], Sees] = {
     ("GET", "/ngo/projects/{project_id}/edit"): OWN_PROJECT,
     ("POST", "/ngo/projects/{project_id}/edit"): OWN_PROJECT,
     ("POST", "/ngo/projects/{project_id}/submit"): OWN_PROJECT,
-    ("POST", "/ngo/projects/{project_id}/completion"): OWN_PROJECT,
     ("GET", "/api/v1/ngo/projects/{project_id}"): OWN_PROJECT,
     ("PATCH", "/api/v1/ngo/projects/{project_id}"): OWN_PROJECT,
     ("POST", "/api/v1/ngo/projects/{project_id}/submit"): OWN_PROJECT,
@@ -216,6 +215,21 @@ TENANCY: dict[tuple[str, str], Sees] = {
     ("POST", "/staff/payments/{payment_id}/refuse"): STAFF_SEE_ALL,
     ("POST", "/api/v1/payments/{payment_id}/approve"): STAFF_SEE_ALL,
     ("POST", "/api/v1/payments/{payment_id}/refuse"): STAFF_SEE_ALL,
+    # after the internship: {project_id} is organisation A's project, {intern_id} an intern of it (applicant A)
+    ("GET", "/ngo/projects/{project_id}/outcomes"): OWN_PROJECT,
+    ("GET", "/ngo/projects/{project_id}/outcomes/{intern_id}"): OWN_PROJECT,
+    ("POST", "/ngo/projects/{project_id}/outcomes/{intern_id}"): OWN_PROJECT,
+    ("GET", "/ngo/projects/{project_id}/report"): OWN_PROJECT,
+    ("POST", "/ngo/projects/{project_id}/report"): OWN_PROJECT,
+    ("GET", "/staff/projects/{project_id}/report"): STAFF_SEE_ALL,
+    ("POST", "/staff/projects/{project_id}/report/accept"): STAFF_SEE_ALL,
+    ("POST", "/staff/projects/{project_id}/report/return"): STAFF_SEE_ALL,
+    ("GET", "/api/v1/projects/{project_id}/completion-report"): Sees(
+        OWNING_NGO | STAFF, "the project's own organisation, and staff, who read every project"),
+    ("POST", "/api/v1/ngo/projects/{project_id}/interns/{intern_id}/outcome"): OWN_PROJECT,
+    ("POST", "/api/v1/ngo/projects/{project_id}/completion-report"): OWN_PROJECT,
+    ("POST", "/api/v1/projects/{project_id}/completion-report/accept"): STAFF_SEE_ALL,
+    ("POST", "/api/v1/projects/{project_id}/completion-report/return"): STAFF_SEE_ALL,
 }
 # What a request sends besides the CSRF token, so that it gets past the form's checks to the row: a route that
 # checks its form first would answer 422 whoever owns the row, and the row check would go untried.
@@ -223,6 +237,9 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/choices/{choice_id}/move"): {"direction": "up"},
     ("POST", "/api/v1/me/choices/{choice_id}/move"): {"direction": "up"},
     ("DELETE", "/api/v1/schemes/{scheme_id}/adjustments/{adjustment_id}"): {"reason": "tenancy"},
+    ("POST", "/api/v1/ngo/projects/{project_id}/interns/{intern_id}/outcome"): {"outcome": "completed"},
+    ("POST", "/api/v1/ngo/projects/{project_id}/completion-report"): {"evaluation": "tenancy"},
+    ("POST", "/api/v1/projects/{project_id}/completion-report/return"): {"comments": "tenancy"},
 }
 # Routes whose {project_id} is organisation A's draft rather than its open project.
 DRAFT_PROJECT_ROUTES = {"/projects/{project_id}", "/api/v1/projects/{project_id}",
@@ -361,7 +378,18 @@ def _fresh_rows(scene: Scene) -> dict[str, object]:
         "claim_token": issue_one_time_token(session, TokenPurpose.CLAIM_ACCOUNT,
                                             email=f"claimer-{secrets.token_hex(3)}@example.hk", hours=24),
         "step": "names",
+        "intern_id": _intern_of_project_a(scene),
     }
+
+
+def _intern_of_project_a(scene: Scene) -> int:
+    """Applicant A as an intern of organisation A's project, the outcome recorded: a placement of its own each time."""
+    placement = Placement(scheme_id=scene.ids["scheme_id"], project_id=scene.ids["project_id"],
+                          applicant_id=scene.ids["applicant_id"], status=PlacementStatus.COMPLETED, subsidy_hkd=25_000,
+                          offer_deadline=utcnow() + timedelta(days=7))
+    scene.session.add(placement)
+    scene.session.flush()
+    return placement.id
 
 
 def _project_row(scene: Scene) -> Project:

@@ -90,6 +90,11 @@ PAGES: dict[str, tuple[str, object]] = {
     "/accessibility": ("anonymous", None),
     "/contact": ("anonymous", None),
     "/terms": ("anonymous", None),
+    "/ngo/projects/{project_id}/outcomes": ("ngo", lambda s: [{"project_id": p} for p in s["finished"]]),
+    "/ngo/projects/{project_id}/outcomes/{intern_id}": ("ngo", lambda s: {"project_id": s["finished"][0],
+                                                                         "intern_id": s["intern"]}),
+    "/ngo/projects/{project_id}/report": ("ngo", lambda s: [{"project_id": p} for p in s["finished"]]),
+    "/staff/projects/{project_id}/report": ("officer", lambda s: [{"project_id": p} for p in s["finished"]]),
 }
 ROLES = ("anonymous", "applicant", "offered applicant", "ngo", "officer", "approver", "admin", SECOND_STEP)
 
@@ -161,9 +166,42 @@ def _set_the_scene(database_url: str) -> dict:
             placement = db.exec(select(Placement).where(Placement.applicant_id == first.applicant_id)).one()
             offered = db.get(User, db.get(ApplicantProfile, first.applicant_id).user_id)
             scene.update(placement=placement.id, offered_email=offered.email)
+            scene.update(_finished_projects(db, scheme, organisation, ngo, avoid=first.applicant_id))
     finally:
         engine.dispose()
     return scene
+
+
+def _finished_projects(db, scheme, organisation, ngo, *, avoid: int) -> dict:
+    """Two of the NGO's projects whose internship is over: one with an intern's outcome still to record, one
+    whose completion report (every outcome recorded) has been sent for staff to review."""
+    from datetime import date, timedelta
+
+    from backend.applicants.models import ApplicantProfile
+    from backend.core.db import utcnow
+    from backend.placements import offers
+    from backend.placements.models import Placement, PlacementStatus
+    from backend.projects import completion
+    from backend.projects.models import ProjectStatus
+    from tests.factories import make_project
+
+    ngo = db.get(type(ngo), ngo.id)  # read again in this session: its organisation is looked up through it
+    end = date.today() - timedelta(days=10)
+    editable, sent = (make_project(db, scheme, organisation, status=ProjectStatus.CLOSED, places=2,
+                                   start_date=end - timedelta(days=40), end_date=end) for _ in range(2))
+    profiles = db.exec(select(ApplicantProfile.id).where(ApplicantProfile.id != avoid)
+                       .order_by(col(ApplicantProfile.id).desc()).limit(3)).all()
+    interns = [Placement(scheme_id=scheme.id, project_id=project.id, applicant_id=profile_id,
+                         status=PlacementStatus.ACCEPTED, subsidy_hkd=project.subsidy_granted_per_place,
+                         offer_deadline=utcnow()) for project, profile_id in zip((editable, sent, sent), profiles, strict=True)]
+    db.add_all(interns)
+    db.flush()
+    offers.record_outcome(db, ngo, sent, interns[1].id, PlacementStatus.COMPLETED)
+    offers.record_outcome(db, ngo, sent, interns[2].id, PlacementStatus.LEFT_EARLY,
+                          left_on=sent.start_date + timedelta(days=9), reason="Went back to university early")
+    completion.send(db, ngo, sent, "Both interns worked on the logistics dashboard.")
+    db.commit()
+    return {"finished": [editable.id, sent.id], "intern": interns[0].id}
 
 
 @pytest.fixture(scope="module")

@@ -56,7 +56,16 @@ def project_scheme(session, project):
 
 
 def _complete(session, project, completed: int) -> None:
-    project.status, project.completed_count, project.withdrawn_count = ProjectStatus.COMPLETED, completed, 0
+    """The project completed with an accepted report: `completed` of its interns completed, the rest left early."""
+    from backend.projects.models import CompletionReport, CompletionReportStatus
+
+    interns = session.exec(select(Placement).where(Placement.project_id == project.id,
+                                                   Placement.status == PlacementStatus.ACCEPTED)
+                           .order_by(Placement.id)).all()
+    for n, intern in enumerate(interns):
+        intern.status = PlacementStatus.COMPLETED if n < completed else PlacementStatus.LEFT_EARLY
+    project.status = ProjectStatus.COMPLETED
+    session.add(CompletionReport(project_id=project.id, status=CompletionReportStatus.ACCEPTED, evaluation="Fine."))
     session.flush()
 
 
@@ -91,8 +100,8 @@ def test_the_balance_waits_for_the_completion_report_then_pays_for_interns_who_c
 def test_an_advance_beyond_what_completed_interns_earned_is_recovered(session, world):
     project = _funded(session, world, places=10, subsidy=25_000)
     payments.approve(session, world.approver.user, _propose(session, world.officer.user, project, "advance"))
-    _interns(session, project, 3)
-    _complete(session, project, completed=13)  # the report claims more than ever took a place: 3 count
+    _interns(session, project, 5)
+    _complete(session, project, completed=3)  # 3 of 5 interns completed: the advance paid for 5 of 10 places
 
     assert payments.amount_due(session, project, PaymentTranche.BALANCE) == "No balance is due."
     recovery = _propose(session, world.officer.user, project, "recovery")

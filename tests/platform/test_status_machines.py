@@ -27,8 +27,14 @@ from backend.placements.models import (
     PlacementStatus,
     ProposalStatus,
 )
-from backend.projects import lifecycle
-from backend.projects.models import Project, ProjectEvent, ProjectStatus
+from backend.projects import completion, lifecycle
+from backend.projects.models import (
+    CompletionReport,
+    CompletionReportStatus,
+    Project,
+    ProjectEvent,
+    ProjectStatus,
+)
 from backend.schemes import payments
 from backend.schemes.models import GrantPayment, PaymentStatus, PaymentTranche
 from tests.conftest import IS_POSTGRES, migrated_database
@@ -43,6 +49,7 @@ MACHINES = {
     "project": (ProjectStatus, lifecycle.TRANSITIONS),
     "complaint": (ComplaintStatus, complaint_case.TRANSITIONS),
     "grant_payment": (PaymentStatus, payments.TRANSITIONS),
+    "completion_report": (CompletionReportStatus, completion.TRANSITIONS),
 }
 PAIRS = [pytest.param(machine, before, after, id=f"{machine}:{before}->{after}")
          for machine, (enum, _table) in MACHINES.items()
@@ -60,6 +67,11 @@ def _row_in(session, machine: str, state):
         session.add(row)
         session.flush()
         return Complaint, row
+    if machine == "completion_report":
+        row = CompletionReport(project_id=project.id, status=state)
+        session.add(row)
+        session.flush()
+        return CompletionReport, row
     if machine == "grant_payment":
         row = GrantPayment(scheme_id=scheme.id, project_id=project.id, organisation_id=project.organisation_id,
                            tranche=PaymentTranche.ADVANCE, amount_hkd=1_000, status=state)

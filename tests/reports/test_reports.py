@@ -86,7 +86,7 @@ def test_the_workbook_has_a_sheet_per_table_with_numbers_as_numbers(client, sess
     response = client.get(f"/staff/reports/download.xlsx?scheme={scheme.id}")
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
     workbook = load_workbook(io.BytesIO(response.content))
-    assert len(workbook.sheetnames) == 7
+    assert len(workbook.sheetnames) == 8
     budget = workbook["Budget"]
     assert budget["A1"].value == "Report Scheme"
     assert [c.value for c in budget[4]][:2] == ["Committed to interns who accepted", 80_000]

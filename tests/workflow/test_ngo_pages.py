@@ -128,15 +128,12 @@ def test_a_new_project_needs_a_scheme_taking_projects(app, session):
     assert _own_projects(session, world) == []
 
 
-def test_the_completion_report_completes_a_closed_project(world, session):
+def test_the_project_page_leads_to_the_outcomes_and_the_completion_report(world, session):
     project = make_project(session, world.scheme, world.organisation, status=ProjectStatus.CLOSED, places=4)
     session.commit()
-    refused = world.ngo.post(f"/ngo/projects/{project.id}/completion",
-                             {"completed_count": "9", "withdrawn_count": "0", "evaluation": ""})
-    assert refused.status_code == 400 and "Write a short evaluation" in refused.text
-    done = world.ngo.post(f"/ngo/projects/{project.id}/completion",
-                          {"completed_count": "3", "withdrawn_count": "1", "evaluation": "Went well."})
-    assert done.status_code == 303
-    session.refresh(project)
-    assert (project.status, project.completed_count, project.withdrawn_count) == (ProjectStatus.COMPLETED, 3, 1)
-    assert session.exec(select(OutboxEmail).where(OutboxEmail.template == "project.completed")).first()
+    page = world.ngo.client.get(f"/ngo/projects/{project.id}").text
+    assert f"/ngo/projects/{project.id}/outcomes" in page and f"/ngo/projects/{project.id}/report" in page
+    # the internship has not ended: nothing to record or send yet, and nothing typed
+    report = world.ngo.client.get(f"/ngo/projects/{project.id}/report").text
+    assert "completed_count" not in report and 'value="send"' not in report
+
