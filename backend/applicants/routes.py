@@ -21,6 +21,7 @@ from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
+from backend.placements import confirmations
 
 router = APIRouter(include_in_schema=False)
 Chooser = Annotated[User, require_permission(Permission.APPLICANT_CHOOSE_PROJECTS)]
@@ -109,4 +110,5 @@ def status_page(request: Request, db: DbSession, user: Viewer):
     overview = choices.status_overview(db, user)
     p = profile.find_profile(db, user)
     return render(request, "applicants/status.html", {
-        "overview": overview, "missing": profile.missing_steps(p), "step_title": profile.step_title})
+        "overview": overview, "missing": profile.missing_steps(p), "step_title": profile.step_title,
+        "owed_confirmations": confirmations.owed_by(db, user)})

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # erased this many days after the decision (its outcome stays for the organisation's track record).
     complaint_acknowledge_working_days: int = 5
     complaint_retention_days: int = 730
+    # Interns confirm what they received after the internship: a reminder this many days after the request
+    # (at most `confirmation_reminders` of them); an intern's survey comments are erased after the retention.
+    confirmation_remind_after_days: int = 7
+    confirmation_reminders: int = 2
+    confirmation_retention_days: int = 730
     # SQLite cannot share a worker across processes, so `serve` runs the match worker in-process there.
     run_worker_in_process: bool | None = None
 

@@ -44,6 +44,8 @@ TRANSITIONS: states.Transitions = {
     P.EXPIRED: frozenset(),
     P.WITHDRAWN: frozenset(),
     P.COMPLETED: frozenset(),
+    P.LEFT_EARLY: frozenset(),
+    P.NO_SHOW: frozenset(),
 }
 def _closed_message(status: PlacementStatus) -> str:
     return {

@@ -18,7 +18,9 @@ from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require_visible
+from backend.organisations import track_record
 from backend.organisations.models import Organisation
+from backend.placements import confirmations
 from backend.projects import funding, lifecycle
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
 from backend.projects.validation import subsidy_limit
@@ -129,6 +131,8 @@ def _project_page(request: Request, db: Session, user: User, project: Project, *
         "similar_count": based_on, "criteria": schemes.criteria_of(db, scheme), "proposal": proposal,
         "officer": officer, "room": room, "events": events, "actors": actors, "errors": errors or {}, "form": form,
         "problem": problem, "notice": notice, "can_assess": project.status in QUEUE_STATUSES,
+        "track_record": track_record.of_organisation(db, project.organisation_id),
+        "confirmations": confirmations.for_project(db, user, project), **confirmations.words(),
     }, status_code=status_code)
 
 
