@@ -34,22 +34,22 @@ def _form_page(request: Request, db: Session, user: User, placement_id: int, *, 
         "rating_options": [(str(n), str(n)) for n in range(5, 0, -1)]}, status_code=status_code)
 
 
-@router.get("/status/confirmations/{placement_id}", response_class=HTMLResponse)
-def confirmation_page(request: Request, db: DbSession, user: Intern, placement_id: Id, done: str = ""):
+@router.get("/status/confirmations/{internship_id}", response_class=HTMLResponse)
+def confirmation_page(request: Request, db: DbSession, user: Intern, internship_id: Id, done: str = ""):
     notice = {"saved": _("Your answers are saved. You can finish and send them later."),
               "sent": _("Thank you: your answers have been sent.")}.get(done)
-    return _form_page(request, db, user, placement_id, notice=notice)
+    return _form_page(request, db, user, internship_id, notice=notice)
 
 
-@router.post("/status/confirmations/{placement_id}", response_class=HTMLResponse)
-def save_confirmation(request: Request, db: DbSession, user: Intern, placement_id: Id, data: FormData):
+@router.post("/status/confirmations/{internship_id}", response_class=HTMLResponse)
+def save_confirmation(request: Request, db: DbSession, user: Intern, internship_id: Id, data: FormData):
     send = data.get("action") == "send"
     try:
-        confirmations.save(db, user, placement_id, data, send=send)
+        confirmations.save(db, user, internship_id, data, send=send)
     except confirmations.ConfirmationInvalid as error:
-        return _form_page(request, db, user, placement_id, errors=error.errors,
+        return _form_page(request, db, user, internship_id, errors=error.errors,
                           problem=None if error.errors else error.message, status_code=400)
-    return RedirectResponse(f"/status/confirmations/{placement_id}?done={'sent' if send else 'saved'}",
+    return RedirectResponse(f"/status/confirmations/{internship_id}?done={'sent' if send else 'saved'}",
                             status_code=303)
 
 

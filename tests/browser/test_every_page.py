@@ -21,6 +21,7 @@ NOT_A_TOKEN = "not-a-real-token"
 # GET routes that answer with a file or JSON, not a page.
 DOWNLOADS = {"/account/export", "/ngo/applicants/{applicant_id}/cv", "/profile/cv/download",
              "/staff/reports/download.csv", "/staff/reports/download.xlsx", "/docs"}
+DOWNLOADS |= {"/staff/reports/track-record.csv", "/staff/reports/track-record.xlsx"}
 
 # An officer whose password was right and who has not entered a code yet.
 SECOND_STEP = "officer at the second step"
@@ -83,6 +84,10 @@ PAGES: dict[str, tuple[str, object]] = {
     "/staff/complaints": ("officer", None),
     "/staff/complaints/{complaint_id}": ("officer", lambda s: [{"complaint_id": c} for c in s["complaints"]]),
     "/staff/schemes/{scheme_id}/payments": ("approver", lambda s: {"scheme_id": s["scheme"]}),
+    # the demo applicant's ended internships: one still to confirm, one confirmed (an allowance not received)
+    "/status/confirmations/{internship_id}": ("applicant", lambda s: [{"internship_id": i} for i in s["internships"]]),
+    "/staff/confirmations": ("officer", None),
+    "/staff/reports/track-record": ("officer", None),
 }
 ROLES = ("anonymous", "applicant", "offered applicant", "ngo", "officer", "approver", "admin", SECOND_STEP)
 
@@ -154,9 +159,46 @@ def _set_the_scene(database_url: str) -> dict:
             placement = db.exec(select(Placement).where(Placement.applicant_id == first.applicant_id)).one()
             offered = db.get(User, db.get(ApplicantProfile, first.applicant_id).user_id)
             scene.update(placement=placement.id, offered_email=offered.email)
+            scene.update(internships=_ended_internships(db, "ngo@demo.internmatch.hk", "applicant@demo.internmatch.hk"))
+            db.commit()
     finally:
         engine.dispose()
     return scene
+
+
+def _ended_internships(db, ngo_email: str, applicant_email: str) -> list[int]:
+    """Two accepted places of the applicant's on the organisation's projects that ended last week (a scheme each):
+    the first not yet confirmed, the second confirmed with the allowance not received."""
+    from datetime import timedelta
+
+    from backend.applicants.models import ApplicantProfile
+    from backend.core.db import utcnow
+    from backend.identity.models import User
+    from backend.organisations.models import Organisation, OrganisationMember
+    from backend.placements import confirmations
+    from backend.placements.models import Placement, PlacementStatus
+    from backend.projects.models import ProjectStatus
+    from tests.factories import make_project, make_scheme
+
+    ngo = db.exec(select(User).where(User.email == ngo_email)).one()
+    organisation = db.get(Organisation, db.exec(select(OrganisationMember.organisation_id)
+                                                .where(OrganisationMember.user_id == ngo.id)).first())
+    applicant = db.exec(select(User).where(User.email == applicant_email)).one()
+    profile = db.exec(select(ApplicantProfile).where(ApplicantProfile.user_id == applicant.id)).one()
+    ended = utcnow().date() - timedelta(days=7)
+    ids = []
+    for _ in range(2):
+        project = make_project(db, make_scheme(db), organisation, status=ProjectStatus.CLOSED,
+                               start_date=ended - timedelta(days=30), end_date=ended)
+        placement = Placement(scheme_id=project.scheme_id, project_id=project.id, applicant_id=profile.id,
+                              subsidy_hkd=25_000, status=PlacementStatus.ACCEPTED, offer_deadline=utcnow())
+        db.add(placement)
+        db.flush()
+        ids.append(placement.id)
+    confirmations.save(db, applicant, ids[1], {"allowance_received": "none", "travel_received": "full",
+                                               "accommodation_received": "part", "accommodation_amount": "6000",
+                                               "insurance_received": "full", "rating": "2"}, send=True)
+    return ids
 
 
 @pytest.fixture(scope="module")
