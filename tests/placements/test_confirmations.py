@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from backend.accounts import privacy
 from backend.applicants.models import Choice
+from backend.cli import _cmd_ask_confirmations, build_parser
 from backend.complaints.models import Complaint, ComplaintStatus
 from backend.core.db import utcnow
 from backend.core.errors import NotFound
@@ -307,3 +308,7 @@ def test_staff_only_see_the_mismatch_list(session, world, app):
     applicant = make_user(session, Role.APPLICANT)
     session.commit()
     assert signed_in(app, session, applicant).client.get("/staff/confirmations").status_code == 403
+
+
+def test_the_daily_task_is_a_command():
+    assert build_parser().parse_args(["ask-confirmations"]).func is _cmd_ask_confirmations
