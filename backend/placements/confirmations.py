@@ -22,6 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from backend.applicants.models import ApplicantProfile
@@ -150,12 +153,30 @@ def owed_one(session: Session, user: User, placement_id: int, *, today: date | N
 
 
 def _start(session: Session, placement: Placement, project: Project, now: datetime) -> InternConfirmation:
-    confirmation = InternConfirmation(placement_id=placement.id, project_id=project.id,
-                                      applicant_id=placement.applicant_id, promised=promised_of(project),
-                                      updated_at=now)
-    session.add(confirmation)
-    session.flush()
-    return confirmation
+    """The placement's confirmation, made if missing. The daily task and the intern may make it at the same
+    moment: the insert does nothing if the other's row is there (one row per placement), and both use it."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(InternConfirmation).values(
+        placement_id=placement.id, project_id=project.id, applicant_id=placement.applicant_id,
+        promised=promised_of(project), answers={}, draft={}, comments="", mismatch=False, reminders_sent=0,
+        updated_at=now).on_conflict_do_nothing(index_elements=["placement_id"]))
+    return session.exec(select(InternConfirmation).where(InternConfirmation.placement_id == placement.id)
+                        .execution_options(populate_existing=True)).one()
+
+
+def _already_sent() -> ConfirmationInvalid:
+    return ConfirmationInvalid({}, _("You have already sent your answers for this internship."))
+
+
+def _while_unsent(session: Session, confirmation: InternConfirmation, **values) -> None:
+    """Change the confirmation only while it is unsent: of two sends at once (two tabs), one goes through."""
+    changed = session.execute(update(InternConfirmation)
+                              .where(col(InternConfirmation.id) == confirmation.id,
+                                     col(InternConfirmation.submitted_at).is_(None))
+                              .values(**values).execution_options(synchronize_session=False)).rowcount
+    session.refresh(confirmation)
+    if changed != 1:
+        raise _already_sent()
 
 
 def draft_values(owed: Owed) -> dict[str, str]:
@@ -179,13 +200,11 @@ def save(session: Session, user: User, placement_id: int, raw: Mapping[str, str]
     now = now or utcnow()
     owed = owed_one(session, user, placement_id, today=today)
     if owed.sent:
-        raise ConfirmationInvalid({}, _("You have already sent your answers for this internship."))
+        raise _already_sent()
     confirmation = owed.confirmation or _start(session, owed.placement, owed.project, now)
     promised = confirmation.promised
-    confirmation.draft = {name: str(raw.get(name) or "")[:DRAFT_VALUE_MAX] for name in _fields_of(promised)}
-    confirmation.updated_at = now
-    session.add(confirmation)
-    session.flush()
+    _while_unsent(session, confirmation, updated_at=now,
+                  draft={name: str(raw.get(name) or "")[:DRAFT_VALUE_MAX] for name in _fields_of(promised)})
     if not send:
         return confirmation
     fields = Fields(raw)
@@ -208,14 +227,9 @@ def save(session: Session, user: User, placement_id: int, raw: Mapping[str, str]
                           message=_("Rate your internship from 1 to 5."))
     comments = fields.text("comments", max_length=COMMENTS_MAX)
     fields.raise_if_invalid(_("Check your answers: they are saved, and you can finish later."), ConfirmationInvalid)
-    confirmation.answers = answers
-    confirmation.rating = rating
-    confirmation.comments = comments or ""
-    confirmation.mismatch = any(a["received"] != Received.FULL for a in answers.values())
-    confirmation.submitted_at = now
-    confirmation.draft = {}
-    session.add(confirmation)
-    session.flush()
+    _while_unsent(session, confirmation, answers=answers, rating=rating, comments=comments or "", draft={},
+                  mismatch=any(a["received"] != Received.FULL for a in answers.values()), submitted_at=now,
+                  updated_at=now)
     audit.record(session, user, "confirmation.sent", "intern_confirmation", confirmation.id,
                  after={"placement_id": confirmation.placement_id, "mismatch": confirmation.mismatch,
                         "answers": answers, "rating": rating})

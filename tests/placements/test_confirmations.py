@@ -5,19 +5,21 @@ from __future__ import annotations
 import html
 import io
 import json
+import threading
 from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from backend.accounts import privacy
 from backend.applicants.models import Choice
+from backend.audit.models import AuditEvent
 from backend.cli import _cmd_ask_confirmations, build_parser
 from backend.complaints.models import Complaint, ComplaintStatus
 from backend.core.db import utcnow
 from backend.core.errors import NotFound
-from backend.identity.models import Role
+from backend.identity.models import Role, User
 from backend.organisations.track_record import of_organisation, track_record
 from backend.outbox.models import OutboxEmail
 from backend.placements import confirmations
@@ -25,7 +27,8 @@ from backend.placements.models import InternConfirmation, Placement, PlacementSt
 from backend.projects.models import ProjectStatus
 from tests.accounts.helpers import make_user
 from tests.applicants.helpers import make_applicant
-from tests.factories import make_organisation, make_project
+from tests.conftest import IS_POSTGRES, migrated_database
+from tests.factories import make_organisation, make_project, make_scheme
 from tests.workflow.helpers import build_world, signed_in, zh
 
 ALLOWANCE, TRAVEL, ACCOMMODATION = 8_000, 3_000, 12_000
@@ -312,3 +315,46 @@ def test_staff_only_see_the_mismatch_list(session, world, app):
 
 def test_the_daily_task_is_a_command():
     assert build_parser().parse_args(["ask-confirmations"]).func is _cmd_ask_confirmations
+
+
+# --- the race ----------------------------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="two connections racing for one row need PostgreSQL (set DATABASE_URL)")
+def test_two_sends_at_once_from_two_tabs_record_the_answers_once():
+    with migrated_database("internmatch_confirmation_race") as (_url, engine):
+        with Session(engine, expire_on_commit=False) as setup:
+            end = _today() - timedelta(days=3)
+            project = make_project(setup, make_scheme(setup), make_organisation(setup), status=ProjectStatus.CLOSED,
+                                   start_date=end - timedelta(days=40), end_date=end, cost_insurance=0)
+            user, profile = make_applicant(setup)
+            placement = Placement(scheme_id=project.scheme_id, project_id=project.id, applicant_id=profile.id,
+                                  subsidy_hkd=25_000, status=PlacementStatus.ACCEPTED, offer_deadline=utcnow())
+            setup.add(placement)
+            setup.commit()
+
+        outcomes: list = []
+        barrier = threading.Barrier(2)
+
+        def send(rating: str) -> None:
+            with Session(engine, expire_on_commit=False) as db:
+                intern = db.get(User, user.id)
+                barrier.wait()
+                try:
+                    confirmations.save(db, intern, placement.id, _full(rating=rating), send=True)
+                    db.commit()
+                    outcomes.append("sent")
+                except confirmations.ConfirmationInvalid:
+                    db.rollback()
+                    outcomes.append("already sent")
+
+        threads = [threading.Thread(target=send, args=(rating,)) for rating in ("2", "5")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+        assert sorted(outcomes) == ["already sent", "sent"]
+        with Session(engine) as check:
+            [confirmation] = check.exec(select(InternConfirmation)).all()
+            assert confirmation.submitted_at is not None and confirmation.draft == {}
+            assert len(check.exec(select(AuditEvent).where(AuditEvent.action == "confirmation.sent")).all()) == 1
