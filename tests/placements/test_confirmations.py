@@ -167,6 +167,15 @@ def test_received_in_full_everywhere_is_no_mismatch_and_part_must_be_less_than_p
     assert confirmation.mismatch is False
 
 
+def test_a_project_that_stated_no_amounts_asks_only_the_survey(app, session, world):
+    quiet = _intern(app, session, _ended_project(session, world, cost_allowance=0, cost_travel=0,
+                                                  cost_accommodation=0))
+    page = quiet.client.get(f"/status/confirmations/{quiet.placement.id}")
+    assert "_received" not in page.text and "there is no amount to confirm" in page.text
+    confirmation = confirmations.save(session, quiet.user, quiet.placement.id, {"rating": "5"}, send=True)
+    assert (confirmation.promised, confirmation.answers, confirmation.mismatch) == ({}, {}, False)
+
+
 def test_nobody_else_opens_an_interns_form_and_nothing_is_asked_before_the_end(app, session, world, intern):
     other = _intern(app, session, _ended_project(session, world))
     assert other.client.get(f"/status/confirmations/{intern.placement.id}").status_code == 404
