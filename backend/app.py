@@ -29,6 +29,7 @@ from backend.identity.sessions import SessionCookieMiddleware
 from backend.organisations import api as organisations_api
 from backend.organisations import routes as organisations_routes
 from backend.placements import api as placements_api
+from backend.placements import confirmation_routes
 from backend.placements import routes as placements_routes
 from backend.placements.worker import InProcessWorker, should_run_in_process
 from backend.projects import api as projects_api
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(complaints_routes.router)
     app.include_router(payment_routes.router)
     app.include_router(completion_routes.router)
+    app.include_router(confirmation_routes.router)
 
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     def api_docs() -> HTMLResponse:

@@ -103,6 +103,19 @@ def _cmd_purge_unplaced(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ask_confirmations(args: argparse.Namespace) -> int:
+    from sqlmodel import Session  # noqa: PLC0415
+
+    from backend.core.db import for_writing, get_engine  # noqa: PLC0415
+    from backend.placements.confirmations import ask_and_remind  # noqa: PLC0415
+
+    with Session(for_writing(get_engine())) as session:
+        stats = ask_and_remind(session)
+        session.commit()
+    print(f"Asked {stats.asked} intern(s) to confirm what they received; reminded {stats.reminded}.")
+    return 0
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
     from backend.placements.worker import companion_threads, run_forever  # noqa: PLC0415
 
@@ -159,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("purge-unplaced", help="erase personal data of applicants not placed, once the retention "
                    "period (UNPLACED_RETENTION_DAYS) after their scheme's applicant window has passed"
                    ).set_defaults(func=_cmd_purge_unplaced)
+
+    sub.add_parser("ask-confirmations", help="run daily: ask interns whose internship has ended to confirm the "
+                   "allowance and support they received, and remind those who have not answered"
+                   ).set_defaults(func=_cmd_ask_confirmations)
 
     worker = sub.add_parser("worker", help="run background work until SIGTERM: match rounds, e-mail delivery, offer expiry")
     worker.add_argument("--poll-seconds", type=float, default=2.0, help="how often to look for a new round")

@@ -9,6 +9,7 @@ from backend.identity.models import ApiToken, Role, User, UserSession
 from backend.organisations.models import Organisation, OrganisationMember
 from backend.outbox.models import EmailStatus, OutboxEmail
 from backend.placements.models import (
+    InternConfirmation,
     MatchAdjustment,
     MatchProposal,
     MatchRun,
@@ -29,7 +30,7 @@ from backend.schemes.models import (
 
 __all__ = [
     "ApiToken", "ApplicantProfile", "Assessment", "AssessmentCriterion", "AuditEvent", "Choice",
-    "ChoiceStatus", "Complaint", "ComplaintStatus", "EmailStatus", "GrantPayment", "MatchAdjustment",
+    "ChoiceStatus", "Complaint", "InternConfirmation", "ComplaintStatus", "EmailStatus", "GrantPayment", "MatchAdjustment",
     "MatchProposal", "MatchRun", "MatchRunStatus",
     "MatchUnplaced", "OneTimeToken", "Organisation", "OrganisationMember", "OutboxEmail", "Placement",
     "PlacementStatus", "Project", "ProjectEvent", "ProjectStatus", "Role", "Scheme", "SchemeRegionCap",

@@ -25,7 +25,7 @@ from backend.core.i18n import gettext as _
 from backend.core.settings import get_settings
 from backend.identity.models import User
 from backend.identity.permissions import Permission, can
-from backend.placements import offers
+from backend.placements import confirmations, offers
 from backend.placements.models import Placement
 from backend.schemes.models import Scheme
 
@@ -70,6 +70,7 @@ def export_personal_data(session: Session, user: User) -> dict:
         "choices": [_row(c) for c in choices],
         "placements": [_row(p) for p in placements],
         "complaints": [_row(c) for c in complaint_case.complaints_for_export(session, user)],
+        "internship_confirmations": [_row(c) for c in confirmations.for_export(session, profile.id)] if profile else [],
         "audit_events": [_row(e) for e in about_them],
     }
 
@@ -97,6 +98,7 @@ def erase_profile(session: Session, profile: ApplicantProfile) -> None:
         choice.interview_notes = ""
         session.add(choice)
     offers.withdraw_open_offers(session, profile.id, reason="personal_data_erased")
+    confirmations.erase_of(session, profile.id)
 
 
 def delete_account(session: Session, user: User, *, password: str, confirmed: bool,
@@ -125,8 +127,9 @@ def delete_account(session: Session, user: User, *, password: str, confirmed: bo
 def purge_unplaced(session: Session, *, today: date | None = None) -> int:
     """Erases applicants never placed once their latest scheme's applicant window closed long enough ago.
 
-    The same retention run empties complaints decided more than `complaint_retention_days` ago (their outcome
-    stays for the organisation's track record); the count returned is of applicants.
+    The same retention run empties complaints decided more than `complaint_retention_days` ago, and interns'
+    survey comments and unsent drafts older than `confirmation_retention_days` (outcomes, amounts received and
+    ratings stay for the organisation's track record); the count returned is of applicants.
     """
     today = today or date.today()
     cutoff = today - timedelta(days=get_settings().unplaced_retention_days)
@@ -146,5 +149,6 @@ def purge_unplaced(session: Session, *, today: date | None = None) -> int:
         audit.record(session, None, "applicant.purged", "applicant_profile", profile.id)
         purged += 1
     complaint_case.purge_decided_complaints(session, today=today)
+    confirmations.purge_old(session, today=today)
     session.flush()
     return purged

@@ -22,6 +22,7 @@ from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
+from backend.placements import confirmations
 from backend.placements import outcomes as outcomes_of_matching
 from backend.schemes import service as schemes
 from backend.schemes.models import Scheme
@@ -131,4 +132,5 @@ def status_page(request: Request, db: DbSession, user: Viewer):
     return render(request, "applicants/status.html", {
         "overview": overview, "states": states, "not_placed": list(outcomes.values()), "key_dates": key_dates,
         "eligibility": eligibility.for_projects(db, user, [c.project_id for c in overview.choices]),
-        "missing": profile.missing_steps(p), "step_title": profile.step_title})
+        "missing": profile.missing_steps(p), "step_title": profile.step_title,
+        "owed_confirmations": confirmations.owed_by(db, user)})

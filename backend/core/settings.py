@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     # Where people write with questions, accessibility problems and personal data access or correction requests
     # (the legal pages show it); a deployment sets the Department's real address.
     enquiries_email: str = "enquiries@internmatch.example.hk"
+    # Interns confirm what they received after the internship: a reminder this many days after the request
+    # (at most `confirmation_reminders` of them); an intern's survey comments are erased after the retention.
+    confirmation_remind_after_days: int = 7
+    confirmation_reminders: int = 2
+    confirmation_retention_days: int = 730
     # SQLite cannot share a worker across processes, so `serve` runs the match worker in-process there.
     run_worker_in_process: bool | None = None
 

@@ -18,7 +18,7 @@ from backend.core.templating import render
 from backend.identity.deps import client_address, require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, can
-from backend.organisations import service
+from backend.organisations import service, track_record
 from backend.organisations.models import Organisation
 
 router = APIRouter(include_in_schema=False)
@@ -98,9 +98,10 @@ def accept_invitation(request: Request, db: DbSession, token: str, display_name:
 @router.get("/staff/organisations", response_class=HTMLResponse)
 def staff_list(request: Request, db: DbSession,
                user: Annotated[User, require_permission(Permission.ORGANISATION_VIEW_ALL)], done: str = ""):
+    verified = service.list_organisations(db, user, awaiting_verification=False)
     return render(request, "organisations/staff_list.html", {
         "user": user, "awaiting": service.list_organisations(db, user, awaiting_verification=True),
-        "verified": service.list_organisations(db, user, awaiting_verification=False),
+        "verified": verified, "track_records": track_record.track_record(db, [o.id for o in verified]),
         "notice": _("The organisation has been verified.") if done == "verified" else None})
 
 

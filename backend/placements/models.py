@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from backend.core.db import UTCDateTime, utcnow
@@ -90,6 +90,44 @@ class MatchAdjustment(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Received(StrEnum):
+    """What an intern says they received of one amount the project promised."""
+    FULL = "full"
+    PART = "part"
+    NONE = "none"
+
+
+class InternConfirmation(SQLModel, table=True):
+    """After the internship: the intern's word on each amount the project promised, and a short survey.
+
+    `promised` is what the project stated (HKD per place, only the items it stated) when the intern was
+    asked; `answers` holds, once submitted, each item's `received` (full / part / none) and `amount`;
+    `draft` keeps the form exactly as last typed, so nothing is lost between visits or on a field error.
+    """
+
+    __tablename__ = "intern_confirmation"
+    __table_args__ = (
+        UniqueConstraint("placement_id"),
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_one_to_five"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    placement_id: int = Field(foreign_key="placement.id", ondelete="CASCADE")
+    project_id: int = Field(foreign_key="project.id", index=True)
+    applicant_id: int = Field(foreign_key="applicant_profile.id", index=True, ondelete="CASCADE")
+    promised: dict = Field(default_factory=dict, sa_type=JSON)
+    answers: dict = Field(default_factory=dict, sa_type=JSON)
+    draft: dict = Field(default_factory=dict, sa_type=JSON)
+    rating: int | None = None
+    comments: str = Field(default="", sa_type=Text)
+    mismatch: bool = Field(default=False, index=True)
+    asked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminders_sent: int = 0
+    last_reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class PlacementStatus(StrEnum):

@@ -62,6 +62,8 @@ FINISHED_PROJECT_STATUSES = (ProjectStatus.CLOSED, ProjectStatus.COMPLETED)
 # A report sent or accepted fixes the outcomes it counts.
 _REPORT_FIXED = (CompletionReportStatus.SENT, CompletionReportStatus.ACCEPTED)
 REASON_LIMIT = 500
+
+
 def _closed_message(status: PlacementStatus) -> str:
     return {
         PlacementStatus.ACCEPTED: _("You have already accepted this offer."),

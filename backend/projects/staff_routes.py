@@ -19,7 +19,9 @@ from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, can, require_visible
+from backend.organisations import track_record
 from backend.organisations.models import Organisation
+from backend.placements import confirmations
 from backend.projects import completion, funding, lifecycle
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
 from backend.projects.validation import subsidy_limit
@@ -132,6 +134,8 @@ def _project_page(request: Request, db: Session, user: User, project: Project, *
         "officer": officer, "room": room, "events": events, "actors": actors, "errors": errors or {}, "form": form,
         "problem": problem, "notice": notice, "can_assess": project.status in QUEUE_STATUSES,
         **_completion_context(db, project),
+        "track_record": track_record.of_organisation(db, project.organisation_id),
+        "confirmations": confirmations.for_project(db, user, project), **confirmations.words(),
     }, status_code=status_code)
 
 

@@ -14,7 +14,7 @@ from backend.core.params import QueryId
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
-from backend.reports import exports, service
+from backend.reports import exports, service, track_records
 from backend.reports.routes import attachment
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=error_responses(403, 404))
@@ -65,3 +65,11 @@ def report_xlsx(db: DbSession, user: Reader, scheme_id: QueryId = None):
     scheme = service.scheme_for(db, scheme_id)
     content = exports.report_xlsx(service.build(db, scheme), localised(scheme, "name"))
     return attachment(content, exports.XLSX_MEDIA_TYPE, f"internmatch-{scheme.id}-report.xlsx")
+
+
+@router.get("/track-record", response_model=TableOut)
+def track_record(db: DbSession, user: Reader):
+    """Every organisation's track record across schemes and years (a figure not yet measurable is null)."""
+    table = track_records.build(db)
+    return TableOut(key=table.key, title=table.title, columns=[ColumnOut(key=c.key, label=c.label, kind=c.kind)
+                                                               for c in table.columns], rows=table.as_dicts())

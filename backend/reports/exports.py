@@ -20,9 +20,9 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
-def _csv_value(value, kind: str):
+def _csv_value(value, kind: str, empty: str = ""):
     if value is None:
-        return ""
+        return empty
     if kind == "percent":
         return f"{100 * value:.1f}"
     return value
@@ -37,7 +37,7 @@ def table_csv(table: Table) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([_csv_header(c) for c in table.columns])
     for row in table.rows:
-        writer.writerow([_csv_value(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
+        writer.writerow([_csv_value(v, c.kind, table.empty) for v, c in zip(row, table.columns, strict=True)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -52,20 +52,25 @@ def _sheet_title(title: str, used: set[str]) -> str:
 
 
 def report_xlsx(report: SchemeReport, scheme_name: str) -> bytes:
+    return tables_xlsx(report.tables, scheme_name)
+
+
+def tables_xlsx(tables: list[Table], heading: str) -> bytes:
+    """Tables as one workbook, a sheet per table, each under `heading` and its own title."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     used: set[str] = set()
     bold = Font(bold=True)
-    for table in report.tables:
+    for table in tables:
         sheet = workbook.create_sheet(_sheet_title(table.title, used))
-        sheet.append([scheme_name])
+        sheet.append([heading])
         sheet["A1"].font = bold
         sheet.append([table.title])
         sheet.append([c.label for c in table.columns])
         for cell in sheet[3]:
             cell.font = bold
         for row in table.rows:
-            sheet.append(list(row))
+            sheet.append([(table.empty or None) if v is None else v for v in row])
             for index, column in enumerate(table.columns, start=1):
                 cell = sheet.cell(row=sheet.max_row, column=index)
                 if column.kind == "hkd":

@@ -15,7 +15,7 @@ from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
-from backend.reports import exports, service
+from backend.reports import exports, service, track_records
 from backend.schemes.models import Scheme
 
 router = APIRouter(include_in_schema=False)
@@ -50,3 +50,22 @@ def report_xlsx(db: DbSession, user: Reader, scheme: OptionalQueryId = 0):
     chosen = service.scheme_for(db, scheme or None)
     content = exports.report_xlsx(service.build(db, chosen), localised(chosen, "name"))
     return attachment(content, exports.XLSX_MEDIA_TYPE, f"internmatch-{chosen.id}-report.xlsx")
+
+
+@router.get("/staff/reports/track-record", response_class=HTMLResponse)
+def track_record_page(request: Request, db: DbSession, user: Reader):
+    return render(request, "reports/track_record.html", {"user": user, "table": track_records.build(db),
+                                                         "none_yet": track_records.none_yet()})
+
+
+@router.get("/staff/reports/track-record.csv")
+def track_record_csv(db: DbSession, user: Reader):
+    return attachment(exports.table_csv(track_records.build(db)), exports.CSV_MEDIA_TYPE,
+                      "internmatch-track-record.csv")
+
+
+@router.get("/staff/reports/track-record.xlsx")
+def track_record_xlsx(db: DbSession, user: Reader):
+    table = track_records.build(db)
+    return attachment(exports.tables_xlsx([table], table.title), exports.XLSX_MEDIA_TYPE,
+                      "internmatch-track-record.xlsx")

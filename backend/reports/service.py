@@ -47,6 +47,7 @@ class Table:
     rows: list[list] = field(default_factory=list)
     chart: str = "bar"  # bar | doughnut
     chart_series: list[str] = field(default_factory=list)  # column keys drawn; the first column is the label
+    empty: str = ""  # what a download shows for a figure with nothing to measure yet
 
     def as_dicts(self) -> list[dict]:
         return [dict(zip([c.key for c in self.columns], row, strict=True)) for row in self.rows]

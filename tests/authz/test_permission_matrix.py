@@ -287,6 +287,15 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/ngo/projects/{project_id}/completion-report"): OWNING_NGO,
     ("POST", "/api/v1/projects/{project_id}/completion-report/accept"): OFFICER,
     ("POST", "/api/v1/projects/{project_id}/completion-report/return"): OFFICER,
+    # interns confirm what they received ({internship_id}: the applicant's accepted place on an ended project);
+    # staff read the mismatches and every organisation's track record
+    ("GET", "/status/confirmations/{internship_id}"): APPLICANT,
+    ("POST", "/status/confirmations/{internship_id}"): APPLICANT,
+    ("GET", "/staff/confirmations"): STAFF,
+    ("GET", "/staff/reports/track-record"): STAFF,
+    ("GET", "/staff/reports/track-record.csv"): STAFF,
+    ("GET", "/staff/reports/track-record.xlsx"): STAFF,
+    ("GET", "/api/v1/reports/track-record"): STAFF,
 }
 # Framework routes and static files need no row.
 NOT_IN_MATRIX_METHODS = {"HEAD", "OPTIONS"}
@@ -380,11 +389,17 @@ def path_values(world: World, role: str) -> dict[str, object]:
         **_round_values(world),
         **_complaint_and_payment(world),
         "intern_id": _intern(world),
+        **_ended_internship(world),
     }
 
 
 def _intern(world: World) -> int:
     """An intern of the `ngo` role's project (its outcome already recorded): a placement of its own each time."""
+
+
+def _ended_internship(world: World) -> dict[str, object]:
+    """The applicant's accepted place on a project of the `ngo` organisation that ended last week (own scheme:
+    one accepted place per scheme)."""
     from datetime import timedelta
 
     from backend.core.db import utcnow
@@ -396,6 +411,15 @@ def _intern(world: World) -> int:
     world.session.add(placement)
     world.session.flush()
     return placement.id
+    session = world.session
+    ended = utcnow().date() - timedelta(days=7)
+    project = make_project(session, make_scheme(session), world.organisation, status=ProjectStatus.CLOSED,
+                           start_date=ended - timedelta(days=30), end_date=ended)
+    placement = Placement(scheme_id=project.scheme_id, project_id=project.id, applicant_id=world.applicant_id,
+                          subsidy_hkd=25_000, status=PlacementStatus.ACCEPTED, offer_deadline=utcnow())
+    session.add(placement)
+    session.flush()
+    return {"internship_id": placement.id}
 
 
 def _complaint_and_payment(world: World) -> dict[str, object]:

@@ -230,6 +230,9 @@ TENANCY: dict[tuple[str, str], Sees] = {
     ("POST", "/api/v1/ngo/projects/{project_id}/completion-report"): OWN_PROJECT,
     ("POST", "/api/v1/projects/{project_id}/completion-report/accept"): STAFF_SEE_ALL,
     ("POST", "/api/v1/projects/{project_id}/completion-report/return"): STAFF_SEE_ALL,
+    # interns' confirmations: {internship_id} is applicant A's accepted place on organisation A's ended project
+    ("GET", "/status/confirmations/{internship_id}"): APPLICANTS_OWN,
+    ("POST", "/status/confirmations/{internship_id}"): APPLICANTS_OWN,
 }
 # What a request sends besides the CSRF token, so that it gets past the form's checks to the row: a route that
 # checks its form first would answer 422 whoever owns the row, and the row check would go untried.
@@ -333,7 +336,7 @@ def build_scene(session) -> Scene:
         "other_scheme_id": scheme_b.id, "assessment_id": assessment.id, "organisation_id": unverified_a.id,
         "applicant_id": profile_a.id, "choice_id": choice_a.id, "applicant_b_id": profile_b.id, "organisation_a_id": org_a.id,
         "project_b_id": open_b.id, "choice_b_id": choice_b.id, "proposal_b_id": proposal_b.id,
-        "complaint_id": complaint_a.id,
+        "complaint_id": complaint_a.id, "internship_id": _ended_internship(session, org_a, profile_a).id,
     }
     # Only what is not public: the open project and its organisation are in the catalogue for everyone.
     scene.markers = [draft_a.title_en, submitted_a.title_en, profile_a.name_en, profile_a.statement,
@@ -341,6 +344,18 @@ def build_scene(session) -> Scene:
     scene.b_markers = [draft_b.title_en, profile_b.name_en, profile_b.statement, complaint_b.subject,
                        complaint_b.details]
     return scene
+
+
+def _ended_internship(session, organisation, profile) -> Placement:
+    """The applicant's accepted place on a project of the organisation that ended last week (its own scheme)."""
+    ended = utcnow().date() - timedelta(days=7)
+    project = make_project(session, make_scheme(session), organisation, status=ProjectStatus.CLOSED,
+                           start_date=ended - timedelta(days=30), end_date=ended)
+    placement = Placement(scheme_id=project.scheme_id, project_id=project.id, applicant_id=profile.id,
+                          subsidy_hkd=25_000, status=PlacementStatus.ACCEPTED, offer_deadline=utcnow())
+    session.add(placement)
+    session.flush()
+    return placement
 
 
 def _fresh_rows(scene: Scene) -> dict[str, object]:

@@ -22,6 +22,7 @@ NOT_A_TOKEN = "not-a-real-token"
 DOWNLOADS = {"/account/export", "/ngo/applicants/{applicant_id}/cv", "/profile/cv/download",
              "/staff/reports/download.csv", "/staff/reports/download.xlsx", "/docs",
              "/applicants/import/template.csv"}
+DOWNLOADS |= {"/staff/reports/track-record.csv", "/staff/reports/track-record.xlsx"}
 
 # An officer whose password was right and who has not entered a code yet.
 SECOND_STEP = "officer at the second step"
@@ -95,6 +96,10 @@ PAGES: dict[str, tuple[str, object]] = {
                                                                          "intern_id": s["intern"]}),
     "/ngo/projects/{project_id}/report": ("ngo", lambda s: [{"project_id": p} for p in s["finished"]]),
     "/staff/projects/{project_id}/report": ("officer", lambda s: [{"project_id": p} for p in s["finished"]]),
+    # the demo applicant's ended internships: one still to confirm, one confirmed (an allowance not received)
+    "/status/confirmations/{internship_id}": ("applicant", lambda s: [{"internship_id": i} for i in s["internships"]]),
+    "/staff/confirmations": ("officer", None),
+    "/staff/reports/track-record": ("officer", None),
 }
 ROLES = ("anonymous", "applicant", "offered applicant", "ngo", "officer", "approver", "admin", SECOND_STEP)
 
@@ -167,6 +172,8 @@ def _set_the_scene(database_url: str) -> dict:
             offered = db.get(User, db.get(ApplicantProfile, first.applicant_id).user_id)
             scene.update(placement=placement.id, offered_email=offered.email)
             scene.update(_finished_projects(db, scheme, organisation, ngo, avoid=first.applicant_id))
+            scene.update(internships=_ended_internships(db, "ngo@demo.internmatch.hk", "applicant@demo.internmatch.hk"))
+            db.commit()
     finally:
         engine.dispose()
     return scene
@@ -202,6 +209,39 @@ def _finished_projects(db, scheme, organisation, ngo, *, avoid: int) -> dict:
     completion.send(db, ngo, sent, "Both interns worked on the logistics dashboard.")
     db.commit()
     return {"finished": [editable.id, sent.id], "intern": interns[0].id}
+def _ended_internships(db, ngo_email: str, applicant_email: str) -> list[int]:
+    """Two accepted places of the applicant's on the organisation's projects that ended last week (a scheme each):
+    the first not yet confirmed, the second confirmed with the allowance not received."""
+    from datetime import timedelta
+
+    from backend.applicants.models import ApplicantProfile
+    from backend.core.db import utcnow
+    from backend.identity.models import User
+    from backend.organisations.models import Organisation, OrganisationMember
+    from backend.placements import confirmations
+    from backend.placements.models import Placement, PlacementStatus
+    from backend.projects.models import ProjectStatus
+    from tests.factories import make_project, make_scheme
+
+    ngo = db.exec(select(User).where(User.email == ngo_email)).one()
+    organisation = db.get(Organisation, db.exec(select(OrganisationMember.organisation_id)
+                                                .where(OrganisationMember.user_id == ngo.id)).first())
+    applicant = db.exec(select(User).where(User.email == applicant_email)).one()
+    profile = db.exec(select(ApplicantProfile).where(ApplicantProfile.user_id == applicant.id)).one()
+    ended = utcnow().date() - timedelta(days=7)
+    ids = []
+    for _ in range(2):
+        project = make_project(db, make_scheme(db), organisation, status=ProjectStatus.CLOSED,
+                               start_date=ended - timedelta(days=30), end_date=ended)
+        placement = Placement(scheme_id=project.scheme_id, project_id=project.id, applicant_id=profile.id,
+                              subsidy_hkd=25_000, status=PlacementStatus.ACCEPTED, offer_deadline=utcnow())
+        db.add(placement)
+        db.flush()
+        ids.append(placement.id)
+    confirmations.save(db, applicant, ids[1], {"allowance_received": "none", "travel_received": "full",
+                                               "accommodation_received": "part", "accommodation_amount": "6000",
+                                               "insurance_received": "full", "rating": "2"}, send=True)
+    return ids
 
 
 @pytest.fixture(scope="module")
