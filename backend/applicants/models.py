@@ -62,6 +62,7 @@ class ChoiceStatus(StrEnum):
     DECLINED = "declined"
     NOT_PLACED = "not_placed"
     WITHDRAWN = "withdrawn"
+    CLOSED = "closed"  # the applicant accepted a place elsewhere in the scheme
 
 
 class Choice(SQLModel, table=True):

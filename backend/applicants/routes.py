@@ -1,4 +1,5 @@
-"""The applicant's choices (add, move up or down, withdraw), "Suggested for you", and the status page.
+"""The applicant's choices (add, move up or down, withdraw), "Suggested for you". (The status page is
+with the offers, in placements/offer_routes.py, since it shows them.)
 
 Plain POST forms: reordering is an "up"/"down" button per row, so it works without JavaScript.
 """
@@ -24,7 +25,6 @@ from backend.identity.permissions import Permission
 
 router = APIRouter(include_in_schema=False)
 Chooser = Annotated[User, require_permission(Permission.APPLICANT_CHOOSE_PROJECTS)]
-Viewer = Annotated[User, require_permission(Permission.APPLICANT_VIEW_OWN)]
 FormStr = Annotated[str, Form()]
 
 
@@ -103,10 +103,3 @@ def withdraw(request: Request, db: DbSession, user: Chooser, choice_id: Id):
         return _choices_page(request, db, user, errors={"choices": error.message}, status_code=error.status_code)
     return RedirectResponse("/choices?done=withdrawn", status_code=303)
 
-
-@router.get("/status", response_class=HTMLResponse)
-def status_page(request: Request, db: DbSession, user: Viewer):
-    overview = choices.status_overview(db, user)
-    p = profile.find_profile(db, user)
-    return render(request, "applicants/status.html", {
-        "overview": overview, "missing": profile.missing_steps(p), "step_title": profile.step_title})

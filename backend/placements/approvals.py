@@ -29,6 +29,7 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, SegregationOfDutiesError, require
 from backend.market.inputs import MATCHABLE_PROJECT_STATUSES
 from backend.placements.models import (
+    AdjustmentKind,
     MatchProposal,
     MatchRun,
     MatchRunStatus,
@@ -36,6 +37,7 @@ from backend.placements.models import (
     ProposalStatus,
 )
 from backend.placements.offers import make_offer
+from backend.placements.rounds import active_adjustments, settled_pairs
 from backend.projects.models import Project
 from backend.schemes.facts import HOLDING_STATUSES, SchemeUsage, lock_scheme, region_caps, scheme_usage
 
@@ -202,6 +204,10 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
     choices = {(c.applicant_id, c.project_id): c for c in session.exec(
         select(Choice).where(Choice.scheme_id == scheme.id, col(Choice.applicant_id).in_(applicant_ids))
     )} if applicant_ids else {}
+    # Pairs no offer may go to, whatever the round proposed: declined or lapsed before, or excluded since.
+    barred = settled_pairs(session, scheme.id) | {
+        (a.applicant_id, a.project_id) for a in active_adjustments(session, scheme.id)
+        if a.kind == AdjustmentKind.EXCLUDE}
 
     result = ApprovalResult()
     budget_left = scheme.budget_hkd - usage.subsidy_committed
@@ -209,7 +215,7 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
         project = projects.get(proposal.project_id)
         subsidy = (project.subsidy_granted_per_place or 0) if project else 0
         choice = choices.get((proposal.applicant_id, proposal.project_id))
-        skip = _why_not(proposal, project, subsidy, choice, usage, caps, budget_left, placed)
+        skip = _why_not(proposal, project, subsidy, choice, usage, caps, budget_left, placed, barred)
         if skip is not None:
             result.skipped.append(SkippedProposal(proposal, *skip))
             continue
@@ -231,14 +237,19 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
 
 
 def _why_not(proposal: MatchProposal, project: Project | None, subsidy: int, choice: Choice | None,
-             usage: SchemeUsage, caps: dict[str, int], budget_left: int, placed: set[int]
-             ) -> tuple[str, str] | None:
+             usage: SchemeUsage, caps: dict[str, int], budget_left: int, placed: set[int],
+             barred: set[tuple[int, int]] = frozenset()) -> tuple[str, str] | None:
     if proposal.status != ProposalStatus.PROPOSED:
         return "already_decided", _("This proposal has already been approved or refused.")
     if project is None or project.status not in MATCHABLE_PROJECT_STATUSES:
         return "project_not_open", _("The project is no longer open for placements.")
     if choice is not None and choice.status == ChoiceStatus.WITHDRAWN:
         return "applicant_withdrew", _("The applicant has withdrawn from this project.")
+    if choice is not None and choice.status == ChoiceStatus.CLOSED:
+        return "applicant_placed", _("The applicant already holds an offer or a place in this scheme.")
+    if (proposal.applicant_id, proposal.project_id) in barred:
+        return "pair_barred", _("This applicant declined or let lapse an offer on this project, or an officer "
+                                "excluded the pair: it is not offered again.")
     if proposal.applicant_id in placed:
         return "applicant_placed", _("The applicant already holds an offer or a place in this scheme.")
     if usage.places_by_project.get(project.id, 0) >= (project.places_granted or 0):

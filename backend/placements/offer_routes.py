@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
-from backend.applicants.models import ApplicantProfile
+from backend.applicants import choices, profile
+from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
 from backend.core.i18n import gettext as _
@@ -21,12 +22,19 @@ from backend.identity.permissions import Permission, organisation_id_of
 from backend.organisations.models import Organisation
 from backend.outbox.service import hong_kong_time
 from backend.placements import offers
-from backend.placements.models import Placement, PlacementStatus
+from backend.placements.models import (
+    AdjustmentKind,
+    MatchAdjustment,
+    MatchProposal,
+    Placement,
+    PlacementStatus,
+)
 from backend.projects.models import Project
 
 router = APIRouter(include_in_schema=False)
 Applicant = Annotated[User, require_permission(Permission.PLACEMENT_RESPOND)]
 NgoUser = Annotated[User, require_permission(Permission.ORGANISATION_VIEW_OWN)]
+Viewer = Annotated[User, require_permission(Permission.APPLICANT_VIEW_OWN)]
 
 OFFER_STATUS_NAMES = {
     PlacementStatus.OFFERED: lazy_gettext("Waiting for your answer"),
@@ -56,6 +64,29 @@ def my_offers(db: Session, user: User) -> list[tuple[Placement, Project, Organis
     return [(placement, project, db.get(Organisation, project.organisation_id)) for placement, project in rows]
 
 
+def offer_origins(db: Session, placements: list[Placement]) -> dict[int, str]:
+    """How each offer came about, in plain words: one of her ranked choices, a suggestion (she was open to
+    other projects), or an officer's placement with the officer's reason, never dressed up as her choice."""
+    origins = {}
+    for placement in placements:
+        choice = db.exec(select(Choice).where(Choice.applicant_id == placement.applicant_id,
+                                              Choice.project_id == placement.project_id,
+                                              Choice.status != ChoiceStatus.WITHDRAWN)).first()
+        proposal = db.get(MatchProposal, placement.proposal_id) if placement.proposal_id else None
+        if choice is not None:
+            origins[placement.id] = _("One of your choices")
+        elif proposal is not None and proposal.pinned:
+            pin = db.exec(select(MatchAdjustment).where(
+                MatchAdjustment.scheme_id == placement.scheme_id, MatchAdjustment.applicant_id == placement.applicant_id,
+                MatchAdjustment.project_id == placement.project_id, MatchAdjustment.kind == AdjustmentKind.PIN)
+                .order_by(col(MatchAdjustment.id).desc())).first()
+            origins[placement.id] = (_("Placed by an officer: %(reason)s", reason=pin.reason) if pin is not None
+                                     else _("Placed by an officer"))
+        else:
+            origins[placement.id] = _("Suggested for you: you said you were open to other projects")
+    return origins
+
+
 def _words() -> dict:
     return {"offer_status_name": offer_status_name, "offer_status_colours": OFFER_STATUS_COLOURS,
             "hong_kong_time": hong_kong_time}
@@ -63,8 +94,9 @@ def _words() -> dict:
 
 def _offers_page(request: Request, db: Session, user: User, *, done: str = "", error: str | None = None,
                  status_code: int = 200):
+    rows = my_offers(db, user)
     return render(request, "offers/list.html", {
-        **_words(), "user": user, "offers": my_offers(db, user), "error": error,
+        **_words(), "user": user, "offers": rows, "error": error, "origins": offer_origins(db, [r[0] for r in rows]),
         "notice": str(NOTICES[done]) if done in NOTICES else None}, status_code=status_code)
 
 
@@ -79,7 +111,8 @@ def offer_page(request: Request, db: DbSession, user: Applicant, placement_id: I
     own = [row for row in my_offers(db, user) if row[0].id == placement_id]
     if not own:
         raise NotFound(_("We could not find that offer."))
-    return render(request, "offers/list.html", {**_words(), "user": user, "offers": own, "single": True})
+    return render(request, "offers/list.html", {**_words(), "user": user, "offers": own, "single": True,
+                                                "origins": offer_origins(db, [r[0] for r in own])})
 
 
 def _answer(request: Request, db: Session, user: User, placement_id: int, accept: bool):
@@ -103,6 +136,19 @@ def accept(request: Request, db: DbSession, user: Applicant, placement_id: Id):
 @router.post("/placements/{placement_id}/decline", response_class=HTMLResponse)
 def decline(request: Request, db: DbSession, user: Applicant, placement_id: Id):
     return _answer(request, db, user, placement_id, False)
+
+
+@router.get("/status", response_class=HTMLResponse)
+def status_page(request: Request, db: DbSession, user: Viewer):
+    """The applicant's status: every offer (whichever way it came), then each choice and what happens next.
+
+    It lives with the offers because it shows them; the choices' part comes from the applicants domain."""
+    overview = choices.status_overview(db, user)
+    p = profile.find_profile(db, user)
+    rows = my_offers(db, user)
+    return render(request, "applicants/status.html", {
+        **_words(), "overview": overview, "offers": rows, "origins": offer_origins(db, [r[0] for r in rows]),
+        "missing": profile.missing_steps(p), "step_title": profile.step_title})
 
 
 @router.get("/organisation/interns", response_class=HTMLResponse)

@@ -145,12 +145,14 @@ def accept_offer(session: Session, actor: User, placement: Placement | int, *,
 
     choice_status.accept(session, row.applicant_id, row.project_id, now=now)
     withdrawn = []
+    # Her other offers are withdrawn (their choices declined, below), and her other choices closed.
     for other in session.exec(select(Placement).where(
             Placement.scheme_id == row.scheme_id, Placement.applicant_id == row.applicant_id,
             Placement.status == PlacementStatus.OFFERED, Placement.id != row.id)).all():
         if _move(session, other, PlacementStatus.WITHDRAWN, now, before_deadline=False):
             choice_status.decline(session, other.applicant_id, other.project_id, now=now)
             withdrawn.append(other.id)
+    choice_status.close_others(session, row.applicant_id, row.scheme_id, row.project_id, now=now)
     session.flush()
     audit.record(session, actor, "placement.accepted", "placement", row.id,
                  before={"status": PlacementStatus.OFFERED},
