@@ -21,9 +21,9 @@ from sqlmodel import Session, col, select
 from backend.applicants import choice_status
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.audit import service as audit
-from backend.core import states
-from backend.core.db import utcnow
+from backend.core import clock, states
 from backend.core.errors import Conflict, InvalidTransition
+from backend.core.formatting import long_date
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
 from backend.identity.permissions import Permission, SegregationOfDutiesError, require
@@ -37,9 +37,11 @@ from backend.placements.models import (
     ProposalStatus,
 )
 from backend.placements.offers import make_offer
-from backend.placements.rounds import active_adjustments, settled_pairs
+from backend.placements.rounds import active_adjustments, is_what_if, settled_pairs
 from backend.projects.models import Project
+from backend.schemes import timetable
 from backend.schemes.facts import HOLDING_STATUSES, SchemeUsage, lock_scheme, region_caps, scheme_usage
+from backend.schemes.models import Scheme
 
 DEFAULT_OFFER_DAYS = 7
 # A proposal is decided once: approved (it became an offer) or refused.
@@ -148,6 +150,12 @@ def refuse_if_superseded(session: Session, run: MatchRun) -> None:
         raise RoundSuperseded(superseded_message(run, newer), superseded_by=newer)
 
 
+def what_if_message(scheme) -> str:
+    return _("This round was worked out on or before the ranking deadline (%(day)s), while organisations could "
+             "still change their rankings. It is a what-if: it cannot be approved. Start a new round after the "
+             "deadline.", day=long_date(scheme.ranking_deadline))
+
+
 def _require_approver(actor: User, run: MatchRun) -> None:
     require(actor, Permission.MATCH_APPROVE)
     if run.started_by_id is not None and run.started_by_id == actor.id:
@@ -162,6 +170,8 @@ def check_can_decide(session: Session, actor: User, run: MatchRun) -> None:
     """Everything that stops `actor` deciding the round's proposals now (raises), except the limits."""
     _require_approver(actor, run)
     refuse_if_superseded(session, run)
+    if is_what_if(session, run):
+        raise InvalidTransition(what_if_message(session.get(Scheme, run.scheme_id)))
 
 
 def _proposals(session: Session, run: MatchRun, proposal_ids) -> list[MatchProposal]:
@@ -186,11 +196,18 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
     _require_approver(actor, run)
     if offer_days < 1:
         raise Conflict(_("Give applicants at least one day to answer an offer."), field="offer_days")
-    now = now or utcnow()
-    deadline = now + timedelta(days=offer_days)
+    now = now or clock.now()
     scheme = lock_scheme(session, run.scheme_id)
     # After the lock: a newer round that finished while this approver was reading is seen here.
     refuse_if_superseded(session, run)
+    deadline = now + timedelta(days=offer_days)
+    if not run.is_refill:
+        if is_what_if(session, run):
+            raise InvalidTransition(what_if_message(scheme))
+        deadline = timetable.offer_deadline_for(scheme, deadline)
+        if deadline <= now:
+            raise InvalidTransition(_("The scheme's offer deadline, %(day)s, has passed, so this round's places "
+                                      "can no longer be offered.", day=long_date(scheme.offer_deadline)))
 
     proposals = _proposals(session, run, proposal_ids)
     usage = scheme_usage(session, scheme.id)

@@ -30,6 +30,8 @@ from backend.placements.models import (
     PlacementStatus,
 )
 from backend.projects.models import Project
+from backend.schemes import timetable
+from backend.schemes.models import Scheme
 
 router = APIRouter(include_in_schema=False)
 Applicant = Annotated[User, require_permission(Permission.PLACEMENT_RESPOND)]
@@ -146,8 +148,12 @@ def status_page(request: Request, db: DbSession, user: Viewer):
     overview = choices.status_overview(db, user)
     p = profile.find_profile(db, user)
     rows = my_offers(db, user)
+    scheme_ids = {r[0].scheme_id for r in rows} | (set(db.exec(select(Choice.scheme_id).where(
+        Choice.applicant_id == p.id, Choice.status != ChoiceStatus.WITHDRAWN)).all()) if p is not None else set())
+    schemes = db.exec(select(Scheme).where(col(Scheme.id).in_(scheme_ids)).order_by(Scheme.id)).all()
     return render(request, "applicants/status.html", {
         **_words(), "overview": overview, "offers": rows, "origins": offer_origins(db, [r[0] for r in rows]),
+        "timetables": [(scheme, timetable.steps(scheme)) for scheme in schemes],
         "missing": profile.missing_steps(p), "step_title": profile.step_title})
 
 

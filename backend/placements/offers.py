@@ -21,8 +21,7 @@ from sqlmodel import Session, col, select
 from backend.applicants import choice_status
 from backend.applicants.models import ApplicantProfile
 from backend.audit import service as audit
-from backend.core import states
-from backend.core.db import utcnow
+from backend.core import clock, states
 from backend.core.errors import Conflict, InvalidTransition, NotFound
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
@@ -100,7 +99,7 @@ def make_offer(session: Session, actor: User, proposal: MatchProposal, project: 
 def withdraw_open_offers(session: Session, applicant_id: int, *, reason: str,
                          now: datetime | None = None) -> list[Placement]:
     """The applicant's unanswered offers are withdrawn (their places go back to the pool), each audited."""
-    now = now or utcnow()
+    now = now or clock.now()
     withdrawn = []
     for placement in session.exec(select(Placement).where(Placement.applicant_id == applicant_id,
                                                           Placement.status == PlacementStatus.OFFERED)
@@ -124,7 +123,7 @@ def accept_offer(session: Session, actor: User, placement: Placement | int, *,
                  now: datetime | None = None) -> Placement:
     """Idempotent: accepting an offer already accepted returns it unchanged (a double click, a retry)."""
     row = _own_placement(session, actor, placement)
-    now = now or utcnow()
+    now = now or clock.now()
     if row.status == PlacementStatus.ACCEPTED:
         return row
     states.check(TRANSITIONS, row.status, PlacementStatus.ACCEPTED, _closed_message(row.status))
@@ -165,7 +164,7 @@ def decline_offer(session: Session, actor: User, placement: Placement | int, *,
                   now: datetime | None = None) -> Placement:
     """Idempotent like accepting; the place is free for the next refill round at once."""
     row = _own_placement(session, actor, placement)
-    now = now or utcnow()
+    now = now or clock.now()
     if row.status == PlacementStatus.DECLINED:
         return row
     states.check(TRANSITIONS, row.status, PlacementStatus.DECLINED, _closed_message(row.status))
@@ -189,7 +188,7 @@ def overdue(now: datetime) -> ColumnElement[bool]:
 
 def expire_offers(session: Session, now: datetime | None = None) -> list[Placement]:
     """Offers past their deadline lapse: the place is freed and the applicant told. For a periodic job."""
-    now = now or utcnow()
+    now = now or clock.now()
     due = session.exec(select(Placement).where(overdue(now)).order_by(Placement.id)).all()
     expired = []
     for placement in due:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.orm import defer
@@ -24,6 +25,7 @@ from sqlmodel import Session, col, select
 import matching
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
+from backend.core import clock
 from backend.core.errors import Conflict, InvalidTransition
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
@@ -39,6 +41,7 @@ from backend.placements.models import (
     PlacementStatus,
 )
 from backend.projects.models import Project
+from backend.schemes import timetable
 from backend.schemes.facts import lock_scheme
 from backend.schemes.models import Scheme
 from matching.rules import check_all
@@ -225,8 +228,10 @@ def start_round(session: Session, actor: User, scheme: Scheme, *, mode: Mode = "
     run = MatchRun(
         scheme_id=scheme.id, mode=mode, is_refill=refill,
         previous_run_id=previous_run.id if previous_run is not None else None,
-        parameters={"mode": mode, "seed": seed, "refill": refill, **fixed},
+        parameters={"mode": mode, "seed": seed, "refill": refill, **fixed,
+                    "inputs_read_at": clock.now().isoformat()},
         input_snapshot=snapshot, started_by_id=actor.id, stage="queued",
+        created_at=clock.now(),  # the timetable's clock: whether it ran before the ranking deadline
     )
     session.add(run)
     session.flush()
@@ -245,7 +250,7 @@ def rerun_round(session: Session, actor: User, run: MatchRun) -> MatchRun:
     _refuse_if_busy(session, run.scheme_id)
     again = MatchRun(scheme_id=run.scheme_id, mode=run.mode, is_refill=run.is_refill, previous_run_id=run.id,
                      parameters={**run.parameters, "rerun_of": run.id}, input_snapshot=run.input_snapshot,
-                     started_by_id=actor.id, stage="queued")
+                     started_by_id=actor.id, stage="queued", created_at=clock.now())
     session.add(again)
     session.flush()
     audit.record(session, actor, "match.round_rerun", "match_run", again.id, after={"rerun_of": run.id})
@@ -271,6 +276,17 @@ def with_limits(scheme: matching.Scheme, *, budget_hkd: int | None = None,
     """The same scheme with a different budget or caps (for what-if questions)."""
     return replace(scheme, budget_hkd=scheme.budget_hkd if budget_hkd is None else budget_hkd,
                    region_caps=dict(scheme.region_caps) if region_caps is None else region_caps)
+
+
+def inputs_read_at(run: MatchRun) -> datetime:
+    """When the round's inputs (choices, rankings) were read: a re-run keeps its original's moment."""
+    stamp = (run.parameters or {}).get("inputs_read_at")
+    return datetime.fromisoformat(stamp) if stamp else run.created_at
+
+
+def is_what_if(session: Session, run: MatchRun) -> bool:
+    """A main round whose inputs were read on or before the scheme's ranking deadline: not to be approved."""
+    return not run.is_refill and timetable.is_what_if(session.get(Scheme, run.scheme_id), inputs_read_at(run))
 
 
 def latest_round(session: Session, scheme_id: int) -> MatchRun | None:
