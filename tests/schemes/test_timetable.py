@@ -19,11 +19,12 @@ from backend.placements.approvals import approve_proposals
 from backend.placements.models import MatchRun, Placement, PlacementStatus
 from backend.placements.offers import expire_offers
 from backend.schemes.models import Scheme
-from tests.accounts.helpers import make_user
+from tests.accounts.helpers import make_user, sign_in_as
 from tests.applicants.helpers import make_applicant, make_ngo
 from tests.conftest import migrated_database
 from tests.factories import make_organisation, make_project, make_scheme
 from tests.placements.test_rounds import finish_round, start
+from tests.rounds_web.test_round_pages import finished_round
 from tests.schemes.test_scheme_pages import scheme_form
 from tests.workflow.helpers import build_world, zh
 
@@ -164,3 +165,20 @@ def test_a_whole_timetable_choose_rank_what_if_match_day_offers_and_their_deadli
         assert session.get(Choice, choice_id).status == ChoiceStatus.NOT_PLACED
         session.commit()
         assert session.get(Placement, placement_id).status == PlacementStatus.EXPIRED
+
+
+def test_a_main_round_worked_out_before_the_ranking_deadline_is_marked_a_what_if_without_an_approve_button(
+        client, session):
+    scheme, _project, run, _people, _organisation = finished_round(session)
+    scheme.ranking_deadline = date(2027, 3, 15)
+    run.parameters = {"inputs_read_at": datetime(2027, 3, 10, 4, 0, tzinfo=UTC).isoformat()}
+    session.add_all([scheme, run])
+    session.flush()
+    sign_in_as(client, session, make_user(session, Role.APPROVER))
+
+    page = html.unescape(client.get(f"/staff/rounds/{run.id}").text)
+
+    assert 'id="what-if"' in page and "It is a what-if: it cannot be approved." in page
+    assert "Approve or refuse proposals" not in page
+    approval = html.unescape(client.get(f"/staff/rounds/{run.id}/approval").text)
+    assert "It is a what-if: it cannot be approved." in approval
