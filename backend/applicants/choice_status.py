@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from backend.applicants import demand
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.audit import service as audit
 from backend.core import states
@@ -63,14 +64,17 @@ def _move(session: Session, choice: Choice, to: ChoiceStatus, message: str, now:
 
 def revive(session: Session, choice: Choice, rank: int, *, now: datetime | None = None) -> Choice:
     """A withdrawn choice chosen again is a fresh application: the NGO's earlier view no longer applies."""
-    return _move(session, choice, S.SUBMITTED, _changed_meanwhile(), now, rank=rank, ngo_rank=None,
-                 interview_outcome=None)
+    _move(session, choice, S.SUBMITTED, _changed_meanwhile(), now, rank=rank, ngo_rank=None,
+          interview_outcome=None)
+    demand.chosen(session, choice.project_id)
+    return choice
 
 
 def withdraw(session: Session, actor: User | None, choice: Choice, *, now: datetime | None = None) -> Choice:
     """Out of the applicant's ranking (rank 0) and out of the NGO's."""
     before = {"project_id": choice.project_id, "rank": choice.rank, "status": str(choice.status)}
     _move(session, choice, S.WITHDRAWN, _changed_meanwhile(), now, rank=0, ngo_rank=None)
+    demand.unchosen(session, choice.project_id)
     audit.record(session, actor, "choice.withdrawn", "choice", choice.id, before=before)
     return choice
 

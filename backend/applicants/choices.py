@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend.applicants import choice_status
+from backend.applicants import choice_status, demand
 from backend.applicants.eligibility import evaluate
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.applicants.profile import hk_today, own_profile
@@ -237,6 +237,7 @@ def add_choice(session: Session, actor: User, project_id: int, *, today: date | 
             if choice is None:
                 choice = Choice(applicant_id=profile.id, project_id=project.id, scheme_id=scheme.id,
                                 rank=len(active) + 1)
+                demand.chosen(session, project.id)
             else:
                 choice_status.revive(session, choice, len(active) + 1)
             session.add(choice)
