@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from backend.applicants import demand
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.audit import service as audit
 from backend.core import states
@@ -27,16 +28,19 @@ from backend.identity.models import User
 
 S = ChoiceStatus
 # What the code allows today. A withdrawn choice comes back only as a fresh application; NGO steps stop
-# once matching has made an offer; an offer's answer or lapse settles the choice, and a later round may
-# offer a declined or lapsed choice again. The applicant may withdraw anything still in the list.
+# once matching has made an offer; an offer's answer or lapse settles the choice for good: a declined or
+# lapsed pair is never offered again. Accepting a place closes the applicant's other open choices in the
+# scheme. The applicant may withdraw anything still in the list.
+OPEN_STATUSES = (S.SUBMITTED, S.SHORTLISTED, S.INTERVIEWED)
 TRANSITIONS: states.Transitions = {
-    S.SUBMITTED: frozenset({S.SHORTLISTED, S.INTERVIEWED, S.OFFERED, S.WITHDRAWN}),
-    S.SHORTLISTED: frozenset({S.SHORTLISTED, S.INTERVIEWED, S.OFFERED, S.WITHDRAWN}),
-    S.INTERVIEWED: frozenset({S.INTERVIEWED, S.OFFERED, S.WITHDRAWN}),
+    S.SUBMITTED: frozenset({S.SHORTLISTED, S.INTERVIEWED, S.OFFERED, S.WITHDRAWN, S.CLOSED}),
+    S.SHORTLISTED: frozenset({S.SHORTLISTED, S.INTERVIEWED, S.OFFERED, S.WITHDRAWN, S.CLOSED}),
+    S.INTERVIEWED: frozenset({S.INTERVIEWED, S.OFFERED, S.WITHDRAWN, S.CLOSED}),
     S.OFFERED: frozenset({S.ACCEPTED, S.DECLINED, S.NOT_PLACED, S.WITHDRAWN}),
     S.ACCEPTED: frozenset({S.WITHDRAWN}),
-    S.DECLINED: frozenset({S.OFFERED, S.WITHDRAWN}),
-    S.NOT_PLACED: frozenset({S.OFFERED, S.WITHDRAWN}),
+    S.DECLINED: frozenset({S.WITHDRAWN}),
+    S.NOT_PLACED: frozenset({S.WITHDRAWN}),
+    S.CLOSED: frozenset({S.WITHDRAWN}),
     S.WITHDRAWN: frozenset({S.SUBMITTED}),
 }
 
@@ -60,14 +64,17 @@ def _move(session: Session, choice: Choice, to: ChoiceStatus, message: str, now:
 
 def revive(session: Session, choice: Choice, rank: int, *, now: datetime | None = None) -> Choice:
     """A withdrawn choice chosen again is a fresh application: the NGO's earlier view no longer applies."""
-    return _move(session, choice, S.SUBMITTED, _changed_meanwhile(), now, rank=rank, ngo_rank=None,
-                 interview_outcome=None)
+    _move(session, choice, S.SUBMITTED, _changed_meanwhile(), now, rank=rank, ngo_rank=None,
+          interview_outcome=None)
+    demand.chosen(session, choice.project_id)
+    return choice
 
 
 def withdraw(session: Session, actor: User | None, choice: Choice, *, now: datetime | None = None) -> Choice:
     """Out of the applicant's ranking (rank 0) and out of the NGO's."""
     before = {"project_id": choice.project_id, "rank": choice.rank, "status": str(choice.status)}
     _move(session, choice, S.WITHDRAWN, _changed_meanwhile(), now, rank=0, ngo_rank=None)
+    demand.unchosen(session, choice.project_id)
     audit.record(session, actor, "choice.withdrawn", "choice", choice.id, before=before)
     return choice
 
@@ -116,3 +123,20 @@ def decline(session: Session, applicant_id: int, project_id: int, *, now: dateti
 def lapse(session: Session, applicant_id: int, project_id: int, *, now: datetime | None = None) -> Choice | None:
     """The offer expired: the applicant did not take the place, and the choice is settled."""
     return _follow_offer(session, applicant_id, project_id, S.NOT_PLACED, now)
+
+
+def close_others(session: Session, applicant_id: int, scheme_id: int, accepted_project_id: int, *,
+                 now: datetime | None = None) -> list[Choice]:
+    """The applicant accepted a place: her other open choices in the scheme are closed (no NGO step, no
+    round, no reordering touches them any more). Each is a conditional move; one changed meanwhile is left."""
+    closed = []
+    for choice in session.exec(select(Choice).where(
+            Choice.applicant_id == applicant_id, Choice.scheme_id == scheme_id,
+            Choice.project_id != accepted_project_id, col(Choice.status).in_(OPEN_STATUSES))
+            .order_by(Choice.rank, Choice.id)).all():
+        read = ChoiceStatus(choice.status)
+        if states.move_if(session, Choice, choice.id, TRANSITIONS, S.CLOSED, where=[col(Choice.status) == read],
+                          updated_at=now or utcnow()):
+            set_committed_value(choice, "status", S.CLOSED)
+            closed.append(choice)
+    return closed

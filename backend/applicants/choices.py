@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend.applicants import choice_status
+from backend.applicants import choice_status, demand
 from backend.applicants.eligibility import evaluate
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.applicants.profile import hk_today, own_profile
@@ -39,6 +39,7 @@ STATUS_LABELS = {
     ChoiceStatus.DECLINED: lazy_gettext("Declined"),
     ChoiceStatus.NOT_PLACED: lazy_gettext("Not placed"),
     ChoiceStatus.WITHDRAWN: lazy_gettext("Withdrawn"),
+    ChoiceStatus.CLOSED: lazy_gettext("Closed"),
 }
 NEXT_STEPS = {
     ChoiceStatus.SHORTLISTED: lazy_gettext(
@@ -53,6 +54,8 @@ NEXT_STEPS = {
     ChoiceStatus.DECLINED: lazy_gettext("You declined this place. There is nothing more to do for this project."),
     ChoiceStatus.NOT_PLACED: lazy_gettext(
         "You were not placed on this project this time. You can apply again in the next scheme."),
+    ChoiceStatus.CLOSED: lazy_gettext(
+        "You have accepted a place in this scheme, so this choice is closed. There is nothing more to do for it."),
 }
 NEXT_STEP_WINDOW_OPEN = lazy_gettext(
     "The organisation reviews applications after the window closes on %(closes)s. "
@@ -76,6 +79,7 @@ class ChoiceItem:
     status_label: str
     first: bool
     last: bool
+    movable: bool = True  # still open, and no place accepted in the scheme: the order can change
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,16 @@ class ChoiceState:
 class StatusOverview:
     profile_submitted: bool
     choices: list[ChoiceState]
+
+
+# A choice in one of these statuses means the applicant holds a place in the scheme: her list is settled.
+SETTLED_BY_ACCEPTING = (ChoiceStatus.ACCEPTED, ChoiceStatus.CLOSED)
+
+
+def _require_unsettled(active: list[Choice]) -> None:
+    if any(c.status in SETTLED_BY_ACCEPTING for c in active):
+        raise Conflict(_("You have accepted a place in this scheme, so your choices can no longer change."),
+                       field="project_id")
 
 
 def window_is_open(scheme: Scheme, today: date | None = None) -> bool:
@@ -166,9 +180,11 @@ def _items(session: Session, choices: list[Choice]) -> list[ChoiceItem]:
     last_rank: dict[int, int] = {}
     for c in choices:
         last_rank[c.scheme_id] = max(last_rank.get(c.scheme_id, 0), c.rank)
+    settled = {c.scheme_id for c in choices if c.status in SETTLED_BY_ACCEPTING}
     return [ChoiceItem(c.id, c.project_id, c.scheme_id, localised(projects[c.project_id], "title"), c.rank,
                        str(c.status), str(STATUS_LABELS[ChoiceStatus(c.status)]), c.rank == 1,
-                       c.rank == last_rank[c.scheme_id]) for c in choices]
+                       c.rank == last_rank[c.scheme_id],
+                       c.status in choice_status.OPEN_STATUSES and c.scheme_id not in settled) for c in choices]
 
 
 def list_choices(session: Session, actor: User) -> list[ChoiceItem]:
@@ -204,6 +220,7 @@ def add_choice(session: Session, actor: User, project_id: int, *, today: date | 
     _require_open_window(scheme, today)
     _lock_choices(session, profile)
     active = _active(session, profile, scheme.id)
+    _require_unsettled(active)
     if any(c.project_id == project.id for c in active):
         raise Conflict(_("This project is already among your choices."), field="project_id")
     if len(active) >= scheme.max_choices:
@@ -221,6 +238,7 @@ def add_choice(session: Session, actor: User, project_id: int, *, today: date | 
             if choice is None:
                 choice = Choice(applicant_id=profile.id, project_id=project.id, scheme_id=scheme.id,
                                 rank=len(active) + 1)
+                demand.chosen(session, project.id)
             else:
                 choice_status.revive(session, choice, len(active) + 1)
             session.add(choice)
@@ -246,6 +264,7 @@ def move_choice(session: Session, actor: User, choice_id: int, direction: str, *
     _require_open_window(session.get(Scheme, choice.scheme_id), today or hk_today())
     _lock_choices(session, profile)
     ranked = _active(session, profile, choice.scheme_id)
+    _require_unsettled(ranked)
     at = next(k for k, c in enumerate(ranked) if c.id == choice.id)
     other = at - 1 if direction == "up" else at + 1
     if 0 <= other < len(ranked):

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.accounts.tokens import issue_one_time_token
-from backend.applicants import choice_status, choices, import_template
+from backend.applicants import choice_status, choices, demand, import_template
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.applicants.profile import _EMAIL, hk_today
 from backend.audit import service as audit
@@ -306,6 +306,7 @@ def _sync_choices(session: Session, actor: User, profile: ApplicantProfile, chos
             choice = existing.get(project.id)
             if choice is None:
                 session.add(Choice(applicant_id=profile.id, project_id=project.id, scheme_id=scheme_id, rank=rank))
+                demand.chosen(session, project.id)
                 changed = True
             elif ranked_before.get(choice.id) != rank or choice.status == ChoiceStatus.WITHDRAWN:
                 if choice.status == ChoiceStatus.WITHDRAWN:

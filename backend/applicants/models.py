@@ -66,6 +66,7 @@ class ChoiceStatus(StrEnum):
     DECLINED = "declined"
     NOT_PLACED = "not_placed"
     WITHDRAWN = "withdrawn"
+    CLOSED = "closed"  # the applicant accepted a place elsewhere in the scheme
 
 
 class Choice(SQLModel, table=True):
@@ -96,6 +97,15 @@ class Choice(SQLModel, table=True):
     interview_notes: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProjectDemand(SQLModel, table=True):
+    """How many applicants have chosen a project so far (active, not withdrawn choices): a counter kept
+    by the choice writers (`applicants/demand.py`), so a project page reads one row instead of counting."""
+
+    __tablename__ = "project_demand"
+    project_id: int = Field(foreign_key="project.id", primary_key=True, ondelete="CASCADE")
+    applicants: int = 0
 
 
 def chose_projects_of(db: Session, profile: ApplicantProfile, organisation_id: int) -> bool:

@@ -18,12 +18,15 @@ from backend.applicants import choice_status
 from backend.applicants.cv import CvFile, open_cv
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
-from backend.core.errors import DomainError, InvalidTransition, NotFound
+from backend.core.errors import Conflict, DomainError, InvalidTransition, NotFound
+from backend.core.formatting import long_date
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
 from backend.identity import permissions as authz
 from backend.identity.models import User
 from backend.projects.models import Project
+from backend.schemes import timetable
+from backend.schemes.models import Scheme
 from matching.model import Education
 
 SORTS = ("rank", "name", "date", "project", "choice", "status", "education")
@@ -291,6 +294,10 @@ def set_ranking(session: Session, actor: User, project_id: int, choice_ids: list
     project = session.get(Project, project_id)
     if project is None or (organisation_id is not None and project.organisation_id != organisation_id):
         raise NotFound(_("We could not find that project."))
+    scheme = session.get(Scheme, project.scheme_id)
+    if not timetable.ranking_open(scheme):
+        raise Conflict(_("Rankings closed on %(day)s, the scheme's ranking deadline, so the order can no longer "
+                         "change.", day=long_date(scheme.ranking_deadline)), field="ranking")
     if len(set(choice_ids)) != len(choice_ids):
         raise DomainError(_("Each applicant can appear only once in the order."), field="ranking")
     choices = {c.id: c for c in session.exec(select(Choice).where(

@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from backend.applicants.models import ApplicantProfile
 from backend.audit import service as audit
+from backend.core import clock
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, NotFound
 from backend.core.formatting import long_date, region_name
@@ -57,8 +58,8 @@ _PHONE = re.compile(r"^\+?[0-9 ()-]{8,30}$")
 
 
 def hk_today() -> date:
-    """Windows open and close on Hong Kong calendar days, whatever the server's time zone."""
-    return datetime.now(HONG_KONG).date()
+    """Windows open and close on Hong Kong calendar days, whatever the server's time zone (the one clock)."""
+    return clock.today()
 
 
 def find_profile(session: Session, user: User) -> ApplicantProfile | None:

@@ -1,11 +1,11 @@
-"""The applicant's choices (add, move up or down, withdraw), "Suggested for you", and the status page.
+"""The applicant's choices (add, move up or down, withdraw), "Suggested for you". (The status page is
+with the offers, in placements/offer_routes.py, since it shows them.)
 
 Plain POST forms: reordering is an "up"/"down" button per row, so it works without JavaScript.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -22,14 +22,9 @@ from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
-from backend.placements import confirmations
-from backend.placements import outcomes as outcomes_of_matching
-from backend.schemes import service as schemes
-from backend.schemes.models import Scheme
 
 router = APIRouter(include_in_schema=False)
 Chooser = Annotated[User, require_permission(Permission.APPLICANT_CHOOSE_PROJECTS)]
-Viewer = Annotated[User, require_permission(Permission.APPLICANT_VIEW_OWN)]
 FormStr = Annotated[str, Form()]
 
 
@@ -109,28 +104,3 @@ def withdraw(request: Request, db: DbSession, user: Chooser, choice_id: Id):
         return _choices_page(request, db, user, errors={"choices": error.message}, status_code=error.status_code)
     return RedirectResponse("/choices?done=withdrawn", status_code=303)
 
-
-# A choice still waiting in one of these states is told "not placed" once its scheme's round has been decided.
-WAITING = (ChoiceStatus.SUBMITTED, ChoiceStatus.SHORTLISTED, ChoiceStatus.INTERVIEWED)
-
-
-@router.get("/status", response_class=HTMLResponse)
-def status_page(request: Request, db: DbSession, user: Viewer):
-    overview = choices.status_overview(db, user)
-    p = profile.find_profile(db, user)
-    outcomes = outcomes_of_matching.not_placed(db, p.id, {c.scheme_id for c in overview.choices}) if p else {}
-    states = []
-    for c in overview.choices:
-        outcome = outcomes.get(c.scheme_id)
-        if outcome is not None and c.status in WAITING:
-            c = replace(c, status=str(ChoiceStatus.NOT_PLACED), status_label=_("Not placed"),
-                        next_step=_("You were not placed on this project in this year's matching."))
-        states.append(c)
-    scheme_ids = {c.scheme_id for c in overview.choices}
-    key_dates = [s for s in schemes.current_schemes(db, limit=1) if s.id not in scheme_ids]
-    key_dates += [db.get(Scheme, scheme_id) for scheme_id in sorted(scheme_ids)]
-    return render(request, "applicants/status.html", {
-        "overview": overview, "states": states, "not_placed": list(outcomes.values()), "key_dates": key_dates,
-        "eligibility": eligibility.for_projects(db, user, [c.project_id for c in overview.choices]),
-        "missing": profile.missing_steps(p), "step_title": profile.step_title,
-        "owed_confirmations": confirmations.owed_by(db, user)})

@@ -21,15 +21,15 @@ from sqlmodel import Session, col, select
 from backend.applicants import choice_status
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.audit import service as audit
-from backend.core import states
-from backend.core.db import utcnow
+from backend.core import clock, states
 from backend.core.errors import Conflict, InvalidTransition
-from backend.core.formatting import end_of_hong_kong_day
+from backend.core.formatting import end_of_hong_kong_day, long_date
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
 from backend.identity.permissions import Permission, SegregationOfDutiesError, require
 from backend.market.inputs import MATCHABLE_PROJECT_STATUSES
 from backend.placements.models import (
+    AdjustmentKind,
     MatchProposal,
     MatchRun,
     MatchRunStatus,
@@ -37,8 +37,11 @@ from backend.placements.models import (
     ProposalStatus,
 )
 from backend.placements.offers import make_offer
+from backend.placements.rounds import active_adjustments, is_what_if, settled_pairs
 from backend.projects.models import Project
+from backend.schemes import timetable
 from backend.schemes.facts import HOLDING_STATUSES, SchemeUsage, lock_scheme, region_caps, scheme_usage
+from backend.schemes.models import Scheme
 
 DEFAULT_OFFER_DAYS = 7
 # A proposal is decided once: approved (it became an offer) or refused.
@@ -147,6 +150,12 @@ def refuse_if_superseded(session: Session, run: MatchRun) -> None:
         raise RoundSuperseded(superseded_message(run, newer), superseded_by=newer)
 
 
+def what_if_message(scheme) -> str:
+    return _("This round was worked out on or before the ranking deadline (%(day)s), while organisations could "
+             "still change their rankings. It is a what-if: it cannot be approved. Start a new round after the "
+             "deadline.", day=long_date(scheme.ranking_deadline))
+
+
 def _require_approver(actor: User, run: MatchRun) -> None:
     require(actor, Permission.MATCH_APPROVE)
     if run.started_by_id is not None and run.started_by_id == actor.id:
@@ -161,6 +170,8 @@ def check_can_decide(session: Session, actor: User, run: MatchRun) -> None:
     """Everything that stops `actor` deciding the round's proposals now (raises), except the limits."""
     _require_approver(actor, run)
     refuse_if_superseded(session, run)
+    if is_what_if(session, run):
+        raise InvalidTransition(what_if_message(session.get(Scheme, run.scheme_id)))
 
 
 def _proposals(session: Session, run: MatchRun, proposal_ids) -> list[MatchProposal]:
@@ -185,12 +196,19 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
     _require_approver(actor, run)
     if offer_days < 1:
         raise Conflict(_("Give applicants at least one day to answer an offer."), field="offer_days")
-    now = now or utcnow()
-    # The end of the Hong Kong day, `offer_days` days on: 'by 23:59 on Friday 12 June', not a random minute.
-    deadline = end_of_hong_kong_day(now + timedelta(days=offer_days))
+    now = now or clock.now()
     scheme = lock_scheme(session, run.scheme_id)
     # After the lock: a newer round that finished while this approver was reading is seen here.
     refuse_if_superseded(session, run)
+    # The end of the Hong Kong day, `offer_days` days on: 'by 23:59 on Friday 12 June', not a random minute.
+    deadline = end_of_hong_kong_day(now + timedelta(days=offer_days))
+    if not run.is_refill:
+        if is_what_if(session, run):
+            raise InvalidTransition(what_if_message(scheme))
+        deadline = timetable.offer_deadline_for(scheme, deadline)
+        if deadline <= now:
+            raise InvalidTransition(_("The scheme's offer deadline, %(day)s, has passed, so this round's places "
+                                      "can no longer be offered.", day=long_date(scheme.offer_deadline)))
 
     proposals = _proposals(session, run, proposal_ids)
     usage = scheme_usage(session, scheme.id)
@@ -204,6 +222,10 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
     choices = {(c.applicant_id, c.project_id): c for c in session.exec(
         select(Choice).where(Choice.scheme_id == scheme.id, col(Choice.applicant_id).in_(applicant_ids))
     )} if applicant_ids else {}
+    # Pairs no offer may go to, whatever the round proposed: declined or lapsed before, or excluded since.
+    barred = settled_pairs(session, scheme.id) | {
+        (a.applicant_id, a.project_id) for a in active_adjustments(session, scheme.id)
+        if a.kind == AdjustmentKind.EXCLUDE}
 
     result = ApprovalResult()
     budget_left = scheme.budget_hkd - usage.subsidy_committed
@@ -211,7 +233,7 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
         project = projects.get(proposal.project_id)
         subsidy = (project.subsidy_granted_per_place or 0) if project else 0
         choice = choices.get((proposal.applicant_id, proposal.project_id))
-        skip = _why_not(proposal, project, subsidy, choice, usage, caps, budget_left, placed)
+        skip = _why_not(proposal, project, subsidy, choice, usage, caps, budget_left, placed, barred)
         if skip is not None:
             result.skipped.append(SkippedProposal(proposal, *skip))
             continue
@@ -233,14 +255,19 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
 
 
 def _why_not(proposal: MatchProposal, project: Project | None, subsidy: int, choice: Choice | None,
-             usage: SchemeUsage, caps: dict[str, int], budget_left: int, placed: set[int]
-             ) -> tuple[str, str] | None:
+             usage: SchemeUsage, caps: dict[str, int], budget_left: int, placed: set[int],
+             barred: set[tuple[int, int]] = frozenset()) -> tuple[str, str] | None:
     if proposal.status != ProposalStatus.PROPOSED:
         return "already_decided", _("This proposal has already been approved or refused.")
     if project is None or project.status not in MATCHABLE_PROJECT_STATUSES:
         return "project_not_open", _("The project is no longer open for placements.")
     if choice is not None and choice.status == ChoiceStatus.WITHDRAWN:
         return "applicant_withdrew", _("The applicant has withdrawn from this project.")
+    if choice is not None and choice.status == ChoiceStatus.CLOSED:
+        return "applicant_placed", _("The applicant already holds an offer or a place in this scheme.")
+    if (proposal.applicant_id, proposal.project_id) in barred:
+        return "pair_barred", _("This applicant declined or let lapse an offer on this project, or an officer "
+                                "excluded the pair: it is not offered again.")
     if proposal.applicant_id in placed:
         return "applicant_placed", _("The applicant already holds an offer or a place in this scheme.")
     if usage.places_by_project.get(project.id, 0) >= (project.places_granted or 0):

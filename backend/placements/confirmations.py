@@ -56,7 +56,7 @@ RECEIVED_NAMES = {
     Received.PART: lazy_gettext("Received in part"),
     Received.NONE: lazy_gettext("Not received"),
 }
-# Interns who held their place to the end (or still hold it) are asked; a no-show received nothing.
+# Interns who took up their place (to the end, still there, or leaving early) are asked; a no-show received nothing.
 ASKED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED, PlacementStatus.LEFT_EARLY)
 COMMENTS_MAX = 2000
 DRAFT_VALUE_MAX = 2000

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
-from backend.applicants.models import ApplicantProfile
+from backend.applicants import choices, eligibility, profile
+from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
 from backend.core.formatting import long_date
@@ -21,13 +23,26 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, organisation_id_of
 from backend.organisations.models import Organisation
 from backend.outbox.service import hong_kong_time
-from backend.placements import offers
-from backend.placements.models import Placement, PlacementStatus
+from backend.placements import confirmations, offers
+from backend.placements import outcomes as outcomes_of_matching
+from backend.placements.models import (
+    AdjustmentKind,
+    MatchAdjustment,
+    MatchProposal,
+    Placement,
+    PlacementStatus,
+)
 from backend.projects.models import Project
+from backend.schemes import service as schemes_service
+from backend.schemes import timetable
+from backend.schemes.models import Scheme
 
 router = APIRouter(include_in_schema=False)
 Applicant = Annotated[User, require_permission(Permission.PLACEMENT_RESPOND)]
 NgoUser = Annotated[User, require_permission(Permission.ORGANISATION_VIEW_OWN)]
+Viewer = Annotated[User, require_permission(Permission.APPLICANT_VIEW_OWN)]
+# A choice still waiting in one of these states is told "not placed" once its scheme's round has been decided.
+WAITING = (ChoiceStatus.SUBMITTED, ChoiceStatus.SHORTLISTED, ChoiceStatus.INTERVIEWED)
 
 OFFER_STATUS_NAMES = {
     PlacementStatus.OFFERED: lazy_gettext("Waiting for your answer"),
@@ -60,6 +75,29 @@ def my_offers(db: Session, user: User) -> list[tuple[Placement, Project, Organis
     return [(placement, project, db.get(Organisation, project.organisation_id)) for placement, project in rows]
 
 
+def offer_origins(db: Session, placements: list[Placement]) -> dict[int, str]:
+    """How each offer came about, in plain words: one of her ranked choices, a suggestion (she was open to
+    other projects), or an officer's placement with the officer's reason, never dressed up as her choice."""
+    origins = {}
+    for placement in placements:
+        choice = db.exec(select(Choice).where(Choice.applicant_id == placement.applicant_id,
+                                              Choice.project_id == placement.project_id,
+                                              Choice.status != ChoiceStatus.WITHDRAWN)).first()
+        proposal = db.get(MatchProposal, placement.proposal_id) if placement.proposal_id else None
+        if choice is not None:
+            origins[placement.id] = _("One of your choices")
+        elif proposal is not None and proposal.pinned:
+            pin = db.exec(select(MatchAdjustment).where(
+                MatchAdjustment.scheme_id == placement.scheme_id, MatchAdjustment.applicant_id == placement.applicant_id,
+                MatchAdjustment.project_id == placement.project_id, MatchAdjustment.kind == AdjustmentKind.PIN)
+                .order_by(col(MatchAdjustment.id).desc())).first()
+            origins[placement.id] = (_("Placed by an officer: %(reason)s", reason=pin.reason) if pin is not None
+                                     else _("Placed by an officer"))
+        else:
+            origins[placement.id] = _("Suggested for you: you said you were open to other projects")
+    return origins
+
+
 def _words() -> dict:
     return {"offer_status_name": offer_status_name, "offer_status_colours": OFFER_STATUS_COLOURS,
             "hong_kong_time": hong_kong_time}
@@ -67,8 +105,9 @@ def _words() -> dict:
 
 def _offers_page(request: Request, db: Session, user: User, *, done: str = "", error: str | None = None,
                  status_code: int = 200):
+    rows = my_offers(db, user)
     return render(request, "offers/list.html", {
-        **_words(), "user": user, "offers": my_offers(db, user), "error": error,
+        **_words(), "user": user, "offers": rows, "error": error, "origins": offer_origins(db, [r[0] for r in rows]),
         "notice": str(NOTICES[done]) if done in NOTICES else None}, status_code=status_code)
 
 
@@ -83,7 +122,8 @@ def offer_page(request: Request, db: DbSession, user: Applicant, placement_id: I
     own = [row for row in my_offers(db, user) if row[0].id == placement_id]
     if not own:
         raise NotFound(_("We could not find that offer."))
-    return render(request, "offers/list.html", {**_words(), "user": user, "offers": own, "single": True})
+    return render(request, "offers/list.html", {**_words(), "user": user, "offers": own, "single": True,
+                                                "origins": offer_origins(db, [r[0] for r in own])})
 
 
 def _answer(request: Request, db: Session, user: User, placement_id: int, accept: bool):
@@ -135,6 +175,35 @@ def decline(request: Request, db: DbSession, user: Applicant, placement_id: Id,
     if confirmed != "yes" and own[0][0].status == PlacementStatus.OFFERED:
         return _decline_confirmation(request, db, user, *own[0])
     return _answer(request, db, user, placement_id, False)
+
+
+@router.get("/status", response_class=HTMLResponse)
+def status_page(request: Request, db: DbSession, user: Viewer):
+    """The applicant's status: every offer (whichever way it came), then each choice and what happens next.
+
+    It lives with the offers because it shows them; the choices' part comes from the applicants domain."""
+    overview = choices.status_overview(db, user)
+    p = profile.find_profile(db, user)
+    rows = my_offers(db, user)
+    scheme_ids = {c.scheme_id for c in overview.choices}
+    not_placed = outcomes_of_matching.not_placed(db, p.id, scheme_ids) if p else {}
+    states = []
+    for c in overview.choices:
+        if not_placed.get(c.scheme_id) is not None and c.status in WAITING:
+            c = replace(c, status=str(ChoiceStatus.NOT_PLACED), status_label=_("Not placed"),
+                        next_step=_("You were not placed on this project in this year's matching."))
+        states.append(c)
+    scheme_ids |= {r[0].scheme_id for r in rows}
+    # Key dates: each scheme she takes part in, or else the current one, so a newcomer knows when to choose.
+    key_dates = [s for s in schemes_service.current_schemes(db, limit=1) if s.id not in scheme_ids]
+    key_dates += db.exec(select(Scheme).where(col(Scheme.id).in_(scheme_ids)).order_by(Scheme.id)).all()
+    return render(request, "applicants/status.html", {
+        **_words(), "overview": overview, "states": states, "not_placed": list(not_placed.values()),
+        "offers": rows, "origins": offer_origins(db, [r[0] for r in rows]),
+        "key_dates": [(scheme, timetable.steps(scheme)) for scheme in key_dates],
+        "eligibility": eligibility.for_projects(db, user, [c.project_id for c in overview.choices]),
+        "missing": profile.missing_steps(p), "step_title": profile.step_title,
+        "owed_confirmations": confirmations.owed_by(db, user)})
 
 
 @router.get("/organisation/interns", response_class=HTMLResponse)

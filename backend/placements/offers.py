@@ -21,8 +21,7 @@ from sqlmodel import Session, col, select
 from backend.applicants import choice_status
 from backend.applicants.models import ApplicantProfile
 from backend.audit import service as audit
-from backend.core import states
-from backend.core.db import utcnow
+from backend.core import clock, states
 from backend.core.errors import Conflict, InvalidTransition, NotFound
 from backend.core.forms import FormInvalid
 from backend.core.i18n import gettext as _
@@ -124,7 +123,7 @@ def withdraw_open_offers(session: Session, applicant_id: int | None = None, *, p
     audited. With `tell` (a project that closed) each applicant's choice is settled and they are e-mailed."""
     if applicant_id is None and project_id is None:
         raise ValueError("withdraw_open_offers needs an applicant or a project")
-    now = now or utcnow()
+    now = now or clock.now()
     query = select(Placement).where(Placement.status == PlacementStatus.OFFERED)
     if applicant_id is not None:
         query = query.where(Placement.applicant_id == applicant_id)
@@ -154,7 +153,7 @@ def accept_offer(session: Session, actor: User, placement: Placement | int, *,
                  now: datetime | None = None) -> Placement:
     """Idempotent: accepting an offer already accepted returns it unchanged (a double click, a retry)."""
     row = _own_placement(session, actor, placement)
-    now = now or utcnow()
+    now = now or clock.now()
     if row.status == PlacementStatus.ACCEPTED:
         return row
     states.check(TRANSITIONS, row.status, PlacementStatus.ACCEPTED, _closed_message(row.status))
@@ -179,12 +178,14 @@ def accept_offer(session: Session, actor: User, placement: Placement | int, *,
 
     choice_status.accept(session, row.applicant_id, row.project_id, now=now)
     withdrawn = []
+    # Her other offers are withdrawn (their choices declined, below), and her other choices closed.
     for other in session.exec(select(Placement).where(
             Placement.scheme_id == row.scheme_id, Placement.applicant_id == row.applicant_id,
             Placement.status == PlacementStatus.OFFERED, Placement.id != row.id)).all():
         if _move(session, other, PlacementStatus.WITHDRAWN, now, before_deadline=False):
             choice_status.decline(session, other.applicant_id, other.project_id, now=now)
             withdrawn.append(other.id)
+    choice_status.close_others(session, row.applicant_id, row.scheme_id, row.project_id, now=now)
     session.flush()
     audit.record(session, actor, "placement.accepted", "placement", row.id,
                  before={"status": PlacementStatus.OFFERED},
@@ -197,7 +198,7 @@ def decline_offer(session: Session, actor: User, placement: Placement | int, *,
                   now: datetime | None = None) -> Placement:
     """Idempotent like accepting; the place is free for the next refill round at once."""
     row = _own_placement(session, actor, placement)
-    now = now or utcnow()
+    now = now or clock.now()
     if row.status == PlacementStatus.DECLINED:
         return row
     states.check(TRANSITIONS, row.status, PlacementStatus.DECLINED, _closed_message(row.status))
@@ -221,7 +222,7 @@ def overdue(now: datetime) -> ColumnElement[bool]:
 
 def expire_offers(session: Session, now: datetime | None = None) -> list[Placement]:
     """Offers past their deadline lapse: the place is freed and the applicant told. For a periodic job."""
-    now = now or utcnow()
+    now = now or clock.now()
     due = session.exec(select(Placement).where(overdue(now)).order_by(Placement.id)).all()
     expired = []
     for placement in due:

@@ -251,7 +251,8 @@ def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, vie
     scheme = db.get(Scheme, run.scheme_id)
     context: dict = {**round_words(), "user": user, "run": run, "scheme": scheme, "errors": errors or {},
                      "adjust": adjust or {}, "notice": str(NOTICES[done]) if done in NOTICES else None,
-                     "percent": percent, "people": {}, "worker": round_status.worker_contact(run)}
+                     "percent": percent, "people": {}, "worker": round_status.worker_contact(run),
+                     "what_if": approvals.what_if_message(scheme) if rounds.is_what_if(db, run) else None}
     for field in ("started_by_id", "reviewed_by_id"):
         person = db.get(User, getattr(run, field)) if getattr(run, field) else None
         context["people"][field] = person.display_name if person else "–"

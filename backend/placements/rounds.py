@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.orm import defer
@@ -24,6 +25,7 @@ from sqlmodel import Session, col, select
 import matching
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
+from backend.core import clock
 from backend.core.errors import Conflict, InvalidTransition
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
@@ -39,6 +41,7 @@ from backend.placements.models import (
     PlacementStatus,
 )
 from backend.projects.models import Project
+from backend.schemes import timetable
 from backend.schemes.facts import lock_scheme
 from backend.schemes.models import Scheme
 from matching.rules import check_all
@@ -49,6 +52,19 @@ DEFAULT_SEED = 2025  # the matcher's published default; stated in every round's 
 ACTIVE_RUN_STATUSES = (MatchRunStatus.QUEUED, MatchRunStatus.RUNNING)
 # Choices that no longer express a wish; they are not offered back to the matcher for a fixed pair.
 _GONE_CHOICE_STATUSES = (ChoiceStatus.WITHDRAWN,)
+# An offer answered no, or left to lapse, settles the pair for good: no later round proposes it again,
+# whether from her ranked choices or as a suggestion to an applicant open to other projects.
+SETTLED_CHOICE_STATUSES = (ChoiceStatus.DECLINED, ChoiceStatus.NOT_PLACED)
+SETTLED_PLACEMENT_STATUSES = (PlacementStatus.DECLINED, PlacementStatus.EXPIRED)
+
+
+def settled_pairs(session: Session, scheme_id: int) -> set[tuple[int, int]]:
+    """(applicant id, project id) pairs whose offer was declined or expired: never to be offered again."""
+    pairs = set(session.exec(select(Placement.applicant_id, Placement.project_id).where(
+        Placement.scheme_id == scheme_id, col(Placement.status).in_(SETTLED_PLACEMENT_STATUSES))).all())
+    pairs |= set(session.exec(select(Choice.applicant_id, Choice.project_id).where(
+        Choice.scheme_id == scheme_id, col(Choice.status).in_(SETTLED_CHOICE_STATUSES))).all())
+    return {(int(a), int(p)) for a, p in pairs}
 
 
 def active_adjustments(session: Session, scheme_id: int) -> list[MatchAdjustment]:
@@ -69,18 +85,19 @@ def held_placements(session: Session, scheme_id: int, *, refill: bool) -> list[P
 
 
 def _ensure_fixed_applicants(session: Session, scheme_id: int, loaded: round_inputs.RoundInputs,
-                             fixed: dict[str, str]) -> list[str]:
+                             fixed: dict[str, str]) -> tuple[list[str], list[tuple[str, str]]]:
     """Make every fixed applicant part of the inputs with the fixed project among her choices.
 
     An applicant who accepted an offer no longer has an *active* choice, so `load_round_inputs` leaves
     her out; the matcher still needs her to account for her place. Returns fixed applicants that
-    cannot be matched at all (profile lacks facts the rules need).
+    cannot be matched at all (profile lacks facts the rules need), and the fixed pairs on a project she
+    never chose (an officer's placement: the matcher sees it as her last choice, but it is none of hers).
     """
     present = {a.id: a for a in loaded.applicants}
     profile_ids = sorted({int(aid) for aid, pid in fixed.items()
                           if aid not in present or pid not in present[aid].choices})
     if not profile_ids:
-        return []
+        return [], []
     profiles = {p.id: p for p in session.exec(
         select(ApplicantProfile).where(col(ApplicantProfile.id).in_(profile_ids)))}
     choices: dict[int, list[int]] = defaultdict(list)
@@ -90,13 +107,14 @@ def _ensure_fixed_applicants(session: Session, scheme_id: int, loaded: round_inp
         .order_by(Choice.applicant_id, Choice.rank, Choice.id)
     ):
         choices[choice.applicant_id].append(choice.project_id)
-    unmatchable = []
+    unmatchable, unchosen = [], []
     for profile_id in profile_ids:
         aid = round_inputs.applicant_key(profile_id)
         project_ids = choices[profile_id]
         fixed_project = int(fixed[aid])
         if fixed_project not in project_ids:
             project_ids.append(fixed_project)
+            unchosen.append((aid, fixed[aid]))
         profile = profiles.get(profile_id)
         applicant = round_inputs.to_matching_applicant(profile, project_ids) if profile else None
         if applicant is None:
@@ -104,7 +122,7 @@ def _ensure_fixed_applicants(session: Session, scheme_id: int, loaded: round_inp
             continue
         present[aid] = applicant
     loaded.applicants = sorted(present.values(), key=lambda a: int(a.id))
-    return unmatchable
+    return unmatchable, unchosen
 
 
 def _rule_failures(loaded: round_inputs.RoundInputs, pairs: list[tuple[str, str]]) -> list[str]:
@@ -149,13 +167,19 @@ def prepare_round(session: Session, scheme: Scheme, *, refill: bool) -> tuple[di
     pins = [(aid, pid) for aid, pid in pins if aid not in held_keys]
     excludes = [(round_inputs.applicant_key(a.applicant_id), round_inputs.project_key(a.project_id))
                 for a in adjustments if a.kind == AdjustmentKind.EXCLUDE]
+    settled = sorted((round_inputs.applicant_key(a), round_inputs.project_key(p))
+                     for a, p in settled_pairs(session, scheme.id))
+    excludes += [pair for pair in settled if pair not in set(excludes)]
+    # A pin cannot bring back a pair she declined or let lapse.
+    pins = [pair for pair in pins if pair not in set(settled)]
     held_pairs = [(round_inputs.applicant_key(p.applicant_id), round_inputs.project_key(p.project_id))
                   for p in held]
 
     # In a refill nobody holding an offer or a place is matched again: they are all in `held`, and
     # pinned pairs are never re-matched, so only people still waiting compete for the freed places.
     fixed = dict(held_pairs) | dict(pins)
-    unmatchable = set(_ensure_fixed_applicants(session, scheme.id, loaded, fixed))
+    unmatchable, unchosen = _ensure_fixed_applicants(session, scheme.id, loaded, fixed)
+    unmatchable = set(unmatchable)
     broken_pins = [pair for pair in pins if pair[0] in unmatchable or _rule_failures(loaded, [pair])]
     if broken_pins:
         raise Conflict(_("These pins no longer meet the rules, so the round cannot keep them: %(pairs)s. "
@@ -175,6 +199,8 @@ def prepare_round(session: Session, scheme: Scheme, *, refill: bool) -> tuple[di
         "held": [{"applicant_id": p.applicant_id, "project_id": p.project_id, "placement_id": p.id,
                   "status": str(p.status), "pinned": p not in outside} for p in held],
         "excluded": [list(pair) for pair in excludes],
+        # Fixed pairs on a project the applicant never chose: labelled the officer's, not a ranked choice.
+        "unchosen": [list(pair) for pair in unchosen],
     }
     return round_inputs.snapshot(loaded), parameters
 
@@ -202,8 +228,10 @@ def start_round(session: Session, actor: User, scheme: Scheme, *, mode: Mode = "
     run = MatchRun(
         scheme_id=scheme.id, mode=mode, is_refill=refill,
         previous_run_id=previous_run.id if previous_run is not None else None,
-        parameters={"mode": mode, "seed": seed, "refill": refill, **fixed},
+        parameters={"mode": mode, "seed": seed, "refill": refill, **fixed,
+                    "inputs_read_at": clock.now().isoformat()},
         input_snapshot=snapshot, started_by_id=actor.id, stage="queued",
+        created_at=clock.now(),  # the timetable's clock: whether it ran before the ranking deadline
     )
     session.add(run)
     session.flush()
@@ -222,7 +250,7 @@ def rerun_round(session: Session, actor: User, run: MatchRun) -> MatchRun:
     _refuse_if_busy(session, run.scheme_id)
     again = MatchRun(scheme_id=run.scheme_id, mode=run.mode, is_refill=run.is_refill, previous_run_id=run.id,
                      parameters={**run.parameters, "rerun_of": run.id}, input_snapshot=run.input_snapshot,
-                     started_by_id=actor.id, stage="queued")
+                     started_by_id=actor.id, stage="queued", created_at=clock.now())
     session.add(again)
     session.flush()
     audit.record(session, actor, "match.round_rerun", "match_run", again.id, after={"rerun_of": run.id})
@@ -248,6 +276,17 @@ def with_limits(scheme: matching.Scheme, *, budget_hkd: int | None = None,
     """The same scheme with a different budget or caps (for what-if questions)."""
     return replace(scheme, budget_hkd=scheme.budget_hkd if budget_hkd is None else budget_hkd,
                    region_caps=dict(scheme.region_caps) if region_caps is None else region_caps)
+
+
+def inputs_read_at(run: MatchRun) -> datetime:
+    """When the round's inputs (choices, rankings) were read: a re-run keeps its original's moment."""
+    stamp = (run.parameters or {}).get("inputs_read_at")
+    return datetime.fromisoformat(stamp) if stamp else run.created_at
+
+
+def is_what_if(session: Session, run: MatchRun) -> bool:
+    """A main round whose inputs were read on or before the scheme's ranking deadline: not to be approved."""
+    return not run.is_refill and timetable.is_what_if(session.get(Scheme, run.scheme_id), inputs_read_at(run))
 
 
 def latest_round(session: Session, scheme_id: int) -> MatchRun | None:

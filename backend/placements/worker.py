@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -165,6 +166,14 @@ def round_figures(result: matching.MatchResult, parameters: dict, proposed: int)
             "first_choice_share", "choice_ranks", "first_timers_placed", "first_timers_total", "regions",
             "unplaced_reasons", "objective", "bound", "gap")
     figures = {key: _jsonable(r.get(key)) for key in keys}
+    unchosen = {tuple(pair) for pair in parameters.get("unchosen", [])}
+    if unchosen:
+        # An officer's placement on a project she never chose is no ranked choice: it is counted apart.
+        ranks = Counter(p.choice_rank or 0 for p in result.placements if (p.applicant_id, p.project_id) not in unchosen)
+        ranked = sum(ranks.values())
+        figures["first_choice_share"] = round(ranks[1] / ranked, 4) if ranked else 0.0
+        figures["choice_ranks"] = {**{("suggested" if k == 0 else str(k)): n for k, n in sorted(ranks.items())},
+                                   "officer": len(result.placements) - ranked}
     figures.update(budget_committed_hkd=r["budget_used_hkd"], proposed=proposed, unplaced=len(result.unplaced),
                    held=len(parameters.get("held", [])), pinned=len(parameters.get("pins", [])),
                    excluded_pairs=len(parameters.get("excluded", [])), warnings=list(r.get("warnings", []))[:50])
@@ -180,11 +189,15 @@ def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.Match
     started = time.perf_counter()
     held = {(str(h["applicant_id"]), str(h["project_id"])) for h in run.parameters.get("held", [])}
     pins = {tuple(pair) for pair in run.parameters.get("pins", [])}
+    unchosen = {tuple(pair) for pair in run.parameters.get("unchosen", [])}
     # Reason params go to the JSON column as they are: `insert_rows` encodes dates and numpy numbers.
+    # A pin on a project she never chose carries no choice rank and no "your Nth choice" reason.
     proposals = [
         dict(run_id=run.id, applicant_id=int(p.applicant_id), project_id=int(p.project_id), score=p.score,
-             choice_rank=p.choice_rank, pinned=(p.applicant_id, p.project_id) in pins, status="proposed",
-             reasons=[{"code": r.code, "params": r.params, "text": r.text} for r in p.reasons])
+             choice_rank=None if (p.applicant_id, p.project_id) in unchosen else p.choice_rank,
+             pinned=(p.applicant_id, p.project_id) in pins, status="proposed",
+             reasons=[{"code": r.code, "params": r.params, "text": r.text} for r in p.reasons
+                      if not (r.code == "choice" and (p.applicant_id, p.project_id) in unchosen)])
         for p in result.placements if (p.applicant_id, p.project_id) not in held
     ]
     unplaced = [dict(run_id=run.id, applicant_id=int(u.applicant_id), reason_code=u.reason_code,

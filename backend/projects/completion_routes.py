@@ -9,8 +9,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
+from backend.core import todo
 from backend.core.db import DbSession
 from backend.core.errors import InvalidTransition, NotFound
 from backend.core.forms import Fields, FormData, day_boxes
@@ -20,12 +22,13 @@ from backend.core.params import Id
 from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
+from backend.identity.permissions import can
 from backend.organisations.models import Organisation
 from backend.placements import offers
 from backend.placements.models import OUTCOME_STATUSES, PlacementStatus
 from backend.projects import completion
 from backend.projects.completion import ReportInvalid
-from backend.projects.models import Project
+from backend.projects.models import CompletionReport, CompletionReportStatus, Project
 from backend.projects.ngo_routes import NgoUser, own_project
 from backend.projects.staff_routes import StaffUser, staff_project
 from backend.projects.words import common_words
@@ -196,3 +199,16 @@ def return_report(request: Request, db: DbSession, user: Reviewer, project_id: I
     except InvalidTransition as error:
         return _review_page(request, db, user, project, form=form, problem=error.message, status_code=409)
     return RedirectResponse(f"/staff/projects/{project.id}/report?done=returned", status_code=303)
+
+
+def _todo(db: Session, user: User) -> list[todo.TodoItem]:
+    """Officers: completion reports an organisation has sent and nobody has reviewed yet."""
+    if not can(user, completion.REVIEW_PERMISSION):
+        return []
+    sent = db.exec(select(func.count()).select_from(CompletionReport)
+                   .where(CompletionReport.status == CompletionReportStatus.SENT)).one()
+    return [todo.TodoItem("reports.review", _("Completion reports to review"), int(sent), "/staff/projects",
+                          _("Accept each report, or return it to the organisation with comments."), order=40)]
+
+
+todo.register("completion_reports", _todo)

@@ -6,12 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
+from backend.applicants.demand import demand_of
 from backend.applicants.panel import applicant_panel
 from backend.core.db import DbSession
 from backend.core.forms import day_boxes
 from backend.core.params import Id
 from backend.core.templating import render
 from backend.projects import catalogue
+from backend.schemes import timetable
 from matching.geography import CITIES, REGIONS
 
 router = APIRouter(include_in_schema=False)
@@ -60,6 +62,8 @@ def project_list(request: Request, session: DbSession):
 def project_detail(request: Request, project_id: Id, session: DbSession):
     detail = catalogue.get_public_project(session, project_id)
     return render(request, "projects/detail.html", {**_WORDS, "detail": detail, "project": detail.project,
+                                                    "timetable": timetable.steps(detail.scheme),
+                                                    "demand": demand_of(session, detail.project),
                                                     **_applicant_panel(request, session, detail.project)})
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from backend.audit import service as audit
 from backend.core.errors import NotFound
+from backend.core.formatting import long_date
 from backend.core.forms import DATE_PARTS, Fields, FormInvalid
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
@@ -32,12 +33,27 @@ from matching.geography import GBA_CITIES, REGION_BY_NAME, REGIONS
 
 LIMIT_ROWS_BLANK = 2
 CRITERION_ROWS_BLANK = 2
-DATE_FIELDS = ("ngo_window_opens", "ngo_window_closes", "applicant_window_opens", "applicant_window_closes")
+REQUIRED_DATE_FIELDS = ("ngo_window_opens", "ngo_window_closes", "applicant_window_opens", "applicant_window_closes")
+# The match timetable after the applicant window, in the order its days must come; each may be left empty.
+TIMETABLE_FIELDS = ("ranking_deadline", "match_day", "offer_deadline", "scramble_opens", "scramble_closes")
+DATE_FIELDS = REQUIRED_DATE_FIELDS + TIMETABLE_FIELDS
+TIMETABLE_LABELS = {
+    "applicant_window_closes": lazy_gettext("the day applications close"),
+    "ranking_deadline": lazy_gettext("the ranking deadline"),
+    "match_day": lazy_gettext("match day"),
+    "offer_deadline": lazy_gettext("the offer deadline"),
+    "scramble_opens": lazy_gettext("the day the scramble opens"),
+}
 DATE_LABELS = {  # as the form's date boxes are labelled, so an error names the one that is wrong
     "ngo_window_opens": lazy_gettext("Organisations can apply from"),
     "ngo_window_closes": lazy_gettext("Organisations can apply until"),
     "applicant_window_opens": lazy_gettext("Young people can choose projects from"),
     "applicant_window_closes": lazy_gettext("Young people can choose projects until"),
+    "ranking_deadline": lazy_gettext("Organisations can rank applicants until (optional)"),
+    "match_day": lazy_gettext("Match day (optional)"),
+    "offer_deadline": lazy_gettext("Offers must be answered by (optional)"),
+    "scramble_opens": lazy_gettext("Unplaced applicants can apply for unfilled places from (optional)"),
+    "scramble_closes": lazy_gettext("Unplaced applicants can apply for unfilled places until (optional)"),
 }
 
 MESSAGES = {
@@ -47,6 +63,8 @@ MESSAGES = {
     "budget": lazy_gettext("Enter the budget in whole Hong Kong dollars, for example 91,000,000."),
     "budget_below_granted": lazy_gettext("The budget cannot be less than the HK$%(granted)s already granted."),
     "window_order": lazy_gettext("The window must close on or after the day it opens."),
+    "timetable_after": lazy_gettext("This must be after %(earlier)s (%(day)s)."),
+    "timetable_not_before": lazy_gettext("This must be on or after %(earlier)s (%(day)s)."),
     "age": lazy_gettext("Enter an age from 15 to 35."),
     "age_order": lazy_gettext("The minimum age must not be more than the maximum age."),
     "subsidy": lazy_gettext("Enter the most the scheme pays per place, in whole Hong Kong dollars."),
@@ -99,7 +117,8 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
     values["max_subsidy_per_place"] = f"{scheme.max_subsidy_per_place:,}"
     values["gba_min_share_percent"] = "" if scheme.gba_min_share_percent is None else str(scheme.gba_min_share_percent)
     for name in DATE_FIELDS:
-        values[name] = getattr(scheme, name).isoformat()
+        day = getattr(scheme, name)
+        values[name] = day.isoformat() if day is not None else ""
     for region, places in region_caps(session, scheme.id).items():
         values[f"cap_{REGION_BY_NAME[region].code}"] = str(places)
     limits = [{"region": rule.region or "", "min_weeks": str(rule.min_weeks or ""),
@@ -139,6 +158,24 @@ class CheckedScheme:
     errors: dict[str, str]
 
 
+def _check_timetable_order(values: dict, fail) -> None:
+    """Each day of the timetable that is set comes after the nearest earlier one that is set: applications
+    close, then the ranking deadline, match day (after it), the offer deadline, and the scramble window.
+    The error sits on the later field and names the earlier one."""
+    earlier = None
+    for name in ("applicant_window_closes", *TIMETABLE_FIELDS):
+        day = values.get(name)
+        if day is None:
+            continue
+        if earlier is not None:
+            before_name, before_day = earlier
+            strictly = name == "match_day"  # match day comes after the ranking deadline, not on it
+            if day < before_day or (strictly and day == before_day):
+                fail(name, "timetable_after" if strictly else "timetable_not_before",
+                     earlier=str(TIMETABLE_LABELS[before_name]), day=long_date(before_day))
+        earlier = (name, day)
+
+
 def check_form(form: SchemeForm) -> CheckedScheme:
     raw = form.values
     # A percent sign and thousands separators are forgiven where a whole number is asked for.
@@ -159,15 +196,18 @@ def check_form(form: SchemeForm) -> CheckedScheme:
         fail("budget_hkd", "budget")
     elif budget is not None:
         values["budget_hkd"] = budget
-    for name in DATE_FIELDS:
+    for name in REQUIRED_DATE_FIELDS:
         day = fields.date(name, required=_("Enter a real date with a day, month and year, for example 5 7 2027."),
                           label=DATE_LABELS[name])
         if day is not None:
             values[name] = day
+    for name in TIMETABLE_FIELDS:
+        values[name] = fields.date(name, label=DATE_LABELS[name])
     for opens, closes in (("ngo_window_opens", "ngo_window_closes"),
                           ("applicant_window_opens", "applicant_window_closes")):
         if opens in values and closes in values and values[closes] < values[opens]:
             fail(closes, "window_order")
+    _check_timetable_order(values, fail)
     for name in ("min_age", "max_age"):
         age = fields.whole(name, 15, 35, message=MESSAGES["age"], required=MESSAGES["age"])
         if age is not None:

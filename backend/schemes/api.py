@@ -49,6 +49,11 @@ class SchemeOut(BaseModel):
     ngo_window_closes: date
     applicant_window_opens: date
     applicant_window_closes: date
+    ranking_deadline: date | None = Field(default=None, description="NGOs may rank applicants until this day")
+    match_day: date | None = None
+    offer_deadline: date | None = Field(default=None, description="Main-round offers must be answered by this day")
+    scramble_opens: date | None = None
+    scramble_closes: date | None = None
     min_age: int
     max_age: int
     max_subsidy_per_place: int
@@ -69,6 +74,11 @@ class SchemeIn(BaseModel):
     ngo_window_closes: date | str | None = None
     applicant_window_opens: date | str | None = None
     applicant_window_closes: date | str | None = None
+    ranking_deadline: date | str | None = None
+    match_day: date | str | None = None
+    offer_deadline: date | str | None = None
+    scramble_opens: date | str | None = None
+    scramble_closes: date | str | None = None
     min_age: int | str | None = None
     max_age: int | str | None = None
     max_subsidy_per_place: int | str | None = None

@@ -23,6 +23,14 @@ class Scheme(SQLModel, table=True):
     ngo_window_closes: date
     applicant_window_opens: date
     applicant_window_closes: date
+    # The match timetable (Hong Kong days; each optional, enforced once set): NGOs rank applicants until
+    # the ranking deadline; the main round is run on match day; its offers must be answered by the offer
+    # deadline; then unplaced applicants may apply to unfilled places in the scramble window.
+    ranking_deadline: date | None = None
+    match_day: date | None = None
+    offer_deadline: date | None = None
+    scramble_opens: date | None = None
+    scramble_closes: date | None = None
     min_age: int = 18
     max_age: int = 29
     max_subsidy_per_place: int = Field(sa_type=BigInteger)

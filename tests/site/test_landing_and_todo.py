@@ -9,9 +9,10 @@ from backend.accounts.routes import home_for
 from backend.complaints.models import Complaint
 from backend.core import todo
 from backend.identity.models import Role
+from backend.projects.models import CompletionReport, CompletionReportStatus
 from backend.schemes.models import GrantPayment, PaymentTranche
 from tests.accounts.helpers import PASSWORD, form_token, make_user, sign_in_as
-from tests.factories import make_organisation
+from tests.factories import make_organisation, make_project
 from tests.rounds_web.test_round_pages import finished_round
 
 
@@ -71,6 +72,21 @@ def test_an_officer_sees_organisations_to_verify_and_rounds_to_review(client, se
     page = client.get("/staff/todo").text
     assert 'id="todo-organisations-verify"' in page and 'id="todo-rounds-review"' in page
     assert 'id="todo-rounds-approve"' not in page and 'id="todo-payments-approve"' not in page
+
+
+def test_a_completion_report_sent_for_review_waits_on_the_officers_list_until_reviewed(client, session):
+    officer, _run, scheme = _scene(session)
+    project = make_project(session, scheme, make_organisation(session, name="Report NGO"))
+    report = CompletionReport(project_id=project.id, status=CompletionReportStatus.SENT, evaluation="Went well")
+    session.add(report)
+    session.flush()
+    sign_in_as(client, session, officer)
+    page = client.get("/staff/todo?lang=en").text
+    assert 'id="todo-reports-review"' in page and "Completion reports to review" in page
+    report.status = CompletionReportStatus.ACCEPTED
+    session.add(report)
+    session.flush()
+    assert 'id="todo-reports-review"' not in client.get("/staff/todo?lang=en").text
 
 
 def test_nothing_waiting_says_so(client, session):
