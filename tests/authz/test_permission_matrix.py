@@ -395,11 +395,6 @@ def path_values(world: World, role: str) -> dict[str, object]:
 
 def _intern(world: World) -> int:
     """An intern of the `ngo` role's project (its outcome already recorded): a placement of its own each time."""
-
-
-def _ended_internship(world: World) -> dict[str, object]:
-    """The applicant's accepted place on a project of the `ngo` organisation that ended last week (own scheme:
-    one accepted place per scheme)."""
     from datetime import timedelta
 
     from backend.core.db import utcnow
@@ -411,6 +406,16 @@ def _ended_internship(world: World) -> dict[str, object]:
     world.session.add(placement)
     world.session.flush()
     return placement.id
+
+
+def _ended_internship(world: World) -> dict[str, object]:
+    """The applicant's accepted place on a project of the `ngo` organisation that ended last week (own scheme:
+    one accepted place per scheme)."""
+    from datetime import timedelta
+
+    from backend.core.db import utcnow
+    from backend.placements.models import Placement, PlacementStatus
+
     session = world.session
     ended = utcnow().date() - timedelta(days=7)
     project = make_project(session, make_scheme(session), world.organisation, status=ProjectStatus.CLOSED,
