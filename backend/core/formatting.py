@@ -68,10 +68,16 @@ def end_of_hong_kong_day(moment: datetime) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=HONG_KONG).astimezone(UTC)
 
 
-def deadline_in_words(moment: datetime) -> str:
-    """'by 23:59 on Friday 12 June 2026 (Hong Kong time)' / '香港時間 2026年6月12日（星期五）23:59 前'."""
+def moment_in_words(moment: datetime) -> str:
+    """'23:59 on Friday 12 June 2026 (Hong Kong time)' / '香港時間 2026年6月12日（星期五）23:59'."""
     local = moment.astimezone(HONG_KONG)
     clock = f"{local.hour:02d}:{local.minute:02d}"
     if i18n.get_language() == "zh-Hant":
-        return f"香港時間 {long_date(local.date())}（{_WEEKDAYS_ZH[local.weekday()]}）{clock} 前"
-    return f"by {clock} on {_WEEKDAYS_EN[local.weekday()]} {long_date(local.date())} (Hong Kong time)"
+        return f"香港時間 {long_date(local.date())}（{_WEEKDAYS_ZH[local.weekday()]}）{clock}"
+    return f"{clock} on {_WEEKDAYS_EN[local.weekday()]} {long_date(local.date())} (Hong Kong time)"
+
+
+def deadline_in_words(moment: datetime) -> str:
+    """'by 23:59 on Friday 12 June 2026 (Hong Kong time)' / '香港時間 2026年6月12日（星期五）23:59 前'."""
+    words = moment_in_words(moment)
+    return f"{words} 前" if i18n.get_language() == "zh-Hant" else f"by {words}"

@@ -8,11 +8,11 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from backend.applicants.models import ApplicantProfile
-from backend.core.formatting import city_name, deadline_in_words, long_date
+from backend.core.formatting import city_name, deadline_in_words, long_date, moment_in_words
 from backend.core.i18n import lazy_gettext
 from backend.identity.models import User
 from backend.organisations.models import Organisation, OrganisationMember
-from backend.outbox.service import enqueue, hong_kong_time, in_language, link, sign_off, speaking
+from backend.outbox.service import enqueue, in_language, link, sign_off, speaking
 from backend.placements.models import Placement
 from backend.projects.models import Project
 
@@ -28,8 +28,8 @@ ACCEPTED_BODY = lazy_gettext(
     "your interns and their contact details here:\n%(link)s\n\n%(sign_off)s")
 EXPIRED_SUBJECT = lazy_gettext("Your internship offer has expired: %(project)s")
 EXPIRED_BODY = lazy_gettext(
-    "Hello %(name)s,\n\nYour offer of a place on the internship project \"%(project)s\" expired on "
-    "%(deadline)s (Hong Kong time) because it was not accepted in time, and the place has gone back to "
+    "Hello %(name)s,\n\nYour offer of a place on the internship project \"%(project)s\" expired at "
+    "%(deadline)s because it was not accepted in time, and the place has gone back to "
     "other applicants.\n\nYour other choices stay active for later rounds.\n\n%(sign_off)s")
 
 WITHDRAWN_SUBJECT = lazy_gettext("Your internship offer has been withdrawn: %(project)s")
@@ -54,6 +54,11 @@ def _in_words(language: str, project: Project, placement: Placement) -> dict[str
                     end=long_date(project.end_date), deadline=deadline_in_words(placement.offer_deadline))
 
 
+def _moment(language: str, moment) -> str:
+    with speaking(language):
+        return moment_in_words(moment)
+
+
 def send_offer_email(session: Session, placement: Placement, project: Project) -> None:
     profile = session.get(ApplicantProfile, placement.applicant_id)
     address, language = recipient_of(session, profile)
@@ -75,7 +80,7 @@ def tell_applicant_expired(session: Session, placement: Placement) -> None:
     project = session.get(Project, placement.project_id)
     enqueue(session, to=address, subject=EXPIRED_SUBJECT, body=EXPIRED_BODY, language=language,
             template="placement_expired", name=in_language(language, profile, "name") or address,
-            project=in_language(language, project, "title"), deadline=hong_kong_time(placement.offer_deadline),
+            project=in_language(language, project, "title"), deadline=_moment(language, placement.offer_deadline),
             sign_off=sign_off(language))
 
 

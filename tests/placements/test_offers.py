@@ -185,6 +185,7 @@ def test_expired_offers_free_their_places_and_the_applicant_is_told(session):
     assert choice_of(session, silent, project).status == ChoiceStatus.NOT_PLACED
     [told] = emails(session, "placement_expired")
     assert (told.to_address, told.language) == (silent_user.email, "zh-Hant") and "數據分析實習生" in told.subject
+    assert "香港時間" in told.body_text and "（星期" in told.body_text and "UTC" not in told.body_text, "the moment in the reader's words"
     assert expire_offers(session, now=AFTER_DEADLINE) == [], "an expired offer is expired once"
     with pytest.raises(InvalidTransition, match="expired"):
         accept_offer(session, silent_user, lapsing, now=BEFORE_DEADLINE)
