@@ -1,18 +1,21 @@
 """Following the public money to each intern, end to end through the services: funding approved, advance paid,
 offers accepted, applications closed (an unanswered offer withdrawn), the internship over, outcomes recorded, the
 completion report sent and accepted, and the balance paid for the interns who completed, proposed by one person
-and approved by another."""
+and approved by another. One intern reports that the allowance never came: the officer assessing the
+organisation's next application sees it on its track record."""
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from backend.core.errors import Forbidden, InvalidTransition
+from backend.organisations.track_record import of_organisation
 from backend.outbox.models import OutboxEmail
-from backend.placements import approvals, offers
+from backend.placements import approvals, confirmations, offers
 from backend.placements.models import Placement, PlacementStatus
 from backend.projects import completion, funding, lifecycle
 from backend.projects.models import AssessmentDecision, ProjectStatus
@@ -62,6 +65,7 @@ def test_from_funding_to_the_balance_paid_pro_rata_to_the_interns_who_completed(
     with pytest.raises(InvalidTransition):
         offers.accept_offer(session, late_user, late)
 
+
     # the internship is over: three completed, one left early; nothing can be sent before the end date
     after = project.end_date + timedelta(days=1)
     interns = [placements[profile.id] for profile, _user in people[:4]]
@@ -73,6 +77,14 @@ def test_from_funding_to_the_balance_paid_pro_rata_to_the_interns_who_completed(
                           left_on=project.start_date + timedelta(days=6), reason="Returned to Hong Kong for family")
     assert payments.amount_due(session, project, PaymentTranche.BALANCE) == \
         "The completion report has not been accepted yet."
+
+    # the interns confirm what they received: one says the allowance never came
+    for n, (_profile, user) in enumerate(people[:4]):
+        answers = {f"{item}_received": "full" for item in confirmations.promised_of(project)}
+        if n == 0:
+            answers["allowance_received"] = "none"
+        confirmations.save(session, user, interns[n].id, {**answers, "rating": "2" if n == 0 else "4",
+                                                           "comments": "Good mentors."}, send=True, today=after)
 
     completion.send(session, ngo, project, "Three interns finished the data project; one left in week 1.", today=after)
     assert completion.figures(session, project).as_dict() == {
@@ -92,3 +104,16 @@ def test_from_funding_to_the_balance_paid_pro_rata_to_the_interns_who_completed(
     # and a completed project takes no more interns
     with pytest.raises(InvalidTransition):
         offers.accept_offer(session, late_user, late)
+
+    # the organisation's next application: its officer reads the year's record beside the assessment
+    following, errors = lifecycle.create_draft(session, ngo, scheme, valid_project_form(places_requested="8"))
+    assert errors == {}
+    lifecycle.submit(session, ngo, following)
+    record = of_organisation(session, project.organisation_id)
+    assert (record.places_filled, record.completed, record.left_early, record.completion_rate) == (4, 3, 1, 0.75)
+    assert (record.confirmations, record.mismatches, record.survey_score) == (4, 1, 3.5)
+    session.commit()
+    page = html.unescape(world.officer.client.get(f"/staff/projects/{following.id}?lang=en").text)
+    section = page[page.index('id="track-record"'):]
+    mismatches = section[section.index("Allowance mismatches"):][:200]
+    assert ">1<" in mismatches.replace(" ", "").replace("\n", "")
