@@ -124,7 +124,8 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     # SIGTERM (docker stop, systemd) hands a round in progress back to the queue, then exits.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda _signum, _frame: stop.set())
-    # One worker process does all background work: rounds here, e-mails and offer expiry in threads.
+    # One worker process does all background work: rounds here; e-mails, offer expiry and interns' confirmations
+    # in threads.
     companions = companion_threads(stop)
     for thread in companions:
         thread.start()

@@ -33,6 +33,7 @@ from backend.core.settings import Settings
 from backend.outbox.sender import run_sender_forever
 from backend.placements import round_status, rounds, sensitivity
 from backend.placements.bulk import insert_rows
+from backend.placements.confirmations import ask_and_remind
 from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced, Placement
 from backend.placements.offers import expire_offers, overdue
 
@@ -357,22 +358,50 @@ def expire_offers_forever(stop_event: threading.Event, *, engine: Engine | None 
         stop_event.wait(every_seconds)
 
 
+CONFIRMATIONS_EVERY_SECONDS = 3600.0
+
+
+def ask_confirmations_forever(stop_event: threading.Event, *, engine: Engine | None = None,
+                              every_seconds: float = CONFIRMATIONS_EVERY_SECONDS) -> None:
+    """Ask interns whose internship has ended to confirm what they received, and remind them, once an hour.
+
+    Asking is idempotent (each intern is asked once and reminded at most `confirmation_reminders` times, days
+    apart), so an hourly pass only finds work on the day an internship ends or a reminder falls due."""
+    if engine is None:
+        engine = get_engine()
+    while not stop_event.is_set():
+        try:
+            with Session(for_writing(engine)) as session:
+                stats = ask_and_remind(session)
+                session.commit()
+            if stats.asked or stats.reminded:
+                log.info("asked %s intern(s) to confirm what they received; reminded %s", stats.asked,
+                         stats.reminded)
+        except Exception:  # noqa: BLE001 - the loop outlives a database hiccup
+            log.exception("asking interns to confirm what they received failed")
+        stop_event.wait(every_seconds)
+
+
 def companion_threads(stop_event: threading.Event, engine: Engine | None = None, *,
                       settings: Settings | None = None, sender_idle_seconds: float = 5.0,
                       expire_every_seconds: float = EXPIRE_EVERY_SECONDS) -> list[threading.Thread]:
-    """The other background work one worker process does besides rounds: e-mail delivery and offer expiry."""
+    """The other background work one worker process does besides rounds: e-mail delivery, offer expiry and
+    asking interns to confirm what they received."""
     return [threading.Thread(target=run_sender_forever, args=(stop_event,),
                              kwargs={"engine": engine, "settings": settings, "idle_seconds": sender_idle_seconds},
                              name="outbox-sender", daemon=True),
             threading.Thread(target=expire_offers_forever, args=(stop_event,),
                              kwargs={"engine": engine, "every_seconds": expire_every_seconds},
-                             name="offer-expiry", daemon=True)]
+                             name="offer-expiry", daemon=True),
+            threading.Thread(target=ask_confirmations_forever, args=(stop_event,), kwargs={"engine": engine},
+                             name="intern-confirmations", daemon=True)]
 
 
 class InProcessWorker:
     """The worker as daemon threads of the web process (SQLite: no separate process to run).
 
-    Rounds, e-mail delivery and offer expiry: everything `internmatch worker` does.
+    Rounds, e-mail delivery, offer expiry and asking interns to confirm what they received: everything
+    `internmatch worker` does.
     """
 
     def __init__(self, engine: Engine | None = None, poll_seconds: float = 2.0, *,

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from backend.core.db import utcnow
 from backend.identity.models import User
 from backend.placements import worker
+from backend.placements.confirmations import AskStats
 from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced
 from backend.projects.models import Project
 from backend.schemes.models import Scheme
@@ -317,3 +318,25 @@ def test_the_in_process_worker_runs_queued_rounds_and_stops_when_asked(round_eng
     finally:
         in_process.stop()
     assert finished.status == MatchRunStatus.SUCCEEDED and not in_process.thread.is_alive()
+
+
+def test_the_worker_asks_ended_internships_for_confirmations_in_a_thread_of_its_own(round_engine, monkeypatch):
+    passes = []
+
+    def ask_and_remind(session):
+        passes.append(session.get_bind() is not None)
+        return AskStats(asked=1, reminded=0)
+
+    monkeypatch.setattr(worker, "ask_and_remind", ask_and_remind)
+    stop = threading.Event()
+    names = [t.name for t in worker.companion_threads(stop, round_engine)]
+    assert "intern-confirmations" in names
+    thread = threading.Thread(target=worker.ask_confirmations_forever, args=(stop,),
+                              kwargs={"engine": round_engine, "every_seconds": 0.01})
+    thread.start()
+    deadline = time.monotonic() + 30
+    while len(passes) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    thread.join(10)
+    assert len(passes) >= 2 and not thread.is_alive(), "it asks again each pass and stops when told"
