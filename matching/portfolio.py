@@ -315,7 +315,8 @@ class _Model:
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", float(time_limit))
         h.setOptionValue("mip_rel_gap", float(rel_gap))
-        h.setOptionValue("threads", 1)
+        # `threads` stays at HiGHS's default: its scheduler is global to the process and shared with the matcher's
+        # solves, and a run asking for another thread count than the scheduler's fails before it starts.
         h.passModel(lp)
         self.h = h
 

@@ -195,7 +195,8 @@ def status_page(request: Request, db: DbSession, user: Viewer):
         states.append(c)
     scheme_ids |= {r[0].scheme_id for r in rows}
     # Key dates: each scheme she takes part in, or else the current one, so a newcomer knows when to choose.
-    key_dates = [s for s in schemes_service.current_schemes(db, limit=1) if s.id not in scheme_ids]
+    newcomer = schemes_service.scheme_for_applicants(db)
+    key_dates = [newcomer] if newcomer is not None and newcomer.id not in scheme_ids else []
     key_dates += db.exec(select(Scheme).where(col(Scheme.id).in_(scheme_ids)).order_by(Scheme.id)).all()
     return render(request, "applicants/status.html", {
         **_words(), "overview": overview, "states": states, "not_placed": list(not_placed.values()),

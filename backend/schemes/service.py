@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from backend.projects.models import Project
+from backend.projects.models import Project, ProjectStatus
 from backend.schemes.facts import FUNDED_STATUSES, region_caps
 from backend.schemes.models import Scheme
 
@@ -38,6 +38,19 @@ class SchemeSummary:
 def current_schemes(session: Session, limit: int = 3) -> list[Scheme]:
     statement = select(Scheme).order_by(col(Scheme.applicant_window_opens).desc(), col(Scheme.id).desc())
     return list(session.exec(statement.limit(limit)))
+
+
+def scheme_for_applicants(session: Session) -> Scheme | None:
+    """The scheme a young person should hear about: the newest one with projects open for applications, or,
+    while none is open, the newest scheme (its dates say when choosing starts)."""
+    with_open_projects = select(Project.scheme_id).where(Project.status == ProjectStatus.OPEN)
+    statement = (select(Scheme).where(col(Scheme.id).in_(with_open_projects))
+                 .order_by(col(Scheme.applicant_window_opens).desc(), col(Scheme.id).desc()).limit(1))
+    found = session.exec(statement).first()
+    if found is not None:
+        return found
+    newest = current_schemes(session, limit=1)
+    return newest[0] if newest else None
 
 
 def summarise(session: Session, scheme: Scheme) -> SchemeSummary:

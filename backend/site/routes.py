@@ -23,8 +23,8 @@ StaffUser = Annotated[User, require_permission(Permission.STAFF_TODO)]
 def home(request: Request, session: DbSession):
     """For young people: how it works, key dates, what an intern receives, then search. (The scheme's figures and
     regional caps are on the staff scheme pages.)"""
-    current = schemes.current_schemes(session, limit=1)
-    return render(request, "home.html", {"youth": home_figures.for_youth(session, current[0]) if current else None})
+    scheme = schemes.scheme_for_applicants(session)
+    return render(request, "home.html", {"youth": home_figures.for_youth(session, scheme) if scheme else None})
 
 
 @router.get("/staff/todo", response_class=HTMLResponse)

@@ -13,6 +13,7 @@ def test_browse_filter_and_open_a_project_in_english(page, server_url):
     assert page.get_by_role("heading", name="projects found").count() == 1
     assert serious_accessibility_findings(page) == []
 
+    page.locator("#filters summary").click()  # the filters wait behind a "Filter" disclosure
     page.get_by_label("Region").select_option("Guangdong")
     page.get_by_label("Greater Bay Area only").check()
     page.get_by_role("button", name="Apply filters").click()
@@ -40,6 +41,7 @@ def test_catalogue_and_a_project_in_traditional_chinese(page, server_url):
     assert page.evaluate("document.documentElement.lang") == "zh-Hant"
     assert serious_accessibility_findings(page) == []
 
+    page.locator("#filters summary").click()
     page.get_by_label("排列方式").select_option("places")
     page.get_by_role("button", name="套用篩選").click()
     page.wait_for_load_state()

@@ -1,6 +1,7 @@
 """The home page and the base layout every page shares."""
 
 import re
+from datetime import date
 
 from tests.factories import make_project, make_scheme
 
@@ -24,6 +25,18 @@ def test_home_page_is_for_young_people_how_it_works_key_dates_what_an_intern_rec
     assert "HK$3,000 to HK$4,500" in html and "HK$12,000" in html and "HK$1,000" in html
     assert 'action="/projects"' in html
     assert "Regional cap" not in html and "HK$91,000,000" not in html, "the scheme's figures are for staff pages"
+
+
+def test_home_page_speaks_of_the_scheme_with_projects_open_not_a_newer_one_still_empty(client, session):
+    open_now = make_scheme(session, name_en="Open Scheme 2027")
+    make_project(session, open_now, places=25)
+    make_scheme(session, name_en="Next Scheme 2028", applicant_window_opens=date(2027, 11, 1),
+                applicant_window_closes=date(2028, 3, 31))
+
+    html = client.get("/?lang=en").text
+
+    assert "Open Scheme 2027" in html and "Next Scheme 2028" not in html
+    assert 'id="what-you-receive"' in html and "25 places" in html
 
 
 def test_home_page_in_traditional_chinese(client, session):
