@@ -18,6 +18,7 @@ from backend import models
 from backend.accounts.passwords import hash_password
 from backend.applicants.models import ApplicantProfile, Choice
 from backend.complaints.models import Complaint, ComplaintStatus
+from backend.core import clock
 from backend.core.db import get_engine, utcnow
 from backend.identity import second_factor
 from backend.identity.models import Role, User
@@ -179,7 +180,7 @@ def load_demo(*, n_applicants: int = 6000, n_projects: int = 120, seed: int = 20
     projects, applicants, synthetic_scheme = generate(n_projects=n_projects, n_applicants=n_applicants, seed=seed)
     rng = random.Random(seed)
     password_hash = hash_password(DEMO_PASSWORD)
-    today = date.today()
+    today = clock.today()
     # Internships run next summer; people's ages and availability move with the dates.
     years = today.year + 1 - min((p.start_date.year for p in projects), default=today.year + 1)
 

@@ -100,6 +100,15 @@ def pytest_report_header(config):
     return f"internmatch database: {'PostgreSQL ' + RUN_DATABASE if IS_POSTGRES else 'SQLite ' + TEST_DATABASE_URL}"
 
 
+@pytest.fixture(autouse=True)
+def real_time_afterwards():
+    """A test may stop the one clock (backend.core.clock); the next test starts on the real time."""
+    from backend.core import clock
+
+    yield
+    clock.reset()
+
+
 @pytest.fixture(scope="session")
 def database_url() -> str:
     return TEST_DATABASE_URL

@@ -18,6 +18,7 @@ from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
 from backend.audit.models import AuditEvent
 from backend.complaints import case as complaint_case
+from backend.core import clock
 from backend.core.db import utcnow
 from backend.core.errors import Forbidden
 from backend.core.forms import FormInvalid
@@ -131,7 +132,7 @@ def purge_unplaced(session: Session, *, today: date | None = None) -> int:
     survey comments and unsent drafts older than `confirmation_retention_days` (outcomes, amounts received and
     ratings stay for the organisation's track record); the count returned is of applicants.
     """
-    today = today or date.today()
+    today = today or clock.today()
     cutoff = today - timedelta(days=get_settings().unplaced_retention_days)
     latest_close = {}
     for applicant_id, closes in session.exec(

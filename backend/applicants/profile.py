@@ -10,7 +10,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -27,8 +26,6 @@ from backend.identity import permissions as authz
 from backend.identity.models import User
 from backend.projects.catalogue import EDUCATION_NAMES, LANGUAGE_NAMES, LEVEL_NAMES
 from matching.geography import REGION_BY_NAME
-
-HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 
 STEPS: tuple[str, ...] = ("names", "residency", "contact", "education", "study", "languages",
                           "availability", "regions", "open_to_other", "joined_before")

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from backend.audit import labels, service
+from backend.core.clock import HONG_KONG
 from backend.core.db import DbSession
-from backend.core.formatting import HONG_KONG
 from backend.core.forms import Fields, day_boxes
 from backend.core.i18n import gettext as _
 from backend.core.params import PageNumber, id_from_text

@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from backend.audit.models import AuditEvent
-from backend.core.formatting import HONG_KONG
+from backend.core.clock import HONG_KONG
 from backend.identity import permissions as authz
 
 

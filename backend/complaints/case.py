@@ -23,7 +23,7 @@ from backend.applicants.models import ApplicantProfile, Choice
 from backend.audit import service as audit
 from backend.complaints.models import Complaint, ComplaintStatus
 from backend.complaints.working_days import add_working_days
-from backend.core import states
+from backend.core import clock, states
 from backend.core.db import utcnow
 from backend.core.errors import InvalidTransition, NotFound
 from backend.core.forms import Fields, FormInvalid
@@ -33,7 +33,7 @@ from backend.core.settings import get_settings
 from backend.identity.models import User
 from backend.identity.permissions import Permission, can, require, require_visible
 from backend.organisations.models import Organisation
-from backend.outbox.service import HONG_KONG_TIME, enqueue, in_language, link, render, sign_off
+from backend.outbox.service import enqueue, in_language, link, render, sign_off
 from backend.placements.models import Placement
 from backend.projects.models import Project
 
@@ -76,13 +76,11 @@ def status_name(status: str) -> str:
     return str(STATUS_NAMES.get(ComplaintStatus(status), status))
 
 
-def hong_kong_today() -> date:
-    return utcnow().astimezone(HONG_KONG_TIME).date()
 
 
 def is_overdue(complaint: Complaint, today: date | None = None) -> bool:
     """Still not acknowledged after the working day it was due."""
-    return complaint.status == C.RECEIVED and (today or hong_kong_today()) > complaint.acknowledge_by
+    return complaint.status == C.RECEIVED and (today or clock.today()) > complaint.acknowledge_by
 
 
 # --- raising a complaint -------------------------------------------------------------------------------------
@@ -141,7 +139,7 @@ def raise_complaint(session: Session, actor: User, raw: Mapping[str, str], *, no
     fields.raise_if_invalid(_("Check the complaint form."), ComplaintInvalid)
     now = now or utcnow()
     chosen = options[about]
-    received_day = now.astimezone(HONG_KONG_TIME).date()
+    received_day = now.astimezone(clock.HONG_KONG).date()
     complaint = Complaint(user_id=actor.id, organisation_id=chosen.organisation.id,
                           project_id=chosen.project.id if chosen.project else None, language=actor.preferred_language,
                           subject=subject, details=details, received_at=now,
@@ -254,7 +252,7 @@ def staff_cases(session: Session, actor: User, *, status: str = "") -> list[Comp
     require(actor, Permission.COMPLAINT_HANDLE)
     query = select(Complaint)
     if status == "overdue":
-        query = query.where(Complaint.status == C.RECEIVED, col(Complaint.acknowledge_by) < hong_kong_today())
+        query = query.where(Complaint.status == C.RECEIVED, col(Complaint.acknowledge_by) < clock.today())
     elif status in {s.value for s in C}:
         query = query.where(Complaint.status == status)
     rows = session.exec(query.order_by(col(Complaint.received_at), col(Complaint.id))).all()
@@ -329,9 +327,9 @@ def erase_complaints_of(session: Session, user_id: int, *, now: datetime | None 
 
 def purge_decided_complaints(session: Session, *, today: date | None = None) -> int:
     """Retention: a case decided more than `complaint_retention_days` ago keeps only its outcome."""
-    today = today or date.today()
+    today = today or clock.today()
     cutoff = datetime.combine(today - timedelta(days=get_settings().complaint_retention_days), datetime.min.time(),
-                              tzinfo=HONG_KONG_TIME)
+                              tzinfo=clock.HONG_KONG)
     now = utcnow()
     rows = session.exec(select(Complaint).where(col(Complaint.status).in_(DECIDED),
                                                 col(Complaint.erased_at).is_(None),

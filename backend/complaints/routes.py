@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from backend.complaints import case
 from backend.complaints.models import Complaint
-from backend.core import todo
+from backend.core import clock, todo
 from backend.core.db import DbSession
 from backend.core.errors import Conflict
 from backend.core.forms import FormData
@@ -115,7 +115,7 @@ def staff_list(request: Request, db: DbSession, user: Handler, status: str = "")
     complaints = case.staff_cases(db, user, status=status)
     return render(request, "complaints/staff_list.html", {
         **_words(), "user": user, "complaints": complaints, "status": status,
-        "about": {c.id: case.about_label(db, c) for c in complaints}, "today": case.hong_kong_today(),
+        "about": {c.id: case.about_label(db, c) for c in complaints}, "today": clock.today(),
         "filters": [("", _("All")), ("overdue", _("Overdue"))] + [(s, case.status_name(s)) for s in case.C]})
 
 
@@ -179,7 +179,7 @@ def _todo(db: Session, user: User) -> list[todo.TodoItem]:
     open_statuses = (case.C.RECEIVED, case.C.ACKNOWLEDGED, case.C.INVESTIGATING)
     waiting = db.exec(select(func.count(col(Complaint.id))).where(col(Complaint.status).in_(open_statuses))).one()
     overdue = db.exec(select(func.count(col(Complaint.id))).where(
-        Complaint.status == case.C.RECEIVED, col(Complaint.acknowledge_by) < case.hong_kong_today())).one()
+        Complaint.status == case.C.RECEIVED, col(Complaint.acknowledge_by) < clock.today())).one()
     hint = (ngettext("%(num)s is overdue for acknowledgement.", "%(num)s are overdue for acknowledgement.",
                      int(overdue)) if overdue else _("Acknowledge, investigate and decide each case."))
     return [todo.TodoItem("complaints.open", _("Complaints to act on"), int(waiting),

@@ -4,11 +4,12 @@ Services and pages both use these (pages through the Jinja filters that templati
 here knows about templates.
 """
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time
 
 from babel.numbers import format_decimal
 
 from backend.core import i18n
+from backend.core.clock import HONG_KONG
 from matching.geography import CITIES, REGIONS
 
 # Written out rather than asked of Babel: these run dozens of times per page and Babel's pattern
@@ -17,7 +18,6 @@ _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "A
               "October", "November", "December")
 _WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
-HONG_KONG = timezone(timedelta(hours=8), "HKT")
 
 
 def hkd(amount: int | None) -> str:

@@ -5,18 +5,18 @@ language here, not in the language of whoever happened to cause the e-mail.
 """
 
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlmodel import Session
 
 from backend.core import i18n
+from backend.core.clock import HONG_KONG
 from backend.core.i18n import lazy_gettext
 from backend.core.settings import get_settings
 from backend.outbox.models import OutboxEmail
 
 SIGN_OFF = lazy_gettext("internmatch – Mainland internships for Hong Kong youth")
 # Hong Kong has kept UTC+8 without daylight saving since 1979, so a fixed offset needs no tz database.
-HONG_KONG_TIME = timezone(timedelta(hours=8), "HKT")
 
 
 @contextmanager
@@ -56,7 +56,7 @@ def in_language(language: str, obj, field_name: str) -> str:
 
 
 def hong_kong_time(moment: datetime) -> str:
-    return moment.astimezone(HONG_KONG_TIME).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(HONG_KONG).strftime("%Y-%m-%d %H:%M")
 
 
 def link(path: str) -> str:

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from backend.applicants.models import ApplicantProfile
 from backend.audit import service as audit
+from backend.core import clock
 from backend.core.db import utcnow
 from backend.core.errors import NotFound
 from backend.core.forms import Fields, FormInvalid
@@ -38,7 +39,7 @@ from backend.core.settings import get_settings
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require
 from backend.organisations.models import Organisation
-from backend.outbox.service import HONG_KONG_TIME, enqueue, in_language, link, sign_off
+from backend.outbox.service import enqueue, in_language, link, sign_off
 from backend.placements.models import InternConfirmation, Placement, PlacementStatus, Received
 from backend.projects.models import Project
 
@@ -96,8 +97,6 @@ def promised_of(project: Project) -> dict[str, int]:
     return {item: int(getattr(project, column) or 0) for item, column in ITEMS if (getattr(project, column) or 0) > 0}
 
 
-def hong_kong_today() -> date:
-    return utcnow().astimezone(HONG_KONG_TIME).date()
 
 
 def _due(today: date):
@@ -139,7 +138,7 @@ def owed_by(session: Session, user: User, *, today: date | None = None) -> list[
         .join(Project, col(Project.id) == Placement.project_id)
         .join(Organisation, col(Organisation.id) == Project.organisation_id)
         .outerjoin(InternConfirmation, col(InternConfirmation.placement_id) == Placement.id)
-        .where(Placement.applicant_id == profile.id, *_due(today or hong_kong_today()))
+        .where(Placement.applicant_id == profile.id, *_due(today or clock.today()))
         .order_by(col(Project.end_date).desc(), col(Placement.id))).all()
     return [Owed(*row) for row in rows]
 
@@ -260,7 +259,7 @@ def _email(session: Session, placement: Placement, project: Project, subject, bo
 def ask_and_remind(session: Session, *, now: datetime | None = None, today: date | None = None) -> AskStats:
     """Ask every intern whose internship has ended, once; remind those who have not answered. Caller commits."""
     now = now or utcnow()
-    today = today or now.astimezone(HONG_KONG_TIME).date()
+    today = today or now.astimezone(clock.HONG_KONG).date()
     settings = get_settings()
     stats = AskStats()
     rows = session.exec(
@@ -367,9 +366,9 @@ def erase_of(session: Session, applicant_id: int, *, now: datetime | None = None
 
 def purge_old(session: Session, *, today: date | None = None) -> int:
     """Retention: comments and drafts of confirmations older than `confirmation_retention_days` are erased."""
-    today = today or date.today()
+    today = today or clock.today()
     cutoff = datetime.combine(today - timedelta(days=get_settings().confirmation_retention_days),
-                              datetime.min.time(), tzinfo=HONG_KONG_TIME)
+                              datetime.min.time(), tzinfo=clock.HONG_KONG)
     now = utcnow()
     rows = session.exec(select(InternConfirmation).where(col(InternConfirmation.erased_at).is_(None),
                                                          col(InternConfirmation.updated_at) < cutoff)).all()

@@ -293,7 +293,7 @@ def lock_project(session: Session, project: Project) -> None:
 
 def outcomes_open(session: Session, project: Project, today: date | None = None) -> str | None:
     """Why outcomes cannot be recorded on the project now, or None when they can."""
-    today = today or date.today()
+    today = today or clock.today()
     if project.end_date is None or today <= project.end_date:
         return _("Outcomes can be recorded only after the internship ends on %(end)s.",
                  end=project.end_date.isoformat() if project.end_date else "?")

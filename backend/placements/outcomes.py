@@ -13,7 +13,8 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from backend.applicants.eligibility import RULE_STEPS
-from backend.applicants.profile import HONG_KONG, step_title
+from backend.applicants.profile import step_title
+from backend.core.clock import HONG_KONG
 from backend.core.formatting import region_name
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext

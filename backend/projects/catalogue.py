@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlmodel import Session, col, select
 
+from backend.core import clock
 from backend.core.db import LIKE_ESCAPE, contains_pattern
 from backend.core.errors import DomainError, NotFound
 from backend.core.forms import DATE_PARTS, Fields
@@ -168,7 +169,7 @@ def parse_filters(params: Mapping[str, str | None]) -> tuple[CatalogueFilters, d
     if sector and not all(c.isalnum() or c in " -_" for c in sector):
         errors["sector"] = _("Choose a sector from the list.")
         sector = ""
-    example = date(date.today().year + 1, 7, 1)
+    example = date(clock.today().year + 1, 7, 1)
     starts_from = _date(params, "starts_from", errors, example, _("Enter the earliest start date as a real date, like %(example)s."))
     ends_by = _date(params, "ends_by", errors, example, _("Enter the latest end date as a real date, like %(example)s."))
     if starts_from and ends_by and ends_by < starts_from:

@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from backend.audit import service as audit
-from backend.core import states
+from backend.core import clock, states
 from backend.core.db import utcnow
 from backend.core.errors import InvalidTransition
 from backend.core.forms import FormInvalid
@@ -93,7 +93,7 @@ def report_of(session: Session, project: Project) -> CompletionReport | None:
 
 def why_not_sendable(session: Session, project: Project, today: date | None = None) -> str | None:
     """Why the report cannot be sent now, or None."""
-    today = today or date.today()
+    today = today or clock.today()
     if project.end_date is None or today <= project.end_date:
         return _("The completion report can be sent only after the internship ends on %(end)s.",
                  end=project.end_date.isoformat() if project.end_date else "?")

@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from backend.audit import service as audit
-from backend.core import states
+from backend.core import clock, states
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, InvalidTransition
 from backend.core.forms import FormInvalid
@@ -137,7 +137,7 @@ def _organisation_for(session: Session, actor: User) -> Organisation:
 
 
 def _scheme_takes_projects(scheme: Scheme, today: date | None = None) -> None:
-    today = today or date.today()
+    today = today or clock.today()
     if not scheme.ngo_window_opens <= today <= scheme.ngo_window_closes:
         raise Conflict(_("This scheme takes project applications from %(opens)s to %(closes)s.",
                          opens=scheme.ngo_window_opens.isoformat(), closes=scheme.ngo_window_closes.isoformat()))

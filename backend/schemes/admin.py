@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from backend.audit import service as audit
+from backend.core import clock
 from backend.core.errors import NotFound
 from backend.core.formatting import long_date
 from backend.core.forms import DATE_PARTS, Fields, FormInvalid
@@ -370,7 +371,7 @@ def all_schemes(session: Session) -> list[Scheme]:
 
 
 def open_for_ngos(session: Session, today: date | None = None) -> list[Scheme]:
-    today = today or date.today()
+    today = today or clock.today()
     return list(session.exec(select(Scheme).where(Scheme.ngo_window_opens <= today, Scheme.ngo_window_closes >= today)
                              .order_by(Scheme.ngo_window_closes)))
 

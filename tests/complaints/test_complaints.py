@@ -15,6 +15,7 @@ from backend.audit.models import AuditEvent
 from backend.complaints import case
 from backend.complaints.models import Complaint, ComplaintStatus
 from backend.complaints.working_days import add_working_days, is_working_day
+from backend.core import clock
 from backend.core.db import utcnow
 from backend.core.errors import InvalidTransition
 from backend.identity.models import Role
@@ -73,7 +74,7 @@ def test_an_applicant_raises_a_complaint_about_a_project_they_chose_and_is_told_
 
     assert (complaint.status, complaint.organisation_id, complaint.project_id, complaint.user_id) == (
         ComplaintStatus.RECEIVED, world.organisation.id, applicant.project.id, applicant.user.id)
-    received_day = complaint.received_at.astimezone(case.HONG_KONG_TIME).date()
+    received_day = complaint.received_at.astimezone(clock.HONG_KONG).date()
     assert complaint.acknowledge_by == add_working_days(received_day, 5)
     [email] = _emails_to(session, applicant.user.email)
     assert email.language == "zh-Hant" and "Allowance not paid" in email.subject
@@ -173,7 +174,7 @@ def test_of_two_officers_acknowledging_at_once_one_wins_and_the_other_is_told(se
 
 def test_a_case_not_acknowledged_in_time_is_flagged_overdue_on_the_staff_list(session, applicant, world):
     late = _raise(session, applicant, subject="Late one")
-    late.acknowledge_by = case.hong_kong_today() - timedelta(days=1)
+    late.acknowledge_by = clock.today() - timedelta(days=1)
     on_time = _raise(session, applicant, subject="Fresh one")
     session.commit()
 

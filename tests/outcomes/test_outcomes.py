@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import html
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlmodel import Session, select
 
 from backend.audit.models import AuditEvent
+from backend.core import clock
 from backend.core.errors import Forbidden, InvalidTransition, NotFound
 from backend.identity.models import Role
 from backend.outbox.models import OutboxEmail
@@ -64,6 +65,21 @@ def test_an_outcome_before_the_end_date_is_refused(session, world):
     with pytest.raises(InvalidTransition, match="only after the internship ends"):
         offers.record_outcome(session, world.ngo.user, project, intern.id, P.COMPLETED, today=project.end_date)
     assert intern.status == P.ACCEPTED
+
+
+def test_the_end_date_is_a_hong_kong_day_whatever_the_servers_own_day(session, world):
+    project = finished_project(session, world)
+    intern = add_intern(session, project)
+    end = project.end_date
+    # 23:30 on the last day in Hong Kong: the internship has not ended
+    clock.set_now(datetime.combine(end, time(23, 30), clock.HONG_KONG))
+    with pytest.raises(InvalidTransition, match="only after the internship ends"):
+        offers.record_outcome(session, world.ngo.user, project, intern.id, P.COMPLETED)
+    # 00:30 the next morning in Hong Kong, still the last day in UTC (16:30): it has
+    clock.set_now(datetime.combine(end + timedelta(days=1), time(0, 30), clock.HONG_KONG))
+    assert clock.now().astimezone(UTC).date() == end
+    offers.record_outcome(session, world.ngo.user, project, intern.id, P.COMPLETED)
+    assert intern.status == P.COMPLETED
 
 
 def test_an_outcome_for_someone_who_is_not_an_accepted_intern_of_the_project_is_refused(session, world):

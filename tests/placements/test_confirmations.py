@@ -17,6 +17,7 @@ from backend.applicants.models import Choice
 from backend.audit.models import AuditEvent
 from backend.cli import _cmd_ask_confirmations, build_parser
 from backend.complaints.models import Complaint, ComplaintStatus
+from backend.core import clock
 from backend.core.db import utcnow
 from backend.core.errors import NotFound
 from backend.identity.models import Role, User
@@ -40,7 +41,7 @@ def world(app, session):
 
 
 def _today() -> date:
-    return confirmations.hong_kong_today()
+    return clock.today()
 
 
 def _ended_project(session, world, *, days_ago: int = 3, organisation=None, **overrides):

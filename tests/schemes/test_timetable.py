@@ -33,12 +33,6 @@ TIMETABLE = dict(applicant_window_opens=date(2027, 1, 4), applicant_window_close
                  scramble_opens=date(2027, 4, 6), scramble_closes=date(2027, 4, 20))
 
 
-@pytest.fixture(autouse=True)
-def real_time_afterwards():
-    yield
-    clock.reset()
-
-
 @pytest.fixture
 def world(app, session):
     return build_world(app, session)
