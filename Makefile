@@ -17,6 +17,7 @@ translations: setup
 		-o frontend/translations/messages.pot .
 	.venv/bin/pybabel update -i frontend/translations/messages.pot -d frontend/translations \
 		--no-fuzzy-matching --ignore-obsolete --width 100
+	.venv/bin/python frontend/translations/make_zh_hans.py
 
 # Rebuild frontend/static from the npm packages (only needed after changing styles).
 assets:

@@ -5,8 +5,9 @@ TF-IDF with the semantics of scikit-learn's
 (a test checks equality), implemented here with numpy/scipy because importing
 scikit-learn alone takes ~1.7 s, more than half the CLI's time budget.
 
-The analyzer works for mixed English / Traditional Chinese text: NFKC + lower
-case, English word unigrams and bigrams (stop words dropped), and Chinese
+The analyzer works for mixed English / Chinese text: NFKC + lower case, every
+Chinese character folded to its Simplified form (``matching.chinese.fold``, so
+故宮 and 故宫 are one word), English word unigrams and bigrams (stop words dropped), and Chinese
 character unigrams and bigrams inside each run of CJK characters (Chinese has
 no spaces, so a default token pattern would make a whole run one token).
 """
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from .chinese import fold
 from .model import Applicant, Project
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -36,7 +38,7 @@ under until up very was we were what when where which while who whom why will wi
 your yours want like work working interested interest love enjoy hope looking experience
 """.split())
 # Particles that carry no topic; bigrams containing them mostly straddle word boundaries.
-CHINESE_STOP_CHARS = frozenset("的了和與及並或之我你他她們在是有於為對也就都而")
+CHINESE_STOP_CHARS = frozenset(fold("的了和與及並或之我你他她們在是有於為對也就都而"))
 
 
 def _stem(word: str) -> str:
@@ -50,7 +52,7 @@ def _stem(word: str) -> str:
 
 def analyze(text: str) -> list[str]:
     """Tokens of one document (English uni/bigrams, Chinese character uni/bigrams)."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = fold(unicodedata.normalize("NFKC", text).lower())
     tokens: list[str] = []
     prev_word = None  # English bigrams do not cross punctuation or Chinese runs
     for word, han, _punct in _PIECES.findall(text):
@@ -157,8 +159,7 @@ class TextModel:
         terms = self.terms
         ranked = [(terms[t], w) for t, w in zip(common[order].tolist(), weight[order].tolist(),
                                                 strict=True)]
-        texts = (_norm(self.applicant_texts[i]), _norm(self.project_texts[j]))
-        return _readable(ranked, texts, k)
+        return _readable(ranked, self.applicant_texts[i], self.project_texts[j], k)
 
 
     def shared_terms_many(self, app: np.ndarray, proj: np.ndarray, k: int = 3) -> list[list[str]]:
@@ -180,8 +181,7 @@ class TextModel:
                 continue
             ranked = [(terms[t], w) for t, w in zip(indices[seg].tolist(), data[seg].tolist(),
                                                     strict=True)]
-            texts = (_norm(self.applicant_texts[i]), _norm(self.project_texts[j]))
-            out.append(_readable(ranked, texts, k))
+            out.append(_readable(ranked, self.applicant_texts[i], self.project_texts[j], k))
         return out
 
 
@@ -207,12 +207,16 @@ def _extend(word: str, texts: tuple[str, str], longest: int = 6) -> str:
     return word
 
 
-def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], k: int) -> list[str]:
-    """Merge overlapping Chinese bigrams into words, then keep the heaviest terms.
+def _readable(ranked: list[tuple[str, float]], applicant_text: str, project_text: str, k: int) -> list[str]:
+    """Merge overlapping Chinese bigrams into words, then keep the heaviest terms, as the project writes them.
 
     A merged word or an English bigram absorbs the weight of the shorter terms
     it contains, so '數據科學' beats its pieces and 'data science' beats 'data'.
+    Terms are compared folded to one script; a Chinese word is shown in the project's own characters
+    (the fold keeps every character in place, so the same span of the unfolded text is the word).
     """
+    project_plain = _norm(project_text)
+    texts = (fold(_norm(applicant_text)), fold(project_plain))
     cjk = [t for t, _ in ranked if len(t) == 2 and _IS_CJK.match(t)]
     words: list[str] = []
     used: set[str] = set()
@@ -257,7 +261,12 @@ def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], k: int) -
         out.append(cand)
         if len(out) >= k:
             break
-    return out
+    return [_as_written(term, texts[1], project_plain) for term in out]
+
+
+def _as_written(term: str, folded: str, plain: str) -> str:
+    at = folded.find(term) if _IS_CJK.match(term) else -1
+    return plain[at:at + len(term)] if at >= 0 else term
 
 
 def shared_terms(applicant: Applicant, project: Project, k: int = 3,

@@ -37,7 +37,7 @@ def number(value: int | float | None) -> str:
 def long_date(value: date | None) -> str:
     if value is None:
         return "–"
-    if i18n.get_language() == "zh-Hant":
+    if i18n.is_chinese():
         return f"{value.year}年{value.month}月{value.day}日"
     return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
 
@@ -50,7 +50,7 @@ def _place_name(table: dict, name: str) -> str:
     entry = table.get(name)
     if entry is None:
         return name
-    return entry.name_zh if i18n.get_language() == "zh-Hant" else entry.name_en
+    return i18n.in_reader_script(entry.name_zh) if i18n.is_chinese() else entry.name_en
 
 
 def region_name(name: str) -> str:
@@ -72,12 +72,12 @@ def moment_in_words(moment: datetime) -> str:
     """'23:59 on Friday 12 June 2026 (Hong Kong time)' / '香港時間 2026年6月12日（星期五）23:59'."""
     local = moment.astimezone(HONG_KONG)
     clock = f"{local.hour:02d}:{local.minute:02d}"
-    if i18n.get_language() == "zh-Hant":
-        return f"香港時間 {long_date(local.date())}（{_WEEKDAYS_ZH[local.weekday()]}）{clock}"
+    if i18n.is_chinese():
+        return f"{i18n.in_reader_script('香港時間')} {long_date(local.date())}（{_WEEKDAYS_ZH[local.weekday()]}）{clock}"
     return f"{clock} on {_WEEKDAYS_EN[local.weekday()]} {long_date(local.date())} (Hong Kong time)"
 
 
 def deadline_in_words(moment: datetime) -> str:
     """'by 23:59 on Friday 12 June 2026 (Hong Kong time)' / '香港時間 2026年6月12日（星期五）23:59 前'."""
     words = moment_in_words(moment)
-    return f"{words} 前" if i18n.get_language() == "zh-Hant" else f"by {words}"
+    return f"{words} 前" if i18n.is_chinese() else f"by {words}"

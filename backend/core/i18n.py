@@ -1,4 +1,10 @@
-"""Languages: English and Traditional Chinese, chosen per request and used by code and templates alike.
+"""Languages: English, Traditional Chinese (Hong Kong) and Simplified Chinese (Guangdong), chosen per
+request and used by code and templates alike.
+
+The Simplified catalogue is converted from the Traditional one (`python3 dev.py translations`, OpenCC's
+Hong Kong to Simplified conversion, then the reviewed wording in frontend/translations/zh_Hans_terms.txt).
+Text people wrote (a project's Chinese title) is stored once, as written, and shown to a Simplified
+reader converted (`localised`).
 
 Catalogues are the Babel .po files under frontend/translations; they are compiled in memory at start,
 so a fresh checkout needs no build step and a stale .mo can never be served.
@@ -15,11 +21,16 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy, NullTranslations, Translations
 
+from matching import chinese
+
 TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "frontend" / "translations"
 
 # URL/cookie codes (BCP 47) mapped to Babel locale identifiers.
-LANGUAGES: dict[str, str] = {"en": "en", "zh-Hant": "zh_Hant"}
-LANGUAGE_NAMES: dict[str, str] = {"en": "English", "zh-Hant": "繁體中文"}
+LANGUAGES: dict[str, str] = {"en": "en", "zh-Hant": "zh_Hant", "zh-Hans": "zh_Hans"}
+LANGUAGE_NAMES: dict[str, str] = {"en": "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文"}
+CHINESE_LANGUAGES = ("zh-Hant", "zh-Hans")
+# Browser tags that mean Simplified characters; any other Chinese tag reads Traditional (Hong Kong).
+_SIMPLIFIED_TAGS = ("zh-hans", "zh-cn", "zh-sg", "zh-my")
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "lang"
 
@@ -82,18 +93,29 @@ def negotiate_language(query_lang: str | None, cookie_lang: str | None, accept_l
                 weight = 0.0
             weighted.append((-weight, position, tag.strip().lower()))
         for _weight, _pos, tag in sorted(weighted):
+            if tag.startswith(_SIMPLIFIED_TAGS):
+                return "zh-Hans"
             if tag.startswith("zh"):
-                # Simplified-only tags still prefer Traditional over English for HK youth.
                 return "zh-Hant"
             if tag.startswith("en"):
                 return "en"
     return DEFAULT_LANGUAGE
 
 
+def is_chinese(language: str | None = None) -> bool:
+    """Whether `language` (by default the reader's) is one of the Chinese ones."""
+    return (language or get_language()) in CHINESE_LANGUAGES
+
+
+def in_reader_script(text: str) -> str:
+    """Chinese text as written, converted to Simplified characters for a Simplified reader."""
+    return chinese.to_simplified(text) if get_language() == "zh-Hans" else text
+
+
 def localised(obj, field: str) -> str:
     """The zh or en variant of a bilingual field (`title_en`/`title_zh`), falling back to the other."""
     en = getattr(obj, f"{field}_en", "") or ""
     zh = getattr(obj, f"{field}_zh", "") or ""
-    if get_language() == "zh-Hant":
-        return zh or en
-    return en or zh
+    if is_chinese():
+        return in_reader_script(zh) if zh else en
+    return en or in_reader_script(zh)

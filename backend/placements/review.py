@@ -16,8 +16,8 @@ from backend.audit import service as audit
 from backend.core.db import LIKE_ESCAPE, contains_pattern, utcnow
 from backend.core.errors import Conflict, InvalidTransition, NotFound
 from backend.core.formatting import region_name
-from backend.core.i18n import get_language, lazy_gettext, ngettext
 from backend.core.i18n import gettext as _
+from backend.core.i18n import is_chinese, lazy_gettext, ngettext
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require
 from backend.market import inputs as round_inputs
@@ -355,7 +355,7 @@ def describe_reason(code: str, params: dict, fallback: str = "") -> str:
 
 def _separator(english: str, chinese: str) -> str:
     """Punctuation between listed items: Chinese text uses full-width marks."""
-    return chinese if get_language() == "zh-Hant" else english
+    return chinese if is_chinese() else english
 
 
 def _number(value) -> int | None:

@@ -18,11 +18,12 @@ from backend.core import clock
 from backend.core.db import LIKE_ESCAPE, contains_pattern
 from backend.core.errors import DomainError, NotFound
 from backend.core.forms import DATE_PARTS, Fields
-from backend.core.i18n import get_language, lazy_gettext
+from backend.core.i18n import get_language, in_reader_script, is_chinese, lazy_gettext
 from backend.core.i18n import gettext as _
 from backend.organisations.models import Organisation
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import Scheme
+from matching import chinese
 from matching.geography import CITIES, CITY_BY_NAME, GBA_CITIES, REGION_BY_NAME, REGIONS
 
 PAGE_SIZE = 20
@@ -200,19 +201,21 @@ def parse_filters(params: Mapping[str, str | None]) -> tuple[CatalogueFilters, d
 
 
 def _word_condition(word: str) -> ColumnElement[bool]:
-    pattern = contains_pattern(word)
+    """A project matching `word` in any of its texts, in either Chinese script (故宫 finds 故宮)."""
     columns = (Project.title_en, Project.title_zh, Project.description_en, Project.description_zh,
                Project.host_organisation_en, Project.host_organisation_zh, Project.sector, Project.city,
                Project.region)
-    conditions: list[ColumnElement[bool]] = [col(column).ilike(pattern, escape=LIKE_ESCAPE) for column in columns]
+    spellings = chinese.spellings(word)
+    conditions: list[ColumnElement[bool]] = [col(column).ilike(contains_pattern(spelling), escape=LIKE_ESCAPE)
+                                             for spelling in spellings for column in columns]
     lowered = word.lower()
-    sectors = [key for key, zh in _SECTOR_ZH.items() if lowered in key or word in zh]
+    sectors = [key for key, zh in _SECTOR_ZH.items() if lowered in key or any(s in zh for s in spellings)]
     if sectors:
         conditions.append(col(Project.sector).in_(sectors))
-    cities = [c.name_en for c in CITIES if word in c.name_zh]
+    cities = [c.name_en for c in CITIES if any(s in c.name_zh for s in spellings)]
     if cities:
         conditions.append(col(Project.city).in_(cities))
-    regions = [r.name_en for r in REGIONS if word in r.name_zh]
+    regions = [r.name_en for r in REGIONS if any(s in r.name_zh for s in spellings)]
     if regions:
         conditions.append(col(Project.region).in_(regions))
     return or_(*conditions)
@@ -252,7 +255,7 @@ def _order(sort: str) -> list:
         places = func.coalesce(col(Project.places_granted), col(Project.places_requested), 0)
         return [places.desc(), col(Project.start_date), col(Project.id)]
     if sort == "title":
-        first, second = ((Project.title_zh, Project.title_en) if get_language() == "zh-Hant"
+        first, second = ((Project.title_zh, Project.title_en) if is_chinese()
                          else (Project.title_en, Project.title_zh))
         title = case((col(first) != "", func.lower(col(first))), else_=func.lower(col(second)))
         return [title, col(Project.id)]
@@ -349,14 +352,16 @@ def text_in_language(obj, field_name: str) -> tuple[str, str]:
     """The page-language text of a bilingual field and the language it is really in (for `lang`)."""
     en = getattr(obj, f"{field_name}_en", "") or ""
     zh = getattr(obj, f"{field_name}_zh", "") or ""
-    if get_language() == "zh-Hant":
-        return (zh, "zh-Hant") if zh else (en, "en")
-    return (en, "en") if en else (zh, "zh-Hant")
+    if is_chinese():
+        return (in_reader_script(zh), get_language()) if zh else (en, "en")
+    return (en, "en") if en else (zh, chinese.script_of(zh))
 
 
 def other_language_text(obj, field_name: str) -> tuple[str, str]:
     """The text in the other language, if it has one of its own."""
     shown, shown_lang = text_in_language(obj, field_name)
-    other_lang = "en" if shown_lang == "zh-Hant" else "zh-Hant"
-    other = getattr(obj, f"{field_name}_{'en' if other_lang == 'en' else 'zh'}", "") or ""
+    other_lang = "en" if is_chinese(shown_lang) else "zh"
+    other = getattr(obj, f"{field_name}_{other_lang}", "") or ""
+    if other_lang == "zh":
+        other_lang = chinese.script_of(other)
     return (other, other_lang) if other and other != shown else ("", other_lang)

@@ -1,4 +1,5 @@
-"""Every page, in both languages, at desktop width and at 375 px: axe-core finds nothing serious or critical.
+"""Every page, in English and Traditional Chinese at desktop width and at 375 px and in Simplified Chinese at
+desktop width: axe-core finds nothing serious or critical.
 
 The list of pages is checked against the app's routes, so a new page without a row here fails
 `test_every_page_of_the_app_is_in_the_sweep`. Each page is opened by someone allowed to see it, on a live
@@ -14,6 +15,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from backend.applicants.profile import STEPS
+from matching.chinese import to_simplified
 from tests.browser.conftest import serious_accessibility_findings, sign_in
 from tests.live import live_deployment
 
@@ -277,8 +279,11 @@ def test_every_page_has_no_serious_accessibility_findings_in_either_language(bro
         elif role != "anonymous":
             email = scene["offered_email"] if role == "offered applicant" else f"{role}@demo.internmatch.hk"
             sign_in(page, base_url, email)
+        # Simplified pages are the Traditional ones converted character by character, so their layout is
+        # checked once, at desktop width; English and Traditional at both widths.
+        languages = ("en", "zh-Hant", "zh-Hans") if width == 1280 else ("en", "zh-Hant")
         for path in _addresses(scene, role):
-            for language in ("en", "zh-Hant"):
+            for language in languages:
                 address = f"{path}{'&' if '?' in path else '?'}lang={language}"
                 response = page.goto(base_url + address)
                 if response is None or response.status >= 500:
@@ -289,8 +294,11 @@ def test_every_page_has_no_serious_accessibility_findings_in_either_language(bro
                     continue
                 if page.get_attribute("html", "lang") != language:
                     problems.append(f"{address}: the page is not in {language}")
-                if language == "zh-Hant" and not re.search(r"[\u4e00-\u9fff]", page.locator("h1").first.inner_text()):
+                heading = page.locator("h1").first.inner_text()
+                if language != "en" and not re.search(r"[\u4e00-\u9fff]", heading):
                     problems.append(f"{address}: the main heading has no Chinese")
+                if language == "zh-Hans" and to_simplified(heading) != heading:
+                    problems.append(f"{address}: the main heading is not in Simplified characters: {heading}")
                 problems += [f"{address}: {finding}" for finding in serious_accessibility_findings(page)]
     finally:
         context.close()

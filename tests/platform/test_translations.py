@@ -1,10 +1,14 @@
-"""No page is born English-only: the catalogue is current and every message has a Traditional Chinese text."""
+"""No page is born English-only: the catalogue is current and every message has a Traditional Chinese text,
+and the Simplified Chinese catalogue is the one built from it."""
 
 import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+
+from frontend.translations import make_zh_hans
+from matching.chinese import to_simplified
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "frontend" / "translations"
@@ -58,3 +62,16 @@ def test_every_message_has_a_traditional_chinese_translation_with_the_same_place
     assert missing == [], f"messages without a zh_Hant translation: {missing}"
     assert broken == [], f"zh_Hant translations whose %(placeholders)s differ: {broken}"
     assert {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id} >= _extracted_ids()
+
+
+def test_the_simplified_catalogue_is_built_from_the_traditional_one_with_the_reviewed_terms():
+    committed = (TRANSLATIONS / "zh_Hans" / "LC_MESSAGES" / "messages.po").read_bytes()
+    assert committed == make_zh_hans.build(), "run `make translations`: zh_Hans is not built from zh_Hant"
+    simplified, traditional = _catalog("zh_Hans"), _catalog("zh_Hant")
+    assert {m.id for m in simplified} == {m.id for m in traditional}
+    texts = [s for m in simplified if m.id for s in ((m.string,) if isinstance(m.string, str) else m.string)]
+    assert all(texts) and all(to_simplified(t) == t for t in texts)
+    words = " ".join(texts)
+    for hong_kong_word, mainland_word in make_zh_hans.reviewed_terms():
+        assert hong_kong_word not in words or hong_kong_word in mainland_word, hong_kong_word
+    assert "电子邮件" in words and "登录" in words
