@@ -19,12 +19,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .model import Applicant, Education, MatchResult, Project, Scheme
+from .model import ORIGINS, Applicant, Education, MatchResult, Project, Scheme
 
 PROJECT_COLUMNS = ("id", "title", "description", "sector", "city", "region", "start_date",
                    "end_date", "places", "subsidy_per_place", "languages", "min_age", "max_age",
                    "min_education")
-APPLICANT_COLUMNS = ("id", "date_of_birth", "hk_resident", "education", "field_of_study",
+# Optional: a file without the column admits Hong Kong youth only, as every file did before it existed.
+PROJECT_OPTIONAL_COLUMNS = ("origins",)
+APPLICANT_COLUMNS = ("id", "date_of_birth", "origin", "education", "field_of_study",
                      "skills", "interests", "statement", "languages", "available_from",
                      "available_to", "regions", "choices", "open_to_other", "first_timer")
 RANKING_COLUMNS = ("project_id", "applicant_id", "rank")
@@ -120,6 +122,21 @@ def parse_languages(value: str, lowest: int) -> dict[str, int]:
     return levels
 
 
+def parse_origin(value: str) -> str:
+    """'hong_kong' or 'guangdong'; empty when the applicant has declared neither."""
+    origin = value.strip().lower()
+    if origin and origin not in ORIGINS:
+        raise FieldError("invalid_origin", f"{value!r} is not one of {', '.join(ORIGINS)} (or empty)",
+                         value=value, allowed=list(ORIGINS))
+    return origin
+
+
+def parse_origins(value: str) -> tuple[str, ...]:
+    """'hong_kong;guangdong': who a project admits; empty means Hong Kong only."""
+    origins = tuple(parse_origin(part) for part in split_list(value))
+    return origins or (ORIGINS[0],)
+
+
 def split_list(value: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in value.split(";") if x.strip())
 
@@ -147,8 +164,10 @@ def _read_text(source: Any) -> str:
     return source.removeprefix("\ufeff")
 
 
-def _rows(source: Any, filename: str, columns: tuple[str, ...], errors: list[RowError]):
-    """Yield (line, {column: value}) for each data row; header problems go to ``errors``."""
+def _rows(source: Any, filename: str, columns: tuple[str, ...], errors: list[RowError],
+          optional: tuple[str, ...] = ()):
+    """Yield (line, {column: value}) for each data row; header problems go to ``errors``.
+    An ``optional`` column missing from the header reads as empty on every row."""
     reader = csv.reader(_io.StringIO(_read_text(source), newline=""))
     try:
         header = [h.strip() for h in next(reader)]
@@ -161,7 +180,8 @@ def _rows(source: Any, filename: str, columns: tuple[str, ...], errors: list[Row
                                f"required column {c!r} is missing from the header"))
     if missing:
         return
-    pos = {c: header.index(c) for c in columns}
+    pos = {c: header.index(c) for c in columns + tuple(c for c in optional if c in header)}
+    absent = {c: "" for c in optional if c not in header}
     line = reader.line_num
     for record in reader:
         start, line = line + 1, reader.line_num  # quoted fields may span lines
@@ -169,7 +189,7 @@ def _rows(source: Any, filename: str, columns: tuple[str, ...], errors: list[Row
             continue
         if len(record) < len(header):
             record = record + [""] * (len(header) - len(record))
-        yield start, {c: record[i] for c, i in pos.items()}
+        yield start, {c: record[i] for c, i in pos.items()} | absent
 
 
 class _RowParser:
@@ -209,7 +229,7 @@ def parse_projects(source: Any, *, filename: str = "projects.csv", max_errors: i
     errors: list[RowError] = []
     rows: list[tuple[Project, int]] = []
     ids: list[tuple[str, int]] = []  # every row's id, also from rows with other errors
-    for line, row in _rows(source, filename, PROJECT_COLUMNS, errors):
+    for line, row in _rows(source, filename, PROJECT_COLUMNS, errors, PROJECT_OPTIONAL_COLUMNS):
         f = _RowParser(filename, line, errors)
         values = dict(
             id=f(row, "id", _required), title=f(row, "title", _required),
@@ -219,7 +239,8 @@ def parse_projects(source: Any, *, filename: str = "projects.csv", max_errors: i
             places=f(row, "places", parse_int), subsidy_per_place=f(row, "subsidy_per_place", parse_int),
             languages=f(row, "languages", parse_languages, 1),
             min_age=f(row, "min_age", parse_int), max_age=f(row, "max_age", parse_int),
-            min_education=f(row, "min_education", parse_education))
+            min_education=f(row, "min_education", parse_education),
+            origins=f(row, "origins", parse_origins))
         if f.ok and values["end_date"] < values["start_date"]:
             f.fail("end_date", "end_before_start",
                    f"end date {values['end_date']} is before start date {values['start_date']}",
@@ -249,7 +270,7 @@ def parse_applicants(source: Any, *, filename: str = "applicants.csv",
         f = _RowParser(filename, line, errors)
         values = dict(
             id=f(row, "id", _required), date_of_birth=f(row, "date_of_birth", parse_date),
-            hk_resident=f(row, "hk_resident", parse_bool),
+            origin=f(row, "origin", parse_origin),
             education=f(row, "education", parse_education),
             field_of_study=f(row, "field_of_study", _text), skills=f(row, "skills", _text),
             interests=f(row, "interests", _text), statement=f(row, "statement", _text),
@@ -376,15 +397,15 @@ def _b(x: bool) -> str:
 
 
 def format_projects(projects: Iterable[Project]) -> str:
-    return _csv(PROJECT_COLUMNS, (
+    return _csv(PROJECT_COLUMNS + PROJECT_OPTIONAL_COLUMNS, (
         (p.id, p.title, p.description, p.sector, p.city, p.region, p.start_date.isoformat(),
          p.end_date.isoformat(), p.places, p.subsidy_per_place, _levels(p.languages, ">="),
-         p.min_age, p.max_age, p.min_education.label) for p in projects))
+         p.min_age, p.max_age, p.min_education.label, ";".join(p.origins)) for p in projects))
 
 
 def format_applicants(applicants: Iterable[Applicant]) -> str:
     return _csv(APPLICANT_COLUMNS, (
-        (a.id, a.date_of_birth.isoformat(), _b(a.hk_resident), a.education.label,
+        (a.id, a.date_of_birth.isoformat(), a.origin, a.education.label,
          a.field_of_study, a.skills, a.interests, a.statement, _levels(a.languages, "="),
          a.available_from.isoformat(), a.available_to.isoformat(), ";".join(a.regions),
          ";".join(a.choices), _b(a.open_to_other), _b(a.first_timer)) for a in applicants))

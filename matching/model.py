@@ -71,6 +71,21 @@ def _freeze_levels(levels: Mapping[str, int] | None) -> FrozenMap:
     return FrozenMap({str(k).strip().lower(): int(v) for k, v in (levels or {}).items()})
 
 
+# Where a participant comes from. A programme admits one or both; an applicant who has declared neither
+# ("") is admitted nowhere.
+HONG_KONG = "hong_kong"
+GUANGDONG = "guangdong"
+ORIGINS: tuple[str, ...] = (HONG_KONG, GUANGDONG)
+
+
+def _origins(values: Iterable[str]) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(str(v) for v in values))
+    unknown = [v for v in chosen if v not in ORIGINS]
+    if unknown:
+        raise ValueError(f"unknown origin {unknown[0]!r}: use {' or '.join(ORIGINS)}")
+    return chosen
+
+
 @dataclass(frozen=True)
 class Project:
     id: str
@@ -87,10 +102,12 @@ class Project:
     min_age: int = 18
     max_age: int = 29
     min_education: Education = Education.SECONDARY
+    origins: tuple[str, ...] = (HONG_KONG,)  # who the project's programme admits
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "languages", _freeze_levels(self.languages))
         object.__setattr__(self, "min_education", Education.parse(self.min_education))
+        object.__setattr__(self, "origins", _origins(self.origins))
         if int(self.subsidy_per_place) != self.subsidy_per_place:
             raise TypeError("subsidy_per_place must be a whole number of HKD")
 
@@ -99,7 +116,7 @@ class Project:
 class Applicant:
     id: str
     date_of_birth: date
-    hk_resident: bool
+    origin: str  # HONG_KONG or GUANGDONG as declared; "" when nothing is declared
     education: Education
     field_of_study: str = ""
     skills: str = ""
@@ -116,6 +133,8 @@ class Applicant:
     def __post_init__(self) -> None:
         object.__setattr__(self, "languages", _freeze_levels(self.languages))
         object.__setattr__(self, "education", Education.parse(self.education))
+        if self.origin:
+            _origins((self.origin,))
         object.__setattr__(self, "regions", tuple(self.regions))
         object.__setattr__(self, "choices", tuple(self.choices))
 

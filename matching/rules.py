@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .model import Applicant, Project
+from .model import ORIGINS, Applicant, Project
 
-RULES: tuple[str, ...] = ("residency", "age", "education", "languages", "dates", "region", "choices")
+RULES: tuple[str, ...] = ("origin", "age", "education", "languages", "dates", "region", "choices")
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,14 @@ def age_on(dob: date, day: date) -> int:
     return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
 
-def check_residency(a: Applicant, p: Project) -> RuleCheck:
-    if a.hk_resident:
-        return RuleCheck("residency", True, "hk_resident", {})
-    return RuleCheck("residency", False, "not_hk_resident", {})
+def check_origin(a: Applicant, p: Project) -> RuleCheck:
+    """The programme admits where the applicant is from (Hong Kong, Guangdong or both)."""
+    params = {"origin": a.origin, "admitted": list(p.origins)}
+    if not a.origin:
+        return RuleCheck("origin", False, "origin_not_declared", params)
+    if a.origin in p.origins:
+        return RuleCheck("origin", True, "origin_admitted", params)
+    return RuleCheck("origin", False, "origin_not_admitted", params)
 
 
 def check_age(a: Applicant, p: Project) -> RuleCheck:
@@ -101,7 +105,7 @@ def check_choices(a: Applicant, p: Project) -> RuleCheck:
     return RuleCheck("choices", False, "not_chosen", {"choices": list(a.choices)})
 
 
-_CHECKS = (check_residency, check_age, check_education, check_languages, check_dates,
+_CHECKS = (check_origin, check_age, check_education, check_languages, check_dates,
            check_region, check_choices)
 
 
@@ -115,8 +119,9 @@ def is_eligible(applicant: Applicant, project: Project) -> bool:
 
 
 _TEMPLATES = {
-    "hk_resident": "is a Hong Kong resident",
-    "not_hk_resident": "is not a Hong Kong resident",
+    "origin_admitted": "from {origin}, which the programme admits",
+    "origin_not_admitted": "from {origin}; the programme admits only {admitted}",
+    "origin_not_declared": "has not declared where they are from (Hong Kong or Guangdong)",
     "age_in_range": "aged {age} on {on} (allowed {min_age}-{max_age})",
     "too_young": "aged {age} on {on}, below the minimum age {min_age}",
     "too_old": "aged {age} on {on}, above the maximum age {max_age}",
@@ -187,7 +192,13 @@ class RuleArrays:
         self.p_needs_lang = [np.flatnonzero(self.p_lang[:, k]) for k in range(len(languages))]
 
         n = len(applicants)
-        self.a_resident = np.array([a.hk_resident for a in applicants], bool)
+        # Origins as column indices into p_admits; an applicant with none declared points at the last
+        # column, which no project admits.
+        oindex = {origin: k for k, origin in enumerate(ORIGINS)}
+        self.a_origin = np.array([oindex.get(a.origin, len(ORIGINS)) for a in applicants], np.int8)
+        self.p_admits = np.zeros((len(projects), len(ORIGINS) + 1), bool)
+        for j, p in enumerate(projects):
+            self.p_admits[j, [oindex[origin] for origin in p.origins]] = True
         self.a_dob_year = np.array([a.date_of_birth.year for a in applicants], np.int32)
         self.a_dob_md = np.array([_md(a.date_of_birth) for a in applicants], np.int32)
         self.a_edu = np.array([int(a.education) for a in applicants], np.int8)
@@ -236,7 +247,7 @@ class RuleArrays:
                 lang_ok[:, needing] &= (self.a_lang[rows, k][:, None]
                                         >= self.p_lang[needing, k][None, :])
         return {
-            "residency": np.broadcast_to(self.a_resident[rows, None], age.shape),
+            "origin": self.p_admits[:, self.a_origin[rows]].T,
             "age": (age >= self.p_min_age[None, :]) & (age <= self.p_max_age[None, :]),
             "education": self.a_edu[rows, None] >= self.p_min_edu[None, :],
             "languages": lang_ok,
@@ -269,7 +280,7 @@ class RuleArrays:
         app, proj = np.asarray(app, np.int64), np.asarray(proj, np.int64)
         age = (self.p_start_year[proj] - self.a_dob_year[app]
                - (self.p_start_md[proj] < self.a_dob_md[app]))
-        return (self.a_resident[app]
+        return (self.p_admits[proj, self.a_origin[app]]
                 & (age >= self.p_min_age[proj]) & (age <= self.p_max_age[proj])
                 & (self.a_edu[app] >= self.p_min_edu[proj])
                 & (self.a_lang[app] >= self.p_lang[proj]).all(axis=1)

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import io
 from .geography import CITIES
-from .model import Applicant, Education, Project, Scheme
+from .model import HONG_KONG, Applicant, Education, Project, Scheme
 
 PLACES_PER_PROJECT = 3500 / 120
 BUDGET_PER_PLACE = 91_000_000 / 3500
@@ -257,7 +257,7 @@ def _applicants(rng, projects, project_sectors, n) -> list[Applicant]:
                      "english": int(english[i])}
         out.append(Applicant(
             id=f"A{i + 1:06d}", date_of_birth=date.fromordinal(int(ref - age_days[i])),
-            hk_resident=bool(resident[i]), education=Education(int(edu[i])),
+            origin=HONG_KONG if resident[i] else "", education=Education(int(edu[i])),
             field_of_study=texts[0], skills=texts[1], interests=texts[2], statement=texts[3],
             languages=languages, available_from=date.fromordinal(int(avail_from[i])),
             available_to=date.fromordinal(int(avail_to[i])), regions=regions,

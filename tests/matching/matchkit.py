@@ -21,7 +21,7 @@ def project(pid: str = "P1", **kw) -> Project:
 
 
 def applicant(aid: str = "A1", **kw) -> Applicant:
-    base = dict(id=aid, date_of_birth=date(2003, 1, 1), hk_resident=True,
+    base = dict(id=aid, date_of_birth=date(2003, 1, 1), origin="hong_kong",
                 education=Education.BACHELOR, field_of_study="", skills="", interests="",
                 statement="", languages={"cantonese": 5, "putonghua": 3, "english": 3},
                 available_from=date(2025, 6, 1), available_to=date(2025, 8, 31), regions=(),

@@ -48,12 +48,12 @@ def test_bad_date_error_names_file_line_and_column():
 
 def test_all_row_errors_are_collected_not_just_the_first():
     lines = format_applicants([applicant(f"A{k}") for k in range(4)]).splitlines()
-    lines[1] = lines[1].replace(",true,", ",maybe,", 1)
+    lines[1] = lines[1].replace(",hong_kong,", ",macao,", 1)
     lines[3] = lines[3].replace("bachelor", "phd")
     lines[4] = lines[4].replace("A3", "A0", 1)
     rows, errors = parse_applicants("\n".join(lines) + "\n")
     found = {(e.line, e.column, e.code) for e in errors}
-    assert (2, "hk_resident", "invalid_boolean") in found
+    assert (2, "origin", "invalid_origin") in found
     assert (4, "education", "invalid_education") in found
     assert (5, "id", "duplicate_id") in found
 
@@ -140,3 +140,17 @@ def test_cli_prints_every_input_warning_with_file_line_and_column(tmp_path, caps
     assert report["input_warning_count"] == 1
     assert report["input_warnings"] == [
         "applicants.csv line 2, column choices: choice 'P999' is not a known project id (ignored)"]
+
+
+def test_a_projects_file_names_the_origins_each_project_admits_and_without_the_column_admits_hong_kong():
+    mixed = project("P1", origins=("hong_kong", "guangdong"))
+    text = format_projects([mixed, project("P2")])
+    rows, errors = parse_projects(text)
+    assert errors == [] and [p.origins for p in rows] == [("hong_kong", "guangdong"), ("hong_kong",)]
+    header, *lines = text.splitlines()
+    without = "\n".join([header.replace(",origins", "")] + [line.rsplit(",", 1)[0] for line in lines]) + "\n"
+    rows, errors = parse_projects(without)
+    assert errors == [] and {p.origins for p in rows} == {("hong_kong",)}
+    broken = text.replace("hong_kong;guangdong", "hong_kong;macao")
+    rows, errors = parse_projects(broken)
+    assert [(e.line, e.column, e.code) for e in errors] == [(2, "origins", "invalid_origin")]

@@ -120,8 +120,8 @@ def test_pinned_placement_is_kept_and_counts_against_places():
 
 
 def test_pinning_an_ineligible_pair_is_a_clear_error():
-    people = [applicant("A1", hk_resident=False)]
-    with pytest.raises(MatchError, match="residency"):
+    people = [applicant("A1", origin="")]
+    with pytest.raises(MatchError, match="origin"):
         match([project("P1")], people, scheme(), pinned=[("A1", "P1")])
 
 

@@ -49,9 +49,20 @@ def test_maximum_age_is_inclusive():
     assert (check.passed, check.code, check.params["age"]) == (False, "too_old", 30)
 
 
-def test_non_resident_is_ineligible():
-    check = rule(check_all(applicant(hk_resident=False), project()), "residency")
-    assert (check.passed, check.code) == (False, "not_hk_resident")
+def test_someone_who_has_not_declared_where_they_are_from_is_admitted_nowhere():
+    check = rule(check_all(applicant(origin=""), project(origins=("hong_kong", "guangdong"))), "origin")
+    assert (check.passed, check.code) == (False, "origin_not_declared")
+
+
+def test_a_programme_admits_the_origins_it_names_and_no_other():
+    from_guangdong = applicant(origin="guangdong")
+    hong_kong_only, mixed_cohort = project(), project(origins=("hong_kong", "guangdong"))
+    check = rule(check_all(from_guangdong, hong_kong_only), "origin")
+    assert (check.passed, check.code, check.params["admitted"]) == (False, "origin_not_admitted", ["hong_kong"])
+    assert is_eligible(from_guangdong, mixed_cohort)
+    assert is_eligible(applicant(origin="hong_kong"), mixed_cohort)
+    with pytest.raises(ValueError, match="unknown origin"):
+        project(origins=("macao",))
 
 
 def test_education_must_reach_the_minimum():
@@ -102,7 +113,7 @@ def test_project_must_be_chosen_unless_open_to_other():
 
 
 def test_check_all_returns_every_rule_in_order_even_when_failing():
-    checks = check_all(applicant(hk_resident=False), project())
+    checks = check_all(applicant(origin=""), project())
     assert [c.rule for c in checks] == list(RULES)
     assert all(describe(c) for c in checks)
 
@@ -117,6 +128,7 @@ def _random_instance(rng: random.Random, n_projects=12, n_applicants=40):
             end_date=start + timedelta(days=rng.randrange(20, 60)),
             min_age=rng.choice([18, 20]), max_age=rng.choice([25, 29]),
             min_education=Education(rng.randint(1, 5)),
+            origins=rng.choice([("hong_kong",), ("guangdong",), ("hong_kong", "guangdong")]),
             languages=rng.choice([{}, {"putonghua": rng.randint(1, 5)},
                                   {"english": rng.randint(1, 5), "putonghua": 2}])))
     applicants = []
@@ -125,7 +137,7 @@ def _random_instance(rng: random.Random, n_projects=12, n_applicants=40):
             date(1994, 1, 1) + timedelta(days=rng.randrange(4800))
         frm = date(2025, 5, 20) + timedelta(days=rng.randrange(60))
         applicants.append(applicant(
-            f"A{k}", date_of_birth=dob, hk_resident=rng.random() > 0.1,
+            f"A{k}", date_of_birth=dob, origin=rng.choice(["hong_kong"] * 8 + ["guangdong", ""]),
             education=Education(rng.randint(1, 6)),
             languages={"putonghua": rng.randint(0, 5), "english": rng.randint(0, 5)},
             available_from=frm, available_to=frm + timedelta(days=rng.randrange(30, 120)),

@@ -21,7 +21,7 @@ def test_demo_scale_shape():
     assert any("實習" in p.title and "intern" in p.title for p in projects)
     assert 0.5 <= sum(a.open_to_other for a in applicants) / len(applicants) <= 0.7
     assert 0.6 <= sum(a.first_timer for a in applicants) / len(applicants) <= 0.8
-    assert any(not a.hk_resident for a in applicants)
+    assert any(not a.origin for a in applicants)
 
 
 def test_same_seed_same_data_and_tight_scheme_binds():
