@@ -269,7 +269,7 @@ def load_demo(*, n_applicants: int = 6000, n_projects: int = 120, seed: int = 20
         profile_rows.append(dict(
             external_ref=f"demo-{applicant.id}", name_en=f"{surname_en} {given_en}",
             name_zh=f"{surname_zh}{given_zh}", date_of_birth=_shift_years(applicant.date_of_birth, years),
-            hk_resident_declared=applicant.hk_resident, residency_declared_at=utcnow(),
+            origin=applicant.origin, origin_declared_at=utcnow(),
             contact_email=email, education_level=applicant.education.label,
             institution=rng.choice(_INSTITUTIONS), programme=applicant.field_of_study[:200],
             study_year=str(rng.randint(1, 4)), field_of_study=applicant.field_of_study[:200],

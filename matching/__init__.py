@@ -6,10 +6,22 @@ is cheap; numpy, scipy and OR-Tools load on the first call to :func:`match`.
 
 from __future__ import annotations
 
-from .model import Applicant, Education, MatchResult, Placement, Project, Reason, Scheme, Unplaced
+from .model import (
+    GUANGDONG,
+    HONG_KONG,
+    ORIGINS,
+    Applicant,
+    Education,
+    MatchResult,
+    Placement,
+    Project,
+    Reason,
+    Scheme,
+    Unplaced,
+)
 from .verification import verify as _verify
 
-__all__ = ["Applicant", "Education", "MatchResult", "Placement", "Project", "Reason", "Scheme",
+__all__ = ["GUANGDONG", "HONG_KONG", "ORIGINS", "Applicant", "Education", "MatchResult", "Placement", "Project", "Reason", "Scheme",
            "Unplaced", "match", "verify"]
 
 

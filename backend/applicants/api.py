@@ -33,7 +33,8 @@ class ProfileOut(BaseModel):
     name_en: str = ""
     name_zh: str = ""
     date_of_birth: date | None = None
-    hk_resident_declared: bool = False
+    origin: str = Field(default="", description='"hong_kong", "guangdong" or "" (neither declared)')
+    guangdong_city: str = ""
     contact_email: str = ""
     phone: str = ""
     education_level: str = ""

@@ -250,7 +250,7 @@ def _save(session, actor, ref, applicant, extra, chosen, schemes, result: Import
     created = profile is None
     profile = profile or ApplicantProfile(external_ref=ref)
     values = dict(
-        date_of_birth=applicant.date_of_birth, hk_resident_declared=applicant.hk_resident,
+        date_of_birth=applicant.date_of_birth, origin=applicant.origin,
         education_level=applicant.education.label, field_of_study=applicant.field_of_study,
         skills=applicant.skills, interests=applicant.interests, statement=applicant.statement,
         languages=dict(applicant.languages), available_from=applicant.available_from,
@@ -266,8 +266,8 @@ def _save(session, actor, ref, applicant, extra, chosen, schemes, result: Import
         setattr(profile, name, values[name])
     if created or changed:
         profile.updated_at = utcnow()
-        if profile.residency_declared_at is None:
-            profile.residency_declared_at = profile.updated_at  # declared on the paper form
+        if profile.origin_declared_at is None:
+            profile.origin_declared_at = profile.updated_at  # declared on the paper form
         session.add(profile)
         session.flush()
     choices_changed = _sync_choices(session, actor, profile, chosen, schemes, result, line)

@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+import matching
 from backend.applicants.models import ApplicantProfile
 from backend.applicants.profile import ELIGIBILITY_STEPS, find_profile, missing_steps, step_title
 from backend.core.errors import NotFound
@@ -29,7 +30,7 @@ VISIBLE_STATUSES = (ProjectStatus.OPEN, ProjectStatus.CLOSED, ProjectStatus.COMP
 
 
 # The profile step whose answer a rule reads: where an applicant goes to change what makes them not eligible.
-RULE_STEPS = {"residency": "residency", "age": "names", "education": "education", "languages": "languages",
+RULE_STEPS = {"origin": "residency", "age": "names", "education": "education", "languages": "languages",
               "dates": "availability", "region": "regions"}
 
 
@@ -90,14 +91,25 @@ def _education(code: str) -> str:
     return str(EDUCATION_NAMES.get(code, code))
 
 
+def _origin_message(check: RuleCheck) -> str:
+    origin, admitted = check.params["origin"], check.params["admitted"]
+    if check.passed:
+        if origin == matching.GUANGDONG:
+            return _("You have declared that you are from Guangdong, and this programme admits youth from Guangdong.")
+        return _("You have declared that you are a Hong Kong resident.")
+    if admitted == [matching.HONG_KONG]:
+        return _("This scheme is for Hong Kong residents; you have not declared that you are one.")
+    if not origin:
+        return _("This programme admits youth from Hong Kong and from Guangdong; say in your profile where you are from.")
+    return _("This programme admits youth from Guangdong only.")
+
+
 def message_for(check: RuleCheck) -> str:
     """A rule check worded for the applicant ("you"), from its code and params."""
     p = check.params
     code = check.code
-    if check.rule == "residency":
-        if check.passed:
-            return _("You have declared that you are a Hong Kong resident.")
-        return _("This scheme is for Hong Kong residents; you have not declared that you are one.")
+    if check.rule == "origin":
+        return _origin_message(check)
     if check.rule == "age":
         return _("You will be %(age)s on %(on)s; this project takes ages %(min_age)s to %(max_age)s.",
                  age=p["age"], on=_date(p["on"]), min_age=p["min_age"], max_age=p["max_age"])

@@ -33,7 +33,9 @@ COLUMNS: tuple[ColumnHelp, ...] = (
     ColumnHelp("id", "Your reference for the applicant", "申請人參考編號",
                "letters and digits, unique in the file, e.g. A001", "英文字母及數字，同一檔案內不可重複，例如 A001"),
     ColumnHelp("date_of_birth", "Date of birth", "出生日期", *_DATE),
-    ColumnHelp("hk_resident", "Hong Kong resident", "香港居民", *_BOOL),
+    ColumnHelp("origin", "Where the applicant is from", "申請人來自",
+               "hong_kong (a Hong Kong resident), guangdong, or empty if neither",
+               "hong_kong（香港居民）、guangdong（廣東），兩者皆否則留空"),
     ColumnHelp("education", "Highest education", "最高學歷",
                "secondary, diploma, associate, bachelor, master, doctorate",
                "secondary（中學）、diploma（高級文憑）、associate（副學士）、bachelor（學士）、master（碩士）、"

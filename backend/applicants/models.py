@@ -21,8 +21,11 @@ class ApplicantProfile(SQLModel, table=True):
     name_en: str = Field(default="", sa_type=String(200))
     name_zh: str = Field(default="", sa_type=String(100))
     date_of_birth: date | None = None
-    hk_resident_declared: bool = False
-    residency_declared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Where the applicant has declared she is from: "hong_kong" (a Hong Kong resident) or "guangdong"
+    # (with the city), or "" (neither: admitted by no programme). No identity-card number is kept.
+    origin: str = Field(default="", sa_type=String(12))
+    guangdong_city: str = Field(default="", sa_type=String(40))
+    origin_declared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     contact_email: str = Field(default="", sa_type=String(254))
     phone: str = Field(default="", sa_type=String(30))
     education_level: str = Field(default="", sa_type=String(20))

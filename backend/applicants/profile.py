@@ -18,20 +18,21 @@ from backend.audit import service as audit
 from backend.core import clock
 from backend.core.db import utcnow
 from backend.core.errors import DomainError, NotFound
-from backend.core.formatting import long_date, region_name
+from backend.core.formatting import city_name, long_date, region_name
 from backend.core.forms import BadValue, Fields, parse_choice, parse_whole
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
 from backend.identity import permissions as authz
 from backend.identity.models import User
 from backend.projects.catalogue import EDUCATION_NAMES, LANGUAGE_NAMES, LEVEL_NAMES
-from matching.geography import REGION_BY_NAME
+from matching import GUANGDONG, HONG_KONG
+from matching.geography import CITIES, REGION_BY_NAME
 
 STEPS: tuple[str, ...] = ("names", "residency", "contact", "education", "study", "languages",
                           "availability", "regions", "open_to_other", "joined_before")
 STEP_TITLES = {
     "names": lazy_gettext("Your name and date of birth"),
-    "residency": lazy_gettext("Hong Kong residency"),
+    "residency": lazy_gettext("Where you are from"),
     "contact": lazy_gettext("How we contact you"),
     "education": lazy_gettext("Your education"),
     "study": lazy_gettext("Your studies, skills and interests"),
@@ -154,11 +155,47 @@ def _save_names(profile: ApplicantProfile, form: Mapping, put, today: date) -> N
     put("date_of_birth", dob)
 
 
+ORIGIN_ANSWERS = (HONG_KONG, GUANGDONG, "neither")
+GUANGDONG_CITIES: tuple[str, ...] = tuple(c.name_en for c in CITIES if c.region == "Guangdong")
+
+
+def _origin(form: Mapping) -> str:
+    answer = str(form.get("origin") or "").strip()
+    if answer not in ORIGIN_ANSWERS:
+        raise BadValue(_("Say whether you are a Hong Kong resident, from Guangdong, or neither."))
+    return "" if answer == "neither" else answer
+
+
 def _save_residency(profile: ApplicantProfile, form: Mapping, put, today: date) -> None:
-    answer = put("hk_resident_declared", lambda: _yes_no(
-        form, "hk_resident", _("Say whether you are a Hong Kong resident.")), field="hk_resident")
-    if answer is not None:
-        profile.residency_declared_at = utcnow()
+    """Where the applicant is from, declared: which programmes admit her follows from it."""
+    origin = put("origin", lambda: _origin(form), store=False)
+    if origin is _Putter.FAILED:
+        return
+
+    def city() -> str:
+        if origin != GUANGDONG:
+            return ""
+        value = str(form.get("guangdong_city") or "").strip()
+        if value not in GUANGDONG_CITIES:
+            raise BadValue(_("Choose the city in Guangdong where you live, study or work."))
+        return value
+
+    # The origin is stored with its city or not at all: "from Guangdong" without a city is no answer.
+    if put("guangdong_city", city) is _Putter.FAILED:
+        return
+    if profile.origin != origin:
+        profile.origin = origin
+        put.changed.append("origin")
+    profile.origin_declared_at = utcnow()
+
+
+def origin_words(p: ApplicantProfile) -> str:
+    if p.origin == HONG_KONG:
+        return _("Hong Kong resident")
+    if p.origin == GUANGDONG:
+        return _("From Guangdong (%(city)s)", city=city_name(p.guangdong_city)) if p.guangdong_city else \
+            _("From Guangdong")
+    return _("Neither Hong Kong nor Guangdong")
 
 
 def _save_contact(profile: ApplicantProfile, form: Mapping, put, today: date) -> None:
@@ -336,7 +373,7 @@ def _step_complete(profile: ApplicantProfile, step: str) -> bool:
     if step == "names":
         return bool((profile.name_en or profile.name_zh) and profile.date_of_birth)
     if step == "residency":
-        return profile.residency_declared_at is not None
+        return profile.origin_declared_at is not None
     if step == "contact":
         return bool(profile.contact_email)
     if step == "education":
@@ -390,8 +427,7 @@ def check_answers(session: Session, actor: User) -> list[Answer]:
     rows = [
         ("names", "name", _("Name"), " ".join(filter(None, (p.name_en, p.name_zh)))),
         ("names", "date_of_birth", _("Date of birth"), long_date(p.date_of_birth) if p.date_of_birth else ""),
-        ("residency", "hk_resident", _("Hong Kong resident"),
-         (yes if p.hk_resident_declared else no) if p.residency_declared_at else ""),
+        ("residency", "origin", _("Where you are from"), origin_words(p) if p.origin_declared_at else ""),
         ("contact", "contact_email", _("E-mail"), p.contact_email),
         ("contact", "phone", _("Phone"), p.phone),
         ("education", "education_level", _("Education"), str(EDUCATION_NAMES.get(p.education_level, ""))),

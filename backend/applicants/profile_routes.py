@@ -18,6 +18,7 @@ from backend.applicants import cv, profile
 from backend.applicants.models import ApplicantProfile
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
+from backend.core.formatting import city_name
 from backend.core.i18n import gettext as _
 from backend.core.settings import get_settings
 from backend.core.templating import render
@@ -41,6 +42,7 @@ def step_words() -> dict:
         main_languages=[(key, str(catalogue.LANGUAGE_NAMES[key])) for key in profile.MAIN_LANGUAGES],
         levels=[(str(n), f"{n} – {name}") for n, name in catalogue.LEVEL_NAMES.items()],
         regions=REGIONS,
+        guangdong_cities=[(name, city_name(name)) for name in profile.GUANGDONG_CITIES],
     )
 
 
@@ -59,7 +61,7 @@ def values_from_profile(p: ApplicantProfile | None, step: str) -> dict:
         "education_level": p.education_level, "institution": p.institution, "programme": p.programme,
         "study_year": p.study_year, "field_of_study": p.field_of_study, "skills": p.skills,
         "interests": p.interests, "statement": p.statement, "regions": list(p.regions or []),
-        "hk_resident": ("yes" if p.hk_resident_declared else "no") if p.residency_declared_at else "",
+        "origin": (p.origin or "neither") if p.origin_declared_at else "", "guangdong_city": p.guangdong_city,
         "open_to_other": "yes" if p.open_to_other else "no",
         "joined_before": "yes" if p.joined_before else "no",
     }

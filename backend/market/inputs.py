@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 import matching
@@ -33,7 +34,15 @@ def applicant_key(profile_id: int) -> str:
     return str(profile_id)
 
 
-def to_matching_project(project: Project) -> matching.Project:
+def admitted_origins(project: Project) -> tuple[str, ...]:
+    """Who the project's scheme admits, read through the session the project was loaded in."""
+    session = object_session(project)
+    scheme = session.get(Scheme, project.scheme_id) if session is not None else None
+    return tuple(scheme.admitted_origins) if scheme is not None else (matching.HONG_KONG,)
+
+
+def to_matching_project(project: Project, origins: tuple[str, ...] | None = None) -> matching.Project:
+    """`origins`: who the project's scheme admits, when the caller holds the scheme (else looked up)."""
     return matching.Project(
         id=project_key(project.id),
         title=" ".join(filter(None, (project.title_en, project.title_zh))),
@@ -49,6 +58,7 @@ def to_matching_project(project: Project) -> matching.Project:
         min_age=project.min_age,
         max_age=project.max_age,
         min_education=project.min_education or "secondary",
+        origins=origins if origins is not None else admitted_origins(project),
     )
 
 
@@ -66,7 +76,7 @@ def to_matching_applicant(profile: ApplicantProfile, choice_project_ids: list[in
     return matching.Applicant(
         id=applicant_key(profile.id),
         date_of_birth=profile.date_of_birth,
-        hk_resident=profile.hk_resident_declared,
+        origin=profile.origin,
         education=profile.education_level,
         field_of_study=profile.field_of_study,
         skills=profile.skills,
@@ -83,7 +93,7 @@ def to_matching_applicant(profile: ApplicantProfile, choice_project_ids: list[in
 
 
 # Every column `to_matching_applicant` reads: a round loads only these, as plain rows, not whole profiles.
-PROFILE_COLUMNS = (ApplicantProfile.id, ApplicantProfile.date_of_birth, ApplicantProfile.hk_resident_declared,
+PROFILE_COLUMNS = (ApplicantProfile.id, ApplicantProfile.date_of_birth, ApplicantProfile.origin,
                    ApplicantProfile.education_level, ApplicantProfile.field_of_study, ApplicantProfile.skills,
                    ApplicantProfile.interests, ApplicantProfile.statement, ApplicantProfile.languages,
                    ApplicantProfile.available_from, ApplicantProfile.available_to, ApplicantProfile.regions,
@@ -137,7 +147,7 @@ def load_round_inputs(session: Session, scheme: Scheme) -> RoundInputs:
         if applicant is not None:
             applicants.append(applicant)
     return RoundInputs(
-        projects=[to_matching_project(p) for p in projects],
+        projects=[to_matching_project(p, tuple(scheme.admitted_origins)) for p in projects],
         applicants=applicants,
         scheme=to_matching_scheme(session, scheme),
         rankings={pid: [aid for _rank, aid in sorted(ranked)] for pid, ranked in sorted(rankings.items())},
@@ -150,11 +160,12 @@ def _project_to_json(p: matching.Project) -> dict:
     return {"id": p.id, "title": p.title, "description": p.description, "sector": p.sector, "city": p.city,
             "region": p.region, "start_date": p.start_date.isoformat(), "end_date": p.end_date.isoformat(),
             "places": p.places, "subsidy_per_place": p.subsidy_per_place, "languages": dict(p.languages),
-            "min_age": p.min_age, "max_age": p.max_age, "min_education": p.min_education.label}
+            "min_age": p.min_age, "max_age": p.max_age, "min_education": p.min_education.label,
+            "origins": list(p.origins)}
 
 
 def _applicant_to_json(a: matching.Applicant) -> dict:
-    return {"id": a.id, "date_of_birth": a.date_of_birth.isoformat(), "hk_resident": a.hk_resident,
+    return {"id": a.id, "date_of_birth": a.date_of_birth.isoformat(), "origin": a.origin,
             "education": a.education.label, "field_of_study": a.field_of_study, "skills": a.skills,
             "interests": a.interests, "statement": a.statement, "languages": dict(a.languages),
             "available_from": a.available_from.isoformat(), "available_to": a.available_to.isoformat(),
@@ -172,13 +183,23 @@ def snapshot(inputs: RoundInputs) -> dict:
     }
 
 
+def _applicant_from_json(row: dict) -> dict:
+    """A stored applicant as matching.Applicant's fields. Rounds stored before origins existed hold a
+    Hong Kong residency flag instead; it meant exactly what origin "hong_kong" (or none) means now."""
+    row = dict(row)
+    if "hk_resident" in row:
+        row["origin"] = matching.HONG_KONG if row.pop("hk_resident") else ""
+    return row
+
+
 def from_snapshot(data: dict) -> RoundInputs:
     def dates(row: dict, *names: str) -> dict:
         return {**row, **{name: date.fromisoformat(row[name]) for name in names}}
 
     return RoundInputs(
         projects=[matching.Project(**dates(p, "start_date", "end_date")) for p in data["projects"]],
-        applicants=[matching.Applicant(**{**dates(a, "date_of_birth", "available_from", "available_to"),
+        applicants=[matching.Applicant(**{**dates(_applicant_from_json(a), "date_of_birth", "available_from",
+                                                  "available_to"),
                                           "regions": tuple(a["regions"]), "choices": tuple(a["choices"])})
                     for a in data["applicants"]],
         scheme=matching.Scheme(**data["scheme"]),

@@ -29,7 +29,8 @@ from backend.placements.models import (
 from backend.schemes.facts import HOLDING_STATUSES
 
 RULE_WORDS = {
-    "residency": lazy_gettext("Hong Kong residency"),
+    "origin": lazy_gettext("where you are from (Hong Kong or Guangdong)"),
+    "residency": lazy_gettext("Hong Kong residency"),  # as rounds stored before origins name it
     "age": lazy_gettext("your age on the start date"),
     "education": lazy_gettext("your level of education"),
     "languages": lazy_gettext("the language levels needed"),

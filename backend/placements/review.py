@@ -284,7 +284,8 @@ def proposals_by_applicant(session: Session, run: MatchRun, *, project_id: int |
 
 # The matcher's rule names (matching.rules.RULES) as a reader says them.
 RULE_NAMES = {
-    "residency": lazy_gettext("Hong Kong residency requirement"),
+    "origin": lazy_gettext("who the programme admits (Hong Kong, Guangdong)"),
+    "residency": lazy_gettext("Hong Kong residency requirement"),  # as rounds stored before origins name it
     "age": lazy_gettext("age requirement"),
     "education": lazy_gettext("education requirement"),
     "languages": lazy_gettext("language requirement"),

@@ -30,6 +30,7 @@ from backend.projects.models import Project, ProjectStatus
 from backend.schemes.facts import FUNDED_STATUSES, granted_by_region, lock_scheme, region_caps
 from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap, SchemeSubsidyLimit
 from backend.schemes.service import RegionPlaces, SchemeSummary, summarise
+from matching import ORIGINS
 from matching.geography import GBA_CITIES, REGION_BY_NAME, REGIONS
 
 LIMIT_ROWS_BLANK = 2
@@ -82,7 +83,10 @@ MESSAGES = {
     "criterion_duplicate": lazy_gettext("Each criterion needs its own code."),
     "criterion_name": lazy_gettext("Enter the criterion's name in English and in Chinese."),
     "criterion_number": lazy_gettext("Enter a weight from 1 to 10 and a top score from 1 to 10."),
+    "origins": lazy_gettext("Say who may take part: youth from Hong Kong, from Guangdong, or both."),
 }
+# The scheme form's "who may take part" boxes, one per origin (a box is "on" when ticked).
+ORIGIN_BOXES = {f"admits_{origin}": origin for origin in ORIGINS}
 
 
 class SchemeInvalid(FormInvalid):
@@ -100,7 +104,7 @@ class SchemeForm:
 
 
 def blank_form() -> SchemeForm:
-    form = SchemeForm(values={"min_age": "18", "max_age": "29", "max_choices": "5"})
+    form = SchemeForm(values={"min_age": "18", "max_age": "29", "max_choices": "5", "admits_hong_kong": "on"})
     _pad(form)
     return form
 
@@ -117,6 +121,7 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
     values["budget_hkd"] = f"{scheme.budget_hkd:,}"
     values["max_subsidy_per_place"] = f"{scheme.max_subsidy_per_place:,}"
     values["gba_min_share_percent"] = "" if scheme.gba_min_share_percent is None else str(scheme.gba_min_share_percent)
+    values.update({box: "on" for box, origin in ORIGIN_BOXES.items() if origin in scheme.admitted_origins})
     for name in DATE_FIELDS:
         day = getattr(scheme, name)
         values[name] = day.isoformat() if day is not None else ""
@@ -134,7 +139,7 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
 def read_form(raw: Mapping[str, str]) -> SchemeForm:
     """The posted form as a SchemeForm (rows numbered limit_region_0, criterion_code_0, ...)."""
     names = ("name_en", "name_zh", "budget_hkd", *DATE_FIELDS, "min_age", "max_age", "max_subsidy_per_place",
-             "gba_min_share_percent", "max_choices", *(f"cap_{r.code}" for r in REGIONS))
+             "gba_min_share_percent", "max_choices", *ORIGIN_BOXES, *(f"cap_{r.code}" for r in REGIONS))
     names += tuple(f"{name}-{part}" for name in DATE_FIELDS for part in DATE_PARTS)
     form = SchemeForm(values={name: str(raw.get(name) or "") for name in names})
     for i in range(50):
@@ -224,6 +229,11 @@ def check_form(form: SchemeForm) -> CheckedScheme:
     choices = fields.whole("max_choices", 1, 20, message=MESSAGES["choices"], default=5)
     if choices is not None:
         values["max_choices"] = choices
+    admitted = [origin for box, origin in ORIGIN_BOXES.items() if fields.checkbox(box)]
+    if admitted:
+        values["admitted_origins"] = admitted
+    else:
+        fail("admits_hong_kong", "origins")
 
     caps: dict[str, int] = {}
     for region in REGIONS:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -30,6 +30,9 @@ class SubsidyLimit(BaseModel):
     min_weeks: Count | None = None
     max_weeks: Count | None = None
     max_subsidy_per_place: Money
+
+
+Origin = Literal["hong_kong", "guangdong"]
 
 
 class Criterion(BaseModel):
@@ -59,6 +62,7 @@ class SchemeOut(BaseModel):
     max_subsidy_per_place: int
     max_choices: int
     gba_min_share_percent: int | None
+    admitted_origins: list[Origin] = Field(description="Who may take part: hong_kong, guangdong or both")
     region_caps: dict[str, int] = Field(description="Most places by English region name")
     subsidy_limits: list[SubsidyLimit]
     criteria: list[Criterion]
@@ -84,6 +88,8 @@ class SchemeIn(BaseModel):
     max_subsidy_per_place: int | str | None = None
     max_choices: int | str | None = None
     gba_min_share_percent: int | str | None = None
+    admitted_origins: list[Origin] | None = Field(default=None, max_length=2,
+                                                  description="Who may take part: hong_kong, guangdong or both")
     region_caps: dict[str, Count] | None = Field(default=None, description="Replaces every cap when given")
     subsidy_limits: list[SubsidyLimit] | None = Field(default=None, description="Replaces every limit when given")
     criteria: list[Criterion] | None = Field(default=None, description="Replaces the criteria when given")
@@ -130,9 +136,12 @@ def _as_form(body: SchemeIn, base: admin.SchemeForm) -> admin.SchemeForm:
                             criteria=[r for r in base.criteria if r["code"]])
     given = body.model_dump(exclude_unset=True)
     for name, value in given.items():
-        if name in ("region_caps", "subsidy_limits", "criteria"):
+        if name in ("region_caps", "subsidy_limits", "criteria", "admitted_origins"):
             continue
         form.values[name] = "" if value is None else (value.isoformat() if isinstance(value, date) else str(value))
+    if body.admitted_origins is not None:
+        form.values.update({box: "on" if origin in body.admitted_origins else ""
+                            for box, origin in admin.ORIGIN_BOXES.items()})
     if body.region_caps is not None:
         form.values = {k: v for k, v in form.values.items() if not k.startswith("cap_")}
         unknown = [region for region in body.region_caps if region not in REGION_BY_NAME]
@@ -157,7 +166,7 @@ def list_schemes(db: DbSession, user: StaffUser):
 
 @router.post("", response_model=SchemeOut, status_code=201)
 def create_scheme(db: DbSession, user: Manager, body: SchemeIn):
-    scheme = admin.create_scheme(db, user, _as_form(body, admin.SchemeForm(values={"max_choices": "5"})))
+    scheme = admin.create_scheme(db, user, _as_form(body, admin.SchemeForm(values={"max_choices": "5", "admits_hong_kong": "on"})))
     return scheme_out(db, scheme)
 
 

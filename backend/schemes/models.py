@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.core.db import UTCDateTime, utcnow
@@ -36,6 +36,9 @@ class Scheme(SQLModel, table=True):
     max_subsidy_per_place: int = Field(sa_type=BigInteger)
     max_choices: int = 5
     gba_min_share_percent: int | None = None
+    # Where participants may come from: the Funding Scheme admits Hong Kong youth; thematic programmes
+    # co-organised with Guangdong admit both.
+    admitted_origins: list[str] = Field(default_factory=lambda: ["hong_kong"], sa_type=JSON)
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -19,7 +19,7 @@ def make_applicant(session: Session, *, user: bool = True, **overrides) -> tuple
     account = make_user(session, Role.APPLICANT) if user else None
     values = dict(
         user_id=account.id if account else None, name_en="Chan Ka Yan", name_zh="陳嘉欣",
-        date_of_birth=date(2004, 3, 1), hk_resident_declared=True, residency_declared_at=utcnow(),
+        date_of_birth=date(2004, 3, 1), origin="hong_kong", origin_declared_at=utcnow(),
         contact_email=account.email if account else "", education_level="bachelor", institution="HKU",
         field_of_study="Data Science 數據科學", skills="Python, SQL, data analysis",
         interests="logistics data 物流數據", statement="I want to analyse data.",

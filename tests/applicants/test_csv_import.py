@@ -13,16 +13,16 @@ from tests.accounts.helpers import make_user, sign_in_as
 from tests.applicants.helpers import TODAY, make_ngo
 from tests.factories import make_project
 
-HEADER = ("id,date_of_birth,hk_resident,education,field_of_study,skills,interests,statement,languages,"
+HEADER = ("id,date_of_birth,origin,education,field_of_study,skills,interests,statement,languages,"
           "available_from,available_to,regions,choices,open_to_other,first_timer,email,name_en")
 
 
 def _file(project_ids, *rows) -> bytes:
     first, second = project_ids
     good = [
-        f"A001,2003-05-02,true,bachelor,Data Science,Python,fintech,,cantonese=5;putonghua=3,2027-06-01,"
+        f"A001,2003-05-02,hong_kong,bachelor,Data Science,Python,fintech,,cantonese=5;putonghua=3,2027-06-01,"
         f"2027-08-31,,{first};{second},true,true,a001@example.hk,Chan Tai Man",
-        f"A002,2004-11-20,true,bachelor,History,,museums,,cantonese=5,2027-06-01,2027-08-31,,{second};999999,"
+        f"A002,2004-11-20,hong_kong,bachelor,History,,museums,,cantonese=5,2027-06-01,2027-08-31,,{second};999999,"
         "false,false,,",
     ]
     return ("\n".join([HEADER, *good, *rows]) + "\n").encode()
@@ -37,15 +37,15 @@ def setup(session, scheme):
 
 def test_good_rows_are_saved_and_bad_rows_reported_with_line_column_and_reason(session, setup):
     ngo, organisation, ids = setup
-    data = _file(ids, "A003,2004-02-30,true,bachelor,,,,,cantonese=5,2027-06-01,2027-08-31,,,false,true,,",
-                 "A004,2004-01-01,maybe,phd,,,,,cantonese=9,2027-06-01,2027-08-31,,,false,true,,",
-                 "A005,2004-01-01,true,bachelor,,,,,,2027-06-01,2027-08-31,,,false,true,not-an-email,")
+    data = _file(ids, "A003,2004-02-30,hong_kong,bachelor,,,,,cantonese=5,2027-06-01,2027-08-31,,,false,true,,",
+                 "A004,2004-01-01,macao,phd,,,,,cantonese=9,2027-06-01,2027-08-31,,,false,true,,",
+                 "A005,2004-01-01,hong_kong,bachelor,,,,,,2027-06-01,2027-08-31,,,false,true,not-an-email,")
 
     result = csv_import.import_applicants(session, ngo, data, today=TODAY)
 
     assert (result.created, result.updated, result.unchanged) == (2, 0, 0)
     assert [(p.line, p.column) for p in result.rejected] == [
-        (4, "date_of_birth"), (5, "education"), (5, "hk_resident"), (5, "languages"), (6, "email")]
+        (4, "date_of_birth"), (5, "education"), (5, "languages"), (5, "origin"), (6, "email")]
     assert result.rejected[0].reason == "'2004-02-30' is not a date like 2005-03-31."
     assert result.rejections_csv().splitlines()[:2] == ["line,column,reason",
                                                         "4,date_of_birth,'2004-02-30' is not a date like 2005-03-31."]
@@ -105,8 +105,8 @@ def test_an_ngo_cannot_import_choices_of_another_organisations_projects(session,
         csv_import.import_applicants(session, make_user(session), _file(ids), today=TODAY)
 
 
-GOOD = "{id},2004-01-01,true,bachelor,Data,,,,cantonese=5,2027-06-01,2027-08-31,,,false,true,,"
-BAD_DATE = "{id},2004-02-30,true,bachelor,Data,,,,cantonese=5,2027-06-01,2027-08-31,,,false,true,,"
+GOOD = "{id},2004-01-01,hong_kong,bachelor,Data,,,,cantonese=5,2027-06-01,2027-08-31,,,false,true,,"
+BAD_DATE = "{id},2004-02-30,hong_kong,bachelor,Data,,,,cantonese=5,2027-06-01,2027-08-31,,,false,true,,"
 
 
 def _rows(*rows: str) -> bytes:
@@ -139,13 +139,13 @@ def test_a_bad_row_is_reported_with_all_its_errors(session, setup):
     ngo, _organisation, _ids = setup
     data = _rows("X" * 80 + ",2004-13-01,yes,phd,,,,,cantonese=7;klingon,2027-06-01,2027-02-30,,,perhaps,0,"
                  "not-an-email,", ",,,,,,,,,,,,,,,,",
-                 "A3,2004-01-01,true,bachelor,,,,,,2027-08-31,2027-06-01,,,false,true,bad@,")
+                 "A3,2004-01-01,hong_kong,bachelor,,,,,,2027-08-31,2027-06-01,,,false,true,bad@,")
     result = csv_import.import_applicants(session, ngo, data, today=TODAY)
     assert result.accepted == 0
     by_line: dict[int, set[str]] = {}
     for p in result.rejected:
         by_line.setdefault(p.line, set()).add(p.column)
-    assert by_line[2] == {"id", "date_of_birth", "hk_resident", "education", "languages", "available_to",
+    assert by_line[2] == {"id", "date_of_birth", "origin", "education", "languages", "available_to",
                           "open_to_other", "first_timer", "email"}
     assert by_line[4] == {"available_to", "email"}
     assert 3 not in by_line, "a blank line is not a row"
@@ -198,13 +198,13 @@ def test_reimporting_a_file_with_good_and_bad_rows_creates_nothing_new(session, 
 def test_the_page_does_not_show_a_file_whose_rows_all_failed_as_a_success(session, client, setup):
     ngo, _organisation, _ids = setup
     csrf = sign_in_as(client, session, ngo)
-    data = _rows(BAD_DATE.format(id="A1"), GOOD.format(id="A2").replace("true,bachelor", "maybe,bachelor"))
+    data = _rows(BAD_DATE.format(id="A1"), GOOD.format(id="A2").replace("hong_kong,bachelor", "macao,bachelor"))
     response = client.post("/applicants/import", data={"csrf_token": csrf},
                            files={"file": ("paper.csv", data, "text/csv")})
     assert response.status_code == 422, "a file whose rows all failed is not a success"
     assert "Nothing was imported from paper.csv" in response.text and "govuk-panel--confirmation" not in response.text
     assert "2 rows were not imported" in response.text
-    assert "<td class=\"govuk-table__cell\">2</td>" in response.text and "hk_resident" in response.text
+    assert "<td class=\"govuk-table__cell\">2</td>" in response.text and "origin" in response.text
 
 
 def test_a_ten_megabyte_upload_is_refused_before_it_is_read(session, client, setup):
@@ -226,7 +226,7 @@ def test_the_template_has_english_and_chinese_headers_and_accepted_values(sessio
     assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
     text = response.content.decode("utf-8-sig")
     header = text.splitlines()[0]
-    assert header.startswith("id (申請人參考編號),date_of_birth (出生日期),hk_resident (香港居民),education (最高學歷)")
+    assert header.startswith("id (申請人參考編號),date_of_birth (出生日期),origin (申請人來自),education (最高學歷)")
     assert "bachelor（學士）" in text and "secondary, diploma, associate, bachelor, master, doctorate" in text
     assert "Guangdong（廣東）" in text and "true（是）或 false（否）" in text
     page = client.get("/applicants/import")
@@ -238,7 +238,7 @@ def test_a_filled_in_template_imports_and_reports_the_files_own_line_numbers(ses
     csrf = sign_in_as(client, session, ngo)
     template = client.get("/applicants/import/template.csv").content.decode("utf-8-sig")
     lines = template.splitlines()
-    good = (f"T001,2003-05-02,true,bachelor,Data,Python,fintech,,cantonese=5,2027-06-01,2027-08-31,,{ids[0]},"
+    good = (f"T001,2003-05-02,hong_kong,bachelor,Data,Python,fintech,,cantonese=5,2027-06-01,2027-08-31,,{ids[0]},"
             "true,true,Chan Tai Man,陳大文,,")
     bad = "T002,2003-02-30,yes,bachelor,,,,,cantonese=5,2027-06-01,2027-08-31,,,true,true,,,,"
     data = "\r\n".join([*lines, good, bad]) + "\r\n"
@@ -248,6 +248,6 @@ def test_a_filled_in_template_imports_and_reports_the_files_own_line_numbers(ses
     assert "1 new" in response.text
     bad_line = len(lines) + 2
     assert f'<td class="govuk-table__cell">{bad_line}</td><td class="govuk-table__cell">date_of_birth</td>' in response.text
-    assert f'<td class="govuk-table__cell">{bad_line}</td><td class="govuk-table__cell">hk_resident</td>' in response.text
+    assert f'<td class="govuk-table__cell">{bad_line}</td><td class="govuk-table__cell">origin</td>' in response.text
     profile = session.exec(select(ApplicantProfile).where(ApplicantProfile.name_zh == "陳大文")).one()
     assert profile.education_level == "bachelor"

@@ -23,7 +23,7 @@ def test_all_met_lists_every_requirement_except_choosing_the_project(session, sc
     result = check_project(session, user, project.id)
 
     assert result.complete and result.eligible
-    assert [r.rule for r in result.requirements] == ["residency", "age", "education", "languages", "dates",
+    assert [r.rule for r in result.requirements] == ["origin", "age", "education", "languages", "dates",
                                                      "region"]
     messages = _messages(result)
     assert messages["age"] == "You will be 23 on 5 July 2027; this project takes ages 18 to 29."
@@ -47,7 +47,7 @@ def test_all_met_lists_every_requirement_except_choosing_the_project(session, sc
      "The internship ends on 13 August 2027; you are available only until 1 August 2027.", "2027年8月1日"),
     ({"regions": ["Beijing"]}, {}, "region",
      "This project is in Guangdong, which is not among the regions you accept.", "廣東"),
-    ({"hk_resident_declared": False}, {}, "residency",
+    ({"origin": ""}, {}, "origin",
      "This scheme is for Hong Kong residents; you have not declared that you are one.", ""),
 ])
 def test_each_failing_rule_says_why_in_english_and_in_chinese(session, scheme, overrides, project_values, rule,
@@ -76,13 +76,13 @@ def test_every_language_shortfall_is_named(session, scheme):
 
 def test_an_incomplete_profile_names_what_to_complete(session, scheme):
     project = make_project(session, scheme)
-    user, _profile = make_applicant(session, date_of_birth=None, available_to=None, residency_declared_at=None)
+    user, _profile = make_applicant(session, date_of_birth=None, available_to=None, origin_declared_at=None)
 
     result = check_project(session, user, project.id)
 
     assert not result.complete and not result.eligible and result.requirements == []
     assert [m.step for m in result.missing] == ["names", "residency", "availability"]
-    assert result.summary == ("Complete your profile first: Your name and date of birth; Hong Kong residency; "
+    assert result.summary == ("Complete your profile first: Your name and date of birth; Where you are from; "
                               "When you are available.")
 
 

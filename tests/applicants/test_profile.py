@@ -51,7 +51,8 @@ def test_language_levels_outside_1_to_5_are_refused_and_the_others_kept(session)
 
 
 @pytest.mark.parametrize(("step", "form", "field", "message"), [
-    ("residency", {}, "hk_resident", "Say whether you are a Hong Kong resident."),
+    ("residency", {}, "origin", "Say whether you are a Hong Kong resident, from Guangdong, or neither."),
+    ("residency", {"origin": "guangdong"}, "guangdong_city", "Choose the city in Guangdong where you live, study or work."),
     ("contact", {"contact_email": "not-an-address"}, "contact_email",
      "Enter an e-mail address like name@example.com."),
     ("education", {"education_level": "phd", "institution": "HKU"}, "education_level",
@@ -74,7 +75,7 @@ def test_unknown_steps_are_not_found(session):
 def _complete(session, user):
     steps = {
         "names": {"name_en": "Chan Ka Yan", "date_of_birth": "2004-03-01"},
-        "residency": {"hk_resident": "yes"},
+        "residency": {"origin": "hong_kong"},
         "contact": {"contact_email": "ka.yan@example.hk", "phone": "9123 4567"},
         "education": {"education_level": "bachelor", "institution": "HKU", "programme": "BSc Data Science",
                       "study_year": "Year 3"},
@@ -99,14 +100,14 @@ def test_submit_needs_every_step_then_records_the_time_and_audits(session):
     with pytest.raises(DomainError) as refused:
         profiles.submit(session, user)
     assert refused.value.details["missing"] == profiles.missing_steps(profile)
-    assert "Hong Kong residency" in refused.value.message
+    assert "Where you are from" in refused.value.message
 
     _complete(session, user)
     profile = profiles.submit(session, user)
 
     assert profile.submitted_at is not None and profile.regions == ["Shanghai", "Guangdong"]
     answers = {a.field: a.value for a in profiles.check_answers(session, user)}
-    assert answers["date_of_birth"] == "1 March 2004" and answers["hk_resident"] == "Yes"
+    assert answers["date_of_birth"] == "1 March 2004" and answers["origin"] == "Hong Kong resident"
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.object_id == str(profile.id))).all()
     assert "applicant_profile.submitted" in actions
     assert all("Chan" not in str(e.after) for e in session.exec(select(AuditEvent)).all()), "no personal data"

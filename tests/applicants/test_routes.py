@@ -49,7 +49,7 @@ def test_a_new_applicant_fills_the_steps_checks_answers_and_submits(session, cli
     answers = {
         "names": {"name_en": "Wong Siu Ming", "date_of_birth-day": "5", "date_of_birth-month": "7",
                   "date_of_birth-year": "2004"},
-        "residency": {"hk_resident": "yes"},
+        "residency": {"origin": "hong_kong"},
         "contact": {"contact_email": "siuming@example.hk", "phone": "9123 4567"},
         "education": {"education_level": "bachelor", "institution": "CUHK"},
         "study": {"field_of_study": "Logistics", "skills": "Python, data analysis"},
@@ -342,7 +342,7 @@ def test_the_applicant_api_profile_choices_status(applicant, client, session, sc
 
 # --- import and claiming -------------------------------------------------------------------------------------------
 
-HEADER = ("id,date_of_birth,hk_resident,education,field_of_study,skills,interests,statement,languages,"
+HEADER = ("id,date_of_birth,origin,education,field_of_study,skills,interests,statement,languages,"
           "available_from,available_to,regions,choices,open_to_other,first_timer,name_en,email")
 
 
@@ -355,7 +355,7 @@ def test_an_ngo_imports_a_csv_sees_rejected_rows_and_downloads_them(session, cli
     key = project_key(project.id)
     body = "\n".join([
         HEADER,
-        f"A1,2004-03-01,true,bachelor,Data,Python,,,cantonese=5,2027-06-01,2027-08-31,,{key},false,true,"
+        f"A1,2004-03-01,hong_kong,bachelor,Data,Python,,,cantonese=5,2027-06-01,2027-08-31,,{key},false,true,"
         "Paper Applicant,paper@example.hk",
         f"A2,not-a-date,true,bachelor,Data,,,,cantonese=5,2027-06-01,2027-08-31,,{key},false,true,Bad Row,",
     ]) + "\n"
@@ -379,7 +379,7 @@ def test_an_ngo_import_is_limited_to_its_own_projects(session, client, scheme):
     ngo, _organisation = make_ngo(session)
     someone_elses = make_project(session, scheme)
     csrf = sign_in_as(client, session, ngo)
-    body = HEADER + (f"\nB1,2004-03-01,true,bachelor,Data,,,,cantonese=5,2027-06-01,2027-08-31,,"
+    body = HEADER + (f"\nB1,2004-03-01,hong_kong,bachelor,Data,,,,cantonese=5,2027-06-01,2027-08-31,,"
                      f"{project_key(someone_elses.id)},false,true,X,\n")
     response = client.post("/applicants/import", data={"csrf_token": csrf},
                            files={"file": ("a.csv", body.encode(), "text/csv")})

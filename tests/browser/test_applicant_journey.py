@@ -53,7 +53,7 @@ def test_a_new_applicant_signs_up_completes_the_profile_uploads_a_cv_and_ranks_t
         _submit(page)
 
         assert page.url.endswith("/profile/steps/residency")
-        page.check("#hk_resident")
+        page.check("#origin")
         _accessible(page)
         _submit(page)
         _accessible(page)  # contact: the account's e-mail address is already there

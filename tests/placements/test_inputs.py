@@ -10,7 +10,7 @@ from tests.factories import make_project, make_scheme
 
 
 def _profile(session, **overrides) -> ApplicantProfile:
-    values = dict(name_en="Chan Ka Yan", date_of_birth=date(2004, 3, 1), hk_resident_declared=True,
+    values = dict(name_en="Chan Ka Yan", date_of_birth=date(2004, 3, 1), origin="hong_kong",
                   education_level="bachelor", field_of_study="Data Science 數據科學", skills="Python",
                   languages={"cantonese": 5, "putonghua": 3}, available_from=date(2027, 6, 1),
                   available_to=date(2027, 8, 31), regions=["Guangdong"], open_to_other=True)

@@ -56,7 +56,7 @@ def make_staff(session: Session, role: Role = Role.OFFICER) -> User:
 
 def make_applicant(session: Session, scheme, choices: list[Project], *, joined_before: bool = False,
                    **overrides) -> ApplicantProfile:
-    values = dict(name_en="Chan Ka Yan", date_of_birth=date(2004, 3, 1), hk_resident_declared=True,
+    values = dict(name_en="Chan Ka Yan", date_of_birth=date(2004, 3, 1), origin="hong_kong",
                   education_level="bachelor", field_of_study="Data Science", skills="Python",
                   languages={"cantonese": 5, "putonghua": 3}, available_from=date(2027, 6, 1),
                   available_to=date(2027, 8, 31), joined_before=joined_before)

@@ -20,7 +20,7 @@ def scheme_form(**overrides) -> dict[str, str]:
     form = dict(name_en="Youth Internship Scheme 2028", name_zh="青年實習計劃 2028", budget_hkd="91,000,000",
                 ngo_window_opens="2027-09-01", ngo_window_closes="2027-10-31", applicant_window_opens="2027-11-01",
                 applicant_window_closes="2028-03-31", min_age="18", max_age="29", max_subsidy_per_place="40,000",
-                gba_min_share_percent="60", max_choices="5", cap_GD="1200", cap_BJ="",
+                gba_min_share_percent="60", max_choices="5", admits_hong_kong="on", cap_GD="1200", cap_BJ="",
                 limit_region_0="Beijing", limit_min_weeks_0="", limit_max_weeks_0="4", limit_amount_0="20,000",
                 limit_region_1="", limit_min_weeks_1="", limit_max_weeks_1="", limit_amount_1="",
                 criterion_code_0="learning", criterion_name_en_0="Learning plan", criterion_name_zh_0="學習計劃",
