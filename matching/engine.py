@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import explain, optimal, stable
-from .model import Applicant, MatchResult, Project, Scheme
+from .model import ORIGINS, Applicant, MatchResult, Project, Scheme
 from .rules import RuleArrays, check_all, describe
 from .scoring import FIT_POINTS, choice_points
 from .text import TextModel
@@ -54,6 +54,38 @@ class Problem:
     excluded: set[tuple[int, int]]
     warnings: list[str]
     tie_break: np.ndarray  # one seeded random number per applicant (stable mode)
+    # Seats per origin: one group per (project, origin) with a limit, each arc in its group or -1.
+    arc_group: np.ndarray
+    group_proj: np.ndarray
+    group_origin: list[str]
+    group_most: np.ndarray  # seats the group may still hold, the other origins' reserved seats kept free
+    group_fewest: np.ndarray  # seats still reserved for the group
+    group_own_most: np.ndarray  # seats the group may hold once others' empty reserved seats are released
+
+
+def origin_groups(projects: Sequence[Project], pinned_origins: Mapping[int, list[str]],
+                  places_left: np.ndarray) -> tuple[np.ndarray, list[tuple[int, str, int, int, int]]]:
+    """The (project, origin) pairs whose seats are limited or reserved: a lookup table
+    [project, origin index] -> group (or -1), and per group (project, origin, most left, fewest left,
+    own most left). "Most" leaves the other origins' reserved seats free; "own most" is the origin's own
+    limit alone (what it may hold when reserved seats left empty are released). Pinned placements already
+    hold seats of their origin."""
+    lookup = np.full((len(projects), len(ORIGINS) + 1), -1, np.int64)
+    groups: list[tuple[int, str, int, int]] = []
+    for j, p in enumerate(projects):
+        if not p.origin_seats:
+            continue
+        held = Counter(pinned_origins.get(j, ()))
+        for k, origin in enumerate(ORIGINS):
+            if origin not in p.origins:
+                continue
+            most = p.most_seats(origin) - held[origin]
+            lo, hi = p.origin_seats.get(origin, (0, p.places))
+            fewest, own_most = max(0, lo - held[origin]), max(0, min(hi, p.places) - held[origin])
+            if most < places_left[j] or fewest > 0:
+                lookup[j, k] = len(groups)
+                groups.append((j, origin, max(0, most), fewest, own_most))
+    return lookup, groups
 
 
 def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
@@ -194,9 +226,25 @@ def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme
     arc_value = (PLACEMENT_VALUE + FIRST_TIMER_BONUS * first[arc_app]
                  + np.rint(10 * arc_score)).astype(np.int64)
     tie_break = np.random.default_rng(seed).random(len(applicants))
+    pinned_origins: dict[int, list[str]] = {}
+    for i, j in pins.items():
+        pinned_origins.setdefault(j, []).append(applicants[i].origin)
+    for j, p in enumerate(projects):
+        held = Counter(pinned_origins.get(j, ()))
+        over = [o for o in held if p.origin_seats and held[o] > p.most_seats(o)]
+        if over:
+            raise MatchError(f"more applicants from {over[0]} pinned to project {p.id} than its seats for them")
+    lookup, groups = origin_groups(projects, pinned_origins, places_left)
+    arc_group = lookup[arc_proj, rules.a_origin[arc_app]] if len(arc_app) else np.zeros(0, np.int64)
+    group_proj = np.array([g[0] for g in groups], np.int64)
+    group_most = np.array([g[2] for g in groups], np.int64)
+    group_fewest = np.array([g[3] for g in groups], np.int64)
+    group_own_most = np.array([g[4] for g in groups], np.int64)
     return Problem(projects, applicants, scheme, rules, text, arc_app, arc_proj, arc_rank,
                    arc_fit, arc_score, arc_value, pins, places_left, subsidy, proj_region,
-                   region_names, region_cap_left, budget_left, excluded_idx, warnings, tie_break)
+                   region_names, region_cap_left, budget_left, excluded_idx, warnings, tie_break,
+                   arc_group.astype(np.int64), group_proj, [g[1] for g in groups], group_most,
+                   group_fewest, group_own_most)
 
 
 def project_priorities(problem: Problem, rankings: Mapping[str, Sequence[str]] | None) -> np.ndarray:
@@ -280,9 +328,13 @@ def _solve(problem: Problem, mode: str, rankings, progress):
         prefs = stable.Preferences(n, local.astype(np.int64), problem.arc_proj,
                                    np.arange(len(local), dtype=np.int64), start,
                                    project_priorities(problem, rankings))
+        release = problem.scheme.reserved_seats == "release"
+        seats = stable.OriginSeats(problem.arc_group, problem.group_proj,
+                                   problem.group_own_most if release else problem.group_most,
+                                   problem.group_fewest if release else np.zeros_like(problem.group_fewest))
         chosen, info = stable.solve(prefs, problem.places_left, problem.subsidy,
                                     problem.proj_region, problem.region_cap_left,
-                                    problem.budget_left, progress)
+                                    problem.budget_left, progress, seats)
         ok = chosen >= 0
         assigned[active[ok]] = chosen[ok]
         info["objective"] = int(problem.arc_value[chosen[ok]].sum())
@@ -291,7 +343,8 @@ def _solve(problem: Problem, mode: str, rankings, progress):
         problem.warnings.append("rankings are only used in stable mode")
     net = optimal.Network(len(active), local.astype(np.int64), problem.arc_proj,
                           problem.arc_value, problem.subsidy, problem.places_left,
-                          problem.proj_region, problem.region_cap_left, problem.budget_left)
+                          problem.proj_region, problem.region_cap_left, problem.budget_left,
+                          problem.arc_group, problem.group_most)
     if mode == "exact":
         chosen, info = optimal.solve_mip(net)
     else:

@@ -132,6 +132,13 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
     free = counts[arc_proj] < places[arc_proj]
     cap_block = free & region_full[problem.proj_region[arc_proj]]
     budget_block = free & ~cap_block & (budget - spent < problem.subsidy[arc_proj])
+    # Seats per origin: a place was free, but not one this applicant's origin may take.
+    release = problem.scheme.reserved_seats == "release" and mode == "stable"
+    group_limit = problem.group_own_most if release else problem.group_most
+    group_used = np.bincount(problem.arc_group[assigned[(assigned >= 0)]][
+        problem.arc_group[assigned[(assigned >= 0)]] >= 0], minlength=len(group_limit))
+    group_full = np.append(group_used >= group_limit, False)  # the last entry: arcs in no group
+    origin_block = free & ~cap_block & ~budget_block & group_full[problem.arc_group]
     n_arcs_of = np.diff(arc_start)
     big = len(arc_proj)
 
@@ -143,6 +150,7 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
 
     first_budget, first_cap, first_free = first_arc(budget_block), first_arc(cap_block), \
         first_arc(free)
+    first_origin = first_arc(origin_block)
     for i in np.flatnonzero(placed_proj < 0).tolist():
         a = applicants[i]
         n_arcs = int(n_arcs_of[i])
@@ -163,6 +171,14 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
                 "project_id": projects[p].id, "region": region, "cap": int(caps[region])},
                 f"a place was free at eligible project {projects[p].id} but the {region} cap "
                 f"of {int(caps[region]):,} places was reached"))
+        elif first_origin[i] < big:
+            arc = int(first_origin[i])
+            p, g = int(arc_proj[arc]), int(problem.arc_group[arc])
+            origin, limit = problem.group_origin[g], int(group_limit[g])
+            unplaced.append(Unplaced(a.id, "origin_seats_full", {
+                "project_id": projects[p].id, "origin": origin, "seats": limit},
+                f"a place was free at eligible project {projects[p].id} but its {limit} seat(s) "
+                f"for applicants from {origin} were taken"))
         elif first_free[i] == big:
             unplaced.append(Unplaced(a.id, "outcompeted", {"eligible_projects": n_arcs},
                                      f"eligible for {n_arcs} project(s) but their places "

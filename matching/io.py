@@ -19,13 +19,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .model import ORIGINS, Applicant, Education, MatchResult, Project, Scheme
+from .model import ORIGINS, RESERVED_SEATS, Applicant, Education, MatchResult, Project, Scheme
 
 PROJECT_COLUMNS = ("id", "title", "description", "sector", "city", "region", "start_date",
                    "end_date", "places", "subsidy_per_place", "languages", "min_age", "max_age",
                    "min_education")
 # Optional: a file without the column admits Hong Kong youth only, as every file did before it existed.
-PROJECT_OPTIONAL_COLUMNS = ("origins",)
+PROJECT_OPTIONAL_COLUMNS = ("origins", "origin_seats")
 APPLICANT_COLUMNS = ("id", "date_of_birth", "origin", "education", "field_of_study",
                      "skills", "interests", "statement", "languages", "available_from",
                      "available_to", "regions", "choices", "open_to_other", "first_timer")
@@ -137,6 +137,20 @@ def parse_origins(value: str) -> tuple[str, ...]:
     return origins or (ORIGINS[0],)
 
 
+def parse_origin_seats(value: str) -> dict[str, tuple[int, int]]:
+    """'hong_kong=20-20;guangdong=20-40': per origin the fewest seats (reserved) and the most."""
+    seats: dict[str, tuple[int, int]] = {}
+    for part in split_list(value):
+        origin, _eq, span = part.partition("=")
+        lo, _dash, hi = span.partition("-")
+        origin = parse_origin(origin)
+        if not origin or not lo.strip().isdigit() or not hi.strip().isdigit() or int(lo) > int(hi):
+            raise FieldError("invalid_origin_seats", f"{part!r} is not like hong_kong=20-40 (fewest-most seats)",
+                             value=part)
+        seats[origin] = (int(lo), int(hi))
+    return seats
+
+
 def split_list(value: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in value.split(";") if x.strip())
 
@@ -240,7 +254,12 @@ def parse_projects(source: Any, *, filename: str = "projects.csv", max_errors: i
             languages=f(row, "languages", parse_languages, 1),
             min_age=f(row, "min_age", parse_int), max_age=f(row, "max_age", parse_int),
             min_education=f(row, "min_education", parse_education),
-            origins=f(row, "origins", parse_origins))
+            origins=f(row, "origins", parse_origins),
+            origin_seats=f(row, "origin_seats", parse_origin_seats))
+        if f.ok and values["origin_seats"] and sum(lo for lo, _hi in values["origin_seats"].values()) > values["places"]:
+            f.fail("origin_seats", "origin_seats_over_places",
+                   f"the seats reserved per origin add up to more than the {values['places']} places",
+                   {"places": values["places"]})
         if f.ok and values["end_date"] < values["start_date"]:
             f.fail("end_date", "end_before_start",
                    f"end date {values['end_date']} is before start date {values['start_date']}",
@@ -342,9 +361,13 @@ def parse_scheme(source: Any, *, filename: str = "scheme.json") -> tuple[Scheme 
             isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in caps.values()):
         errors.append(RowError(filename, 1, "region_caps", "invalid_caps", {},
                                "region_caps must map region names to whole numbers >= 0"))
+    reserved = data.get("reserved_seats", "keep")
+    if reserved not in RESERVED_SEATS:
+        errors.append(RowError(filename, 1, "reserved_seats", "invalid_reserved_seats", {"value": reserved},
+                               f"reserved_seats must be one of {', '.join(RESERVED_SEATS)}, got {reserved!r}"))
     if errors:
         return None, errors
-    return Scheme(str(data.get("name", "")), budget, caps), []
+    return Scheme(str(data.get("name", "")), budget, caps, reserved), []
 
 
 def load_all(projects_path, applicants_path, scheme_path, rankings_path=None):
@@ -400,7 +423,8 @@ def format_projects(projects: Iterable[Project]) -> str:
     return _csv(PROJECT_COLUMNS + PROJECT_OPTIONAL_COLUMNS, (
         (p.id, p.title, p.description, p.sector, p.city, p.region, p.start_date.isoformat(),
          p.end_date.isoformat(), p.places, p.subsidy_per_place, _levels(p.languages, ">="),
-         p.min_age, p.max_age, p.min_education.label, ";".join(p.origins)) for p in projects))
+         p.min_age, p.max_age, p.min_education.label, ";".join(p.origins),
+         ";".join(f"{o}={lo}-{hi}" for o, (lo, hi) in p.origin_seats.items())) for p in projects))
 
 
 def format_applicants(applicants: Iterable[Applicant]) -> str:
@@ -412,7 +436,7 @@ def format_applicants(applicants: Iterable[Applicant]) -> str:
 
 
 def format_scheme(scheme: Scheme) -> str:
-    return json.dumps({"name": scheme.name, "budget_hkd": scheme.budget_hkd,
+    return json.dumps({"name": scheme.name, "budget_hkd": scheme.budget_hkd, "reserved_seats": scheme.reserved_seats,
                        "region_caps": dict(scheme.region_caps)},
                       ensure_ascii=False, indent=2) + "\n"
 

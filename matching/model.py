@@ -103,11 +103,29 @@ class Project:
     max_age: int = 29
     min_education: Education = Education.SECONDARY
     origins: tuple[str, ...] = (HONG_KONG,)  # who the project's programme admits
+    # Seats per origin, origin -> (fewest, most): e.g. {"hong_kong": (20, 20), "guangdong": (20, 20)} for a
+    # mixed cohort of 40. The fewest are reserved for that origin; an origin not named has (0, places).
+    origin_seats: Mapping[str, tuple[int, int]] = field(default_factory=FrozenMap)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "languages", _freeze_levels(self.languages))
         object.__setattr__(self, "min_education", Education.parse(self.min_education))
         object.__setattr__(self, "origins", _origins(self.origins))
+        seats = {str(o): (int(lo), int(hi)) for o, (lo, hi) in dict(self.origin_seats).items()}
+        _origins(seats)
+        for origin, (lo, hi) in seats.items():
+            if not 0 <= lo <= hi:
+                raise ValueError(f"seats for {origin}: need 0 <= fewest <= most, got {lo}-{hi}")
+        if sum(lo for lo, _hi in seats.values()) > self.places:
+            raise ValueError("the seats reserved per origin add up to more than the places")
+        object.__setattr__(self, "origin_seats", FrozenMap(seats))
+
+    def most_seats(self, origin: str) -> int:
+        """The most seats applicants from `origin` can hold: their own limit, and never the seats
+        reserved for the other origins."""
+        _lo, hi = self.origin_seats.get(origin, (0, self.places))
+        reserved_for_others = sum(lo for o, (lo, _hi) in self.origin_seats.items() if o != origin)
+        return max(0, min(hi, self.places - reserved_for_others))
         if int(self.subsidy_per_place) != self.subsidy_per_place:
             raise TypeError("subsidy_per_place must be a whole number of HKD")
 
@@ -139,16 +157,26 @@ class Applicant:
         object.__setattr__(self, "choices", tuple(self.choices))
 
 
+# What happens to seats reserved for an origin that its applicants leave empty (stable mode; the
+# officer chooses). "keep": they stay empty, so the other origin never holds more than its share.
+# "release": once every applicant of that origin who wants the project is placed, the other origin may
+# take them. Optimal mode always keeps them (reserved seats are hard limits there).
+RESERVED_SEATS = ("keep", "release")
+
+
 @dataclass(frozen=True)
 class Scheme:
     name: str
     budget_hkd: int
     region_caps: Mapping[str, int] = field(default_factory=FrozenMap)
+    reserved_seats: str = "keep"
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "region_caps", FrozenMap({str(k): int(v) for k, v in self.region_caps.items()})
         )
+        if self.reserved_seats not in RESERVED_SEATS:
+            raise ValueError(f"reserved_seats must be one of {', '.join(RESERVED_SEATS)}")
 
 
 # --- results ---------------------------------------------------------------

@@ -7,6 +7,10 @@ costs ``lam``, and we bisect on ``lam`` (exact integers ``mu / SCALE``). Each
 flow solve gives a dual bound ``L(lam) = max_x sum(value - lam*subsidy) + lam*B``
 >= the optimum, and the feasible side gives a primal solution, which a greedy
 repair/fill step improves. The reported gap is (bound - objective) / bound.
+
+Seats per origin are hard limits in the same flow: arcs of applicants from an origin whose seats at a
+project are limited pass through a node for that (project, origin) group, whose arc to the project
+carries the group's most seats (which already leaves the other origins' reserved seats free).
 """
 
 from __future__ import annotations
@@ -31,6 +35,13 @@ class Network:
     proj_region: np.ndarray  # per project, index into region_cap
     region_cap: np.ndarray  # per region, places left; -1 = uncapped
     budget: int
+    arc_group: np.ndarray | None = None  # per arc, its (project, origin) group or -1
+    group_cap: np.ndarray | None = None  # per group, the most seats it may hold
+
+    def __post_init__(self) -> None:
+        if self.arc_group is None:
+            self.arc_group = np.full(len(self.arc_app), -1, np.int64)
+            self.group_cap = np.zeros(0, np.int64)
 
     @property
     def arc_subsidy(self) -> np.ndarray:
@@ -49,23 +60,29 @@ def _flow(net: Network, mu: int):
     proj0 = app0 + n_app
     reg0 = proj0 + n_proj
     region_node[capped] = reg0 + np.arange(len(capped))
-    sink = reg0 + len(capped)
+    group0 = reg0 + len(capped)
+    n_group = len(net.group_cap)
+    group_proj = np.zeros(n_group, np.int64)
+    grouped = net.arc_group >= 0
+    group_proj[net.arc_group[grouped]] = net.arc_proj[grouped]
+    sink = group0 + n_group
 
     gain = SCALE * net.value - mu * net.arc_subsidy
     c0 = int(SCALE * net.value.max()) if len(net.value) else 0
     proj_head = np.where(region_node[net.proj_region] >= 0, region_node[net.proj_region], sink)
     apps = np.arange(n_app)
+    arc_head = np.where(grouped, group0 + np.maximum(net.arc_group, 0), proj0 + net.arc_proj)
     tails = np.concatenate([np.full(n_app, source), app0 + apps, app0 + net.arc_app,
-                            proj0 + np.arange(n_proj), region_node[capped]])
-    heads = np.concatenate([app0 + apps, np.full(n_app, sink), proj0 + net.arc_proj,
-                            proj_head, np.full(len(capped), sink)])
+                            proj0 + np.arange(n_proj), region_node[capped], group0 + np.arange(n_group)])
+    heads = np.concatenate([app0 + apps, np.full(n_app, sink), arc_head,
+                            proj_head, np.full(len(capped), sink), proj0 + group_proj])
     caps = np.concatenate([np.ones(n_app, np.int64), np.ones(n_app, np.int64),
                            np.ones(len(gain), np.int64), net.capacity,
-                           net.region_cap[capped]])
+                           net.region_cap[capped], net.group_cap])
     # Staying unplaced costs c0; a placement costs c0 - gain, so it is taken iff gain > 0
     # (non-negative costs for every mu >= 0 because gain <= SCALE * max value).
     costs = np.concatenate([np.zeros(n_app, np.int64), np.full(n_app, c0, np.int64),
-                            c0 - gain, np.zeros(n_proj + len(capped), np.int64)])
+                            c0 - gain, np.zeros(n_proj + len(capped) + n_group, np.int64)])
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int64), heads.astype(np.int64),
                                               caps.astype(np.int64), costs.astype(np.int64))
@@ -105,19 +122,25 @@ def repair_and_fill(net: Network, chosen: np.ndarray) -> np.ndarray:
     region_used = np.bincount(net.proj_region[net.arc_proj[chosen]],
                               minlength=len(net.region_cap))
     region_free = np.where(net.region_cap >= 0, net.region_cap - region_used, np.iinfo(np.int64).max)
+    # The last entry stands for "no group": never full.
+    in_group = chosen & (net.arc_group >= 0)
+    group_free = np.append(net.group_cap - np.bincount(net.arc_group[in_group], minlength=len(net.group_cap)),
+                           np.iinfo(np.int64).max)
     slack = net.budget - _spend(net, chosen)
     placed = np.zeros(net.n_applicants, bool)
     placed[net.arc_app[chosen]] = True
     cand = np.flatnonzero(~chosen & ~placed[net.arc_app] & (free[net.arc_proj] > 0)
-                          & (subsidy <= slack) & (region_free[net.proj_region[net.arc_proj]] > 0))
+                          & (subsidy <= slack) & (region_free[net.proj_region[net.arc_proj]] > 0)
+                          & (group_free[net.arc_group] > 0))
     for arc in cand[np.lexsort((cand, -net.value[cand]))].tolist():
-        a, p = net.arc_app[arc], net.arc_proj[arc]
+        a, p, g = net.arc_app[arc], net.arc_proj[arc], net.arc_group[arc]
         r, s = net.proj_region[p], subsidy[arc]
-        if placed[a] or free[p] <= 0 or region_free[r] <= 0 or s > slack:
+        if placed[a] or free[p] <= 0 or region_free[r] <= 0 or s > slack or group_free[g] <= 0:
             continue
         chosen[arc], placed[a] = True, True
         free[p] -= 1
         region_free[r] -= 1
+        group_free[g] -= 1
         slack -= s
     return chosen
 
@@ -180,17 +203,21 @@ def solve_mip(net: Network, *, time_limit: float = 300.0, relax: bool = False):
     capped = np.flatnonzero(net.region_cap >= 0)
     region_row = np.full(len(net.region_cap), -1, np.int64)
     region_row[capped] = n_app + n_proj + np.arange(len(capped))
-    budget_row = n_app + n_proj + len(capped)
+    group_row0 = n_app + n_proj + len(capped)
+    budget_row = group_row0 + len(net.group_cap)
     arcs = np.arange(n_arc)
-    # Column-wise: each arc is in its applicant row, project row, region row, budget row.
+    # Column-wise: each arc is in its applicant row, project row, region row, group row, budget row.
     rows = [net.arc_app, n_app + net.arc_proj]
     vals = [np.ones(n_arc), np.ones(n_arc)]
     in_capped = region_row[net.proj_region[net.arc_proj]] >= 0
     rows.append(region_row[net.proj_region[net.arc_proj]][in_capped])
     vals.append(np.ones(int(in_capped.sum())))
+    in_group = net.arc_group >= 0
+    rows.append(group_row0 + net.arc_group[in_group])
+    vals.append(np.ones(int(in_group.sum())))
     rows.append(np.full(n_arc, budget_row))
     vals.append(net.arc_subsidy.astype(float))
-    cols = [arcs, arcs, arcs[in_capped], arcs]
+    cols = [arcs, arcs, arcs[in_capped], arcs[in_group], arcs]
     col = np.concatenate(cols)
     order = np.lexsort((np.concatenate(rows), col))
     col, row, val = col[order], np.concatenate(rows)[order], np.concatenate(vals)[order]
@@ -202,7 +229,8 @@ def solve_mip(net: Network, *, time_limit: float = 300.0, relax: bool = False):
     lp.col_lower_ = np.zeros(n_arc)
     lp.col_upper_ = np.ones(n_arc)
     upper = np.concatenate([np.ones(n_app), net.capacity.astype(float),
-                            net.region_cap[capped].astype(float), [float(net.budget)]])
+                            net.region_cap[capped].astype(float), net.group_cap.astype(float),
+                            [float(net.budget)]])
     lp.row_lower_ = np.full(len(upper), -highspy.kHighsInf)
     lp.row_upper_ = upper
     lp.sense_ = highspy.ObjSense.kMaximize

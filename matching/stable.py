@@ -13,6 +13,14 @@ docs/matching.md for the precise stability guarantee):
    place at a project that has an eligible applicant who wants it more than her
    current placement, add that place (least-filled projects first) and re-run DA.
    DA only ever improves applicants' outcomes when places are added.
+
+Seats per origin change what a project holds, not the algorithm: a project with seats per origin
+keeps, from everyone who has proposed to it, first the best applicants of each origin up to the
+seats reserved for that origin, then the best of the rest, never more of one origin than it may hold
+(the choice function of minority reserves, Hafalir, Yenmez and Yildirim 2013; with reserved seats
+kept empty the reserves are instead hard limits on the other origins). Both choice functions are
+substitutable and size-monotone, so applicant-proposing deferred acceptance stays stable with respect
+to them and strategy-proof for applicants.
 """
 
 from __future__ import annotations
@@ -41,7 +49,45 @@ class Preferences:
     priority: np.ndarray
 
 
-def deferred_acceptance(prefs: Preferences, places: np.ndarray) -> np.ndarray:
+@dataclass
+class OriginSeats:
+    """Seats per origin at the projects that have them: each arc's (project, origin) group or -1,
+    and per group its project, the most seats it may hold and the seats reserved for it."""
+
+    arc_group: np.ndarray
+    group_proj: np.ndarray
+    most: np.ndarray
+    fewest: np.ndarray
+
+
+def _keep(candidates: list[tuple[int, int]], seats: int, groups: dict[int, tuple[int, int]],
+          group_of: list[int]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """What a project with seats per origin holds of (priority, arc) `candidates`, and whom it turns away:
+    the reserved seats first, each to the best of its origin, then the best of the rest."""
+    candidates = sorted(candidates)
+    taken = [False] * len(candidates)
+    count = dict.fromkeys(groups, 0)
+    kept = 0
+    for g, (_most, fewest) in groups.items():
+        for k, (_prio, arc) in enumerate(candidates):
+            if kept >= seats or count[g] >= fewest:
+                break
+            if group_of[arc] == g:
+                taken[k], count[g], kept = True, count[g] + 1, kept + 1
+    for k, (_prio, arc) in enumerate(candidates):
+        if kept >= seats:
+            break
+        g = group_of[arc]
+        if taken[k] or (g >= 0 and count[g] >= groups[g][0]):
+            continue
+        taken[k], kept = True, kept + 1
+        if g >= 0:
+            count[g] += 1
+    return ([c for c, t in zip(candidates, taken, strict=True) if t],
+            [c for c, t in zip(candidates, taken, strict=True) if not t])
+
+
+def deferred_acceptance(prefs: Preferences, places: np.ndarray, seats: OriginSeats | None = None) -> np.ndarray:
     """Applicant-optimal stable matching for ``places``: the chosen arc per applicant or -1."""
     order = prefs.order.tolist()
     start = prefs.start.tolist()
@@ -51,6 +97,13 @@ def deferred_acceptance(prefs: Preferences, places: np.ndarray) -> np.ndarray:
     places = places.tolist()
     nxt = start[:-1]
     held: list[list[tuple[int, int]]] = [[] for _ in places]  # max-heap on priority
+    # Projects with seats per origin hold a plain list, chosen again at each proposal (_keep).
+    per_origin: dict[int, dict[int, tuple[int, int]]] = {}
+    group_of: list[int] = []
+    if seats is not None and len(seats.group_proj):
+        group_of = seats.arc_group.tolist()
+        for g, p in enumerate(seats.group_proj.tolist()):
+            per_origin.setdefault(p, {})[g] = (int(seats.most[g]), int(seats.fewest[g]))
     free = [a for a in range(prefs.n_applicants - 1, -1, -1) if start[a] < start[a + 1]]
     while free:
         a = free.pop()
@@ -60,6 +113,12 @@ def deferred_acceptance(prefs: Preferences, places: np.ndarray) -> np.ndarray:
             arc = order[k]
             k += 1
             p = arc_proj[arc]
+            if p in per_origin:
+                held[p], turned_away = _keep(held[p] + [(prio[arc], arc)], places[p], per_origin[p], group_of)
+                free.extend(arc_app[x] for _prio, x in turned_away if x != arc)
+                if all(x != arc for _prio, x in turned_away):
+                    break
+                continue
             heap = held[p]
             if len(heap) < places[p]:
                 heapq.heappush(heap, (-prio[arc], arc))
@@ -100,10 +159,10 @@ def unmet_demand(prefs: Preferences, assigned: np.ndarray, n_proj: int) -> np.nd
 
 
 def solve(prefs: Preferences, places: np.ndarray, subsidy: np.ndarray, proj_region: np.ndarray,
-          region_cap: np.ndarray, budget: int, progress=None):
+          region_cap: np.ndarray, budget: int, progress=None, seats: OriginSeats | None = None):
     """Return (assigned arc per applicant, info)."""
     n_proj = len(places)
-    assigned = deferred_acceptance(prefs, places)
+    assigned = deferred_acceptance(prefs, places, seats)
     counts = _counts(prefs, assigned, n_proj)
     region_count = np.bincount(proj_region, weights=counts, minlength=len(region_cap))
     capped = region_cap >= 0
@@ -119,7 +178,7 @@ def solve(prefs: Preferences, places: np.ndarray, subsidy: np.ndarray, proj_regi
     runs = 1
     previous = None
     while True:
-        assigned = deferred_acceptance(prefs, eff)
+        assigned = deferred_acceptance(prefs, eff, seats)
         runs += 1
         if progress:
             progress(min(0.9, runs / 10))

@@ -42,6 +42,17 @@ def verify(result: MatchResult, projects: Sequence[Project], applicants: Sequenc
     for pid, n in sorted(per_project.items()):
         if n > by_project[pid].places:
             problems.append(f"project {pid} has {n} placements for {by_project[pid].places} places")
+    per_origin = Counter((pl.project_id, by_applicant[pl.applicant_id].origin) for pl in result.placements
+                         if pl.project_id in by_project and pl.applicant_id in by_applicant)
+    for (pid, origin), n in sorted(per_origin.items()):
+        p = by_project[pid]
+        if not p.origin_seats:
+            continue
+        # Kept empty, another origin's reserved seats are out of reach; released, only the origin's own limit holds.
+        limit = p.most_seats(origin) if scheme.reserved_seats == "keep" else \
+            min(p.origin_seats.get(origin, (0, p.places))[1], p.places)
+        if n > limit:
+            problems.append(f"project {pid} has {n} applicants from {origin}, at most {limit} allowed")
     for region, cap in sorted(scheme.region_caps.items()):
         if per_region[region] > cap:
             problems.append(f"region {region} has {per_region[region]} placements, cap {cap}")

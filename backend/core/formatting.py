@@ -57,6 +57,13 @@ def region_name(name: str) -> str:
     return _place_name(_REGION_NAMES, name)
 
 
+def origin_name(origin: str) -> str:
+    """Where participants come from ("hong_kong", "guangdong"), as a reader says it."""
+    if i18n.is_chinese():
+        return i18n.in_reader_script({"hong_kong": "香港", "guangdong": "廣東"}.get(origin, origin))
+    return {"hong_kong": "Hong Kong", "guangdong": "Guangdong"}.get(origin, origin)
+
+
 def city_name(name: str) -> str:
     return _place_name(_CITY_NAMES, name)
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from backend.applicants.eligibility import RULE_STEPS
 from backend.applicants.profile import step_title
 from backend.core.clock import HONG_KONG
-from backend.core.formatting import region_name
+from backend.core.formatting import origin_name, region_name
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
 from backend.placements.models import (
@@ -70,6 +70,9 @@ def reason_for_applicant(code: str, params: dict) -> tuple[str, str | None]:
     if code == "regional_cap_exhausted":
         return (_("A project you are eligible for had a free place, but the scheme's limit on places in "
                   "%(region)s was reached.", region=region_name(str(params.get("region", "")))), None)
+    if code == "origin_seats_full":
+        return (_("A project you are eligible for had a free place, but its seats for applicants from %(origin)s "
+                  "were all taken.", origin=origin_name(str(params.get("origin", "")))), None)
     if code == "outcompeted":
         return _("The places on the projects you are eligible for went to other applicants."), None
     if code == "excluded":

@@ -15,7 +15,7 @@ from backend.applicants.models import ApplicantProfile, Choice
 from backend.audit import service as audit
 from backend.core.db import LIKE_ESCAPE, contains_pattern, utcnow
 from backend.core.errors import Conflict, InvalidTransition, NotFound
-from backend.core.formatting import region_name
+from backend.core.formatting import origin_name, region_name
 from backend.core.i18n import gettext as _
 from backend.core.i18n import is_chinese, lazy_gettext, ngettext
 from backend.identity.models import User
@@ -315,6 +315,9 @@ def describe_unplaced(code: str, params: dict) -> str:
     if code == "regional_cap_exhausted":
         return _("A place was free on an eligible project but the %(region)s cap of %(cap)s places was reached.",
                  region=region_name(params.get("region", "")), cap=params.get("cap", ""))
+    if code == "origin_seats_full":
+        return _("A place was free on an eligible project but its %(seats)s seats for applicants from %(origin)s "
+                 "were taken.", seats=params.get("seats", ""), origin=origin_name(str(params.get("origin", ""))))
     if code == "outcompeted":
         n = int(params.get("eligible_projects") or 0)
         return ngettext("Eligible for %(num)s project, but its places went to other applicants.",

@@ -78,6 +78,7 @@ REASON_NAMES = {
     "no_choices": lazy_gettext("No valid choices"),
     "budget_exhausted": lazy_gettext("Budget used up"),
     "regional_cap_exhausted": lazy_gettext("Regional cap reached"),
+    "origin_seats_full": lazy_gettext("Seats for their side taken"),
     "outcompeted": lazy_gettext("Places went to others"),
     "excluded": lazy_gettext("Excluded by an officer"),
     "not_selected": lazy_gettext("Not selected"),

@@ -214,6 +214,7 @@ REASON_LABELS = {
     "no_choices": lazy_gettext("No valid choices"),
     "budget_exhausted": lazy_gettext("The budget ran out"),
     "regional_cap_exhausted": lazy_gettext("A regional cap was reached"),
+    "origin_seats_full": lazy_gettext("The seats for their side (Hong Kong or Guangdong) were taken"),
     "outcompeted": lazy_gettext("Places went to other applicants"),
     "excluded": lazy_gettext("Excluded by an officer"),
     "not_selected": lazy_gettext("Eligible but not selected"),

@@ -95,3 +95,19 @@ def test_staff_say_who_may_take_part_and_a_scheme_must_admit_someone(world, sess
     assert answer.json()["admitted_origins"] == ["guangdong"]
     assert world.admin.api("PATCH", f"/api/v1/schemes/{scheme.id}", {"admitted_origins": []}).status_code == 422
     assert world.admin.api("PATCH", f"/api/v1/schemes/{scheme.id}", {"admitted_origins": ["macao"]}).status_code == 422
+
+
+@pytest.mark.parametrize("language, staff_words, applicant_words", [
+    ("en", "A place was free on an eligible project but its 20 seats for applicants from Hong Kong were taken.",
+     "A project you are eligible for had a free place, but its seats for applicants from Hong Kong were all taken."),
+    ("zh-Hans", "一个符合资格的项目尚有名额，但其供香港申请人的 20 个名额已满。",
+     "一个你符合资格的项目尚有名额，但供香港申请人的名额已全部用完。"),
+])
+def test_an_applicant_kept_out_by_her_sides_seats_is_told_so(language, staff_words, applicant_words):
+    from backend.placements.outcomes import reason_for_applicant
+    from backend.placements.review import describe_unplaced
+
+    params = {"project_id": "12", "origin": "hong_kong", "seats": 20}
+    with speaking(language):
+        assert describe_unplaced("origin_seats_full", params) == staff_words
+        assert reason_for_applicant("origin_seats_full", params)[0] == applicant_words

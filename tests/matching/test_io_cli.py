@@ -148,7 +148,7 @@ def test_a_projects_file_names_the_origins_each_project_admits_and_without_the_c
     rows, errors = parse_projects(text)
     assert errors == [] and [p.origins for p in rows] == [("hong_kong", "guangdong"), ("hong_kong",)]
     header, *lines = text.splitlines()
-    without = "\n".join([header.replace(",origins", "")] + [line.rsplit(",", 1)[0] for line in lines]) + "\n"
+    without = "\n".join([header.replace(",origins,origin_seats", "")] + [line.rsplit(",", 2)[0] for line in lines]) + "\n"
     rows, errors = parse_projects(without)
     assert errors == [] and {p.origins for p in rows} == {("hong_kong",)}
     broken = text.replace("hong_kong;guangdong", "hong_kong;macao")
