@@ -31,10 +31,16 @@ def upgrade() -> None:
     with op.batch_alter_table('scheme', schema=None) as batch_op:
         batch_op.add_column(sa.Column('admitted_origins', sa.JSON(), nullable=False,
                                       server_default=sa.text("'[\"hong_kong\"]'")))
+        batch_op.add_column(sa.Column('reserved_seats', sa.String(length=8), nullable=False, server_default='keep'))
+    with op.batch_alter_table('project', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('origin_seats', sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('project', schema=None) as batch_op:
+        batch_op.drop_column('origin_seats')
     with op.batch_alter_table('scheme', schema=None) as batch_op:
+        batch_op.drop_column('reserved_seats')
         batch_op.drop_column('admitted_origins')
     with op.batch_alter_table('applicant_profile', schema=None) as batch_op:
         batch_op.add_column(sa.Column('hk_resident_declared', sa.Boolean(), nullable=False, server_default=sa.false()))

@@ -95,13 +95,13 @@ def _origin_message(check: RuleCheck) -> str:
     origin, admitted = check.params["origin"], check.params["admitted"]
     if check.passed:
         if origin == matching.GUANGDONG:
-            return _("You have declared that you are from Guangdong, and this programme admits youth from Guangdong.")
+            return _("You have declared that you are from Guangdong, and this scheme admits youth from Guangdong.")
         return _("You have declared that you are a Hong Kong resident.")
     if admitted == [matching.HONG_KONG]:
         return _("This scheme is for Hong Kong residents; you have not declared that you are one.")
     if not origin:
-        return _("This programme admits youth from Hong Kong and from Guangdong; say in your profile where you are from.")
-    return _("This programme admits youth from Guangdong only.")
+        return _("This scheme admits youth from Hong Kong and from Guangdong; say in your profile where you are from.")
+    return _("This scheme admits youth from Guangdong only.")
 
 
 def message_for(check: RuleCheck) -> str:

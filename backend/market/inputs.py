@@ -59,7 +59,19 @@ def to_matching_project(project: Project, origins: tuple[str, ...] | None = None
         max_age=project.max_age,
         min_education=project.min_education or "secondary",
         origins=origins if origins is not None else admitted_origins(project),
+        origin_seats=seats_within(project.origin_seats or {}, project.places_granted or 0),
     )
+
+
+def seats_within(origin_seats: dict[str, list[int]], places: int) -> dict[str, tuple[int, int]]:
+    """The seats per origin asked for `places_requested`, fitted to the places granted: no side keeps or
+    takes more than there are places, and the kept seats are cut in proportion if they no longer fit."""
+    fitted = {origin: [min(fewest, places), min(most, places)] for origin, (fewest, most) in origin_seats.items()}
+    kept = sum(fewest for fewest, _most in fitted.values())
+    if kept > places:
+        for seats in fitted.values():
+            seats[0] = seats[0] * places // kept
+    return {origin: (fewest, most) for origin, (fewest, most) in fitted.items()}
 
 
 def profile_is_matchable(profile: ApplicantProfile) -> bool:
@@ -102,7 +114,7 @@ PROFILE_COLUMNS = (ApplicantProfile.id, ApplicantProfile.date_of_birth, Applican
 
 def to_matching_scheme(session: Session, scheme: Scheme) -> matching.Scheme:
     return matching.Scheme(name=scheme.name_en, budget_hkd=scheme.budget_hkd,
-                           region_caps=region_caps(session, scheme.id))
+                           region_caps=region_caps(session, scheme.id), reserved_seats=scheme.reserved_seats)
 
 
 @dataclass
@@ -161,7 +173,7 @@ def _project_to_json(p: matching.Project) -> dict:
             "region": p.region, "start_date": p.start_date.isoformat(), "end_date": p.end_date.isoformat(),
             "places": p.places, "subsidy_per_place": p.subsidy_per_place, "languages": dict(p.languages),
             "min_age": p.min_age, "max_age": p.max_age, "min_education": p.min_education.label,
-            "origins": list(p.origins)}
+            "origins": list(p.origins), "origin_seats": {o: list(s) for o, s in p.origin_seats.items()}}
 
 
 def _applicant_to_json(a: matching.Applicant) -> dict:
@@ -176,7 +188,7 @@ def _applicant_to_json(a: matching.Applicant) -> dict:
 def snapshot(inputs: RoundInputs) -> dict:
     return {
         "scheme": {"name": inputs.scheme.name, "budget_hkd": inputs.scheme.budget_hkd,
-                   "region_caps": dict(inputs.scheme.region_caps)},
+                   "region_caps": dict(inputs.scheme.region_caps), "reserved_seats": inputs.scheme.reserved_seats},
         "projects": [_project_to_json(p) for p in inputs.projects],
         "applicants": [_applicant_to_json(a) for a in inputs.applicants],
         "rankings": inputs.rankings,

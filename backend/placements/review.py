@@ -284,7 +284,7 @@ def proposals_by_applicant(session: Session, run: MatchRun, *, project_id: int |
 
 # The matcher's rule names (matching.rules.RULES) as a reader says them.
 RULE_NAMES = {
-    "origin": lazy_gettext("who the programme admits (Hong Kong, Guangdong)"),
+    "origin": lazy_gettext("who the scheme admits (Hong Kong, Guangdong)"),
     "residency": lazy_gettext("Hong Kong residency requirement"),  # as rounds stored before origins name it
     "age": lazy_gettext("age requirement"),
     "education": lazy_gettext("education requirement"),

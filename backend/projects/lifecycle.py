@@ -193,6 +193,8 @@ def form_values(project: Project) -> dict[str, str]:
         values[name] = str(getattr(project, name) or 0)
     for language, level in (project.languages or {}).items():
         values[f"language_{language}"] = str(level)
+    for origin, (fewest, most) in (project.origin_seats or {}).items():
+        values[f"seats_{origin}_fewest"], values[f"seats_{origin}_most"] = str(fewest), str(most)
     return values
 
 

@@ -59,6 +59,9 @@ class Project(SQLModel, table=True):
 
     # Minimum levels 1-5 by language, e.g. {"putonghua": 3}.
     languages: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    # In a programme that admits both sides, the seats per origin: {"guangdong": [20, 20]} means at least
+    # and at most 20 places for youth from Guangdong (matching.Project.origin_seats). Empty: no rule.
+    origin_seats: dict[str, list[int]] = Field(default_factory=dict, sa_type=JSON)
     min_education: str = Field(default="secondary", sa_type=String(20))
     min_age: int = 18
     max_age: int = 29

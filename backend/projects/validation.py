@@ -15,6 +15,7 @@ from backend.core.forms import Fields
 from backend.core.i18n import lazy_gettext
 from backend.projects.catalogue import EDUCATION_NAMES, LANGUAGE_NAMES, SECTOR_NAMES
 from backend.schemes.models import Scheme, SchemeSubsidyLimit
+from matching import ORIGINS
 from matching.geography import CITIES
 
 COST_FIELDS = ("cost_travel", "cost_accommodation", "cost_insurance", "cost_allowance", "cost_other")
@@ -48,7 +49,13 @@ MESSAGES = {
     "age": lazy_gettext("Enter an age as a whole number."),
     "age_outside_scheme": lazy_gettext("The scheme funds ages %(min)s to %(max)s only."),
     "age_order": lazy_gettext("The minimum age must not be more than the maximum age."),
+    "seats": lazy_gettext("Enter a whole number of places from 0 to %(max)s, or leave it empty."),
+    "seats_order": lazy_gettext("The fewest places must not be more than the most."),
+    "seats_above_places": lazy_gettext("This is more than the %(places)s places requested."),
+    "seats_reserved_above_places": lazy_gettext("The places kept for each side add up to more than the %(places)s places requested."),
 }
+# The seats-per-origin boxes of a project in a programme that admits both sides: (origin, fewest, most).
+SEAT_FIELDS = tuple((origin, f"seats_{origin}_fewest", f"seats_{origin}_most") for origin in ORIGINS)
 
 
 def subsidy_limit(session: Session, scheme: Scheme, region: str, weeks: int | None) -> int:
@@ -156,4 +163,35 @@ def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, c
     if len(ages) == 2 and ages["min_age"] > ages["max_age"]:
         fail("min_age", "age_order")
         values.pop("min_age"), values.pop("max_age")
+    if len(scheme.admitted_origins) > 1:
+        seats = _origin_seats(fields, fail, places)
+        if seats is not None:
+            values["origin_seats"] = seats
     return values, fields.errors
+
+
+def _origin_seats(fields: Fields, fail, places: int | None) -> dict[str, list[int]] | None:
+    """{origin: [fewest, most]} for the sides whose boxes are filled; None while a box is wrong."""
+    seats: dict[str, list[int]] = {}
+    message = str(MESSAGES["seats"]) % {"max": MAX_PLACES}
+    ok = True
+    for origin, fewest_box, most_box in SEAT_FIELDS:
+        fewest = fields.whole(fewest_box, 0, MAX_PLACES, message=message)
+        most = fields.whole(most_box, 0, MAX_PLACES, message=message)
+        if fewest_box in fields.errors or most_box in fields.errors:
+            ok = False
+            continue
+        if fewest is None and most is None:
+            continue
+        fewest, most = fewest or 0, most if most is not None else (places or MAX_PLACES)
+        if fewest > most:
+            fail(fewest_box, "seats_order")
+            ok = False
+        elif places is not None and most > places:
+            fail(most_box, "seats_above_places", places=places)
+            ok = False
+        seats[origin] = [fewest, most]
+    if ok and places is not None and sum(fewest for fewest, _most in seats.values()) > places:
+        fail(SEAT_FIELDS[0][1], "seats_reserved_above_places", places=places)
+        ok = False
+    return seats if ok else None

@@ -32,6 +32,7 @@ from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap,
 from backend.schemes.service import RegionPlaces, SchemeSummary, summarise
 from matching import ORIGINS
 from matching.geography import GBA_CITIES, REGION_BY_NAME, REGIONS
+from matching.model import RESERVED_SEATS
 
 LIMIT_ROWS_BLANK = 2
 CRITERION_ROWS_BLANK = 2
@@ -84,6 +85,7 @@ MESSAGES = {
     "criterion_name": lazy_gettext("Enter the criterion's name in English and in Chinese."),
     "criterion_number": lazy_gettext("Enter a weight from 1 to 10 and a top score from 1 to 10."),
     "origins": lazy_gettext("Say who may take part: youth from Hong Kong, from Guangdong, or both."),
+    "reserved_seats": lazy_gettext("Say whether places kept for one side stay empty or go to the other side."),
 }
 # The scheme form's "who may take part" boxes, one per origin (a box is "on" when ticked).
 ORIGIN_BOXES = {f"admits_{origin}": origin for origin in ORIGINS}
@@ -104,7 +106,8 @@ class SchemeForm:
 
 
 def blank_form() -> SchemeForm:
-    form = SchemeForm(values={"min_age": "18", "max_age": "29", "max_choices": "5", "admits_hong_kong": "on"})
+    form = SchemeForm(values={"min_age": "18", "max_age": "29", "max_choices": "5", "admits_hong_kong": "on",
+                              "reserved_seats": "keep"})
     _pad(form)
     return form
 
@@ -122,6 +125,7 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
     values["max_subsidy_per_place"] = f"{scheme.max_subsidy_per_place:,}"
     values["gba_min_share_percent"] = "" if scheme.gba_min_share_percent is None else str(scheme.gba_min_share_percent)
     values.update({box: "on" for box, origin in ORIGIN_BOXES.items() if origin in scheme.admitted_origins})
+    values["reserved_seats"] = scheme.reserved_seats
     for name in DATE_FIELDS:
         day = getattr(scheme, name)
         values[name] = day.isoformat() if day is not None else ""
@@ -139,7 +143,7 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
 def read_form(raw: Mapping[str, str]) -> SchemeForm:
     """The posted form as a SchemeForm (rows numbered limit_region_0, criterion_code_0, ...)."""
     names = ("name_en", "name_zh", "budget_hkd", *DATE_FIELDS, "min_age", "max_age", "max_subsidy_per_place",
-             "gba_min_share_percent", "max_choices", *ORIGIN_BOXES, *(f"cap_{r.code}" for r in REGIONS))
+             "gba_min_share_percent", "max_choices", *ORIGIN_BOXES, "reserved_seats", *(f"cap_{r.code}" for r in REGIONS))
     names += tuple(f"{name}-{part}" for name in DATE_FIELDS for part in DATE_PARTS)
     form = SchemeForm(values={name: str(raw.get(name) or "") for name in names})
     for i in range(50):
@@ -234,6 +238,9 @@ def check_form(form: SchemeForm) -> CheckedScheme:
         values["admitted_origins"] = admitted
     else:
         fail("admits_hong_kong", "origins")
+    reserved = fields.choice("reserved_seats", RESERVED_SEATS, message=MESSAGES["reserved_seats"], default="keep")
+    if reserved:
+        values["reserved_seats"] = reserved
 
     caps: dict[str, int] = {}
     for region in REGIONS:

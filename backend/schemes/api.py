@@ -33,6 +33,7 @@ class SubsidyLimit(BaseModel):
 
 
 Origin = Literal["hong_kong", "guangdong"]
+ReservedSeats = Literal["keep", "release"]
 
 
 class Criterion(BaseModel):
@@ -63,6 +64,7 @@ class SchemeOut(BaseModel):
     max_choices: int
     gba_min_share_percent: int | None
     admitted_origins: list[Origin] = Field(description="Who may take part: hong_kong, guangdong or both")
+    reserved_seats: ReservedSeats = Field(description="Places kept for one side that it leaves empty: keep or release")
     region_caps: dict[str, int] = Field(description="Most places by English region name")
     subsidy_limits: list[SubsidyLimit]
     criteria: list[Criterion]
@@ -90,6 +92,7 @@ class SchemeIn(BaseModel):
     gba_min_share_percent: int | str | None = None
     admitted_origins: list[Origin] | None = Field(default=None, max_length=2,
                                                   description="Who may take part: hong_kong, guangdong or both")
+    reserved_seats: ReservedSeats | None = Field(default=None, description="keep (stay empty) or release (go to the other side)")
     region_caps: dict[str, Count] | None = Field(default=None, description="Replaces every cap when given")
     subsidy_limits: list[SubsidyLimit] | None = Field(default=None, description="Replaces every limit when given")
     criteria: list[Criterion] | None = Field(default=None, description="Replaces the criteria when given")

@@ -39,6 +39,9 @@ class Scheme(SQLModel, table=True):
     # Where participants may come from: the Funding Scheme admits Hong Kong youth; thematic programmes
     # co-organised with Guangdong admit both.
     admitted_origins: list[str] = Field(default_factory=lambda: ["hong_kong"], sa_type=JSON)
+    # Seats reserved for one side that it leaves empty: "keep" them empty, or "release" them to the other
+    # side (stable rounds; matching.model.RESERVED_SEATS).
+    reserved_seats: str = Field(default="keep", sa_type=String(8))
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -52,7 +52,7 @@ def test_the_funding_scheme_admits_hong_kong_youth_and_a_mixed_programme_admits_
         "This scheme is for Hong Kong residents; you have not declared that you are one."]
     admitted = check_project(session, guangdong_user, thematic.id)
     assert admitted.eligible and admitted.requirements[0].message == (
-        "You have declared that you are from Guangdong, and this programme admits youth from Guangdong.")
+        "You have declared that you are from Guangdong, and this scheme admits youth from Guangdong.")
     assert check_project(session, hong_kong_user, thematic.id).eligible
     assert inputs.to_matching_project(thematic).origins == ("hong_kong", "guangdong")
 
@@ -111,3 +111,55 @@ def test_an_applicant_kept_out_by_her_sides_seats_is_told_so(language, staff_wor
     with speaking(language):
         assert describe_unplaced("origin_seats_full", params) == staff_words
         assert reason_for_applicant("origin_seats_full", params)[0] == applicant_words
+
+
+@pytest.fixture
+def mixed_world(app, session):
+    return build_world(app, session, admitted_origins=["hong_kong", "guangdong"])
+
+
+def test_a_project_in_a_mixed_programme_sets_places_for_each_side_checked_box_by_box(mixed_world, session):
+    from backend.projects.models import Project
+    from tests.workflow.helpers import valid_project_form
+
+    world = mixed_world
+    page = world.ngo.client.get(f"/ngo/projects/new?scheme_id={world.scheme.id}").text
+    assert "seats_guangdong_fewest" in page and "Places for each side" in page
+    wrong = valid_project_form(places_requested="40", seats_hong_kong_fewest="25", seats_hong_kong_most="20",
+                               seats_guangdong_most="45", action="save")
+    response = world.ngo.post(f"/ngo/projects/new?scheme_id={world.scheme.id}", wrong)
+    assert response.status_code == 400
+    assert "The fewest places must not be more than the most." in response.text
+    assert "This is more than the 40 places requested." in response.text
+    too_many = valid_project_form(places_requested="40", seats_hong_kong_fewest="25", seats_guangdong_fewest="25",
+                                  action="save")
+    response = world.ngo.post(f"/ngo/projects/new?scheme_id={world.scheme.id}", too_many)
+    assert "The places kept for each side add up to more than the 40 places requested." in response.text
+
+    half = valid_project_form(title_en="Palace Museum cohort", places_requested="40", seats_hong_kong_fewest="20",
+                              seats_hong_kong_most="20", seats_guangdong_fewest="20", seats_guangdong_most="20",
+                              action="save")
+    assert world.ngo.post(f"/ngo/projects/new?scheme_id={world.scheme.id}", half).status_code == 303
+    project = session.exec(select(Project).where(Project.title_en == "Palace Museum cohort")).one()
+    assert project.origin_seats == {"hong_kong": [20, 20], "guangdong": [20, 20]}
+    # granted fewer places than asked, the sides keep their shares of what there is
+    project.places_granted = 30
+    assert inputs.to_matching_project(project).origin_seats == {"hong_kong": (15, 20), "guangdong": (15, 20)}
+
+
+def test_a_funding_scheme_for_hong_kong_youth_asks_no_places_per_side(world, session):
+    page = world.ngo.client.get(f"/ngo/projects/new?scheme_id={world.scheme.id}").text
+    assert "seats_guangdong_fewest" not in page
+
+
+def test_staff_choose_what_happens_to_places_one_side_leaves_empty(world, session):
+    response = world.officer.post("/staff/schemes/new", scheme_form(admits_guangdong="on", reserved_seats="release"))
+    assert response.status_code == 303
+    scheme = session.exec(select(Scheme).where(Scheme.name_en == "Youth Internship Scheme 2028")).one()
+    assert scheme.reserved_seats == "release"
+    assert inputs.to_matching_scheme(session, scheme).reserved_seats == "release"
+    page = world.officer.client.get(response.headers["location"]).text
+    assert "Go to the other side" in page
+    refused = world.officer.post("/staff/schemes/new", scheme_form(name_en="Other", reserved_seats="share"))
+    assert refused.status_code == 400
+    assert "Say whether places kept for one side stay empty or go to the other side." in refused.text
