@@ -120,7 +120,7 @@ def _in_page_order(errors: dict[str, str]) -> dict[str, str]:
 
 
 _FIELD_ORDER = ("title_en", "title_zh", "description_en", "description_zh", "host_organisation_en",
-                "host_organisation_zh", "sector", "city", "start_date", "end_date", "places_requested",
+                "host_organisation_zh", "sector", "city", "start_date", "end_date", "places_requested", "min_places",
                 *COST_FIELDS, "language_putonghua", "language_english", "language_cantonese", "min_education",
                 "min_age", "max_age")
 

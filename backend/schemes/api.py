@@ -59,6 +59,7 @@ class SchemeOut(BaseModel):
     max_subsidy_per_place: int
     max_choices: int
     gba_min_share_percent: int | None
+    max_places_per_organisation: int | None = Field(description="Most places granted to one organisation's projects")
     region_caps: dict[str, int] = Field(description="Most places by English region name")
     subsidy_limits: list[SubsidyLimit]
     criteria: list[Criterion]
@@ -84,6 +85,7 @@ class SchemeIn(BaseModel):
     max_subsidy_per_place: int | str | None = None
     max_choices: int | str | None = None
     gba_min_share_percent: int | str | None = None
+    max_places_per_organisation: int | str | None = Field(default=None, description="Empty or absent: no limit")
     region_caps: dict[str, Count] | None = Field(default=None, description="Replaces every cap when given")
     subsidy_limits: list[SubsidyLimit] | None = Field(default=None, description="Replaces every limit when given")
     criteria: list[Criterion] | None = Field(default=None, description="Replaces the criteria when given")

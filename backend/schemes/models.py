@@ -36,6 +36,8 @@ class Scheme(SQLModel, table=True):
     max_subsidy_per_place: int = Field(sa_type=BigInteger)
     max_choices: int = 5
     gba_min_share_percent: int | None = None
+    # At most this many places granted to any one organisation's projects (None: no limit).
+    max_places_per_organisation: int | None = None
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
