@@ -119,15 +119,16 @@ def confirm_decision(session: Session, actor: User, assessment: Assessment) -> P
     if project.status != ProjectStatus.UNDER_ASSESSMENT:
         raise InvalidTransition(_("The project is no longer under assessment."))
 
-    now = utcnow()
-    assessment.confirmed_by_id, assessment.confirmed_at = actor.id, now
     if assessment.proposed_decision == AssessmentDecision.APPROVE:
-        return grant(session, actor, scheme, project, assessment.proposed_places,
-                     assessment.proposed_subsidy_per_place, comment=assessment.comments,
-                     action="project.decision_confirmed")
-    to = ProjectStatus.REJECTED if assessment.proposed_decision == AssessmentDecision.REJECT else ProjectStatus.RETURNED
-    project.decided_at = now
-    return move(session, actor, project, to, comment=assessment.comments, action="project.decision_confirmed")
+        grant(session, actor, scheme, project, assessment.proposed_places, assessment.proposed_subsidy_per_place,
+              comment=assessment.comments, action="project.decision_confirmed")
+    else:
+        project.decided_at = utcnow()
+        move(session, actor, project,
+             ProjectStatus.REJECTED if assessment.proposed_decision == AssessmentDecision.REJECT
+             else ProjectStatus.RETURNED, comment=assessment.comments, action="project.decision_confirmed")
+    assessment.confirmed_by_id, assessment.confirmed_at = actor.id, project.decided_at
+    return project
 
 
 def grant(session: Session, actor: User, scheme: Scheme, project: Project, places: int, subsidy: int, *,
