@@ -94,7 +94,8 @@ def _save(request: Request, db: Session, user: User, scheme: Scheme, project: Pr
     else:
         not_saved = lifecycle.update_draft(db, user, project, form)
     errors = dict(not_saved)
-    if data.get("action") == "submit":
+    # Something typed that could not be saved is never submitted without it: the NGO fixes it first.
+    if data.get("action") == "submit" and not not_saved:
         try:
             lifecycle.submit(db, user, project)
         except ProjectInvalid as error:
