@@ -149,6 +149,26 @@ class PortfolioLine(SQLModel, table=True):
     subsidy_per_place: int = Field(sa_type=BigInteger)
 
 
+class PortfolioAnalysis(SQLModel, table=True):
+    """One working-out of a scheme's best portfolio, greedy and what binds, queued by staff and done by the worker.
+
+    Queued while `started_at` is empty, running until `finished_at` is set; `error` says why it failed. The
+    `fingerprint` names the projects, scores and limits it was worked out on, so a page can tell whether it is
+    still today's answer."""
+
+    __tablename__ = "portfolio_analysis"
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: int = Field(foreign_key="scheme.id", index=True, ondelete="CASCADE")
+    requested_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    progress_percent: int = 0
+    fingerprint: str = Field(default="", sa_type=String(64))
+    result: dict | None = Field(default=None, sa_type=JSON)
+    error: str = Field(default="", sa_type=Text)
+
+
 class CompletionReportStatus(StrEnum):
     DRAFT = "draft"
     SENT = "sent"

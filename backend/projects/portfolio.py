@@ -18,8 +18,12 @@ GBA share, then funding each line through `funding.grant` (budget and regional c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from backend.audit import service as audit
@@ -28,11 +32,11 @@ from backend.core.errors import Conflict, InvalidTransition, NotFound
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require, require_different_person
-from backend.organisations.models import Organisation
 from backend.projects import funding
 from backend.projects.lifecycle import move
 from backend.projects.models import (
     Assessment,
+    PortfolioAnalysis,
     PortfolioLine,
     PortfolioProposal,
     Project,
@@ -52,11 +56,9 @@ from backend.schemes.models import Scheme
 from matching import portfolio as optimiser
 
 CONSIDERED = (ProjectStatus.SUBMITTED, ProjectStatus.UNDER_ASSESSMENT)
-SOLVE_SECONDS = 10.0
-# What binds is worked out on the page only while the re-solves stay short; beyond this many projects the
-# page says how to read the figures from the benchmark instead of holding the request.
-WHAT_BINDS_MAX_PROJECTS = 400
-RESOLVE_SECONDS = 1.0
+# The worker's time limits: the best portfolio, then each "what binds" re-solve.
+SOLVE_SECONDS = 60.0
+RESOLVE_SECONDS = 10.0
 
 
 @dataclass
@@ -95,7 +97,7 @@ class Analysis:
     greedy: optimiser.Portfolio
     lines: list[Line] = field(default_factory=list)
     greedy_lines: list[Line] = field(default_factory=list)
-    binds: list[optimiser.Binding] | None = None  # None: not worked out (too many projects to do it here)
+    binds: list[optimiser.Binding] | None = None  # None: not worked out
 
     @property
     def feasible(self) -> bool:
@@ -153,28 +155,115 @@ def inputs_for(session: Session, scheme: Scheme) -> Inputs:
 def _lines(inputs: Inputs, chosen: optimiser.Portfolio) -> list[Line]:
     out = [Line(project=inputs.projects[k], score=inputs.scores[k], places=n, value=inputs.scores[k] * n,
                 cost=n * inputs.projects[k].subsidy_requested_per_place)
-           for k, n in chosen.places.items() if n > 0]
+           for k, n in chosen.places.items() if n > 0 and k in inputs.projects]
     return sorted(out, key=lambda line: (-line.score, line.project.id))
 
 
-def analyse(session: Session, scheme: Scheme, *, with_binds: bool = True) -> Analysis:
+def fingerprint(inputs: Inputs) -> str:
+    """Names the projects, scores, places, costs and limits an answer was worked out on."""
+    data = {"candidates": [asdict(c) for c in inputs.candidates], "limits": asdict(inputs.limits),
+            "funded": [inputs.funded_gba, inputs.funded_total]}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def analyse(session: Session, scheme: Scheme, *, with_binds: bool = True,
+            progress: Callable[[int], None] | None = None) -> Analysis:
+    """The heavy part (solves and re-solves): run by the worker, never by a web request."""
+    def report(percent: int) -> None:
+        if progress is not None:
+            progress(percent)
+
     inputs = inputs_for(session, scheme)
+    report(10)
     best = optimiser.optimise(inputs.candidates, inputs.limits, time_limit=SOLVE_SECONDS)
     greedy = optimiser.greedy(inputs.candidates, inputs.limits)
+    report(50)
     analysis = Analysis(inputs=inputs, best=best, greedy=greedy, lines=_lines(inputs, best),
                         greedy_lines=_lines(inputs, greedy))
-    if with_binds and len(inputs.candidates) <= WHAT_BINDS_MAX_PROJECTS:
+    if with_binds:
         analysis.binds = [b for b in optimiser.what_binds(inputs.candidates, inputs.limits, best,
                                                           time_limit=RESOLVE_SECONDS)
                           if b.limit != "organisation"]
+    report(100)
     return analysis
 
 
-def organisation_names(session: Session, projects: list[Project]) -> dict[int, str]:
-    ids = {p.organisation_id for p in projects}
-    if not ids:
-        return {}
-    return {o.id: o.name_en for o in session.exec(select(Organisation).where(col(Organisation.id).in_(ids)))}
+# --- the worker's job -------------------------------------------------------------------------------------
+
+def queue_analysis(session: Session, actor: User, scheme: Scheme) -> PortfolioAnalysis:
+    """Ask the worker to work the portfolio out; one waiting or running job per scheme is enough."""
+    require(actor, Permission.PROJECT_VIEW_ALL)
+    pending = session.exec(select(PortfolioAnalysis).where(PortfolioAnalysis.scheme_id == scheme.id,
+                                                           col(PortfolioAnalysis.finished_at).is_(None))
+                           .order_by(col(PortfolioAnalysis.id).desc())).first()
+    if pending is not None:
+        return pending
+    analysis = PortfolioAnalysis(scheme_id=scheme.id, requested_by_id=actor.id)
+    session.add(analysis)
+    session.flush()
+    return analysis
+
+
+def latest_analysis(session: Session, scheme_id: int) -> PortfolioAnalysis | None:
+    return session.exec(select(PortfolioAnalysis).where(PortfolioAnalysis.scheme_id == scheme_id)
+                        .order_by(col(PortfolioAnalysis.id).desc())).first()
+
+
+def latest_result(session: Session, scheme_id: int) -> PortfolioAnalysis | None:
+    return session.exec(select(PortfolioAnalysis).where(PortfolioAnalysis.scheme_id == scheme_id,
+                                                        col(PortfolioAnalysis.finished_at).is_not(None),
+                                                        PortfolioAnalysis.error == "")
+                        .order_by(col(PortfolioAnalysis.id).desc())).first()
+
+
+def claimable(stale_before):
+    """Queued, or started by a worker that stopped reporting before `stale_before`."""
+    return or_(col(PortfolioAnalysis.started_at).is_(None),
+               and_(col(PortfolioAnalysis.finished_at).is_(None), col(PortfolioAnalysis.started_at) < stale_before))
+
+
+def run_analysis(session: Session, job: PortfolioAnalysis, progress: Callable[[int], None] | None = None) -> None:
+    """Work the job out and store the answer on it (the caller commits)."""
+    store(job, analyse(session, session.get(Scheme, job.scheme_id), progress=progress))
+    session.add(job)
+    session.flush()
+
+
+def store(job: PortfolioAnalysis, analysis: Analysis) -> None:
+    job.result = {"best": asdict(analysis.best), "greedy": asdict(analysis.greedy),
+                  "binds": [asdict(b) for b in analysis.binds] if analysis.binds is not None else None}
+    job.fingerprint = fingerprint(analysis.inputs)
+    job.started_at = job.started_at or utcnow()
+    job.progress_percent, job.finished_at = 100, utcnow()
+
+
+@dataclass
+class Shown:
+    """What the page shows: the latest answer, whether it is still today's, and any job in hand."""
+
+    pending: PortfolioAnalysis | None
+    job: PortfolioAnalysis | None
+    analysis: Analysis | None
+    current: bool
+    failed: PortfolioAnalysis | None = None
+
+
+def shown(session: Session, scheme: Scheme) -> Shown:
+    latest = latest_analysis(session, scheme.id)
+    pending = latest if latest is not None and latest.finished_at is None else None
+    failed = latest if latest is not None and latest.finished_at is not None and latest.error else None
+    job = latest_result(session, scheme.id)
+    if job is None:
+        return Shown(pending=pending, job=None, analysis=None, current=False, failed=failed)
+    inputs = inputs_for(session, scheme)
+    result = job.result or {}
+    best = optimiser.Portfolio(**result["best"])
+    greedy = optimiser.Portfolio(**result["greedy"])
+    binds = [optimiser.Binding(**b) for b in result["binds"]] if result.get("binds") is not None else None
+    analysis = Analysis(inputs=inputs, best=best, greedy=greedy, lines=_lines(inputs, best),
+                        greedy_lines=_lines(inputs, greedy), binds=binds)
+    return Shown(pending=pending, job=job, analysis=analysis, current=job.fingerprint == fingerprint(inputs),
+                 failed=failed)
 
 
 # --- decisions -----------------------------------------------------------------------------------------
@@ -194,7 +283,11 @@ def propose(session: Session, actor: User, scheme: Scheme, *, comments: str = ""
     """The officer proposes today's best portfolio in one action, superseding any earlier open proposal."""
     require(actor, Permission.PROJECT_ASSESS)
     scheme = lock_scheme(session, scheme.id)
-    analysis = analyse(session, scheme, with_binds=False)
+    seen = shown(session, scheme)
+    if seen.analysis is None or not seen.current:
+        raise Conflict(_("The portfolio has not been worked out on today's projects and limits: work it out again, "
+                         "then propose it."))
+    analysis = seen.analysis
     if not analysis.feasible or not analysis.lines:
         raise Conflict(_("There is no portfolio to propose: %(why)s", why=reason_in_words(analysis)))
     if not analysis.inputs.funded_hold_share:

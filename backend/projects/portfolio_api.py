@@ -50,14 +50,25 @@ class BindingOut(BaseModel):
     value_gain: float
 
 
+class JobOut(BaseModel):
+    id: int
+    state: str = Field(description="queued, running, done or failed")
+    progress_percent: int
+    requested_at: datetime
+    finished_at: datetime | None
+
+
 class PortfolioOut(BaseModel):
     scheme_id: int
+    job: JobOut | None = Field(description="The latest working-out asked for, finished or not")
+    worked_out: bool = Field(description="Whether an answer exists (the fields below are empty otherwise)")
+    current: bool = Field(description="Whether the answer was worked out on today's projects, scores and limits")
     feasible: bool
     reason: str = Field(description="Why nothing can be funded, when nothing can")
     budget_left_hkd: int
-    best: ChoiceOut
-    greedy: ChoiceOut
-    what_binds: list[BindingOut] | None = Field(description="None when the scheme is too large to work it out here")
+    best: ChoiceOut | None
+    greedy: ChoiceOut | None
+    what_binds: list[BindingOut] | None
     unscored_project_ids: list[int]
     open_proposal_id: int | None
 
@@ -90,21 +101,46 @@ def _proposal_out(db, proposal) -> ProposalOut:
                        lines={line.project_id: line.places for line in portfolio.lines_of(db, proposal)})
 
 
-@router.get("/schemes/{scheme_id}/portfolio", response_model=PortfolioOut, responses=error_responses(404))
-def get_portfolio(db: DbSession, user: StaffUser, scheme_id: Id):
-    scheme = get_scheme(db, scheme_id)
-    analysis = portfolio.analyse(db, scheme)
+def _job(job) -> JobOut | None:
+    if job is None:
+        return None
+    state = ("queued" if job.started_at is None else "running" if job.finished_at is None
+             else "failed" if job.error else "done")
+    return JobOut(id=job.id, state=state, progress_percent=job.progress_percent, requested_at=job.requested_at,
+                  finished_at=job.finished_at)
+
+
+def _portfolio_out(db, scheme) -> PortfolioOut:
+    seen = portfolio.shown(db, scheme)
+    analysis = seen.analysis
     proposal = portfolio.open_proposal(db, scheme.id)
-    feasible = analysis.feasible and bool(analysis.lines)
+    inputs = analysis.inputs if analysis else portfolio.inputs_for(db, scheme)
+    feasible = analysis is not None and analysis.feasible and bool(analysis.lines)
     return PortfolioOut(
-        scheme_id=scheme.id, feasible=feasible, reason="" if feasible else portfolio.reason_in_words(analysis),
-        budget_left_hkd=analysis.inputs.limits.budget, best=_choice(analysis.best, analysis.lines),
-        greedy=_choice(analysis.greedy, analysis.greedy_lines),
-        what_binds=None if analysis.binds is None else [
+        scheme_id=scheme.id, job=_job(portfolio.latest_analysis(db, scheme.id)), worked_out=analysis is not None,
+        current=seen.current, feasible=feasible,
+        reason="" if feasible or analysis is None else portfolio.reason_in_words(analysis),
+        budget_left_hkd=inputs.limits.budget,
+        best=_choice(analysis.best, analysis.lines) if analysis else None,
+        greedy=_choice(analysis.greedy, analysis.greedy_lines) if analysis else None,
+        what_binds=None if analysis is None or analysis.binds is None else [
             BindingOut(limit=b.limit, name=b.name, step=b.step, binds=b.binds, places_gain=b.places_gain,
                        value_gain=b.value_gain) for b in analysis.binds],
-        unscored_project_ids=[p.id for p in analysis.inputs.unscored],
+        unscored_project_ids=[p.id for p in inputs.unscored],
         open_proposal_id=proposal.id if proposal else None)
+
+
+@router.get("/schemes/{scheme_id}/portfolio", response_model=PortfolioOut, responses=error_responses(404))
+def get_portfolio(db: DbSession, user: StaffUser, scheme_id: Id):
+    """The latest worked-out portfolio of the scheme and the job in hand; nothing is solved in this request."""
+    return _portfolio_out(db, get_scheme(db, scheme_id))
+
+
+@router.post("/schemes/{scheme_id}/portfolio/analyses", response_model=JobOut, status_code=202,
+             responses=error_responses(404))
+def work_out(db: DbSession, user: StaffUser, scheme_id: Id):
+    """Queue a working-out for the worker (or return the one already waiting or running)."""
+    return _job(portfolio.queue_analysis(db, user, get_scheme(db, scheme_id)))
 
 
 @router.post("/schemes/{scheme_id}/portfolio/proposals", response_model=ProposalOut, status_code=201,

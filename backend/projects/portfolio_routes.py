@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
+from backend.core.formatting import moment_in_words
 from backend.core.forms import FormData
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
@@ -19,6 +20,7 @@ from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
 from backend.projects import portfolio
+from backend.projects.models import Project
 from backend.projects.words import common_words
 from backend.schemes.models import Scheme
 
@@ -28,6 +30,8 @@ Assessor = Annotated[User, require_permission(Permission.PROJECT_ASSESS)]
 Decider = Annotated[User, require_permission(Permission.PROJECT_DECIDE)]
 
 NOTICES = {
+    "queued": lazy_gettext("The portfolio is being worked out. This page shows its progress: refresh it to see "
+                           "the answer."),
     "proposed": lazy_gettext("The portfolio has been proposed. Another person must confirm it."),
     "confirmed": lazy_gettext("The portfolio has been confirmed: its projects are funded."),
 }
@@ -40,11 +44,10 @@ def get_scheme(db: Session, scheme_id: int) -> Scheme:
     return scheme
 
 
-def binding_lines(analysis: portfolio.Analysis) -> list[str]:
+def binding_lines(analysis: portfolio.Analysis | None) -> list[str]:
     """What binds, one plain sentence per limit."""
-    if analysis.binds is None:
-        return [_("Not worked out on this page: the scheme has more than %(n)s scored projects.",
-                  n=portfolio.WHAT_BINDS_MAX_PROJECTS)]
+    if analysis is None or analysis.binds is None:
+        return [_("Not worked out yet: work out the funding portfolio on its page.")]
     lines = []
     for b in analysis.binds:
         if b.limit == "budget":
@@ -73,22 +76,34 @@ def binding_lines(analysis: portfolio.Analysis) -> list[str]:
 
 def portfolio_page(request: Request, db: Session, user: User, scheme: Scheme, *, done: str = "",
                    error: str = "", status_code: int = 200):
-    analysis = portfolio.analyse(db, scheme)
+    seen = portfolio.shown(db, scheme)
+    analysis = seen.analysis
     proposal = portfolio.open_proposal(db, scheme.id)
     proposal_lines = portfolio.lines_of(db, proposal) if proposal else []
-    projects = list(analysis.inputs.projects.values()) + analysis.inputs.unscored
+    inputs = analysis.inputs if analysis else portfolio.inputs_for(db, scheme)
+    projects = list(inputs.projects.values()) + inputs.unscored
+    for line in proposal_lines:
+        if line.project_id not in {p.id for p in projects}:
+            projects.append(db.get(Project, line.project_id))
     return render(request, "schemes/portfolio.html", {
-        **common_words(), "user": user, "scheme": scheme, "analysis": analysis, "inputs": analysis.inputs,
+        **common_words(), "user": user, "scheme": scheme, "seen": seen, "analysis": analysis, "inputs": inputs,
         "binding_lines": binding_lines(analysis), "proposal": proposal, "proposal_lines": proposal_lines,
-        "titles": {p.id: p for p in projects}, "organisations": portfolio.organisation_names(db, projects),
-        "reason": "" if analysis.feasible and analysis.lines else portfolio.reason_in_words(analysis),
-        "share_broken": "" if analysis.inputs.funded_hold_share else portfolio.share_already_broken(analysis.inputs),
+        "titles": {p.id: p for p in projects}, "moment_in_words": moment_in_words,
+        "reason": "" if analysis is None or (analysis.feasible and analysis.lines)
+        else portfolio.reason_in_words(analysis),
+        "share_broken": "" if inputs.funded_hold_share else portfolio.share_already_broken(inputs),
         "notice": str(NOTICES[done]) if done in NOTICES else None, "error": error}, status_code=status_code)
 
 
 @router.get("/staff/schemes/{scheme_id}/portfolio", response_class=HTMLResponse)
 def show(request: Request, db: DbSession, user: StaffUser, scheme_id: Id, done: str = ""):
     return portfolio_page(request, db, user, get_scheme(db, scheme_id), done=done)
+
+
+@router.post("/staff/schemes/{scheme_id}/portfolio/work-out", response_class=HTMLResponse)
+def work_out(db: DbSession, user: StaffUser, scheme_id: Id):
+    portfolio.queue_analysis(db, user, get_scheme(db, scheme_id))
+    return RedirectResponse(f"/staff/schemes/{scheme_id}/portfolio?done=queued", status_code=303)
 
 
 @router.post("/staff/schemes/{scheme_id}/portfolio/propose", response_class=HTMLResponse)

@@ -63,7 +63,7 @@ def scheme_dashboard(request: Request, db: DbSession, user: StaffUser, scheme_id
     return render(request, "schemes/dashboard.html", {
         **common_words(), "user": user, "dashboard": admin.dashboard(db, scheme), "scheme": scheme,
         "criteria": admin.criteria_of(db, scheme), "money": payments.scheme_money(db, scheme),
-        "timetable": timetable.steps(scheme), "what_binds": binding_lines(portfolio.analyse(db, scheme)),
+        "timetable": timetable.steps(scheme), "what_binds": binding_lines(portfolio.shown(db, scheme).analysis),
         "notice": {"created": _("The scheme has been created."), "saved": _("The scheme has been saved.")}.get(done)})
 
 

@@ -23,6 +23,7 @@ from backend.projects.funding import (
 from backend.projects.models import (
     Assessment,
     AssessmentDecision,
+    PortfolioAnalysis,
     PortfolioProposal,
     Project,
     ProjectStatus,
@@ -58,6 +59,13 @@ def _scored(session, scheme, score: int, *, officer=None, status=ProjectStatus.U
                            scores={"learning": score, "host": score}, proposed_decision=AssessmentDecision.APPROVE))
     session.flush()
     return project
+
+
+def _worked_out(session, scheme, staff=None):
+    """The worker's job for the scheme, done in this session."""
+    job = portfolio.queue_analysis(session, staff or _user(session, Role.OFFICER), scheme)
+    portfolio.run_analysis(session, job)
+    return job
 
 
 def test_the_adapter_offers_scored_projects_within_what_the_scheme_has_left_and_lists_the_unscored(session):
@@ -101,6 +109,7 @@ def test_an_officer_proposes_and_a_different_person_confirms_funding_every_line(
     officer, approver = _user(session, Role.OFFICER), _user(session, Role.APPROVER)
     a = _scored(session, scheme, 5, places=10, subsidy=25_000, min_places=5)
     b = _scored(session, scheme, 3, places=30, subsidy=25_000, min_places=20)
+    _worked_out(session, scheme, officer)
     first = portfolio.propose(session, officer, scheme)
     proposal = portfolio.propose(session, officer, scheme, comments="Best value")
 
@@ -130,6 +139,7 @@ def test_a_portfolio_replaced_after_the_approver_opened_it_is_refused(session):
     scheme = _scheme(session, budget_hkd=1_000_000)
     officer, approver = _user(session, Role.OFFICER), _user(session, Role.APPROVER)
     project = _scored(session, scheme, 4, places=10, subsidy=25_000)
+    _worked_out(session, scheme, officer)
     proposal = portfolio.propose(session, officer, scheme)
     session.execute(update(PortfolioProposal).where(col(PortfolioProposal.id) == proposal.id)
                     .values(superseded=True).execution_options(synchronize_session=False))
@@ -148,6 +158,7 @@ def test_a_confirmation_waiting_for_the_scheme_lock_while_the_officer_proposes_a
             scheme = _scheme(setup, budget_hkd=1_000_000)
             project = _scored(setup, scheme, 4, places=10, subsidy=25_000)
             officer, approver = _user(setup, Role.OFFICER), _user(setup, Role.APPROVER)
+            _worked_out(setup, scheme, officer)
             proposal = portfolio.propose(setup, officer, scheme)
             setup.commit()
         outcome = {}
@@ -215,6 +226,7 @@ def test_a_share_no_portfolio_can_hold_is_explained_and_nothing_is_proposed(sess
 
     assert not analysis.lines and not analysis.best.places
     assert "no scored project is in the Greater Bay Area" in portfolio.reason_in_words(analysis)
+    _worked_out(session, scheme, officer)
     with pytest.raises(Conflict, match="There is no portfolio to propose"):
         portfolio.propose(session, officer, scheme)
 
@@ -228,6 +240,14 @@ def test_staff_see_the_portfolio_page_propose_and_confirm_it(world, session):
     scheme = world.scheme
     project = _scored(session, scheme, 4, places=10, subsidy=25_000, min_places=6)
     unscored = make_project(session, scheme, status=ProjectStatus.SUBMITTED, title_en="Harbour survey")
+    session.commit()
+    before = html.unescape(world.officer.client.get(f"/staff/schemes/{scheme.id}/portfolio").text)
+    assert "The portfolio has not been worked out yet." in before, "the page never solves: the worker does"
+    assert world.officer.post(f"/staff/schemes/{scheme.id}/portfolio/work-out").status_code == 303
+    job = portfolio.latest_analysis(session, scheme.id)
+    waiting = html.unescape(world.officer.client.get(f"/staff/schemes/{scheme.id}/portfolio").text)
+    assert "Waiting for the worker to start." in waiting and job.finished_at is None
+    portfolio.run_analysis(session, job)
     session.commit()
 
     page = world.officer.client.get(f"/staff/schemes/{scheme.id}/portfolio")
@@ -255,10 +275,16 @@ def test_the_api_reads_proposes_and_confirms_a_portfolio(world, session):
     scheme = world.scheme
     project = _scored(session, scheme, 5, places=8, subsidy=25_000)
     session.commit()
+    assert world.officer.api("GET", f"/api/v1/schemes/{scheme.id}/portfolio").json()["worked_out"] is False
+    queued = world.officer.api("POST", f"/api/v1/schemes/{scheme.id}/portfolio/analyses")
+    assert queued.status_code == 202 and queued.json()["state"] == "queued"
+    portfolio.run_analysis(session, portfolio.latest_analysis(session, scheme.id))
+    session.commit()
 
     read = world.officer.api("GET", f"/api/v1/schemes/{scheme.id}/portfolio")
     assert read.status_code == 200
     body = read.json()
+    assert body["current"] and body["job"]["state"] == "done"
     assert body["feasible"] and body["best"]["lines"][0] == {"project_id": project.id, "score": 100.0, "places": 8,
                                                               "value": 800.0, "cost_hkd": 200_000}
     proposed = world.officer.api("POST", f"/api/v1/schemes/{scheme.id}/portfolio/proposals", {"comments": ""})
@@ -268,3 +294,36 @@ def test_the_api_reads_proposes_and_confirms_a_portfolio(world, session):
     confirmed = world.approver.api("POST", f"/api/v1/portfolio-proposals/{pid}/confirm")
     assert confirmed.status_code == 200 and confirmed.json()["confirmed_by_id"] == world.approver.user.id
     assert world.approver.api("POST", f"/api/v1/portfolio-proposals/{pid}/confirm").status_code == 409
+
+
+def test_a_portfolio_worked_out_before_the_projects_changed_cannot_be_proposed(session):
+    scheme = _scheme(session, budget_hkd=1_000_000)
+    officer = _user(session, Role.OFFICER)
+    _scored(session, scheme, 4, places=10, subsidy=25_000)
+    _worked_out(session, scheme, officer)
+    _scored(session, scheme, 5, places=10, subsidy=25_000)  # scored after the working-out
+
+    assert not portfolio.shown(session, scheme).current
+    with pytest.raises(Conflict, match="work it out again"):
+        portfolio.propose(session, officer, scheme)
+
+
+def test_the_worker_claims_a_queued_job_and_stores_the_answer_with_its_progress():
+    from backend.projects import portfolio_jobs
+
+    with migrated_database("internmatch_portfolio_job") as (_url, engine):
+        with Session(engine, expire_on_commit=False) as setup:
+            scheme = _scheme(setup, budget_hkd=1_000_000, caps={"Guangdong": 5})
+            _scored(setup, scheme, 4, places=10, subsidy=25_000, min_places=2)
+            job = portfolio.queue_analysis(setup, _user(setup, Role.OFFICER), scheme)
+            setup.commit()
+
+        assert portfolio_jobs.run_next(engine) is True
+        assert portfolio_jobs.run_next(engine) is False, "nothing left to claim"
+        with Session(engine) as check:
+            stored = check.get(PortfolioAnalysis, job.id)
+            assert stored.started_at and stored.finished_at and not stored.error and stored.progress_percent == 100
+            seen = portfolio.shown(check, check.get(type(scheme), scheme.id))
+            assert seen.current and seen.analysis.best.total_places == 5, "the Guangdong cap holds"
+            cap = next(b for b in seen.analysis.binds if b.limit == "region")
+            assert cap.binds and cap.places_gain == 5
