@@ -10,6 +10,11 @@ The Greater Bay Area share is applied to the places the portfolio funds. While t
 hold the share themselves (every confirmation enforces it), a portfolio holding it keeps the whole scheme
 holding it; when they do not, the page says so and confirming is refused with the figures.
 
+No web request solves: staff queue a `PortfolioAnalysis`, the worker (`portfolio_jobs`) works it out (the
+best portfolio, the greedy, what binds) and stores the answer with the fingerprint of the inputs it used;
+the page and the API show the latest answer, its progress while one is in hand, and whether it is still
+today's. Proposing takes that answer only while it is today's.
+
 Decisions: an officer proposes a portfolio in one action (a `PortfolioProposal` with its lines; an earlier
 open proposal of the scheme is superseded); another person confirms it under `lock_scheme`, re-reading
 the proposal and every project after the lock, checking the whole portfolio's organisation limits and

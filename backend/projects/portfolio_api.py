@@ -130,21 +130,21 @@ def _portfolio_out(db, scheme) -> PortfolioOut:
         open_proposal_id=proposal.id if proposal else None)
 
 
-@router.get("/schemes/{scheme_id}/portfolio", response_model=PortfolioOut, responses=error_responses(404))
+@router.get("/schemes/{scheme_id}/portfolio", response_model=PortfolioOut, responses=error_responses(403, 404))
 def get_portfolio(db: DbSession, user: StaffUser, scheme_id: Id):
     """The latest worked-out portfolio of the scheme and the job in hand; nothing is solved in this request."""
     return _portfolio_out(db, get_scheme(db, scheme_id))
 
 
 @router.post("/schemes/{scheme_id}/portfolio/analyses", response_model=JobOut, status_code=202,
-             responses=error_responses(404))
+             responses=error_responses(403, 404))
 def work_out(db: DbSession, user: StaffUser, scheme_id: Id):
     """Queue a working-out for the worker (or return the one already waiting or running)."""
     return _job(portfolio.queue_analysis(db, user, get_scheme(db, scheme_id)))
 
 
 @router.post("/schemes/{scheme_id}/portfolio/proposals", response_model=ProposalOut, status_code=201,
-             responses=error_responses(404, 409))
+             responses=error_responses(403, 404, 409))
 def propose(db: DbSession, user: Assessor, scheme_id: Id, body: ProposeIn):
     return _proposal_out(db, portfolio.propose(db, user, get_scheme(db, scheme_id), comments=body.comments))
 
