@@ -152,6 +152,8 @@ def test_the_fewest_viable_places_is_kept_between_one_and_the_places_requested(w
                                                                          action="submit"))
     session.refresh(draft)
     assert (draft.status, draft.min_places, draft.min_viable_places) == (ProjectStatus.SUBMITTED, 6, 6)
+    assert '<dd class="govuk-summary-list__value" id="min-places">6</dd>' in world.officer.client.get(
+        f"/staff/projects/{draft.id}").text, "the assessing officer sees it"
 
 
 def test_left_empty_the_fewest_viable_places_is_every_place_requested(world, session):
