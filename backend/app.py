@@ -33,7 +33,15 @@ from backend.placements import confirmation_routes
 from backend.placements import routes as placements_routes
 from backend.placements.worker import InProcessWorker, should_run_in_process
 from backend.projects import api as projects_api
-from backend.projects import completion_api, completion_routes, ngo_routes, staff_routes, workflow_api
+from backend.projects import (
+    completion_api,
+    completion_routes,
+    ngo_routes,
+    portfolio_api,
+    portfolio_routes,
+    staff_routes,
+    workflow_api,
+)
 from backend.projects import routes as projects_routes
 from backend.reports import api as reports_api
 from backend.reports import routes as reports_routes
@@ -104,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(audit_api.router)
     api.include_router(schemes_api.router)
     api.include_router(workflow_api.router)
+    api.include_router(portfolio_api.router)
     api.include_router(applicants_api.router)
     api.include_router(placements_api.router)
     api.include_router(reports_api.router)
@@ -115,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(projects_routes.router)
     app.include_router(ngo_routes.router)
     app.include_router(staff_routes.router)
+    app.include_router(portfolio_routes.router)
     app.include_router(schemes_routes.router)
     app.include_router(accounts_routes.router)
     app.include_router(account_routes.router)

@@ -23,7 +23,8 @@ projects held back by the share are retried each time GBA places are added.
 
 "What binds": for the budget, each capped region, the GBA share and each organisation limit, the
 model is solved again with that limit moved one step (e.g. +HK$1M, +50 places of cap, -5 points of
-share), warm-started from the current portfolio (still feasible, as the move only loosens). A limit
+share), each from a cold start (HiGHS 1.16 hands a MIP start given after a moved bound back unsolved when
+presolve reduces the model, so the "re-solve" would report the old portfolio as optimal). A limit
 binds when the step buys more value than the solver's gap tolerance. Organisation limits that leave
 room for the organisation's largest project in full are screened out without a re-solve (a heuristic
 screen: they are reported as not binding).
@@ -427,7 +428,7 @@ def what_binds(candidates: list[Candidate], limits: Limits, best: Portfolio, *, 
         t0 = time.perf_counter()
         if model is not None:
             apply()
-            model.start_from(best.places)
+            model.h.clearSolver()  # a MIP start after a moved bound comes back unsolved from presolve (HiGHS 1.16)
             places, _, _ = model.solve()
             undo()
             if places is None or violations(candidates, moved, places):

@@ -119,15 +119,21 @@ def percent(share: float | None) -> str:
 def what_binds_lines(figures: dict) -> list[str]:
     """The sensitivity figures as plain sentences an officer can act on."""
     binds = (figures or {}).get("what_binds") or {}
-    lines = []
     budget = binds.get("budget")
+    caps = binds.get("caps") or {}
+    if binds and not (budget or {}).get("binding") and not any((e or {}).get("binding") for e in caps.values()):
+        # Funding grants places within the budget and caps, so a round filling funded places cannot exceed them.
+        return [_("A round's budget and regional caps cannot hold anyone back here: they are spent when projects "
+                  "are funded, and a round only fills places already funded within them. What the budget and caps "
+                  "leave out is on the scheme's funding portfolio page.")]
+    lines = []
     if budget:
         if budget.get("binding") and budget.get("re_solved"):
             lines.append(_("+%(step)s budget → +%(n)s placements (%(cost)s)", step=hkd(budget["step_hkd"]),
                            n=budget["extra_placements"], cost=hkd(budget["extra_cost_hkd"])))
         else:
             lines.append(_("The budget is not what keeps applicants out: more money would place nobody more."))
-    for region, entry in sorted((binds.get("caps") or {}).items()):
+    for region, entry in sorted(caps.items()):
         if not entry.get("binding"):
             continue
         if entry.get("extra_placements") is None:
@@ -136,7 +142,7 @@ def what_binds_lines(figures: dict) -> list[str]:
         else:
             lines.append(_("%(region)s cap +%(step)s → +%(n)s placements", region=region_name(region),
                            step=entry["step"], n=entry["extra_placements"]))
-    if not any((e or {}).get("binding") for e in (binds.get("caps") or {}).values()) and binds:
+    if binds and not any((e or {}).get("binding") for e in caps.values()):
         lines.append(_("No regional cap keeps applicants out."))
     return lines
 

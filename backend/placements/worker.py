@@ -36,6 +36,7 @@ from backend.placements.bulk import insert_rows
 from backend.placements.confirmations import ask_and_remind
 from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced, Placement
 from backend.placements.offers import expire_offers, overdue
+from backend.projects.portfolio_jobs import analyse_portfolios_forever
 
 log = logging.getLogger("internmatch.worker")
 
@@ -385,8 +386,8 @@ def ask_confirmations_forever(stop_event: threading.Event, *, engine: Engine | N
 def companion_threads(stop_event: threading.Event, engine: Engine | None = None, *,
                       settings: Settings | None = None, sender_idle_seconds: float = 5.0,
                       expire_every_seconds: float = EXPIRE_EVERY_SECONDS) -> list[threading.Thread]:
-    """The other background work one worker process does besides rounds: e-mail delivery, offer expiry and
-    asking interns to confirm what they received."""
+    """The other background work one worker process does besides rounds: e-mail delivery, offer expiry,
+    asking interns to confirm what they received, and working out funding portfolios."""
     return [threading.Thread(target=run_sender_forever, args=(stop_event,),
                              kwargs={"engine": engine, "settings": settings, "idle_seconds": sender_idle_seconds},
                              name="outbox-sender", daemon=True),
@@ -394,7 +395,9 @@ def companion_threads(stop_event: threading.Event, engine: Engine | None = None,
                              kwargs={"engine": engine, "every_seconds": expire_every_seconds},
                              name="offer-expiry", daemon=True),
             threading.Thread(target=ask_confirmations_forever, args=(stop_event,), kwargs={"engine": engine},
-                             name="intern-confirmations", daemon=True)]
+                             name="intern-confirmations", daemon=True),
+            threading.Thread(target=analyse_portfolios_forever, args=(stop_event,), kwargs={"engine": engine},
+                             name="funding-portfolios", daemon=True)]
 
 
 class InProcessWorker:

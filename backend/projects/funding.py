@@ -16,7 +16,8 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, require, require_different_person
 from backend.projects.lifecycle import move
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
-from backend.schemes.facts import headroom, lock_scheme
+from backend.schemes.facts import GBA_CITY_NAMES, gba_places, granted_by_organisation, headroom, lock_scheme
+from backend.schemes.models import Scheme
 
 
 class BudgetExceeded(Conflict):
@@ -25,6 +26,40 @@ class BudgetExceeded(Conflict):
 
 class RegionalCapExceeded(Conflict):
     code = "regional_cap_exceeded"
+
+
+class OrganisationLimitExceeded(Conflict):
+    code = "organisation_limit_exceeded"
+
+
+class GbaShareBroken(Conflict):
+    code = "gba_share_broken"
+
+
+def check_share_and_organisation(session: Session, scheme: Scheme, grants: list[tuple[Project, int]]) -> None:
+    """Refuse grants that would take an organisation past the scheme's per-organisation limit, or the Greater
+    Bay Area's share of funded places below the scheme's minimum. Call under `lock_scheme`; `grants` are
+    (project, places) for projects not yet funded, about to be."""
+    if scheme.max_places_per_organisation is not None:
+        granted = granted_by_organisation(session, scheme.id)
+        asked: dict[int, int] = {}
+        for project, places in grants:
+            asked[project.organisation_id] = asked.get(project.organisation_id, 0) + places
+        for organisation_id, places in sorted(asked.items()):
+            total = granted.get(organisation_id, 0) + places
+            if total > scheme.max_places_per_organisation:
+                raise OrganisationLimitExceeded(
+                    _("This would give one organisation %(n)s places in this scheme; the scheme allows at most "
+                      "%(limit)s per organisation.", n=total, limit=scheme.max_places_per_organisation))
+    if scheme.gba_min_share_percent:
+        before = gba_places(session, scheme.id)
+        total = sum(places for _project, places in grants)
+        gba = sum(places for project, places in grants if project.city in GBA_CITY_NAMES)
+        if not before.meets(scheme.gba_min_share_percent, gba, total):
+            raise GbaShareBroken(
+                _("Funding this would leave %(share)s%% of the scheme's funded places in the Greater Bay Area, below "
+                  "its minimum of %(min)s%%. Fund Greater Bay Area projects first, or confirm a portfolio that holds "
+                  "the share.", share=f"{before.share_with(gba, total):.0f}", min=scheme.gba_min_share_percent))
 
 
 def propose_decision(session: Session, actor: User, project: Project, *, decision: AssessmentDecision,
@@ -85,23 +120,33 @@ def confirm_decision(session: Session, actor: User, assessment: Assessment) -> P
         raise InvalidTransition(_("The project is no longer under assessment."))
 
     if assessment.proposed_decision == AssessmentDecision.APPROVE:
-        places, subsidy = assessment.proposed_places, assessment.proposed_subsidy_per_place
-        room = headroom(session, scheme, project.region, excluding_project_id=project.id)
-        if places * subsidy > room.budget_remaining:
-            raise BudgetExceeded(
-                _("Approving HK$%(asked)s would exceed the scheme's budget: only HK$%(left)s is left.",
-                  asked=f"{places * subsidy:,}", left=f"{max(room.budget_remaining, 0):,}"))
-        if room.region_places_remaining is not None and places > room.region_places_remaining:
-            raise RegionalCapExceeded(
-                _("Granting %(n)s places would exceed the regional cap: only %(left)s places are left.",
-                  n=places, left=max(room.region_places_remaining, 0)))
-        project.places_granted, project.subsidy_granted_per_place = places, subsidy
-        to = ProjectStatus.APPROVED
-    elif assessment.proposed_decision == AssessmentDecision.REJECT:
-        to = ProjectStatus.REJECTED
+        grant(session, actor, scheme, project, assessment.proposed_places, assessment.proposed_subsidy_per_place,
+              comment=assessment.comments, action="project.decision_confirmed")
     else:
-        to = ProjectStatus.RETURNED
-    now = utcnow()
-    project.decided_at = now
-    assessment.confirmed_by_id, assessment.confirmed_at = actor.id, now
-    return move(session, actor, project, to, comment=assessment.comments, action="project.decision_confirmed")
+        project.decided_at = utcnow()
+        move(session, actor, project,
+             ProjectStatus.REJECTED if assessment.proposed_decision == AssessmentDecision.REJECT
+             else ProjectStatus.RETURNED, comment=assessment.comments, action="project.decision_confirmed")
+    assessment.confirmed_by_id, assessment.confirmed_at = actor.id, project.decided_at
+    return project
+
+
+def grant(session: Session, actor: User, scheme: Scheme, project: Project, places: int, subsidy: int, *,
+          comment: str, action: str, check_share: bool = True) -> Project:
+    """Fund `project` (under assessment) with `places` at `subsidy` each: budget and its region's cap checked,
+    then (unless the caller checked a whole portfolio at once) the organisation limit and the GBA share.
+    The caller holds `lock_scheme` and has re-read the project after taking it."""
+    room = headroom(session, scheme, project.region, excluding_project_id=project.id)
+    if places * subsidy > room.budget_remaining:
+        raise BudgetExceeded(
+            _("Approving HK$%(asked)s would exceed the scheme's budget: only HK$%(left)s is left.",
+              asked=f"{places * subsidy:,}", left=f"{max(room.budget_remaining, 0):,}"))
+    if room.region_places_remaining is not None and places > room.region_places_remaining:
+        raise RegionalCapExceeded(
+            _("Granting %(n)s places would exceed the regional cap: only %(left)s places are left.",
+              n=places, left=max(room.region_places_remaining, 0)))
+    if check_share:
+        check_share_and_organisation(session, scheme, [(project, places)])
+    project.places_granted, project.subsidy_granted_per_place = places, subsidy
+    project.decided_at = utcnow()
+    return move(session, actor, project, ProjectStatus.APPROVED, comment=comment, action=action)

@@ -191,6 +191,7 @@ def form_values(project: Project) -> dict[str, str]:
     for name in ("places_requested", "cost_travel", "cost_accommodation", "cost_insurance", "cost_allowance",
                  "cost_other", "min_age", "max_age"):
         values[name] = str(getattr(project, name) or 0)
+    values["min_places"] = "" if project.min_places is None else str(project.min_places)
     for language, level in (project.languages or {}).items():
         values[f"language_{language}"] = str(level)
     for origin, (fewest, most) in (project.origin_seats or {}).items():

@@ -48,6 +48,8 @@ class Project(SQLModel, table=True):
     end_date: date | None = None
 
     places_requested: int = 0
+    # The fewest places the project can run with (the funding portfolio never grants fewer); None: all asked.
+    min_places: int | None = None
     places_granted: int | None = None
     # The cost breakdown per place, in HKD; its total is the subsidy asked per place.
     cost_travel: int = Field(default=0, sa_type=BigInteger)
@@ -75,6 +77,10 @@ class Project(SQLModel, table=True):
     def subsidy_requested_per_place(self) -> int:
         return (self.cost_travel + self.cost_accommodation + self.cost_insurance
                 + self.cost_allowance + self.cost_other)
+
+    @property
+    def min_viable_places(self) -> int:
+        return self.places_requested if self.min_places is None else min(self.min_places, self.places_requested)
 
     @property
     def funding_granted(self) -> int:
@@ -115,6 +121,55 @@ class Assessment(SQLModel, table=True):
     confirmed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     superseded: bool = False
+
+
+class PortfolioProposal(SQLModel, table=True):
+    """An officer's proposed funding portfolio for a scheme; another person confirms it (funding each line).
+
+    Proposing a new one supersedes any earlier open one of the scheme."""
+
+    __tablename__ = "portfolio_proposal"
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: int = Field(foreign_key="scheme.id", index=True, ondelete="CASCADE")
+    officer_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    value: float = 0.0
+    comments: str = Field(default="", sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    superseded: bool = False
+    confirmed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PortfolioLine(SQLModel, table=True):
+    """One project of a proposed portfolio and the places (and subsidy per place) it would be granted."""
+
+    __tablename__ = "portfolio_line"
+    __table_args__ = (CheckConstraint("places > 0", name="places_positive"),)
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="portfolio_proposal.id", index=True, ondelete="CASCADE")
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    places: int
+    subsidy_per_place: int = Field(sa_type=BigInteger)
+
+
+class PortfolioAnalysis(SQLModel, table=True):
+    """One working-out of a scheme's best portfolio, greedy and what binds, queued by staff and done by the worker.
+
+    Queued while `started_at` is empty, running until `finished_at` is set; `error` says why it failed. The
+    `fingerprint` names the projects, scores and limits it was worked out on, so a page can tell whether it is
+    still today's answer."""
+
+    __tablename__ = "portfolio_analysis"
+    id: int | None = Field(default=None, primary_key=True)
+    scheme_id: int = Field(foreign_key="scheme.id", index=True, ondelete="CASCADE")
+    requested_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    progress_percent: int = 0
+    fingerprint: str = Field(default="", sa_type=String(64))
+    result: dict | None = Field(default=None, sa_type=JSON)
+    error: str = Field(default="", sa_type=Text)
 
 
 class CompletionReportStatus(StrEnum):

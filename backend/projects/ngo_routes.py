@@ -94,7 +94,8 @@ def _save(request: Request, db: Session, user: User, scheme: Scheme, project: Pr
     else:
         not_saved = lifecycle.update_draft(db, user, project, form)
     errors = dict(not_saved)
-    if data.get("action") == "submit":
+    # Something typed that could not be saved is never submitted without it: the NGO fixes it first.
+    if data.get("action") == "submit" and not not_saved:
         try:
             lifecycle.submit(db, user, project)
         except ProjectInvalid as error:
@@ -120,7 +121,7 @@ def _in_page_order(errors: dict[str, str]) -> dict[str, str]:
 
 
 _FIELD_ORDER = ("title_en", "title_zh", "description_en", "description_zh", "host_organisation_en",
-                "host_organisation_zh", "sector", "city", "start_date", "end_date", "places_requested",
+                "host_organisation_zh", "sector", "city", "start_date", "end_date", "places_requested", "min_places",
                 *COST_FIELDS, "language_putonghua", "language_english", "language_cantonese", "min_education",
                 "min_age", "max_age")
 

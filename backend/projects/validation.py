@@ -40,6 +40,8 @@ MESSAGES = {
     "too_short": lazy_gettext("An internship must last at least one week."),
     "too_long_internship": lazy_gettext("An internship can last at most 26 weeks."),
     "places": lazy_gettext("Enter the number of places as a whole number from 1 to %(max)s."),
+    "min_places": lazy_gettext("Enter the fewest places the project can run with as a whole number from 1 to "
+                               "%(max)s (the places requested), or leave it empty."),
     "money": lazy_gettext("Enter an amount in whole Hong Kong dollars, for example 12000."),
     "cost_total_zero": lazy_gettext("Enter the cost per place: the breakdown adds up to nothing."),
     "cost_above_limit": lazy_gettext("The subsidy asked per place is HK$%(asked)s; this scheme pays at most HK$%(limit)s per place for this project."),
@@ -125,6 +127,11 @@ def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, c
                           required=places_message if complete else None)
     if places is not None:
         values["places_requested"] = places
+    fewest = fields.whole("min_places", 1, MAX_PLACES, message=str(MESSAGES["min_places"]) % {"max": places or MAX_PLACES})
+    if fewest is not None and places is not None and fewest > places:
+        fail("min_places", "min_places", max=places)
+    elif "min_places" not in fields.errors and places is not None:
+        values["min_places"] = fewest  # None (left empty): every place requested
 
     costs = {name: fields.money(name, message=MESSAGES["money"], default=0) for name in COST_FIELDS}
     values.update({name: amount for name, amount in costs.items() if amount is not None})

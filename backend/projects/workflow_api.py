@@ -53,6 +53,7 @@ class ProjectOut(BaseModel):
     start_date: date | None
     end_date: date | None
     places_requested: int
+    min_places: int = Field(description="The fewest places the project can run with (the places requested unless set)")
     cost_travel: int
     cost_accommodation: int
     cost_insurance: int
@@ -88,6 +89,8 @@ class ProjectIn(BaseModel):
     start_date: date | str | None = None
     end_date: date | str | None = None
     places_requested: int | str | None = None
+    min_places: int | str | None = Field(default=None, description="Fewest places the project can run with; "
+                                                                   "empty: every place requested")
     cost_travel: int | str | None = None
     cost_accommodation: int | str | None = None
     cost_insurance: int | str | None = None
@@ -123,6 +126,7 @@ class AssessmentOut(BaseModel):
 def project_out(session: Session, project: Project, *, with_timeline: bool = False) -> ProjectOut:
     data = {name: getattr(project, name) for name in ProjectOut.model_fields if name != "timeline"}
     data["status"] = str(project.status)
+    data["min_places"] = project.min_viable_places
     data["timeline"] = [EventOut(from_status=e.from_status, to_status=e.to_status, comment=e.comment,
                                  created_at=e.created_at) for e in lifecycle.timeline(session, project)] if with_timeline else []
     return ProjectOut(**data)

@@ -70,6 +70,8 @@ MESSAGES = {
     "timetable_not_before": lazy_gettext("This must be on or after %(earlier)s (%(day)s)."),
     "age": lazy_gettext("Enter an age from 15 to 35."),
     "age_order": lazy_gettext("The minimum age must not be more than the maximum age."),
+    "organisation_places": lazy_gettext("Enter the most places one organisation may be granted as a whole number "
+                                        "from 1 to 99,999, or leave it empty for no limit."),
     "subsidy": lazy_gettext("Enter the most the scheme pays per place, in whole Hong Kong dollars."),
     "percent": lazy_gettext("Enter a whole percentage from 0 to 100, or leave it empty."),
     "choices": lazy_gettext("Enter a number of choices from 1 to 20."),
@@ -126,6 +128,8 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
     values["gba_min_share_percent"] = "" if scheme.gba_min_share_percent is None else str(scheme.gba_min_share_percent)
     values.update({box: "on" for box, origin in ORIGIN_BOXES.items() if origin in scheme.admitted_origins})
     values["reserved_seats"] = scheme.reserved_seats
+    values["max_places_per_organisation"] = ("" if scheme.max_places_per_organisation is None
+                                             else str(scheme.max_places_per_organisation))
     for name in DATE_FIELDS:
         day = getattr(scheme, name)
         values[name] = day.isoformat() if day is not None else ""
@@ -143,7 +147,8 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
 def read_form(raw: Mapping[str, str]) -> SchemeForm:
     """The posted form as a SchemeForm (rows numbered limit_region_0, criterion_code_0, ...)."""
     names = ("name_en", "name_zh", "budget_hkd", *DATE_FIELDS, "min_age", "max_age", "max_subsidy_per_place",
-             "gba_min_share_percent", "max_choices", *ORIGIN_BOXES, "reserved_seats", *(f"cap_{r.code}" for r in REGIONS))
+             "gba_min_share_percent", "max_places_per_organisation", "max_choices", *ORIGIN_BOXES, "reserved_seats",
+             *(f"cap_{r.code}" for r in REGIONS))
     names += tuple(f"{name}-{part}" for name in DATE_FIELDS for part in DATE_PARTS)
     form = SchemeForm(values={name: str(raw.get(name) or "") for name in names})
     for i in range(50):
@@ -191,6 +196,7 @@ def check_form(form: SchemeForm) -> CheckedScheme:
     # A percent sign and thousands separators are forgiven where a whole number is asked for.
     fields = Fields({**raw, "gba_min_share_percent": str(raw.get("gba_min_share_percent") or "").strip().rstrip("%"),
                      **{f"cap_{r.code}": str(raw.get(f"cap_{r.code}") or "").replace(",", "") for r in REGIONS},
+                     "max_places_per_organisation": str(raw.get("max_places_per_organisation") or "").replace(",", ""),
                      **{f"limit_{key}_{i}": value for i, row in enumerate(form.limits) for key, value in row.items()},
                      **{f"criterion_{key}_{i}": value for i, row in enumerate(form.criteria)
                         for key, value in row.items()}})
@@ -230,6 +236,8 @@ def check_form(form: SchemeForm) -> CheckedScheme:
     elif subsidy is not None:
         values["max_subsidy_per_place"] = subsidy
     values["gba_min_share_percent"] = fields.whole("gba_min_share_percent", 0, 100, message=MESSAGES["percent"])
+    values["max_places_per_organisation"] = fields.whole("max_places_per_organisation", 1, 99999,
+                                                         message=MESSAGES["organisation_places"])
     choices = fields.whole("max_choices", 1, 20, message=MESSAGES["choices"], default=5)
     if choices is not None:
         values["max_choices"] = choices
@@ -293,7 +301,7 @@ def criteria_of(session: Session, scheme: Scheme) -> list[AssessmentCriterion]:
 def _snapshot(session: Session, scheme: Scheme) -> dict:
     data = {name: getattr(scheme, name) for name in
             ("name_en", "name_zh", "budget_hkd", "min_age", "max_age", "max_subsidy_per_place", "max_choices",
-             "gba_min_share_percent", *DATE_FIELDS)}
+             "gba_min_share_percent", "max_places_per_organisation", *DATE_FIELDS)}
     data = {k: v.isoformat() if isinstance(v, date) else v for k, v in data.items()}
     data["caps"] = region_caps(session, scheme.id)
     data["subsidy_limits"] = sorted([r.region or "", r.min_weeks or 0, r.max_weeks or 0, r.max_subsidy_per_place]

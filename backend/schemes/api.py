@@ -65,6 +65,7 @@ class SchemeOut(BaseModel):
     gba_min_share_percent: int | None
     admitted_origins: list[Origin] = Field(description="Who may take part: hong_kong, guangdong or both")
     reserved_seats: ReservedSeats = Field(description="Places kept for one side that it leaves empty: keep or release")
+    max_places_per_organisation: int | None = Field(description="Most places granted to one organisation's projects")
     region_caps: dict[str, int] = Field(description="Most places by English region name")
     subsidy_limits: list[SubsidyLimit]
     criteria: list[Criterion]
@@ -93,6 +94,7 @@ class SchemeIn(BaseModel):
     admitted_origins: list[Origin] | None = Field(default=None, max_length=2,
                                                   description="Who may take part: hong_kong, guangdong or both")
     reserved_seats: ReservedSeats | None = Field(default=None, description="keep (stay empty) or release (go to the other side)")
+    max_places_per_organisation: int | str | None = Field(default=None, description="Empty or absent: no limit")
     region_caps: dict[str, Count] | None = Field(default=None, description="Replaces every cap when given")
     subsidy_limits: list[SubsidyLimit] | None = Field(default=None, description="Replaces every limit when given")
     criteria: list[Criterion] | None = Field(default=None, description="Replaces the criteria when given")

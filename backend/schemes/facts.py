@@ -16,6 +16,9 @@ from sqlmodel import Session, col, select
 from backend.placements.models import Placement, PlacementStatus
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import Scheme, SchemeRegionCap
+from matching.geography import GBA_CITIES
+
+GBA_CITY_NAMES = tuple(c.name_en for c in GBA_CITIES)
 
 # Projects whose places count towards a scheme's budget and caps.
 FUNDED_STATUSES = (ProjectStatus.APPROVED, ProjectStatus.OPEN, ProjectStatus.CLOSED, ProjectStatus.COMPLETED)
@@ -64,6 +67,39 @@ def funding_granted(session: Session, scheme_id: int, *, excluding_project_id: i
     funded = _funded_projects(scheme_id, excluding_project_id)
     return int(session.exec(
         select(func.coalesce(func.sum(funded.c.places_granted * funded.c.subsidy_granted_per_place), 0))).one())
+
+
+def granted_by_organisation(session: Session, scheme_id: int, *, excluding_project_id: int | None = None
+                            ) -> dict[int, int]:
+    """Organisation id → places granted to its funded projects under the scheme."""
+    funded = _funded_projects(scheme_id, excluding_project_id)
+    rows = session.exec(select(funded.c.organisation_id, func.coalesce(func.sum(funded.c.places_granted), 0))
+                        .group_by(funded.c.organisation_id)).all()
+    return {organisation: int(places) for organisation, places in rows}
+
+
+@dataclass(frozen=True)
+class GbaPlaces:
+    """Places granted to funded projects: in Greater Bay Area cities, and in all."""
+
+    gba: int
+    total: int
+
+    def share_with(self, gba: int, total: int) -> float:
+        """The share (per cent) of GBA places once `total` more places, `gba` of them in the GBA, are granted."""
+        places = self.total + total
+        return 100.0 * (self.gba + gba) / places if places else 100.0
+
+    def meets(self, percent: int | None, gba: int = 0, total: int = 0) -> bool:
+        return not percent or 100 * (self.gba + gba) >= percent * (self.total + total)
+
+
+def gba_places(session: Session, scheme_id: int, *, excluding_project_id: int | None = None) -> GbaPlaces:
+    funded = _funded_projects(scheme_id, excluding_project_id)
+    places = func.coalesce(func.sum(funded.c.places_granted), 0)
+    total = session.exec(select(places)).one()
+    gba = session.exec(select(places).where(funded.c.city.in_(GBA_CITY_NAMES))).one()
+    return GbaPlaces(gba=int(gba), total=int(total))
 
 
 @dataclass(frozen=True)

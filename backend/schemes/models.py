@@ -42,6 +42,8 @@ class Scheme(SQLModel, table=True):
     # Seats reserved for one side that it leaves empty: "keep" them empty, or "release" them to the other
     # side (stable rounds; matching.model.RESERVED_SEATS).
     reserved_seats: str = Field(default="keep", sa_type=String(8))
+    # At most this many places granted to any one organisation's projects (None: no limit).
+    max_places_per_organisation: int | None = None
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -16,6 +16,8 @@ from backend.core.templating import render
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
+from backend.projects import portfolio
+from backend.projects.portfolio_routes import binding_lines
 from backend.projects.words import common_words
 from backend.schemes import admin, payments, timetable
 from backend.schemes.admin import SchemeForm, SchemeInvalid
@@ -61,7 +63,7 @@ def scheme_dashboard(request: Request, db: DbSession, user: StaffUser, scheme_id
     return render(request, "schemes/dashboard.html", {
         **common_words(), "user": user, "dashboard": admin.dashboard(db, scheme), "scheme": scheme,
         "criteria": admin.criteria_of(db, scheme), "money": payments.scheme_money(db, scheme),
-        "timetable": timetable.steps(scheme),
+        "timetable": timetable.steps(scheme), "what_binds": binding_lines(portfolio.shown(db, scheme).analysis),
         "notice": {"created": _("The scheme has been created."), "saved": _("The scheme has been saved.")}.get(done)})
 
 

@@ -135,6 +135,15 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/projects/{project_id}/open"): OFFICER,
     ("POST", "/api/v1/projects/{project_id}/close"): OFFICER,
     ("POST", "/api/v1/assessments/{assessment_id}/confirm"): APPROVER,
+    # the funding portfolio: staff read it, officers propose it, approvers (other people) confirm it
+    ("GET", "/staff/schemes/{scheme_id}/portfolio"): STAFF,
+    ("POST", "/staff/schemes/{scheme_id}/portfolio/work-out"): STAFF,
+    ("POST", "/api/v1/schemes/{scheme_id}/portfolio/analyses"): STAFF,
+    ("POST", "/staff/schemes/{scheme_id}/portfolio/propose"): OFFICER,
+    ("POST", "/staff/portfolio-proposals/{proposal_id}/confirm"): APPROVER,
+    ("GET", "/api/v1/schemes/{scheme_id}/portfolio"): STAFF,
+    ("POST", "/api/v1/schemes/{scheme_id}/portfolio/proposals"): OFFICER,
+    ("POST", "/api/v1/portfolio-proposals/{proposal_id}/confirm"): APPROVER,
     # applicants: their own profile, CV, choices and status; {choice_id} is the applicant's choice of a
     # project of the `ngo` role's organisation, {applicant_id} that applicant's profile
     ("GET", "/profile"): APPLICANT,
@@ -389,8 +398,19 @@ def path_values(world: World, role: str) -> dict[str, object]:
         **_round_values(world),
         **_complaint_and_payment(world),
         "intern_id": _intern(world),
+        "proposal_id": _portfolio_proposal(world),
         **_ended_internship(world),
     }
+
+
+def _portfolio_proposal(world: World) -> int:
+    """An open (empty) portfolio proposal of the scheme, by the officer: a fresh one for each role."""
+    from backend.projects.models import PortfolioProposal
+
+    proposal = PortfolioProposal(scheme_id=world.scheme_id, officer_id=world.users["officer"].id)
+    world.session.add(proposal)
+    world.session.flush()
+    return proposal.id
 
 
 def _intern(world: World) -> int:

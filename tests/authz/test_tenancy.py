@@ -55,7 +55,7 @@ from backend.placements.models import (
     Placement,
     PlacementStatus,
 )
-from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
+from backend.projects.models import Assessment, AssessmentDecision, PortfolioProposal, Project, ProjectStatus
 from backend.schemes.models import GrantPayment, PaymentTranche, Scheme
 from tests.accounts.helpers import form_token, make_user, sign_in_as
 from tests.applicants.helpers import make_applicant
@@ -132,6 +132,15 @@ TENANCY: dict[tuple[str, str], Sees] = {
     ("POST", "/api/v1/projects/{project_id}/open"): STAFF_SEE_ALL,
     ("POST", "/api/v1/projects/{project_id}/close"): STAFF_SEE_ALL,
     ("POST", "/api/v1/assessments/{assessment_id}/confirm"): STAFF_SEE_ALL,
+    # the funding portfolio: staff only; {proposal_id} is an open portfolio of scheme A, proposed by the officer
+    ("GET", "/staff/schemes/{scheme_id}/portfolio"): STAFF_SEE_ALL,
+    ("POST", "/staff/schemes/{scheme_id}/portfolio/work-out"): STAFF_SEE_ALL,
+    ("POST", "/staff/schemes/{scheme_id}/portfolio/propose"): STAFF_SEE_ALL,
+    ("POST", "/staff/portfolio-proposals/{proposal_id}/confirm"): STAFF_SEE_ALL,
+    ("GET", "/api/v1/schemes/{scheme_id}/portfolio"): STAFF_SEE_ALL,
+    ("POST", "/api/v1/schemes/{scheme_id}/portfolio/analyses"): STAFF_SEE_ALL,
+    ("POST", "/api/v1/schemes/{scheme_id}/portfolio/proposals"): STAFF_SEE_ALL,
+    ("POST", "/api/v1/portfolio-proposals/{proposal_id}/confirm"): STAFF_SEE_ALL,
     ("GET", "/staff/rounds/{run_id}"): STAFF_SEE_ALL,
     ("POST", "/staff/rounds/{run_id}/adjustments"): STAFF_SEE_ALL,
     ("POST", "/staff/rounds/{run_id}/adjustments/{adjustment_id}/remove"): STAFF_SEE_ALL,
@@ -376,7 +385,9 @@ def _fresh_rows(scene: Scene) -> dict[str, object]:
     payment = GrantPayment(scheme_id=ids["scheme_id"], project_id=paid_project.id,
                            organisation_id=ids["organisation_a_id"], tranche=PaymentTranche.ADVANCE, amount_hkd=1_000,
                            proposed_by_id=make_user(session, Role.OFFICER).id)
-    session.add_all([run_a, run_b, adjustment, placement, payment])
+    # confirming uses a portfolio proposal up: an open (empty) one of scheme A each time
+    portfolio_proposal = PortfolioProposal(scheme_id=ids["scheme_id"], officer_id=scene.users["officer"].id)
+    session.add_all([run_a, run_b, adjustment, placement, payment, portfolio_proposal])
     session.flush()
     token_name = _marker("TokenA")
     if token_name not in scene.markers:
@@ -384,6 +395,7 @@ def _fresh_rows(scene: Scene) -> dict[str, object]:
     return {
         "run_id": run_a.id, "other_run_id": run_b.id, "adjustment_id": adjustment.id,
         "placement_id": placement.id, "user_id": applicant.id, "payment_id": payment.id,
+        "proposal_id": portfolio_proposal.id,
         "token_id": create_api_token(session, applicant, token_name)[0].id,
         "verify_token": issue_one_time_token(session, TokenPurpose.VERIFY_EMAIL, user=applicant),
         "reset_token": issue_one_time_token(session, TokenPurpose.RESET_PASSWORD, user=applicant),

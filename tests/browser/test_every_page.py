@@ -69,6 +69,7 @@ PAGES: dict[str, tuple[str, object]] = {
     "/staff/schemes/new": ("officer", None),
     "/staff/schemes/{scheme_id}": ("officer", lambda s: {"scheme_id": s["scheme"]}),
     "/staff/schemes/{scheme_id}/edit": ("officer", lambda s: {"scheme_id": s["scheme"]}),
+    "/staff/schemes/{scheme_id}/portfolio": ("officer", lambda s: {"scheme_id": s["scheme"]}),
     "/staff/projects": ("officer", None),
     "/staff/projects/{project_id}": ("officer", lambda s: {"project_id": s["ngo_project"]}),
     "/staff/rounds": ("officer", None),
@@ -116,7 +117,7 @@ def test_every_page_of_the_app_is_in_the_sweep():
 
 
 def _set_the_scene(database_url: str) -> dict:
-    """What a cycle leaves behind: a finished round, one approved offer, a draft project, a choice to withdraw."""
+    """What a cycle leaves behind: a worked-out funding portfolio, a finished round, one approved offer, a draft project, a choice to withdraw."""
     from backend.applicants.models import ApplicantProfile, Choice
     from backend.complaints.models import Complaint
     from backend.core.db import make_engine
@@ -145,6 +146,7 @@ def _set_the_scene(database_url: str) -> dict:
             profile = db.exec(select(ApplicantProfile).where(ApplicantProfile.user_id == applicant.id)).one()
             own_choice = db.exec(select(Choice).where(Choice.applicant_id == profile.id)).first()
             run = rounds.start_round(db, login("officer@demo.internmatch.hk"), scheme)
+            _worked_out_portfolio(db, scheme, organisation, login("officer@demo.internmatch.hk"))
             db.commit()
             scene = {"scheme": scheme.id, "ngo_project": chosen.project_id, "chooser": chosen.applicant_id,
                      "draft_project": draft.id, "choice": own_choice.id, "run": run.id,
@@ -312,3 +314,18 @@ def test_every_page_has_no_serious_accessibility_findings_in_either_language(bro
     finally:
         context.close()
     assert problems == []
+
+
+def _worked_out_portfolio(db, scheme, organisation, officer) -> None:
+    """A scored submitted project and the scheme's portfolio worked out, so the page shows its tables."""
+    from backend.projects import portfolio
+    from backend.projects.models import Assessment, AssessmentDecision, ProjectStatus
+    from backend.schemes.models import AssessmentCriterion
+    from tests.factories import make_project
+
+    project = make_project(db, scheme, organisation, status=ProjectStatus.UNDER_ASSESSMENT, places=4, min_places=2)
+    criteria = db.exec(select(AssessmentCriterion).where(AssessmentCriterion.scheme_id == scheme.id)).all()
+    db.add(Assessment(project_id=project.id, officer_id=officer.id, scores={c.code: c.max_score for c in criteria},
+                      proposed_decision=AssessmentDecision.APPROVE))
+    db.flush()
+    portfolio.run_analysis(db, portfolio.queue_analysis(db, officer, scheme))

@@ -170,3 +170,19 @@ def test_the_weighted_score_of_an_assessment():
                                      ({"impact": (1, 5)}, {}), ({"impact": (1, 5)}, {"impact": 6}), ({}, {})]:
         with pytest.raises(ValueError):
             weighted_score(bad_scores, bad_criteria)
+
+
+def test_what_binds_reports_the_value_a_fresh_solve_of_the_moved_limit_finds():
+    # Guangdong capped at 15 places and money for 20: another HK$1M funds Shanghai and Beijing too.
+    from matching.portfolio import Candidate, Limits, optimise, what_binds
+
+    candidates = [Candidate("a", 100, 4, 10, 25_000, "Guangdong", True), Candidate("b", 80, 4, 12, 25_000, "Guangdong", True),
+                  Candidate("c", 60, 4, 20, 25_000, "Shanghai", False), Candidate("d", 40, 4, 8, 25_000, "Beijing", False)]
+    limits = Limits(budget=500_000, region_caps={"Guangdong": 15})
+    best = optimise(candidates, limits)
+    raised = optimise(candidates, Limits(budget=1_500_000, region_caps={"Guangdong": 15}))
+
+    budget = next(b for b in what_binds(candidates, limits, best) if b.limit == "budget")
+
+    assert budget.binds and budget.value_gain == raised.value - best.value == 1_220
+    assert budget.places_gain == raised.total_places - best.total_places == 23

@@ -48,3 +48,17 @@ def test_nothing_binds_when_everyone_is_placed(session):
     figures = what_binds(load_round_inputs(session, scheme))
 
     assert not figures["budget"]["binding"] and not figures["caps"]["Guangdong"]["binding"]
+
+
+def test_a_round_whose_budget_and_caps_cannot_bind_says_so_and_where_to_look():
+    from backend.placements.round_routes import what_binds_lines
+
+    unbound = {"what_binds": {"budget": {"binding": False, "re_solved": False, "step_hkd": 1_000_000},
+                              "caps": {"Guangdong": {"binding": False, "step": 100}}}}
+    [line] = what_binds_lines(unbound)
+    assert "spent when projects are funded" in line and "funding portfolio" in line
+
+    bound = {"what_binds": {"budget": {"binding": True, "re_solved": True, "step_hkd": 1_000_000,
+                                       "extra_placements": 3, "extra_cost_hkd": 75_000}, "caps": {}}}
+    lines = what_binds_lines(bound)
+    assert lines[0].endswith("+3 placements (HK$75,000)"), "a round's own figures stay where its limits bind"

@@ -149,3 +149,18 @@ def test_the_scheme_api_creates_reads_edits_and_refuses_a_budget_below_granted(w
     invalid = world.officer.api("POST", "/api/v1/schemes", {"name_en": "Half a scheme"})
     assert invalid.status_code == 422 and "name_zh" in invalid.json()["details"]["fields"]
     assert world.approver.api("POST", "/api/v1/schemes", body).status_code == 403
+
+
+def test_a_scheme_may_limit_the_places_one_organisation_is_granted(world, session):
+    refused = world.officer.post("/staff/schemes/new", scheme_form(max_places_per_organisation="none"))
+    assert refused.status_code == 400
+    assert "Enter the most places one organisation may be granted" in html.unescape(refused.text)
+
+    assert world.officer.post("/staff/schemes/new", scheme_form(max_places_per_organisation="1,200")).status_code == 303
+    scheme = session.exec(select(Scheme).where(Scheme.name_en == "Youth Internship Scheme 2028")).one()
+    assert scheme.max_places_per_organisation == 1200
+    edit = world.officer.client.get(f"/staff/schemes/{scheme.id}/edit")
+    assert 'value="1200"' in edit.text
+
+    api = world.officer.api("PATCH", f"/api/v1/schemes/{scheme.id}", {"max_places_per_organisation": None})
+    assert api.status_code == 200 and api.json()["max_places_per_organisation"] is None

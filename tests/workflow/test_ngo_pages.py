@@ -137,3 +137,26 @@ def test_the_project_page_leads_to_the_outcomes_and_the_completion_report(world,
     report = world.ngo.client.get(f"/ngo/projects/{project.id}/report").text
     assert "completed_count" not in report and 'value="send"' not in report
 
+
+
+def test_the_fewest_viable_places_is_kept_between_one_and_the_places_requested(world, session):
+    too_many = world.ngo.post(f"/ngo/projects/new?scheme_id={world.scheme.id}",
+                              valid_project_form(places_requested="10", min_places="12", action="submit"))
+    assert too_many.status_code == 400
+    assert ("Enter the fewest places the project can run with as a whole number from 1 to 10 (the places "
+            "requested), or leave it empty.") in html.unescape(too_many.text)
+    [draft] = _own_projects(session, world)
+    assert draft.min_places is None, "a wrong number is never saved"
+
+    world.ngo.post(f"/ngo/projects/{draft.id}/edit", valid_project_form(places_requested="10", min_places="6",
+                                                                         action="submit"))
+    session.refresh(draft)
+    assert (draft.status, draft.min_places, draft.min_viable_places) == (ProjectStatus.SUBMITTED, 6, 6)
+    assert '<dd class="govuk-summary-list__value" id="min-places">6</dd>' in world.officer.client.get(
+        f"/staff/projects/{draft.id}").text, "the assessing officer sees it"
+
+
+def test_left_empty_the_fewest_viable_places_is_every_place_requested(world, session):
+    world.ngo.post(f"/ngo/projects/new?scheme_id={world.scheme.id}", valid_project_form(action="submit"))
+    [project] = _own_projects(session, world)
+    assert (project.min_places, project.min_viable_places) == (None, 10)
