@@ -22,8 +22,9 @@ from backend.identity.permissions import Permission, can, require_visible
 from backend.organisations import track_record
 from backend.organisations.models import Organisation
 from backend.placements import confirmations
-from backend.projects import completion, funding, lifecycle
+from backend.projects import completion, funding, lifecycle, ranking
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
+from backend.projects.scoring import weighted_total
 from backend.projects.validation import subsidy_limit
 from backend.projects.words import common_words
 from backend.schemes import admin as schemes
@@ -87,6 +88,13 @@ def pending_proposal(db: Session, project: Project) -> Assessment | None:
                    .order_by(col(Assessment.id).desc())).first()
 
 
+@router.get("/staff/schemes/{scheme_id}/ranking", response_class=HTMLResponse)
+def ranked_list(request: Request, db: DbSession, user: StaffUser, scheme_id: Id):
+    scheme = schemes.get_scheme(db, scheme_id)
+    return render(request, "staff/ranking.html", {
+        **common_words(), "user": user, "scheme": scheme, "ranked": ranking.ranked_projects(db, scheme)})
+
+
 @router.get("/staff/projects", response_class=HTMLResponse)
 def queue(request: Request, db: DbSession, user: StaffUser, scheme_id: OptionalQueryId = 0, done: str = ""):
     all_schemes = schemes.all_schemes(db)
@@ -126,11 +134,13 @@ def _project_page(request: Request, db: Session, user: User, project: Project, *
     actors = {u.id: u for u in db.exec(select(User).where(col(User.id).in_([e.actor_id for e in events if e.actor_id])))}
     form = form or {"decision": "approve", "places": str(project.places_requested),
                     "subsidy_per_place": str(project.subsidy_requested_per_place)}
+    criteria = schemes.criteria_of(db, scheme)
     return render(request, "staff/project.html", {
         **common_words(), "user": user, "project": project, "scheme": scheme,
+        "weighted_score": weighted_total(proposal.scores, criteria) if proposal else None,
         "organisation": db.get(Organisation, project.organisation_id),
         "limit": subsidy_limit(db, scheme, project.region, weeks), "similar": similar, "similar_basis": basis,
-        "similar_count": based_on, "criteria": schemes.criteria_of(db, scheme), "proposal": proposal,
+        "similar_count": based_on, "criteria": criteria, "proposal": proposal,
         "officer": officer, "room": room, "events": events, "actors": actors, "errors": errors or {}, "form": form,
         "problem": problem, "notice": notice, "can_assess": project.status in QUEUE_STATUSES,
         **_completion_context(db, project),

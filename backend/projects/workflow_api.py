@@ -17,16 +17,19 @@ from backend.core.params import BodyId, Count, Id, Money
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, organisation_id_of
-from backend.projects import funding, lifecycle
+from backend.projects import funding, lifecycle, ranking
 from backend.projects.models import Assessment, Project
 from backend.projects.ngo_routes import own_project
+from backend.projects.scoring import weighted_total
 from backend.projects.staff_routes import propose, staff_project
+from backend.schemes import admin as schemes
 from backend.schemes.models import Scheme
 
 router = APIRouter(tags=["project workflow"], responses=error_responses(403))
 NgoUser = Annotated[User, require_permission(Permission.PROJECT_EDIT_OWN)]
 Assessor = Annotated[User, require_permission(Permission.PROJECT_ASSESS)]
 Decider = Annotated[User, require_permission(Permission.PROJECT_DECIDE)]
+Staff = Annotated[User, require_permission(Permission.PROJECT_VIEW_ALL)]
 
 
 class EventOut(BaseModel):
@@ -118,9 +121,26 @@ class AssessmentOut(BaseModel):
     proposed_places: int | None
     proposed_subsidy_per_place: int | None
     scores: dict[str, int]
+    weighted_score: float | None = Field(description="The scores weighted by the scheme's criteria, out of 100")
     comments: str
     confirmed_by_id: int | None
     confirmed_at: datetime | None
+
+
+class RankedProjectOut(BaseModel):
+    position: int | None = Field(description="1 = the best weighted score; null while not scored")
+    project_id: int
+    title_en: str
+    title_zh: str
+    organisation_id: int
+    organisation_name_en: str
+    weighted_score: float | None
+    places_requested: int
+    subsidy_per_place: int = Field(description="HK$ asked per place")
+    region: str
+    greater_bay_area: bool
+    projects_funded_before: int
+    completion_rate: float | None = Field(description="Interns who completed / places filled, earlier projects")
 
 
 def project_out(session: Session, project: Project, *, with_timeline: bool = False) -> ProjectOut:
@@ -182,8 +202,24 @@ def submit(db: DbSession, user: Annotated[User, require_permission(Permission.PR
 def propose_decision(db: DbSession, user: Assessor, project_id: Id, body: ProposalIn):
     project = staff_project(db, user, project_id)
     assessment = propose(db, user, project, body.model_dump())
-    data = {name: getattr(assessment, name) for name in AssessmentOut.model_fields}
-    return AssessmentOut(**{**data, "proposed_decision": str(assessment.proposed_decision)})
+    data = {name: getattr(assessment, name) for name in AssessmentOut.model_fields if name != "weighted_score"}
+    criteria = schemes.criteria_of(db, db.get(Scheme, project.scheme_id))
+    return AssessmentOut(**{**data, "proposed_decision": str(assessment.proposed_decision),
+                            "weighted_score": weighted_total(assessment.scores, criteria)})
+
+
+@router.get("/schemes/{scheme_id}/ranking", response_model=list[RankedProjectOut], responses=error_responses(404))
+def ranked_list(db: DbSession, user: Staff, scheme_id: Id):
+    """Projects awaiting a funding decision, best weighted score first; projects not yet scored last."""
+    scheme = db.get(Scheme, scheme_id)
+    if scheme is None:
+        raise NotFound(_("We could not find that scheme."))
+    return [RankedProjectOut(
+        position=r.position, project_id=r.project.id, title_en=r.project.title_en, title_zh=r.project.title_zh,
+        organisation_id=r.organisation.id, organisation_name_en=r.organisation.name_en, weighted_score=r.score,
+        places_requested=r.places, subsidy_per_place=r.subsidy_per_place, region=r.project.region,
+        greater_bay_area=r.gba, projects_funded_before=r.record.projects_funded,
+        completion_rate=r.record.completion_rate) for r in ranking.ranked_projects(db, scheme)]
 
 
 @router.post("/assessments/{assessment_id}/confirm", response_model=ProjectOut, responses=error_responses(404, 409))

@@ -137,6 +137,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/assessments/{assessment_id}/confirm"): APPROVER,
     # the funding portfolio: staff read it, officers propose it, approvers (other people) confirm it
     ("GET", "/staff/schemes/{scheme_id}/portfolio"): STAFF,
+    ("GET", "/staff/schemes/{scheme_id}/ranking"): STAFF,
+    ("GET", "/api/v1/schemes/{scheme_id}/ranking"): STAFF,
     ("POST", "/staff/schemes/{scheme_id}/portfolio/work-out"): STAFF,
     ("POST", "/api/v1/schemes/{scheme_id}/portfolio/analyses"): STAFF,
     ("POST", "/staff/schemes/{scheme_id}/portfolio/propose"): OFFICER,

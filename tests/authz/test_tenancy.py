@@ -134,6 +134,8 @@ TENANCY: dict[tuple[str, str], Sees] = {
     ("POST", "/api/v1/assessments/{assessment_id}/confirm"): STAFF_SEE_ALL,
     # the funding portfolio: staff only; {proposal_id} is an open portfolio of scheme A, proposed by the officer
     ("GET", "/staff/schemes/{scheme_id}/portfolio"): STAFF_SEE_ALL,
+    ("GET", "/staff/schemes/{scheme_id}/ranking"): STAFF_SEE_ALL,
+    ("GET", "/api/v1/schemes/{scheme_id}/ranking"): STAFF_SEE_ALL,
     ("POST", "/staff/schemes/{scheme_id}/portfolio/work-out"): STAFF_SEE_ALL,
     ("POST", "/staff/schemes/{scheme_id}/portfolio/propose"): STAFF_SEE_ALL,
     ("POST", "/staff/portfolio-proposals/{proposal_id}/confirm"): STAFF_SEE_ALL,

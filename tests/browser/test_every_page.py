@@ -70,6 +70,7 @@ PAGES: dict[str, tuple[str, object]] = {
     "/staff/schemes/{scheme_id}": ("officer", lambda s: {"scheme_id": s["scheme"]}),
     "/staff/schemes/{scheme_id}/edit": ("officer", lambda s: {"scheme_id": s["scheme"]}),
     "/staff/schemes/{scheme_id}/portfolio": ("officer", lambda s: {"scheme_id": s["scheme"]}),
+    "/staff/schemes/{scheme_id}/ranking": ("officer", lambda s: {"scheme_id": s["scheme"]}),
     "/staff/projects": ("officer", None),
     "/staff/projects/{project_id}": ("officer", lambda s: {"project_id": s["ngo_project"]}),
     "/staff/rounds": ("officer", None),
