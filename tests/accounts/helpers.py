@@ -70,8 +70,13 @@ def fresh_code(account: str, secret: str) -> str:
     """
     totp = pyotp.TOTP(secret)
     while True:
-        now_step = totp.timecode(utcnow())
-        for step in range(now_step - second_factor.WINDOW, now_step + second_factor.WINDOW + 1):
+        now = utcnow()
+        now_step = totp.timecode(now)
+        # A past step's code lapses when the current step ends: on a loaded machine the server may read it
+        # after that, so it is only given out while a good part of the step is left.
+        left_in_step = totp.interval - now.timestamp() % totp.interval
+        first = now_step - second_factor.WINDOW if left_in_step > 10 else now_step
+        for step in range(first, now_step + second_factor.WINDOW + 1):
             if step > _steps_used.get(account, -1):
                 _steps_used[account] = step
                 return totp.generate_otp(step)
