@@ -147,9 +147,11 @@ OptionalUser = Annotated[User | None, Depends(optional_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require_permission(permission: Permission):
+def require_permission(permission: Permission, *alternatives: Permission):
+    """The signed-in user, who holds `permission` (or one of the `alternatives`); else a 403 before anything
+    of the request is read."""
     def dependency(user: CurrentUser) -> User:
-        if not can(user, permission):
+        if not any(can(user, p) for p in (permission, *alternatives)):
             raise Forbidden(_("You do not have permission to do that."))
         return user
 

@@ -14,6 +14,7 @@ from backend.core.errors import Conflict, InvalidTransition
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require, require_different_person
+from backend.projects import conflicts
 from backend.projects.lifecycle import move
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
 from backend.schemes.facts import GBA_CITY_NAMES, gba_places, granted_by_organisation, headroom, lock_scheme
@@ -66,6 +67,7 @@ def propose_decision(session: Session, actor: User, project: Project, *, decisio
                      scores: dict[str, int], comments: str, places: int | None = None,
                      subsidy_per_place: int | None = None) -> Assessment:
     require(actor, Permission.PROJECT_ASSESS)
+    conflicts.bar_if_conflicted(session, actor, [project.organisation_id])
     # Under the scheme lock, as confirming is: an approver confirming the proposal this one replaces
     # either finishes first (and the project is no longer under assessment) or sees it replaced.
     lock_scheme(session, project.scheme_id)
@@ -109,6 +111,7 @@ def confirm_decision(session: Session, actor: User, assessment: Assessment) -> P
     require_different_person(assessment.officer_id, actor)
     _require_undecided(assessment)
     project = session.get(Project, assessment.project_id)
+    conflicts.bar_if_conflicted(session, actor, [project.organisation_id])
     scheme = lock_scheme(session, project.scheme_id)
     # What was read before the lock may have changed while waiting for it (the officer replaced the
     # proposal, another approver decided it): read it all again and check it all again.

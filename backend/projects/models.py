@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.core.db import UTCDateTime, utcnow
@@ -104,6 +104,20 @@ class AssessmentDecision(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     RETURN = "return"
+
+
+class ConflictDeclaration(SQLModel, table=True):
+    """A staff member's declaration, before scoring or deciding, of any conflict of interest with an
+    organisation. A declared conflict bars them from its projects' funding decisions (projects/conflicts.py)."""
+
+    __tablename__ = "conflict_declaration"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")
+    has_conflict: bool
+    description: str = Field(default="", sa_type=Text)
+    declared_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Assessment(SQLModel, table=True):

@@ -37,7 +37,7 @@ from backend.core.errors import Conflict, InvalidTransition, NotFound
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require, require_different_person
-from backend.projects import funding
+from backend.projects import conflicts, funding
 from backend.projects.lifecycle import move
 from backend.projects.models import (
     Assessment,
@@ -341,6 +341,7 @@ def confirm(session: Session, actor: User, proposal: PortfolioProposal) -> list[
             raise Conflict(_("“%(title)s” changed its places since the portfolio was proposed: propose it again.",
                              title=project.title_en))
         grants.append((project, line.places, line.subsidy_per_place))
+    conflicts.bar_if_conflicted(session, actor, {project.organisation_id for project, _n, _s in grants})
     funding.check_share_and_organisation(session, scheme, [(p, n) for p, n, _s in grants])
     now = utcnow()
     funded = []

@@ -22,7 +22,7 @@ from backend.identity.permissions import Permission, can, require_visible
 from backend.organisations import track_record
 from backend.organisations.models import Organisation
 from backend.placements import confirmations
-from backend.projects import completion, funding, lifecycle, ranking
+from backend.projects import completion, conflicts, funding, lifecycle, ranking
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
 from backend.projects.scoring import weighted_total
 from backend.projects.validation import subsidy_limit
@@ -70,11 +70,29 @@ def read_proposal(criteria: list[AssessmentCriterion], data: dict) -> dict:
                 subsidy_per_place=subsidy)
 
 
+def declare_conflict(db: Session, user: User, organisation_id: int, data: dict):
+    """The conflict-of-interest form (or JSON body): "none", or "conflict" with what it is."""
+    conflicts.require_may_declare(user)
+    answer = str(data.get("conflict_of_interest") or "").strip()
+    if answer not in ("none", "conflict"):
+        message = _("Say whether you have a conflict of interest with this organisation.")
+        raise ProposalInvalid({"conflict_of_interest": message}, message)
+    try:
+        return conflicts.declare(db, user, organisation_id, has_conflict=answer == "conflict",
+                                 description=str(data.get("conflict_description") or ""))
+    except Conflict as error:
+        raise ProposalInvalid({error.details.get("field", "conflict_description"): error.message},
+                              error.message) from error
+
+
 def propose(db: Session, user: User, project: Project, data: dict) -> Assessment:
-    """Check the form, then funding.propose_decision; its field-specific refusals become field errors."""
+    """Check the form, then funding.propose_decision; its field-specific refusals become field errors.
+
+    Scoring needs the officer's conflict-of-interest declaration for the organisation, made first."""
     criteria = schemes.criteria_of(db, db.get(Scheme, project.scheme_id))
     arguments = read_proposal(criteria, data)
     try:
+        conflicts.require_declared_without_conflict(db, user, project.organisation_id)
         return funding.propose_decision(db, user, project, **arguments)
     except Conflict as error:
         if "field" in error.details:
@@ -138,6 +156,7 @@ def _project_page(request: Request, db: Session, user: User, project: Project, *
     return render(request, "staff/project.html", {
         **common_words(), "user": user, "project": project, "scheme": scheme,
         "weighted_score": weighted_total(proposal.scores, criteria) if proposal else None,
+        "declaration": conflicts.declaration(db, user.id, project.organisation_id),
         "organisation": db.get(Organisation, project.organisation_id),
         "limit": subsidy_limit(db, scheme, project.region, weeks), "similar": similar, "similar_basis": basis,
         "similar_count": based_on, "criteria": criteria, "proposal": proposal,
@@ -165,6 +184,7 @@ def staff_project(db: Session, user: User, project_id: int) -> Project:
 def project_page(request: Request, db: DbSession, user: StaffUser, project_id: Id, done: str = ""):
     project = staff_project(db, user, project_id)
     return _project_page(request, db, user, project, notice={
+        "declared": _("Your declaration has been recorded."),
         "opened": _("The project is now open for applications."),
         "closed": _("Applications to the project are now closed."),
     }.get(done))
@@ -181,6 +201,18 @@ def propose_page(request: Request, db: DbSession, user: Annotated[User, require_
     except Conflict as error:
         return _project_page(request, db, user, project, form=data, problem=error.message, status_code=409)
     return RedirectResponse(f"/staff/projects?scheme_id={project.scheme_id}&done=proposed", status_code=303)
+
+
+@router.post("/staff/projects/{project_id}/conflict-of-interest", response_class=HTMLResponse)
+def declare_page(request: Request, db: DbSession,
+                 user: Annotated[User, require_permission(Permission.PROJECT_ASSESS, Permission.PROJECT_DECIDE)],
+                 project_id: Id, data: FormData):
+    project = staff_project(db, user, project_id)
+    try:
+        declare_conflict(db, user, project.organisation_id, data)
+    except ProposalInvalid as error:
+        return _project_page(request, db, user, project, errors=error.errors, status_code=400)
+    return RedirectResponse(f"/staff/projects/{project.id}?done=declared", status_code=303)
 
 
 @router.post("/staff/assessments/{assessment_id}/confirm", response_class=HTMLResponse)

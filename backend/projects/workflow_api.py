@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -21,7 +21,7 @@ from backend.projects import funding, lifecycle, ranking
 from backend.projects.models import Assessment, Project
 from backend.projects.ngo_routes import own_project
 from backend.projects.scoring import weighted_total
-from backend.projects.staff_routes import propose, staff_project
+from backend.projects.staff_routes import declare_conflict, propose, staff_project
 from backend.schemes import admin as schemes
 from backend.schemes.models import Scheme
 
@@ -30,6 +30,7 @@ NgoUser = Annotated[User, require_permission(Permission.PROJECT_EDIT_OWN)]
 Assessor = Annotated[User, require_permission(Permission.PROJECT_ASSESS)]
 Decider = Annotated[User, require_permission(Permission.PROJECT_DECIDE)]
 Staff = Annotated[User, require_permission(Permission.PROJECT_VIEW_ALL)]
+Declarer = Annotated[User, require_permission(Permission.PROJECT_ASSESS, Permission.PROJECT_DECIDE)]
 
 
 class EventOut(BaseModel):
@@ -206,6 +207,29 @@ def propose_decision(db: DbSession, user: Assessor, project_id: Id, body: Propos
     criteria = schemes.criteria_of(db, db.get(Scheme, project.scheme_id))
     return AssessmentOut(**{**data, "proposed_decision": str(assessment.proposed_decision),
                             "weighted_score": weighted_total(assessment.scores, criteria)})
+
+
+class ConflictDeclarationIn(BaseModel):
+    conflict_of_interest: Literal["none", "conflict"]
+    conflict_description: str = Field(default="", max_length=1000, description="What the conflict is (required with one)")
+
+
+class ConflictDeclarationOut(BaseModel):
+    organisation_id: int
+    has_conflict: bool
+    description: str
+    declared_at: datetime
+
+
+@router.put("/projects/{project_id}/conflict-of-interest", response_model=ConflictDeclarationOut,
+            responses=error_responses(404))
+def declare_conflict_of_interest(db: DbSession, user: Declarer, project_id: Id, body: ConflictDeclarationIn):
+    """The caller's declaration of any conflict of interest with the project's organisation: needed before
+    scoring it; a declared conflict bars the caller from its funding decisions."""
+    project = staff_project(db, user, project_id)
+    found = declare_conflict(db, user, project.organisation_id, body.model_dump())
+    return ConflictDeclarationOut(organisation_id=found.organisation_id, has_conflict=found.has_conflict,
+                                  description=found.description, declared_at=found.declared_at)
 
 
 @router.get("/schemes/{scheme_id}/ranking", response_model=list[RankedProjectOut], responses=error_responses(404))

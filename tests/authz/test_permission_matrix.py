@@ -138,6 +138,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # the funding portfolio: staff read it, officers propose it, approvers (other people) confirm it
     ("GET", "/staff/schemes/{scheme_id}/portfolio"): STAFF,
     ("GET", "/staff/schemes/{scheme_id}/ranking"): STAFF,
+    # a conflict-of-interest declaration: those who score or decide
+    ("POST", "/staff/projects/{project_id}/conflict-of-interest"): OFFICER | APPROVER,
+    ("PUT", "/api/v1/projects/{project_id}/conflict-of-interest"): OFFICER | APPROVER,
     ("GET", "/api/v1/schemes/{scheme_id}/ranking"): STAFF,
     ("POST", "/staff/schemes/{scheme_id}/portfolio/work-out"): STAFF,
     ("POST", "/api/v1/schemes/{scheme_id}/portfolio/analyses"): STAFF,

@@ -135,6 +135,8 @@ TENANCY: dict[tuple[str, str], Sees] = {
     # the funding portfolio: staff only; {proposal_id} is an open portfolio of scheme A, proposed by the officer
     ("GET", "/staff/schemes/{scheme_id}/portfolio"): STAFF_SEE_ALL,
     ("GET", "/staff/schemes/{scheme_id}/ranking"): STAFF_SEE_ALL,
+    ("POST", "/staff/projects/{project_id}/conflict-of-interest"): STAFF_SEE_ALL,
+    ("PUT", "/api/v1/projects/{project_id}/conflict-of-interest"): STAFF_SEE_ALL,
     ("GET", "/api/v1/schemes/{scheme_id}/ranking"): STAFF_SEE_ALL,
     ("POST", "/staff/schemes/{scheme_id}/portfolio/work-out"): STAFF_SEE_ALL,
     ("POST", "/staff/schemes/{scheme_id}/portfolio/propose"): STAFF_SEE_ALL,

@@ -96,6 +96,11 @@ def test_an_ngo_project_goes_from_draft_to_funded(page, server_url, language):
     page.locator(f"main a[href='/staff/projects/{project_id}']").first.click()
     page.wait_for_load_state()
     _scanned(page)
+    # Before scoring, the officer declares she has no conflict of interest with the organisation.
+    page.check("#conflict_of_interest")
+    _submit_main_form(page, "/conflict-of-interest")
+    assert "done=declared" in page.url, page.locator("main").inner_text()
+    _scanned(page)
     page.fill("#score_learning", "4")
     page.check("#decision")
     page.fill("#places", "5")

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from backend.core.i18n import translations_for
 from backend.identity.models import Role, User
 from backend.organisations.models import Organisation
+from backend.projects.models import ConflictDeclaration
 from backend.schemes.models import AssessmentCriterion, Scheme
 from tests.accounts.helpers import make_user, sign_in_as
 from tests.factories import make_organisation, make_scheme
@@ -68,6 +69,9 @@ def build_world(app, session, **scheme_overrides) -> World:
                  other_ngo=make_user(session, Role.NGO, organisation=other),
                  officer=make_user(session, Role.OFFICER), approver=make_user(session, Role.APPROVER),
                  admin=make_user(session, Role.ADMIN))
+    # The officer and the approver have declared no conflict of interest with the world's organisation.
+    for role in ("officer", "approver"):
+        session.add(ConflictDeclaration(user_id=users[role].id, organisation_id=organisation.id, has_conflict=False))
     session.commit()
     return World(scheme=scheme, organisation=organisation,
                  **{name: signed_in(app, session, user) for name, user in users.items()})
