@@ -14,7 +14,7 @@ from backend.core.errors import Conflict, InvalidTransition
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require, require_different_person
-from backend.projects import conflicts
+from backend.projects import conflicts, scoring
 from backend.projects.lifecycle import move
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
 from backend.schemes.facts import GBA_CITY_NAMES, gba_places, granted_by_organisation, headroom, lock_scheme
@@ -121,6 +121,8 @@ def confirm_decision(session: Session, actor: User, assessment: Assessment) -> P
     _require_undecided(assessment)
     if project.status != ProjectStatus.UNDER_ASSESSMENT:
         raise InvalidTransition(_("The project is no longer under assessment."))
+    if assessment.proposed_decision != AssessmentDecision.RETURN:  # returning asks for changes, not a verdict
+        scoring.require_scoring_done(session, project)
 
     if assessment.proposed_decision == AssessmentDecision.APPROVE:
         grant(session, actor, scheme, project, assessment.proposed_places, assessment.proposed_subsidy_per_place,

@@ -137,6 +137,21 @@ class Assessment(SQLModel, table=True):
     superseded: bool = False
 
 
+class ScoreModeration(SQLModel, table=True):
+    """The agreed score of a project whose two independent scores differ by more than the scheme's threshold,
+    with the note saying why (projects/scoring.py). It answers the two assessments it was written about."""
+
+    __tablename__ = "score_moderation"
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True, ondelete="CASCADE")
+    moderator_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    first_assessment_id: int = Field(foreign_key="assessment.id", ondelete="CASCADE")
+    second_assessment_id: int = Field(foreign_key="assessment.id", ondelete="CASCADE")
+    agreed_score: int
+    note: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class PortfolioProposal(SQLModel, table=True):
     """An officer's proposed funding portfolio for a scheme; another person confirms it (funding each line).
 

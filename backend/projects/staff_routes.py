@@ -22,9 +22,9 @@ from backend.identity.permissions import Permission, can, require_visible
 from backend.organisations import track_record
 from backend.organisations.models import Organisation
 from backend.placements import confirmations
-from backend.projects import completion, conflicts, funding, lifecycle, ranking
+from backend.projects import completion, conflicts, funding, lifecycle, ranking, scoring
 from backend.projects.models import Assessment, AssessmentDecision, Project, ProjectStatus
-from backend.projects.scoring import weighted_total
+from backend.projects.scoring import ScoringStatus, weighted_total
 from backend.projects.validation import subsidy_limit
 from backend.projects.words import common_words
 from backend.schemes import admin as schemes
@@ -100,6 +100,22 @@ def propose(db: Session, user: User, project: Project, data: dict) -> Assessment
         raise
 
 
+def moderate(db: Session, user: User, project: Project, data: dict):
+    """The moderation form (or JSON body): the agreed score out of 100 and the note saying why."""
+    fields = Fields(dict(data))
+    message = _("Give the agreed score as a whole number from 0 to 100.")
+    agreed = fields.whole("agreed_score", 0, 100, message=message, required=message)
+    note = fields.text("moderation_note", max_length=scoring.MAX_NOTE,
+                       required=_("Say why the agreed score is what it is."))
+    fields.raise_if_invalid(_("The moderation could not be saved: fix the fields shown."), ProposalInvalid)
+    try:
+        return scoring.moderate(db, user, project, agreed_score=agreed, note=note)
+    except Conflict as error:
+        if "field" in error.details:
+            raise ProposalInvalid({error.details["field"]: error.message}, error.message) from error
+        raise
+
+
 def pending_proposal(db: Session, project: Project) -> Assessment | None:
     return db.exec(select(Assessment).where(Assessment.project_id == project.id, col(Assessment.confirmed_at).is_(None),
                                             col(Assessment.superseded).is_(False))
@@ -110,7 +126,8 @@ def pending_proposal(db: Session, project: Project) -> Assessment | None:
 def ranked_list(request: Request, db: DbSession, user: StaffUser, scheme_id: Id):
     scheme = schemes.get_scheme(db, scheme_id)
     return render(request, "staff/ranking.html", {
-        **common_words(), "user": user, "scheme": scheme, "ranked": ranking.ranked_projects(db, scheme)})
+        **common_words(), "user": user, "scheme": scheme, "ranked": ranking.ranked_projects(db, scheme),
+        "scoring_status_names": scoring_status_names()})
 
 
 @router.get("/staff/projects", response_class=HTMLResponse)
@@ -153,9 +170,15 @@ def _project_page(request: Request, db: Session, user: User, project: Project, *
     form = form or {"decision": "approve", "places": str(project.places_requested),
                     "subsidy_per_place": str(project.subsidy_requested_per_place)}
     criteria = schemes.criteria_of(db, scheme)
+    where = scoring.scoring_of(db, project)
+    scorers = {u.id: u for u in db.exec(select(User).where(col(User.id).in_(
+        [s.officer_id for s in where.by_officer if s.officer_id] + ([where.moderation.moderator_id] if where.moderation
+                                                                    and where.moderation.moderator_id else []))))}
     return render(request, "staff/project.html", {
         **common_words(), "user": user, "project": project, "scheme": scheme,
         "weighted_score": weighted_total(proposal.scores, criteria) if proposal else None,
+        "scoring": where, "scores_shown": where.shows_scores_to(user), "scorers": scorers,
+        "scoring_status_names": scoring_status_names(),
         "declaration": conflicts.declaration(db, user.id, project.organisation_id),
         "organisation": db.get(Organisation, project.organisation_id),
         "limit": subsidy_limit(db, scheme, project.region, weeks), "similar": similar, "similar_basis": basis,
@@ -166,6 +189,14 @@ def _project_page(request: Request, db: Session, user: User, project: Project, *
         "track_record": track_record.of_organisation(db, project.organisation_id),
         "confirmations": confirmations.for_project(db, user, project), **confirmations.words(),
     }, status_code=status_code)
+
+
+def scoring_status_names() -> dict[str, str]:
+    return {ScoringStatus.UNSCORED: _("Not scored yet"),
+            ScoringStatus.SECOND_SCORE_MISSING: _("Second score missing"),
+            ScoringStatus.NEEDS_MODERATION: _("Needs moderation"),
+            ScoringStatus.MODERATED: _("Moderated"),
+            ScoringStatus.SCORED: _("Scored")}
 
 
 def _completion_context(db: Session, project: Project) -> dict:
@@ -185,6 +216,7 @@ def project_page(request: Request, db: DbSession, user: StaffUser, project_id: I
     project = staff_project(db, user, project_id)
     return _project_page(request, db, user, project, notice={
         "declared": _("Your declaration has been recorded."),
+        "moderated": _("The agreed score has been recorded."),
         "opened": _("The project is now open for applications."),
         "closed": _("Applications to the project are now closed."),
     }.get(done))
@@ -213,6 +245,21 @@ def declare_page(request: Request, db: DbSession,
     except ProposalInvalid as error:
         return _project_page(request, db, user, project, errors=error.errors, status_code=400)
     return RedirectResponse(f"/staff/projects/{project.id}?done=declared", status_code=303)
+
+
+@router.post("/staff/projects/{project_id}/moderation", response_class=HTMLResponse)
+def moderate_page(request: Request, db: DbSession,
+                  user: Annotated[User, require_permission(Permission.PROJECT_ASSESS, Permission.PROJECT_DECIDE)],
+                  project_id: Id, data: FormData):
+    project = staff_project(db, user, project_id)
+    try:
+        moderate(db, user, project, data)
+    except ProposalInvalid as error:
+        return _project_page(request, db, user, project, errors=error.errors, form=data, status_code=400)
+    except (Conflict, Forbidden) as error:
+        return _project_page(request, db, user, project, form=data, problem=error.message,
+                             status_code=error.status_code)
+    return RedirectResponse(f"/staff/projects/{project.id}?done=moderated", status_code=303)
 
 
 @router.post("/staff/assessments/{assessment_id}/confirm", response_class=HTMLResponse)

@@ -17,11 +17,11 @@ from backend.core.params import BodyId, Count, Id, Money
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, organisation_id_of
-from backend.projects import funding, lifecycle, ranking
+from backend.projects import funding, lifecycle, ranking, scoring
 from backend.projects.models import Assessment, Project
 from backend.projects.ngo_routes import own_project
 from backend.projects.scoring import weighted_total
-from backend.projects.staff_routes import declare_conflict, propose, staff_project
+from backend.projects.staff_routes import declare_conflict, moderate, propose, staff_project
 from backend.schemes import admin as schemes
 from backend.schemes.models import Scheme
 
@@ -136,6 +136,7 @@ class RankedProjectOut(BaseModel):
     organisation_id: int
     organisation_name_en: str
     weighted_score: float | None
+    scoring: str = Field(description="unscored, scored, second_score_missing, needs_moderation or moderated")
     places_requested: int
     subsidy_per_place: int = Field(description="HK$ asked per place")
     region: str
@@ -232,6 +233,60 @@ def declare_conflict_of_interest(db: DbSession, user: Declarer, project_id: Id, 
                                   description=found.description, declared_at=found.declared_at)
 
 
+class OfficerScoreOut(BaseModel):
+    officer_id: int | None
+    assessment_id: int
+    weighted_score: float
+
+
+class ScoringOut(BaseModel):
+    project_id: int
+    double_scoring: bool
+    status: str = Field(description="unscored, scored, second_score_missing, needs_moderation or moderated")
+    score: float | None = Field(description="The score that ranks the project, out of 100; null until scoring is done")
+    scores: list[OfficerScoreOut] = Field(description="The scores that count, latest first; empty for an officer "
+                                                      "who has yet to give the independent second score")
+    difference: float | None
+    moderation_threshold: int
+    agreed_score: int | None
+    moderation_note: str | None
+
+
+class ModerationIn(BaseModel):
+    agreed_score: int = Field(ge=0, le=100, description="The agreed score, a whole number out of 100")
+    moderation_note: str = Field(min_length=1, max_length=scoring.MAX_NOTE)
+
+
+def scoring_out(db: Session, user: User, project: Project) -> ScoringOut:
+    where = scoring.scoring_of(db, project)
+    scheme = db.get(Scheme, project.scheme_id)
+    shown = where.shows_scores_to(user)
+    return ScoringOut(
+        project_id=project.id, double_scoring=scheme.double_scoring, status=str(where.status), score=where.score,
+        scores=[OfficerScoreOut(officer_id=s.officer_id, assessment_id=s.assessment.id, weighted_score=s.total)
+                for s in where.by_officer] if shown else [],
+        difference=where.difference if shown else None, moderation_threshold=scheme.moderation_threshold,
+        agreed_score=where.moderation.agreed_score if where.moderation else None,
+        moderation_note=where.moderation.note if where.moderation else None)
+
+
+@router.get("/projects/{project_id}/scoring", response_model=ScoringOut, responses=error_responses(404))
+def project_scoring(db: DbSession, user: Staff, project_id: Id):
+    """Where the project's scoring stands. In a double-scored scheme an officer who has not scored the project
+    yet does not see the other officer's score, so that the two scores stay independent."""
+    return scoring_out(db, user, staff_project(db, user, project_id))
+
+
+@router.post("/projects/{project_id}/moderation", response_model=ScoringOut, status_code=201,
+             responses=error_responses(404, 409))
+def moderate_scores(db: DbSession, user: Declarer, project_id: Id, body: ModerationIn):
+    """Record the agreed score of two independent scores that differ by more than the scheme's threshold,
+    with the note saying why (audited)."""
+    project = staff_project(db, user, project_id)
+    moderate(db, user, project, body.model_dump())
+    return scoring_out(db, user, project)
+
+
 @router.get("/schemes/{scheme_id}/ranking", response_model=list[RankedProjectOut], responses=error_responses(404))
 def ranked_list(db: DbSession, user: Staff, scheme_id: Id):
     """Projects awaiting a funding decision, best weighted score first; projects not yet scored last."""
@@ -241,6 +296,7 @@ def ranked_list(db: DbSession, user: Staff, scheme_id: Id):
     return [RankedProjectOut(
         position=r.position, project_id=r.project.id, title_en=r.project.title_en, title_zh=r.project.title_zh,
         organisation_id=r.organisation.id, organisation_name_en=r.organisation.name_en, weighted_score=r.score,
+        scoring=str(r.scoring_status),
         places_requested=r.places, subsidy_per_place=r.subsidy_per_place, region=r.project.region,
         greater_bay_area=r.gba, projects_funded_before=r.record.projects_funded,
         completion_rate=r.record.completion_rate) for r in ranking.ranked_projects(db, scheme)]

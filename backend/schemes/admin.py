@@ -88,6 +88,8 @@ MESSAGES = {
     "criterion_number": lazy_gettext("Enter a weight from 1 to 10 and a top score from 1 to 10."),
     "origins": lazy_gettext("Say who may take part: youth from Hong Kong, from Guangdong, or both."),
     "reserved_seats": lazy_gettext("Say whether places kept for one side stay empty or go to the other side."),
+    "moderation_threshold": lazy_gettext("Enter the largest difference between two scores allowed without moderation: "
+                                         "a whole number of points from 1 to 100."),
 }
 # The scheme form's "who may take part" boxes, one per origin (a box is "on" when ticked).
 ORIGIN_BOXES = {f"admits_{origin}": origin for origin in ORIGINS}
@@ -109,7 +111,7 @@ class SchemeForm:
 
 def blank_form() -> SchemeForm:
     form = SchemeForm(values={"min_age": "18", "max_age": "29", "max_choices": "5", "admits_hong_kong": "on",
-                              "reserved_seats": "keep"})
+                              "reserved_seats": "keep", "moderation_threshold": "15"})
     _pad(form)
     return form
 
@@ -128,6 +130,8 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
     values["gba_min_share_percent"] = "" if scheme.gba_min_share_percent is None else str(scheme.gba_min_share_percent)
     values.update({box: "on" for box, origin in ORIGIN_BOXES.items() if origin in scheme.admitted_origins})
     values["reserved_seats"] = scheme.reserved_seats
+    values["double_scoring"] = "on" if scheme.double_scoring else ""
+    values["moderation_threshold"] = str(scheme.moderation_threshold)
     values["max_places_per_organisation"] = ("" if scheme.max_places_per_organisation is None
                                              else str(scheme.max_places_per_organisation))
     for name in DATE_FIELDS:
@@ -148,7 +152,7 @@ def read_form(raw: Mapping[str, str]) -> SchemeForm:
     """The posted form as a SchemeForm (rows numbered limit_region_0, criterion_code_0, ...)."""
     names = ("name_en", "name_zh", "budget_hkd", *DATE_FIELDS, "min_age", "max_age", "max_subsidy_per_place",
              "gba_min_share_percent", "max_places_per_organisation", "max_choices", *ORIGIN_BOXES, "reserved_seats",
-             *(f"cap_{r.code}" for r in REGIONS))
+             "double_scoring", "moderation_threshold", *(f"cap_{r.code}" for r in REGIONS))
     names += tuple(f"{name}-{part}" for name in DATE_FIELDS for part in DATE_PARTS)
     form = SchemeForm(values={name: str(raw.get(name) or "") for name in names})
     for i in range(50):
@@ -249,6 +253,10 @@ def check_form(form: SchemeForm) -> CheckedScheme:
     reserved = fields.choice("reserved_seats", RESERVED_SEATS, message=MESSAGES["reserved_seats"], default="keep")
     if reserved:
         values["reserved_seats"] = reserved
+    values["double_scoring"] = fields.checkbox("double_scoring")
+    threshold = fields.whole("moderation_threshold", 1, 100, message=MESSAGES["moderation_threshold"], default=15)
+    if threshold is not None:
+        values["moderation_threshold"] = threshold
 
     caps: dict[str, int] = {}
     for region in REGIONS:

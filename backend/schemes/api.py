@@ -66,6 +66,8 @@ class SchemeOut(BaseModel):
     admitted_origins: list[Origin] = Field(description="Who may take part: hong_kong, guangdong or both")
     reserved_seats: ReservedSeats = Field(description="Places kept for one side that it leaves empty: keep or release")
     max_places_per_organisation: int | None = Field(description="Most places granted to one organisation's projects")
+    double_scoring: bool = Field(description="Two officers score each project independently")
+    moderation_threshold: int = Field(description="Points out of 100 two scores may differ by without moderation")
     region_caps: dict[str, int] = Field(description="Most places by English region name")
     subsidy_limits: list[SubsidyLimit]
     criteria: list[Criterion]
@@ -95,6 +97,8 @@ class SchemeIn(BaseModel):
                                                   description="Who may take part: hong_kong, guangdong or both")
     reserved_seats: ReservedSeats | None = Field(default=None, description="keep (stay empty) or release (go to the other side)")
     max_places_per_organisation: int | str | None = Field(default=None, description="Empty or absent: no limit")
+    double_scoring: bool | None = Field(default=None, description="Two officers score each project independently")
+    moderation_threshold: int | str | None = Field(default=None, description="1-100 points; 15 when absent")
     region_caps: dict[str, Count] | None = Field(default=None, description="Replaces every cap when given")
     subsidy_limits: list[SubsidyLimit] | None = Field(default=None, description="Replaces every limit when given")
     criteria: list[Criterion] | None = Field(default=None, description="Replaces the criteria when given")

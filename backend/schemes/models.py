@@ -42,6 +42,11 @@ class Scheme(SQLModel, table=True):
     # Seats reserved for one side that it leaves empty: "keep" them empty, or "release" them to the other
     # side (stable rounds; matching.model.RESERVED_SEATS).
     reserved_seats: str = Field(default="keep", sa_type=String(8))
+    # Independent double scoring: two officers score each project without seeing the other's score; when
+    # their weighted totals differ by more than the threshold (points out of 100), a moderation note with
+    # the agreed score is needed before the project is ranked or decided (projects/scoring.py).
+    double_scoring: bool = False
+    moderation_threshold: int = 15
     # At most this many places granted to any one organisation's projects (None: no limit).
     max_places_per_organisation: int | None = None
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")

@@ -141,6 +141,10 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # a conflict-of-interest declaration: those who score or decide
     ("POST", "/staff/projects/{project_id}/conflict-of-interest"): OFFICER | APPROVER,
     ("PUT", "/api/v1/projects/{project_id}/conflict-of-interest"): OFFICER | APPROVER,
+    # moderating two scores far apart: those who score or decide (the matrix's project needs none: 409)
+    ("POST", "/staff/projects/{project_id}/moderation"): OFFICER | APPROVER,
+    ("POST", "/api/v1/projects/{project_id}/moderation"): OFFICER | APPROVER,
+    ("GET", "/api/v1/projects/{project_id}/scoring"): STAFF,
     ("GET", "/api/v1/schemes/{scheme_id}/ranking"): STAFF,
     ("POST", "/staff/schemes/{scheme_id}/portfolio/work-out"): STAFF,
     ("POST", "/api/v1/schemes/{scheme_id}/portfolio/analyses"): STAFF,

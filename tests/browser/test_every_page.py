@@ -70,9 +70,11 @@ PAGES: dict[str, tuple[str, object]] = {
     "/staff/schemes/{scheme_id}": ("officer", lambda s: {"scheme_id": s["scheme"]}),
     "/staff/schemes/{scheme_id}/edit": ("officer", lambda s: {"scheme_id": s["scheme"]}),
     "/staff/schemes/{scheme_id}/portfolio": ("officer", lambda s: {"scheme_id": s["scheme"]}),
-    "/staff/schemes/{scheme_id}/ranking": ("officer", lambda s: {"scheme_id": s["scheme"]}),
+    "/staff/schemes/{scheme_id}/ranking": ("officer", lambda s: [{"scheme_id": s["scheme"]},
+                                                                 {"scheme_id": s["double_scored_scheme"]}]),
     "/staff/projects": ("officer", None),
-    "/staff/projects/{project_id}": ("officer", lambda s: {"project_id": s["ngo_project"]}),
+    "/staff/projects/{project_id}": ("officer", lambda s: [{"project_id": s["ngo_project"]},
+                                                           {"project_id": s["to_moderate"]}]),
     "/staff/rounds": ("officer", None),
     "/staff/rounds/new": ("officer", None),
     "/staff/rounds/{run_id}": ("officer", lambda s: [{"run_id": s["run"], "": f"?view={view}"}
@@ -148,9 +150,12 @@ def _set_the_scene(database_url: str) -> dict:
             own_choice = db.exec(select(Choice).where(Choice.applicant_id == profile.id)).first()
             run = rounds.start_round(db, login("officer@demo.internmatch.hk"), scheme)
             _worked_out_portfolio(db, scheme, organisation, login("officer@demo.internmatch.hk"))
+            to_moderate = _scores_to_moderate(db, organisation, login("officer@demo.internmatch.hk"),
+                                              login("officer2@demo.internmatch.hk"))
             db.commit()
             scene = {"scheme": scheme.id, "ngo_project": chosen.project_id, "chooser": chosen.applicant_id,
                      "draft_project": draft.id, "choice": own_choice.id, "run": run.id,
+                     "to_moderate": to_moderate.id, "double_scored_scheme": to_moderate.scheme_id,
                      # the demo applicant's complaints: received (overdue), being investigated, upheld
                      "complaints": list(db.exec(select(Complaint.id).where(Complaint.user_id == applicant.id)
                                                 .order_by(col(Complaint.id))).all())}
@@ -315,6 +320,27 @@ def test_every_page_has_no_serious_accessibility_findings_in_either_language(bro
     finally:
         context.close()
     assert problems == []
+
+
+def _scores_to_moderate(db, organisation, officer, other_scorer):
+    """A scheme scored twice, independently, and a project whose two scores are too far apart: the officer's page
+    shows both scores and the moderation form."""
+    from backend.projects.models import Assessment, AssessmentDecision, ConflictDeclaration, ProjectStatus
+    from backend.schemes.models import AssessmentCriterion
+    from tests.factories import make_project, make_scheme
+
+    scheme = make_scheme(db, name_en="Palace Museum Youth Internship Programme", name_zh="故宮博物院青年實習計劃",
+                         double_scoring=True, moderation_threshold=10)
+    db.add(AssessmentCriterion(scheme_id=scheme.id, code="learning", name_en="Learning plan", name_zh="學習計劃"))
+    project = make_project(db, scheme, organisation, status=ProjectStatus.UNDER_ASSESSMENT)
+    for scorer, score in ((other_scorer, 5), (officer, 2)):
+        db.add(Assessment(project_id=project.id, officer_id=scorer.id, scores={"learning": score},
+                          proposed_decision=AssessmentDecision.APPROVE, proposed_places=project.places_requested,
+                          proposed_subsidy_per_place=project.subsidy_requested_per_place,
+                          superseded=scorer is other_scorer))
+    db.add(ConflictDeclaration(user_id=officer.id, organisation_id=organisation.id, has_conflict=False))
+    db.flush()
+    return project
 
 
 def _worked_out_portfolio(db, scheme, organisation, officer) -> None:
