@@ -1,22 +1,30 @@
-"""Delivering the outbox: claim, send, mark - at most once.
+"""Delivering the outbox: claim, send, mark - at most once, in batches that keep their place.
 
-1. Claim: one UPDATE ... RETURNING sets `claimed_until` on up to `limit` due e-mails and is committed
-   before anything is sent. On PostgreSQL the candidate rows are picked FOR UPDATE SKIP LOCKED, so two
-   senders take different rows without waiting; on SQLite the same statement is a conditional UPDATE
-   under the database write lock. Only unclaimed rows (`claimed_until IS NULL`) are taken.
+A batch (`deliver_pending`, up to `limit` e-mails) goes through one SMTP connection, a few e-mails at a time:
+
+1. Claim a chunk: a SELECT picks up to CHUNK_SIZE due e-mails and an UPDATE ... RETURNING sets their
+   `claimed_until` and returns them; the claim is committed before any of them is sent. On PostgreSQL the
+   rows are picked FOR UPDATE SKIP LOCKED, so two senders take different rows without waiting; on SQLite
+   both statements run under the database write lock. Only unclaimed rows (`claimed_until IS NULL`) are taken.
 2. Send each through SMTP (or, with no SMTP_HOST, write it as an .eml file for developers).
-3. Mark each outcome in its own commit straight away: sent; or a temporary failure, which releases the
-   claim and schedules a retry with exponential backoff, until MAX_ATTEMPTS make it failed; or a
-   permanent refusal (5xx for the recipient or the message), failed at once.
+3. Record the chunk's outcomes in one transaction, which also claims the next chunk: sent; or a temporary
+   failure, which releases the claim and schedules a retry with exponential backoff, until MAX_ATTEMPTS make
+   it failed; or a permanent refusal (5xx for the recipient or the message), failed at once.
+
+So the database holds the batch's progress at every chunk: e-mails sent are recorded as sent, e-mails not
+yet reached are not even claimed, and a sender that stops (killed, or the machine restarted) leaves at most
+one chunk's claims behind; a restarted sender goes on at once with the next e-mail in order.
 
 A claim that outlives its lease while the row is still pending means a sender stopped between claiming
-and marking: the e-mail may or may not have gone. We choose at-most-once - such a row is marked failed
+and recording: the e-mail may or may not have gone. We choose at-most-once - such a row is marked failed
 with an explanation for an officer to check, never re-sent blindly - because a duplicate offer or
-reminder confuses applicants more than a missing one an officer can re-send.
+reminder confuses applicants more than a missing one an officer can re-send. Claiming a chunk at a time,
+not the whole batch, keeps such e-mails to at most CHUNK_SIZE per stopped sender.
 
 On SQLite the sender shares the database with the web process (`serve` runs it in-process): read-only
 looks come first, so an idle sender never takes the write lock, and every transaction that writes begins
 with the lock taken (`for_writing`), so it neither fails on nor makes a web request fail on a stale read.
+One such transaction per chunk, not per e-mail, keeps the sender's share of the lock small.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from backend.core.db import for_writing, get_engine, utcnow
 from backend.core.settings import Settings, get_settings
@@ -40,10 +48,15 @@ from backend.outbox.models import EmailStatus, OutboxEmail
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# E-mails one batch sends through one SMTP connection (the worker loop's default).
+BATCH_SIZE = 500
+# E-mails claimed, and their outcomes recorded, in one transaction: a stopped sender leaves at most this
+# many e-mails whose outcome is unknown; larger means fewer commits.
+CHUNK_SIZE = 10
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
 SMTP_TIMEOUT_SECONDS = 30
-# The lease must outlast a whole batch sent one by one, or a slow but live sender would be taken for dead.
+# The lease must outlast a whole chunk sent one by one, or a slow but live sender would be taken for dead.
 MIN_LEASE = timedelta(minutes=15)
 UNKNOWN_OUTCOME = ("Delivery outcome unknown: a sender claimed this e-mail (lease until {until} UTC) "
                    "and stopped before recording the result. It is not retried automatically so that it is "
@@ -176,93 +189,149 @@ def _abandon_stale_claims(engine: Engine, now: datetime) -> int:
     return len(stale)
 
 
+def _due(now: datetime, limit: int):
+    return (select(_table.c.id)
+            .where(_table.c.status == EmailStatus.PENDING, _table.c.claimed_until.is_(None),
+                   _table.c.next_attempt_at <= now)
+            .order_by(_table.c.next_attempt_at, _table.c.id).limit(limit))
+
+
+def _claim_in(conn: Connection, *, now: datetime, limit: int) -> tuple[datetime, list[OutboxEmail]]:
+    """Claim up to `limit` due e-mails in `conn`'s transaction; the claim's expiry doubles as its token."""
+    until = now + lease_for(limit)
+    if limit <= 0:
+        return until, []
+    due = _due(now, limit)
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    # Two statements, not `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`: PostgreSQL may
+    # run such a subquery again for each row it updates, and each run skips the rows already claimed and
+    # takes the next n, so one claim could take far more than n. The rows picked stay locked (PostgreSQL) or
+    # the write lock is held (SQLite) until the claim commits.
+    ids = conn.execute(due).scalars().all()
+    if not ids:
+        return until, []
+    rows = conn.execute(update(_table)
+                        .where(_table.c.id.in_(ids), _table.c.status == EmailStatus.PENDING,
+                               _table.c.claimed_until.is_(None))
+                        .values(claimed_until=until).returning(*_table.c)).mappings().all()
+    return until, sorted((OutboxEmail(**row) for row in rows), key=lambda email: email.id)
+
+
+def _claim_emails(engine: Engine, *, now: datetime, limit: int) -> tuple[datetime, list[OutboxEmail]]:
+    if engine.dialect.name != "postgresql":
+        with engine.connect() as conn:  # SQLite: a read-only look first, so an idle sender takes no write lock
+            if conn.execute(_due(now, 1)).first() is None:
+                return now + lease_for(limit), []
+    with for_writing(engine).begin() as conn:
+        return _claim_in(conn, now=now, limit=limit)
+
+
 def claim(engine: Engine, *, now: datetime, limit: int) -> tuple[datetime, list[int]]:
     """Claim up to `limit` due e-mails and commit the claim; the claim's expiry doubles as its token."""
-    until = now + lease_for(limit)
-    due = (select(_table.c.id)
-           .where(_table.c.status == EmailStatus.PENDING, _table.c.claimed_until.is_(None),
-                  _table.c.next_attempt_at <= now)
-           .order_by(_table.c.next_attempt_at, _table.c.id).limit(limit))
-    if engine.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    else:
-        with engine.connect() as conn:  # SQLite: a read-only look first, so an idle sender takes no write lock
-            if conn.execute(due.limit(1)).first() is None:
-                return until, []
-    with for_writing(engine).begin() as conn:
-        ids = conn.execute(update(_table)
-                           .where(_table.c.id.in_(due.scalar_subquery()), _table.c.status == EmailStatus.PENDING,
-                                  _table.c.claimed_until.is_(None))
-                           .values(claimed_until=until).returning(_table.c.id)).scalars().all()
-    return until, sorted(ids)
+    until, emails = _claim_emails(engine, now=now, limit=limit)
+    return until, [email.id for email in emails]
 
 
-def _load(engine: Engine, ids: list[int]) -> list[OutboxEmail]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(_table).where(_table.c.id.in_(ids)).order_by(_table.c.id)).mappings().all()
-    return [OutboxEmail(**row) for row in rows]
+_record_outcome = (update(_table)
+                   .where(_table.c.id == bindparam("b_id"), _table.c.claimed_until == bindparam("b_until"))
+                   .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"),
+                           last_error=bindparam("b_last_error"), sent_at=bindparam("b_sent_at"),
+                           next_attempt_at=bindparam("b_next_attempt_at"),
+                           claimed_until=bindparam("b_claimed_until")))
 
 
-def _mark(engine: Engine, email_id: int, until: datetime, **values) -> None:
-    with for_writing(engine).begin() as conn:
-        conn.execute(update(_table).where(_table.c.id == email_id, _table.c.claimed_until == until)
-                     .values(**values))
+def _record(conn: Connection, outcomes: list[dict], unattempted: list[int], until: datetime | None) -> None:
+    """Write outcomes (one statement for the lot) and release e-mails claimed but never handed over."""
+    if outcomes:
+        conn.execute(_record_outcome, outcomes)
+    if unattempted:
+        # Never handed to SMTP, so releasing them cannot cause a second delivery.
+        conn.execute(update(_table).where(_table.c.id.in_(unattempted), _table.c.claimed_until == until)
+                     .values(claimed_until=None))
 
 
-def deliver_pending(engine: Engine, settings: Settings, limit: int = 50, *, now: datetime | None = None,
-                    max_attempts: int = MAX_ATTEMPTS) -> DeliveryStats:
-    now = now or utcnow()
-    stats = DeliveryStats(abandoned=_abandon_stale_claims(engine, now))
-    until, ids = claim(engine, now=now, limit=limit)
-    stats.claimed = len(ids)
-    if not ids:
-        return stats
-    transport = _Transport(settings)
-    unattempted = set(ids)
+def _attempt(transport: _Transport, email: OutboxEmail, until: datetime, *, now: datetime, max_attempts: int,
+             stats: DeliveryStats) -> dict:
+    """Hand one e-mail over; what to record about it (the parameters of `_record_outcome`)."""
+    attempts = email.attempts + 1
+    outcome = {"b_id": email.id, "b_until": until, "b_attempts": attempts, "b_sent_at": None,
+               "b_next_attempt_at": email.next_attempt_at, "b_claimed_until": None}
     try:
-        for email in _load(engine, ids):
-            unattempted.discard(email.id)
-            attempts = email.attempts + 1
-            try:
-                transport.send(email)
-            except TemporaryFailure as error:
-                gives_up = attempts >= max_attempts
-                later = {} if gives_up else {"next_attempt_at": now + backoff(attempts)}
-                _mark(engine, email.id, until, attempts=attempts, last_error=str(error)[:2000],
-                      claimed_until=None, status=EmailStatus.FAILED if gives_up else EmailStatus.PENDING, **later)
-                if gives_up:
-                    stats.failed += 1
-                    logger.error("e-mail %s failed after %s attempts: %s", email.id, attempts, error)
-                else:
-                    stats.retried += 1
-                continue
-            except PermanentFailure as error:
-                _mark(engine, email.id, until, attempts=attempts, last_error=str(error)[:2000],
-                      claimed_until=None, status=EmailStatus.FAILED)
-                stats.failed += 1
-                logger.error("e-mail %s refused for good: %s", email.id, error)
-                continue
-            _mark(engine, email.id, until, attempts=attempts, status=EmailStatus.SENT, sent_at=utcnow(),
-                  last_error=None)
-            stats.sent += 1
+        transport.send(email)
+    except TemporaryFailure as error:
+        gives_up = attempts >= max_attempts
+        outcome.update(b_status=EmailStatus.FAILED if gives_up else EmailStatus.PENDING,
+                       b_last_error=str(error)[:2000])
+        if gives_up:
+            stats.failed += 1
+            logger.error("e-mail %s failed after %s attempts: %s", email.id, attempts, error)
+        else:
+            outcome["b_next_attempt_at"] = now + backoff(attempts)
+            stats.retried += 1
+        return outcome
+    except PermanentFailure as error:
+        outcome.update(b_status=EmailStatus.FAILED, b_last_error=str(error)[:2000])
+        stats.failed += 1
+        logger.error("e-mail %s refused for good: %s", email.id, error)
+        return outcome
+    stats.sent += 1
+    # A sent e-mail keeps its claim: nothing pending is left to release.
+    return {**outcome, "b_status": EmailStatus.SENT, "b_last_error": None, "b_sent_at": utcnow(),
+            "b_claimed_until": until}
+
+
+def deliver_pending(engine: Engine, settings: Settings, limit: int = BATCH_SIZE, *, now: datetime | None = None,
+                    max_attempts: int = MAX_ATTEMPTS, chunk_size: int = CHUNK_SIZE,
+                    stop: threading.Event | None = None) -> DeliveryStats:
+    """Send up to `limit` due e-mails through one SMTP connection, claiming and recording `chunk_size` at a time.
+
+    `now` is the moment the batch starts (the tests move it); later chunks add the time since. Once `stop` is
+    set, no further chunk is claimed.
+    """
+    started = utcnow()
+    now = now or started
+    stats = DeliveryStats(abandoned=_abandon_stale_claims(engine, now))
+    until, emails = _claim_emails(engine, now=now, limit=min(chunk_size, limit))
+    transport = _Transport(settings)
+    outcomes: list[dict] = []
+    unattempted: list[int] = []
+    try:
+        while emails:
+            stats.claimed += len(emails)
+            for index, email in enumerate(emails):
+                unattempted = [e.id for e in emails[index + 1:]]
+                outcomes.append(_attempt(transport, email, until, now=now, max_attempts=max_attempts, stats=stats))
+            # The chunk's outcomes and the next chunk's claim: one transaction.
+            with for_writing(engine).begin() as conn:
+                _record(conn, outcomes, [], until)
+                more = 0 if stop is not None and stop.is_set() else min(chunk_size, limit - stats.claimed)
+                until, emails = _claim_in(conn, now=now + (utcnow() - started), limit=more)
+            outcomes = []
     finally:
         transport.close()
-        if unattempted:
-            # Never handed to SMTP, so releasing them cannot cause a second delivery.
-            with for_writing(engine).begin() as conn:
-                conn.execute(update(_table).where(_table.c.id.in_(sorted(unattempted)),
-                                                  _table.c.claimed_until == until).values(claimed_until=None))
+        if outcomes or unattempted:  # stopped by an error part-way through a chunk: keep what is known
+            try:
+                with for_writing(engine).begin() as conn:
+                    _record(conn, outcomes, unattempted, until)
+            except Exception:  # the claims stay; after their lease they are reported, never re-sent
+                logger.exception("recording the outcome of e-mails failed")
     return stats
 
 
 def run_sender_forever(stop_event: threading.Event, *, engine: Engine | None = None,
-                       settings: Settings | None = None, limit: int = 50, idle_seconds: float = 5.0) -> None:
-    """The worker process's delivery loop: drain the outbox, then wait, until `stop_event` is set."""
+                       settings: Settings | None = None, limit: int = BATCH_SIZE, idle_seconds: float = 5.0,
+                       chunk_size: int = CHUNK_SIZE) -> None:
+    """The worker process's delivery loop: drain the outbox, then wait, until `stop_event` is set.
+
+    Asked to stop part-way through a batch, it finishes the chunk in hand, records it and stops: nothing is
+    left claimed, and the next start goes on from the next e-mail.
+    """
     engine = engine or get_engine()
     settings = settings or get_settings()
     while not stop_event.is_set():
         try:
-            stats = deliver_pending(engine, settings, limit=limit)
+            stats = deliver_pending(engine, settings, limit=limit, chunk_size=chunk_size, stop=stop_event)
         except Exception:  # a database hiccup must not end the worker; the next round tries again
             logger.exception("delivering e-mails failed")
             stats = None

@@ -279,7 +279,10 @@ def round_unplaced(run_id: Id, db: DbSession, user: StaffUser, offset: Offset = 
 
 @router.post("/rounds/{run_id}/approve", response_model=ApproveOut,
              responses={**error_responses(404), 409: {"description": "The round has not finished, or a newer round of its scheme has "
-                                             "finished (error `round_superseded`): its proposals are out of date"}})
+                                             "finished (error `round_superseded`): its proposals are out of date, "
+                                             "or the whole round was asked for and none of its proposals is left "
+                                             "to decide (error `nothing_to_approve`): another approver approved "
+                                             "or refused them first"}})
 def approve_round(run_id: Id, body: ApproveIn, db: DbSession, user: Approver):
     """Turn proposals into offers (a different person from who started or reviewed the round)."""
     run = get_run(db, run_id)

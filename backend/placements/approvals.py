@@ -69,6 +69,17 @@ class RoundSuperseded(InvalidTransition):
     code = "round_superseded"
 
 
+class NothingToApprove(InvalidTransition):
+    """Approving a whole round whose proposals have all been decided: another approver got there first."""
+
+    code = "nothing_to_approve"
+
+
+def nothing_to_approve_message(run: MatchRun) -> str:
+    return _("Round %(id)s has nothing left to approve: every one of its proposals has already been approved or "
+             "refused, perhaps by another approver a moment ago. Nothing was changed.", id=run.id)
+
+
 # --- which rounds await approval ----------------------------------------------------------------------
 # A round's proposals come from the inputs frozen when it started. Once a newer round of the same scheme
 # has finished, an older round's undecided proposals are out of date: they no longer await approval and
@@ -211,6 +222,10 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
                                       "can no longer be offered.", day=long_date(scheme.offer_deadline)))
 
     proposals = _proposals(session, run, proposal_ids)
+    if proposal_ids is None and not proposals:
+        # Read after the scheme lock: an approver who queued behind another finds the round approved. Saying
+        # so (and changing nothing, so recording nothing) beats answering with an empty success.
+        raise NothingToApprove(nothing_to_approve_message(run))
     usage = scheme_usage(session, scheme.id)
     caps = region_caps(session, scheme.id)
     projects = {p.id: p for p in session.exec(

@@ -444,12 +444,15 @@ def approve(request: Request, db: DbSession, user: Approver, run_id: Id, form: M
             return _approval_page(request, db, user, run, errors={"proposal_ids": error.message}, status_code=403)
         except approvals.RoundSuperseded as error:
             return _approval_page(request, db, user, run, errors={"blocked": error.message}, status_code=409)
+        if approvals.approval_states(db, [run])[run.id].to_decide == 0:
+            return _approval_page(request, db, user, run, status_code=409,
+                                  errors={"blocked": approvals.nothing_to_approve_message(run)})
         return _approve_all_confirmation(request, db, run)
     try:
         result = approvals.approve_proposals(db, user, run, None if everything else selected)
     except SegregationOfDutiesError as error:
         return _approval_page(request, db, user, run, errors={"proposal_ids": error.message}, status_code=403)
-    except approvals.RoundSuperseded as error:
+    except (approvals.RoundSuperseded, approvals.NothingToApprove) as error:
         return _approval_page(request, db, user, run, errors={"blocked": error.message}, status_code=409)
     return _approval_page(request, db, user, run, result=result)
 

@@ -1,21 +1,29 @@
 """Delivering the outbox through a real SMTP server on loopback: intact Chinese, exactly once, retries."""
 
+import asyncio
 import email
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+from collections import Counter
 from datetime import timedelta
 from email import policy
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 from sqlmodel import Session, select
 
 from backend.core.db import utcnow
 from backend.core.settings import Settings
 from backend.outbox.models import EmailStatus, OutboxEmail
 from backend.outbox.sender import (
+    CHUNK_SIZE,
     FIRST_RETRY,
     MAX_ATTEMPTS,
     claim,
@@ -24,6 +32,8 @@ from backend.outbox.sender import (
     run_sender_forever,
 )
 from tests.conftest import migrated_database
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SUBJECT = "實習錄取通知：數據分析實習生"
 BODY = "陳嘉欣你好：\n\n你獲得深圳「數據分析實習生」實習名額。請於 2027-05-10 17:00（香港時間）前回覆。\n"
@@ -48,9 +58,11 @@ class Mailbox:
 
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
+        self.peers: list[tuple] = []  # the client's address and port: one per SMTP connection
         self.refusals: list[str] = []
         self.refuse_always: str | None = None
         self.arrived = threading.Event()
+        self.after_each = None  # called after each e-mail is accepted
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse_always:
@@ -58,7 +70,10 @@ class Mailbox:
         if self.refusals:
             return self.refusals.pop(0)
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        self.peers.append(tuple(session.peer))
         self.arrived.set()
+        if self.after_each is not None:
+            self.after_each()
         return "250 2.0.0 Accepted"
 
 
@@ -142,6 +157,15 @@ def test_two_senders_at_the_same_moment_deliver_each_email_exactly_once(engine, 
     assert subjects == sorted(f"{SUBJECT} {i}" for i in range(30)), "every e-mail once, none twice"
     assert sum(t.sent for t in totals) == 30
     assert {row(engine, i).status for i in ids} == {EmailStatus.SENT}
+
+
+def test_a_claim_takes_at_most_its_limit(engine):
+    """On PostgreSQL `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` took every due row."""
+    ids = queue(engine, 30)
+    now = utcnow()
+    _until, first = claim(engine, now=now, limit=10)
+    _until, second = claim(engine, now=now, limit=10)
+    assert (first, second) == (ids[:10], ids[10:20])
 
 
 def test_a_temporary_refusal_is_retried_after_a_backoff(engine, mailbox, tmp_path):
@@ -253,3 +277,116 @@ def test_the_worker_loop_delivers_until_it_is_told_to_stop(engine, mailbox, tmp_
         stop.set()
         loop.join(timeout=30)
     assert not loop.is_alive() and len(mailbox.messages) == 1
+
+
+def message_ids(mailbox) -> Counter:
+    return Counter(message["Message-ID"] for message in mailbox.messages)
+
+
+def test_a_batch_of_300_goes_through_one_connection_each_email_once_with_a_commit_per_chunk(engine, mailbox,
+                                                                                             tmp_path):
+    ids = queue(engine, 300)
+    commits = []
+
+    def count(_conn) -> None:
+        commits.append(1)
+
+    event.listen(engine, "commit", count)
+    try:
+        stats = deliver_pending(engine, smtp_settings(mailbox, tmp_path))
+    finally:
+        event.remove(engine, "commit", count)
+
+    assert (stats.claimed, stats.sent, stats.failed) == (300, 300, 0)
+    assert sorted(m["Subject"] for m in mailbox.messages) == sorted(f"{SUBJECT} {i}" for i in range(300))
+    assert set(message_ids(mailbox).values()) == {1} and len(message_ids(mailbox)) == 300
+    assert len(set(mailbox.peers)) == 1, "one SMTP connection for the batch"
+    # The first claim, then one transaction per chunk recording it and claiming the next: not one per e-mail.
+    assert len(commits) <= 300 // CHUNK_SIZE + 2, len(commits)
+    assert {row(engine, i).status for i in ids} == {EmailStatus.SENT}
+
+
+def test_a_sender_asked_to_stop_finishes_its_chunk_and_leaves_nothing_claimed(engine, mailbox, tmp_path):
+    ids = queue(engine, 3 * CHUNK_SIZE)
+    stop = threading.Event()
+    settings = smtp_settings(mailbox, tmp_path)
+    mailbox.after_each = lambda: len(mailbox.messages) == 2 and stop.set()
+    first = deliver_pending(engine, settings, stop=stop)
+
+    assert (first.claimed, first.sent) == (CHUNK_SIZE, CHUNK_SIZE)
+    assert all(row(engine, i).claimed_until is None for i in ids[CHUNK_SIZE:]), "nothing left claimed"
+    rest = deliver_pending(engine, settings)
+    assert rest.sent == 2 * CHUNK_SIZE and set(message_ids(mailbox).values()) == {1}
+    assert len(message_ids(mailbox)) == 3 * CHUNK_SIZE
+
+
+class HoldingMailbox(Mailbox):
+    """Accepts e-mails until the `hold_at`-th, which it keeps (it has arrived) but does not answer for now."""
+
+    def __init__(self, hold_at: int):
+        super().__init__()
+        self.hold_at = hold_at
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        if len(self.messages) == self.hold_at:
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
+        return answer
+
+
+SENDER = """
+import sys
+from backend.core.db import make_engine
+from backend.core.settings import Settings
+from backend.outbox.sender import deliver_pending
+
+url, port, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+deliver_pending(make_engine(url), Settings(smtp_host="127.0.0.1", smtp_port=port, mail_folder=folder,
+                                           mail_from="internmatch <no-reply@internmatch.example.hk>"), limit=1000)
+"""
+
+
+def test_a_sender_killed_mid_batch_never_resends_and_its_restart_goes_on_where_it_stopped(engine, tmp_path):
+    """A real process, killed (SIGKILL) while the server holds an e-mail it has received but not yet answered."""
+    total, hold_at = 12 * CHUNK_SIZE, 4 * CHUNK_SIZE + CHUNK_SIZE // 2 + 1
+    ids = queue(engine, total)
+    box = HoldingMailbox(hold_at)
+    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    box.port = controller.port
+    try:
+        child = subprocess.Popen([sys.executable, "-c", SENDER, engine.url.render_as_string(hide_password=False),
+                                  str(box.port), str(tmp_path / "mail")], cwd=ROOT, env=os.environ.copy())
+        try:
+            assert box.holding.wait(timeout=60), "the sender reached the e-mail the server holds"
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+            box.release.set()
+        assert child.returncode == -signal.SIGKILL
+
+        dead_chunk = set(ids[4 * CHUNK_SIZE:5 * CHUNK_SIZE])  # claimed, part sent, none of it recorded
+        recorded = {i for i in ids if row(engine, i).status == EmailStatus.SENT}
+        assert recorded == set(ids[:4 * CHUNK_SIZE]), "every finished chunk was recorded as it went"
+
+        settings, now = smtp_settings(box, tmp_path), utcnow()
+        restarted = deliver_pending(engine, settings, limit=1000, now=now)
+
+        assert (restarted.claimed, restarted.sent) == (total - 5 * CHUNK_SIZE, total - 5 * CHUNK_SIZE), \
+            "the restart goes on at once with the e-mails the dead sender had not reached"
+        later = deliver_pending(engine, settings, limit=1000, now=now + lease_for(CHUNK_SIZE) + timedelta(seconds=1))
+    finally:
+        controller.stop()
+
+    assert (later.claimed, later.abandoned) == (0, CHUNK_SIZE)
+    arrived = message_ids(box)
+    assert set(arrived.values()) == {1}, "no e-mail arrived twice"
+    assert len(arrived) == total - CHUNK_SIZE + CHUNK_SIZE // 2 + 1  # the dead chunk's first ones arrived once
+    statuses = {i: row(engine, i) for i in ids}
+    assert {i for i, r in statuses.items() if r.status == EmailStatus.FAILED} == dead_chunk
+    assert all("outcome unknown" in statuses[i].last_error for i in dead_chunk)
+    assert {i for i, r in statuses.items() if r.status == EmailStatus.SENT} == set(ids) - dead_chunk

@@ -9,11 +9,12 @@ from sqlmodel import Session, col, select
 
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit.models import AuditEvent
+from backend.core.db import for_writing
 from backend.core.errors import Conflict, Forbidden, InvalidTransition
 from backend.identity.models import Role, User
 from backend.identity.permissions import SegregationOfDutiesError
 from backend.outbox.models import OutboxEmail
-from backend.placements.approvals import approve_proposals, refuse_proposals
+from backend.placements.approvals import NothingToApprove, approve_proposals, refuse_proposals
 from backend.placements.models import (
     MatchProposal,
     MatchRun,
@@ -327,9 +328,61 @@ def test_an_approver_who_finds_nothing_left_to_approve_or_refuse_writes_no_audit
     propose(session, run, make_applicant(session)[0], project)
 
     approve_proposals(session, approver, run, now=NOW)
-    nothing_left = approve_proposals(session, second_approver, run, now=NOW)
+    with pytest.raises(NothingToApprove) as nothing_left:
+        approve_proposals(session, second_approver, run, now=NOW)
     refuse_proposals(session, second_approver, run, [], reason="Nothing selected.")
 
-    assert nothing_left.placements == []
+    assert nothing_left.value.message == (
+        f"Round {run.id} has nothing left to approve: every one of its proposals has already been approved or "
+        "refused, perhaps by another approver a moment ago. Nothing was changed.")
     actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.object_type == "match_run"))]
     assert actions.count("match.proposals_approved") == 1 and "match.proposals_refused" not in actions
+
+
+def test_nine_approvers_approving_a_whole_round_at_once_approve_it_once_and_the_others_are_told():
+    """The approvers queue on the scheme lock (PostgreSQL row lock; SQLite write lock): the first makes the
+    offers and writes the one audit event; each of the others finds nothing left, is told so, and records nothing."""
+    with migrated_database("internmatch_approve_nine") as (_url, engine):
+        with Session(engine, expire_on_commit=False) as setup:
+            scheme = make_scheme(setup)
+            project = make_project(setup, scheme, places=5)
+            officer = make_user(setup, Role.OFFICER)
+            approvers = [make_user(setup, Role.APPROVER) for _ in range(9)]
+            run = make_run(setup, scheme, officer)
+            proposal_ids = [propose(setup, run, make_applicant(setup)[0], project, score=90 - i).id
+                            for i in range(5)]
+            setup.commit()
+
+        barrier, made, told, errors = threading.Barrier(9), [], [], []
+
+        def approve(index: int) -> None:
+            try:
+                barrier.wait()
+                # As a web request does: on SQLite the transaction takes the write lock when it begins.
+                with Session(for_writing(engine), expire_on_commit=False) as db:
+                    approver, own_run = db.get(User, approvers[index].id), db.get(MatchRun, run.id)
+                    try:
+                        result = approve_proposals(db, approver, own_run, now=NOW)
+                    except NothingToApprove as refusal:
+                        db.rollback()
+                        told.append(refusal.message)
+                        return
+                    db.commit()
+                    made.append(len(result.placements))
+            except Exception as error:  # surfaced by the assertion below
+                errors.append(error)
+
+        threads = [threading.Thread(target=approve, args=(i,)) for i in range(9)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+
+        assert errors == []
+        assert made == [5], "one approver made the offers"
+        assert len(told) == 8 and all(f"Round {run.id} has nothing left to approve" in m for m in told)
+        with Session(engine) as check:
+            events = check.exec(select(AuditEvent).where(AuditEvent.action == "match.proposals_approved")).all()
+            assert len(events) == 1 and sorted(events[0].after["approved"]) == sorted(proposal_ids)
+            assert len(check.exec(select(Placement).where(Placement.scheme_id == scheme.id)).all()) == 5
+            assert len(check.exec(select(OutboxEmail)).all()) == 5, "one offer e-mail each"

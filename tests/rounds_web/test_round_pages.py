@@ -10,6 +10,7 @@ from backend.applicants.models import Choice
 from backend.audit.models import AuditEvent
 from backend.core.db import utcnow
 from backend.identity.models import Role
+from backend.placements import approvals
 from backend.placements.models import (
     MatchAdjustment,
     MatchProposal,
@@ -160,6 +161,27 @@ def test_an_approver_approves_selected_proposals_and_refuses_others_with_a_reaso
     again = client.post(f"/staff/rounds/{run.id}/approve", data={"csrf_token": csrf, "proposal_ids": [first.id]})
     assert "already been approved or refused" in again.text
     assert len(session.exec(select(Placement)).all()) == 1
+
+
+def test_an_approver_who_finds_the_round_already_approved_is_told_so_and_nothing_is_recorded(client, session):
+    officer, first, second = (make_user(session, role) for role in (Role.OFFICER, Role.APPROVER, Role.APPROVER))
+    _scheme, _project, run, _people, _org = finished_round(session, started_by=officer)
+    assert len(approvals.approve_proposals(session, first, run).placements) == 2
+    csrf = sign_in_as(client, session, second)
+    told = (f"Round {run.id} has nothing left to approve: every one of its proposals has already been approved or "
+            "refused, perhaps by another approver a moment ago. Nothing was changed.")
+
+    confirming = client.post(f"/staff/rounds/{run.id}/approve", data={"csrf_token": csrf, "scope": "all"})
+    approving = client.post(f"/staff/rounds/{run.id}/approve",
+                            data={"csrf_token": csrf, "scope": "all", "confirmed": "yes"})
+    api = client.post(f"/api/v1/rounds/{run.id}/approve", json={}, headers={"X-CSRF-Token": csrf})
+
+    assert confirming.status_code == 409 and told in confirming.text
+    assert approving.status_code == 409 and told in approving.text
+    assert api.status_code == 409 and api.json()["error"] == "nothing_to_approve" and api.json()["message"] == told
+    assert len(session.exec(select(Placement)).all()) == 2
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "match.proposals_approved")).all()
+    assert [e.actor_id for e in events] == [first.id]
 
 
 def test_an_applicant_accepts_once_even_when_pressing_twice_and_the_ngo_sees_the_intern(client, session):
