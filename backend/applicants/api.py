@@ -78,6 +78,9 @@ class ChoiceOut(BaseModel):
     rank: int
     status: str
     status_label: str
+    movable: bool = Field(description="Still open, and no place accepted in the scheme: the order can change")
+    settled: bool = Field(description="She holds a place in the scheme: the choice can no longer be moved or "
+                                      "withdrawn, and no choice can be added there")
 
 
 class NewChoice(BaseModel):
