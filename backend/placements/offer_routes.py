@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
 from backend.applicants import choices, eligibility, profile
-from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.applicants.models import ApplicantProfile, ChoiceStatus
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
 from backend.core.formatting import long_date
@@ -23,15 +23,9 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, organisation_id_of
 from backend.organisations.models import Organisation
 from backend.outbox.service import hong_kong_time
-from backend.placements import confirmations, offers
+from backend.placements import confirmations, offers, origins
 from backend.placements import outcomes as outcomes_of_matching
-from backend.placements.models import (
-    AdjustmentKind,
-    MatchAdjustment,
-    MatchProposal,
-    Placement,
-    PlacementStatus,
-)
+from backend.placements.models import Placement, PlacementStatus
 from backend.projects.models import Project
 from backend.schemes import service as schemes_service
 from backend.schemes import timetable
@@ -76,26 +70,8 @@ def my_offers(db: Session, user: User) -> list[tuple[Placement, Project, Organis
 
 
 def offer_origins(db: Session, placements: list[Placement]) -> dict[int, str]:
-    """How each offer came about, in plain words: one of her ranked choices, a suggestion (she was open to
-    other projects), or an officer's placement with the officer's reason, never dressed up as her choice."""
-    origins = {}
-    for placement in placements:
-        choice = db.exec(select(Choice).where(Choice.applicant_id == placement.applicant_id,
-                                              Choice.project_id == placement.project_id,
-                                              Choice.status != ChoiceStatus.WITHDRAWN)).first()
-        proposal = db.get(MatchProposal, placement.proposal_id) if placement.proposal_id else None
-        if choice is not None:
-            origins[placement.id] = _("One of your choices")
-        elif proposal is not None and proposal.pinned:
-            pin = db.exec(select(MatchAdjustment).where(
-                MatchAdjustment.scheme_id == placement.scheme_id, MatchAdjustment.applicant_id == placement.applicant_id,
-                MatchAdjustment.project_id == placement.project_id, MatchAdjustment.kind == AdjustmentKind.PIN)
-                .order_by(col(MatchAdjustment.id).desc())).first()
-            origins[placement.id] = (_("Placed by an officer: %(reason)s", reason=pin.reason) if pin is not None
-                                     else _("Placed by an officer"))
-        else:
-            origins[placement.id] = _("Suggested for you: you said you were open to other projects")
-    return origins
+    """How each offer came about, in plain words (`placements/origins.py`)."""
+    return {pid: origin.text for pid, origin in origins.offer_origins(db, placements).items()}
 
 
 def _words() -> dict:
