@@ -4,6 +4,9 @@ her ranked choices, never a suggestion, in the staff report's choice figures as 
 
 from __future__ import annotations
 
+import pytest
+from sqlmodel import Session, select
+
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.identity.models import Role
 from backend.placements.models import (
@@ -17,9 +20,11 @@ from backend.placements.models import (
 from backend.reports import service as reports
 from tests.accounts.helpers import sign_in_as
 from tests.applicants.helpers import make_applicant
+from tests.conftest import migrated_database
 from tests.factories import make_project, make_scheme
 from tests.placements.test_approvals import hold
-from tests.placements.test_rounds import make_staff
+from tests.placements.test_rounds import finish_round, make_staff, start, stored_proposals
+from tests.placements.test_rounds import make_applicant as make_round_applicant
 
 REASON = "Asked by the NGO after interview"
 
@@ -85,3 +90,35 @@ def test_her_offers_in_the_api_say_how_each_came_about_and_her_status_lists_ever
     assert [o["id"] for o in status["offers"]] == [pinned.id], "every offer shows with her status"
     assert status["offers"][0]["origin"] == "officer"
     assert [c["project_id"] for c in status["choices"]] == [chosen.id]
+
+
+@pytest.fixture(scope="module")
+def ranks_engine():
+    with migrated_database("internmatch_honest_ranks") as (_url, engine):
+        yield engine
+
+
+def test_a_refill_reports_her_own_rank_not_the_place_left_after_a_declined_choice(ranks_engine):
+    """She ranked A first and B second, and declined A's offer: B is still her second choice, on the round
+    page, in its first-choice figure and in the reasons, as on her own list and in the report."""
+    with Session(ranks_engine) as session:
+        scheme = make_scheme(session)
+        first, second = make_project(session, scheme, places=1), make_project(session, scheme, places=1)
+        applicant = make_round_applicant(session, scheme, [first, second])
+        hold(session, first, applicant, PlacementStatus.DECLINED)
+        declined = session.exec(select(Choice).where(Choice.applicant_id == applicant.id,
+                                                     Choice.project_id == first.id)).one()
+        declined.status = ChoiceStatus.DECLINED
+        session.add(declined)
+        officer = make_staff(session)
+        session.commit()
+        scheme_id, officer_id, applicant_id, second_id = scheme.id, officer.id, applicant.id, second.id
+
+    run = finish_round(ranks_engine, start(ranks_engine, scheme_id, officer_id, refill=True))
+
+    proposal = stored_proposals(ranks_engine, run.id)[applicant_id]
+    assert proposal.project_id == second_id
+    assert proposal.choice_rank == 2, "her second choice, as her list says"
+    assert [r["params"]["rank"] for r in proposal.reasons if r["code"] == "choice"] == [2]
+    assert run.figures["first_choice_share"] == 0.0
+    assert run.figures["choice_ranks"] == {"2": 1}
