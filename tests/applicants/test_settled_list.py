@@ -7,14 +7,14 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from backend.applicants import choice_status, suggestions
+from backend.applicants import choice_status, csv_import, suggestions
 from backend.applicants import choices as choice_service
-from backend.applicants.models import Choice, ChoiceStatus
+from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.core.errors import Conflict
 from backend.placements.models import PlacementStatus
 from backend.placements.offers import accept_offer, decline_offer, expire_offers
 from tests.accounts.helpers import sign_in_as
-from tests.applicants.helpers import TODAY, make_applicant
+from tests.applicants.helpers import TODAY, make_applicant, make_ngo
 from tests.factories import make_project, make_scheme
 from tests.placements.test_approvals import hold
 from tests.placements.test_offers import AFTER_DEADLINE, BEFORE_DEADLINE
@@ -114,3 +114,30 @@ def test_a_project_whose_offer_she_declined_or_let_lapse_is_not_suggested_or_cho
     with pytest.raises(Conflict, match="not be offered to you again"):
         choice_service.add_choice(session, user, project.id, today=TODAY)
     assert _choice(session, profile, project).status == ChoiceStatus.WITHDRAWN
+
+
+def test_a_paper_reimport_leaves_the_list_of_an_applicant_who_holds_a_place_as_it_was(session, scheme):
+    ngo, organisation = make_ngo(session)
+    taken, other, third = (make_project(session, scheme, organisation) for _ in range(3))
+    row = ("A001,2003-05-02,hong_kong,bachelor,Data Science,Python,fintech,,cantonese=5;putonghua=3,2027-06-01,"
+           "2027-08-31,,{choices},true,true,,Chan Tai Man")
+    header = ("id,date_of_birth,origin,education,field_of_study,skills,interests,statement,languages,"
+              "available_from,available_to,regions,choices,open_to_other,first_timer,email,name_en")
+
+    def imported(*projects):
+        data = f"{header}\n{row.format(choices=';'.join(str(p.id) for p in projects))}\n".encode()
+        return csv_import.import_applicants(session, ngo, data, today=TODAY)
+
+    imported(taken, other)
+    profile = session.exec(select(ApplicantProfile).where(ApplicantProfile.external_ref == f"{organisation.id}:A001")
+                           ).one()
+    _choice(session, profile, taken).status = ChoiceStatus.ACCEPTED
+    _choice(session, profile, other).status = ChoiceStatus.CLOSED
+    hold(session, taken, profile, PlacementStatus.ACCEPTED)
+
+    result = imported(third, other, taken)
+
+    listed = session.exec(select(Choice.project_id, Choice.rank, Choice.status).where(
+        Choice.applicant_id == profile.id).order_by(Choice.rank)).all()
+    assert [tuple(c) for c in listed] == [(taken.id, 1, ChoiceStatus.ACCEPTED), (other.id, 2, ChoiceStatus.CLOSED)]
+    assert [(w.column, SETTLED in w.reason) for w in result.warnings] == [("choices", True)]
