@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from backend.applicants import choices
+from backend.applicants import choices, profile
+from backend.applicants.choices import ChoiceState
 from backend.core.db import DbSession
 from backend.core.errors import NotFound, error_responses
 from backend.core.i18n import gettext as _
@@ -19,7 +20,7 @@ from backend.core.params import BodyId, Id, Offset, QueryId
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
-from backend.placements import approvals, offers, origins, review, round_status, rounds
+from backend.placements import approvals, offers, origins, outcomes, review, round_status, rounds
 from backend.placements.models import MatchAdjustment, MatchRun, MatchRunStatus, Placement
 from backend.placements.offer_routes import my_offers
 from backend.placements.round_routes import get_run, stage_name, what_binds_lines
@@ -180,10 +181,20 @@ class OfferOut(BaseModel):
     officer_reason: str = Field("", description="For an officer's placement: the officer's reason")
 
 
+class NotPlacedOut(BaseModel):
+    scheme_id: int
+    run_id: int
+    decided_on: date | None
+    reason: str = Field(description="Why, in the reader's language")
+    step: str | None = Field(None, description="The profile step whose answer this reason depends on, if one does")
+
+
 class StatusOut(BaseModel):
     profile_submitted: bool
     offers: list[OfferOut] = Field(description="Every offer she has had, whichever way it came, newest first")
-    choices: list[choices.ChoiceState]
+    not_placed: list[NotPlacedOut] = Field(description="Schemes whose decided round left her out, with why")
+    choices: list[ChoiceState] = Field(description="Her choices; one still waiting reads not_placed "
+                                                           "once a decided round left her out")
 
 
 def round_out(run: MatchRun, state: approvals.ApprovalState | None = None) -> RoundOut:
@@ -380,8 +391,12 @@ def status(db: DbSession, user: Viewer):
     """As her status page: every offer she has had (an officer's placement on a project she never chose
     too), then her choices."""
     overview = choices.status_overview(db, user)
+    found = profile.find_profile(db, user)
+    states, not_placed = outcomes.where_she_stands(db, found.id if found else None, overview.choices)
     return StatusOut(profile_submitted=overview.profile_submitted, offers=_offers_out(db, my_offers(db, user)),
-                     choices=overview.choices)
+                     not_placed=[NotPlacedOut(scheme_id=n.scheme_id, run_id=n.run_id, decided_on=n.decided_on,
+                                              reason=n.reason, step=n.step) for n in not_placed],
+                     choices=states)
 
 
 def _one_offer(db: Session, user: User, placement_id: int) -> OfferOut:

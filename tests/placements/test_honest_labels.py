@@ -4,6 +4,8 @@ her ranked choices, never a suggestion, in the staff report's choice figures as 
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from sqlmodel import Session, select
 
@@ -15,7 +17,9 @@ from backend.placements.models import (
     MatchProposal,
     MatchRun,
     MatchRunStatus,
+    MatchUnplaced,
     PlacementStatus,
+    ProposalStatus,
 )
 from backend.reports import service as reports
 from tests.accounts.helpers import sign_in_as
@@ -25,6 +29,7 @@ from tests.factories import make_project, make_scheme
 from tests.placements.test_approvals import hold
 from tests.placements.test_rounds import finish_round, make_staff, start, stored_proposals
 from tests.placements.test_rounds import make_applicant as make_round_applicant
+from tests.rounds_web.test_round_pages import finished_round
 
 REASON = "Asked by the NGO after interview"
 
@@ -122,3 +127,25 @@ def test_a_refill_reports_her_own_rank_not_the_place_left_after_a_declined_choic
     assert [r["params"]["rank"] for r in proposal.reasons if r["code"] == "choice"] == [2]
     assert run.figures["first_choice_share"] == 0.0
     assert run.figures["choice_ranks"] == {"2": 1}
+
+
+def test_her_status_in_the_api_says_not_placed_with_why_as_her_status_page_does(client, session):
+    scheme, project, run, _people, _organisation = finished_round(session)
+    user, left_out = make_applicant(session, name_en="Ho Wing")
+    session.add(MatchUnplaced(run_id=run.id, applicant_id=left_out.id, reason_code="regional_cap_exhausted",
+                              reason_params={"region": "Guangdong", "cap": 5}))
+    session.add(Choice(applicant_id=left_out.id, project_id=project.id, scheme_id=scheme.id, rank=1))
+    first = session.exec(select(MatchProposal).where(MatchProposal.run_id == run.id)).first()
+    first.status = ProposalStatus.APPROVED
+    session.add(first)
+    session.flush()
+    sign_in_as(client, session, user)
+
+    assert "You were not placed on this project in this year's matching." in html.unescape(
+        client.get("/status?lang=en").text)
+    status = client.get("/api/v1/me/status").json()
+    [choice] = status["choices"]
+    assert choice["status"] == "not_placed"
+    assert choice["next_step"] == "You were not placed on this project in this year's matching."
+    [outcome] = status["not_placed"]
+    assert outcome["scheme_id"] == scheme.id and "Guangdong" in outcome["reason"]
