@@ -339,6 +339,8 @@ def describe_reason(code: str, params: dict, fallback: str = "") -> str:
     """
     params = params or {}
     if code == "pinned":
+        if params.get("reason"):
+            return _("Pinned by an officer: %(reason)s", reason=str(params["reason"]))
         return _("Pinned by an officer")
     if code == "choice":
         rank = _number(params.get("rank"))

@@ -219,6 +219,10 @@ def prepare_round(session: Session, scheme: Scheme, *, refill: bool) -> tuple[di
         "unchosen": [list(pair) for pair in unchosen],
         # Applicant → project → her own rank, where the matcher's list (open choices only) numbers it otherwise.
         "choice_ranks": own_ranks(session, scheme.id, loaded),
+        # Applicant → the officer's reason for her pin: an officer's placement is shown with it.
+        "pin_reasons": {round_inputs.applicant_key(a.applicant_id): a.reason for a in adjustments
+                        if a.kind == AdjustmentKind.PIN and (round_inputs.applicant_key(a.applicant_id),
+                                                             round_inputs.project_key(a.project_id)) in set(pins)},
     }
     return round_inputs.snapshot(loaded), parameters
 

@@ -197,10 +197,13 @@ def round_figures(result: matching.MatchResult, parameters: dict, proposed: int)
     return figures
 
 
-def _own_reason(reason, rank: int | None) -> dict:
+def _own_reason(reason, rank: int | None, pin_reason: str | None = None) -> dict:
+    """A reason as stored: a choice with her own rank, a pin with the officer's reason."""
     params = reason.params
     if reason.code == "choice" and rank and isinstance(params, dict) and params.get("rank") != rank:
         params = {**params, "rank": rank}
+    if reason.code == "pinned" and pin_reason:
+        params = {**(params or {}), "reason": pin_reason}
     return {"code": reason.code, "params": params, "text": reason.text}
 
 
@@ -221,7 +224,8 @@ def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.Match
         dict(run_id=run.id, applicant_id=int(p.applicant_id), project_id=int(p.project_id), score=p.score,
              choice_rank=own_rank(p, run.parameters),
              pinned=(p.applicant_id, p.project_id) in pins, status="proposed",
-             reasons=[_own_reason(r, own_rank(p, run.parameters)) for r in p.reasons
+             reasons=[_own_reason(r, own_rank(p, run.parameters),
+                                  (run.parameters.get("pin_reasons") or {}).get(p.applicant_id)) for r in p.reasons
                       if not (r.code == "choice" and (p.applicant_id, p.project_id) in unchosen)])
         for p in result.placements if (p.applicant_id, p.project_id) not in held
     ]

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.identity.models import Role
+from backend.placements import review
 from backend.placements.models import (
     AdjustmentKind,
     MatchAdjustment,
@@ -149,3 +150,21 @@ def test_her_status_in_the_api_says_not_placed_with_why_as_her_status_page_does(
     assert choice["next_step"] == "You were not placed on this project in this year's matching."
     [outcome] = status["not_placed"]
     assert outcome["scheme_id"] == scheme.id and "Guangdong" in outcome["reason"]
+
+
+def test_the_round_gives_an_officers_placement_with_the_officers_reason(ranks_engine):
+    with Session(ranks_engine) as session:
+        scheme = make_scheme(session)
+        chosen, placed_on = make_project(session, scheme, places=1), make_project(session, scheme, places=1)
+        applicant = make_round_applicant(session, scheme, [chosen])
+        officer = make_staff(session)
+        review.pin(session, officer, scheme, applicant.id, placed_on.id, REASON)
+        session.commit()
+        scheme_id, officer_id, applicant_id = scheme.id, officer.id, applicant.id
+
+    run = finish_round(ranks_engine, start(ranks_engine, scheme_id, officer_id))
+
+    proposal = stored_proposals(ranks_engine, run.id)[applicant_id]
+    assert proposal.pinned and proposal.choice_rank is None
+    assert [r["text"] for r in review.proposal_reasons(proposal) if r["code"] == "pinned"] == [
+        f"Pinned by an officer: {REASON}"]
