@@ -78,6 +78,9 @@ class ChoiceOut(BaseModel):
     rank: int
     status: str
     status_label: str
+    movable: bool = Field(description="Still open, and no place accepted in the scheme: the order can change")
+    settled: bool = Field(description="She holds a place in the scheme: the choice can no longer be moved or "
+                                      "withdrawn, and no choice can be added there")
 
 
 class NewChoice(BaseModel):
@@ -192,9 +195,7 @@ def withdraw_choice(choice_id: Id, db: DbSession, user: Chooser):
     return _choice_list(choices.withdraw_choice(db, user, choice_id))
 
 
-@router.get("/me/status", response_model=choices.StatusOverview, summary="Each choice's state, since when, and what happens next")
-def status(db: DbSession, user: Viewer):
-    return choices.status_overview(db, user)
+# GET /me/status (every offer, then each choice) is with the offers, in placements/api.py, since it shows them.
 
 
 @router.get("/me/suggestions", response_model=list[suggestions.Suggestion], summary="Open projects suggested for you, with why")

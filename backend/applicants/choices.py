@@ -27,6 +27,7 @@ from backend.core.i18n import lazy_gettext, localised
 from backend.identity import permissions as authz
 from backend.identity.models import User
 from backend.outbox.service import enqueue, sign_off, speaking
+from backend.placements.models import OUTCOME_STATUSES, Placement, PlacementStatus
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import Scheme
 
@@ -80,6 +81,7 @@ class ChoiceItem:
     first: bool
     last: bool
     movable: bool = True  # still open, and no place accepted in the scheme: the order can change
+    settled: bool = False  # she holds a place in the scheme: nothing in its list changes any more
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class ChoiceState:
     status_since: date
     next_step: str
     scheme_id: int = 0
+    settled: bool = False  # she holds a place in the scheme: the choice can no longer change
 
 
 @dataclass(frozen=True)
@@ -104,12 +107,40 @@ class StatusOverview:
 
 # A choice in one of these statuses means the applicant holds a place in the scheme: her list is settled.
 SETTLED_BY_ACCEPTING = (ChoiceStatus.ACCEPTED, ChoiceStatus.CLOSED)
+# So does a place she accepted (and its outcome later), whichever way it came: an officer's placement on a
+# project she never chose leaves no accepted choice behind, and closes none if none was open.
+PLACE_HELD = (PlacementStatus.ACCEPTED, *OUTCOME_STATUSES)
+# An offer she declined or let lapse settles the pair for good: no round offers it again, so she is not
+# invited to choose the project again either.
+OFFER_ANSWERED_NO = (PlacementStatus.DECLINED, PlacementStatus.EXPIRED)
 
 
-def _require_unsettled(active: list[Choice]) -> None:
-    if any(c.status in SETTLED_BY_ACCEPTING for c in active):
-        raise Conflict(_("You have accepted a place in this scheme, so your choices can no longer change."),
-                       field="project_id")
+def settled_schemes(session: Session, applicant_ids: Iterable[int], choices: Iterable[Choice] = ()) -> set[int]:
+    """The schemes in which these applicants hold a place: there their lists no longer change."""
+    applicant_ids = sorted(set(applicant_ids))
+    settled = {c.scheme_id for c in choices if c.status in SETTLED_BY_ACCEPTING}
+    if applicant_ids:
+        settled |= set(session.exec(select(Placement.scheme_id).where(
+            col(Placement.applicant_id).in_(applicant_ids), col(Placement.status).in_(PLACE_HELD))))
+        settled |= set(session.exec(select(Choice.scheme_id).where(
+            col(Choice.applicant_id).in_(applicant_ids), col(Choice.status).in_(SETTLED_BY_ACCEPTING))))
+    return settled
+
+
+def offers_answered_no(session: Session, profile: ApplicantProfile) -> set[int]:
+    """Projects whose offer she declined or let lapse."""
+    return set(session.exec(select(Placement.project_id).where(
+        Placement.applicant_id == profile.id, col(Placement.status).in_(OFFER_ANSWERED_NO))))
+
+
+def settled_message() -> str:
+    return _("You have accepted a place in this scheme, so your choices can no longer change.")
+
+
+def _require_unsettled(session: Session, profile: ApplicantProfile, scheme_id: int, active: list[Choice],
+                       field: str = "project_id") -> None:
+    if scheme_id in settled_schemes(session, [profile.id], active):
+        raise Conflict(settled_message(), field=field)
 
 
 def window_is_open(scheme: Scheme, today: date | None = None) -> bool:
@@ -180,11 +211,12 @@ def _items(session: Session, choices: list[Choice]) -> list[ChoiceItem]:
     last_rank: dict[int, int] = {}
     for c in choices:
         last_rank[c.scheme_id] = max(last_rank.get(c.scheme_id, 0), c.rank)
-    settled = {c.scheme_id for c in choices if c.status in SETTLED_BY_ACCEPTING}
+    settled = settled_schemes(session, {c.applicant_id for c in choices}, choices)
     return [ChoiceItem(c.id, c.project_id, c.scheme_id, localised(projects[c.project_id], "title"), c.rank,
                        str(c.status), str(STATUS_LABELS[ChoiceStatus(c.status)]), c.rank == 1,
                        c.rank == last_rank[c.scheme_id],
-                       c.status in choice_status.OPEN_STATUSES and c.scheme_id not in settled) for c in choices]
+                       c.status in choice_status.OPEN_STATUSES and c.scheme_id not in settled,
+                       c.scheme_id in settled) for c in choices]
 
 
 def list_choices(session: Session, actor: User) -> list[ChoiceItem]:
@@ -220,9 +252,12 @@ def add_choice(session: Session, actor: User, project_id: int, *, today: date | 
     _require_open_window(scheme, today)
     _lock_choices(session, profile)
     active = _active(session, profile, scheme.id)
-    _require_unsettled(active)
+    _require_unsettled(session, profile, scheme.id, active)
     if any(c.project_id == project.id for c in active):
         raise Conflict(_("This project is already among your choices."), field="project_id")
+    if project.id in offers_answered_no(session, profile):
+        raise Conflict(_("You declined an offer on this project, or let it lapse, so it will not be offered to you "
+                         "again."), field="project_id")
     if len(active) >= scheme.max_choices:
         raise Conflict(_("You can choose up to %(max)s projects. Withdraw one to choose another.",
                          max=scheme.max_choices), field="project_id")
@@ -264,7 +299,7 @@ def move_choice(session: Session, actor: User, choice_id: int, direction: str, *
     _require_open_window(session.get(Scheme, choice.scheme_id), today or hk_today())
     _lock_choices(session, profile)
     ranked = _active(session, profile, choice.scheme_id)
-    _require_unsettled(ranked)
+    _require_unsettled(session, profile, choice.scheme_id, ranked, field="choices")
     at = next(k for k, c in enumerate(ranked) if c.id == choice.id)
     other = at - 1 if direction == "up" else at + 1
     if 0 <= other < len(ranked):
@@ -284,6 +319,7 @@ def withdraw_choice(session: Session, actor: User, choice_id: int, *, today: dat
     scheme = session.get(Scheme, choice.scheme_id)
     _require_open_window(scheme, today or hk_today())
     _lock_choices(session, profile)
+    _require_unsettled(session, profile, scheme.id, _active(session, profile, scheme.id), field="choices")
     choice_status.withdraw(session, actor, choice)
     _renumber(session, _active(session, profile, scheme.id))
     _renumber_ngo(session, choice.project_id)
@@ -331,7 +367,9 @@ def status_overview(session: Session, actor: User, *, today: date | None = None)
     states = []
     for choice, item in zip(choices, items, strict=True):
         status = ChoiceStatus(choice.status)
-        if status == ChoiceStatus.SUBMITTED:
+        if item.settled and status in choice_status.OPEN_STATUSES:
+            next_step = str(NEXT_STEPS[ChoiceStatus.CLOSED])
+        elif status == ChoiceStatus.SUBMITTED:
             scheme = schemes[choice.scheme_id]
             next_step = (str(NEXT_STEP_WINDOW_OPEN) % {"closes": long_date(scheme.applicant_window_closes)}
                          if window_is_open(scheme, today) else str(NEXT_STEP_WINDOW_CLOSED))
@@ -339,5 +377,5 @@ def status_overview(session: Session, actor: User, *, today: date | None = None)
             next_step = str(NEXT_STEPS[status])
         states.append(ChoiceState(choice.id, choice.project_id, item.title, choice.rank, str(status),
                                   item.status_label, choice.created_at.date(), choice.updated_at.date(),
-                                  next_step, choice.scheme_id))
+                                  next_step, choice.scheme_id, item.settled))
     return StatusOverview(profile.submitted_at is not None, states)

@@ -63,6 +63,8 @@ ROW_MESSAGES = {
     "unknown_project": lazy_gettext("Choice '%(project_id)s' is not an open project you can import for; "
                                     "it was left out."),
     "too_many_choices": lazy_gettext("Only the first %(max)s choices were kept: the scheme allows %(max)s."),
+    "settled": lazy_gettext("This applicant has accepted a place in the scheme, so her choices there were left as "
+                            "they were."),
     "invalid_email": lazy_gettext("'%(value)s' is not an e-mail address."),
     "id_too_long": lazy_gettext("The id must be %(max)s characters or fewer."),
     "claimed": lazy_gettext("The applicant has claimed this profile, so their own answers were kept."),
@@ -289,10 +291,16 @@ def _sync_choices(session: Session, actor: User, profile: ApplicantProfile, chos
                   schemes: dict, result: ImportResult, line: int) -> bool:
     """The file's choices become the applicant's, ranked per scheme; ones no longer listed are withdrawn."""
     existing = {c.project_id: c for c in session.exec(select(Choice).where(Choice.applicant_id == profile.id))}
+    # Where she holds a place her list is settled: the file changes nothing there.
+    settled = choices.settled_schemes(session, [profile.id], existing.values())
+    if any(project.scheme_id in settled for project in chosen):
+        result.warnings.append(RowProblem(line, "choices", str(ROW_MESSAGES["settled"]), "warning"))
+    existing = {pid: c for pid, c in existing.items() if c.scheme_id not in settled}
     ranked_before = choices.park_ranks(session, existing.values())
     wanted: dict[int, list[Project]] = {}
     for project in chosen:
-        wanted.setdefault(project.scheme_id, []).append(project)
+        if project.scheme_id not in settled:
+            wanted.setdefault(project.scheme_id, []).append(project)
     changed = False
     keep: set[int] = set()
     for scheme_id, projects in wanted.items():

@@ -41,6 +41,7 @@ def _choices_page(request: Request, db: Session, user: User, *, errors: dict | N
     return render(request, "applicants/choices.html", {
         "items": items, "suggestions": suggestions.suggest(db, user), "errors": errors or {},
         "notice": _notice(done), "missing": profile.missing_steps(p, profile.ELIGIBILITY_STEPS),
+        "settled_message": choices.settled_message(),
         "step_title": profile.step_title, "submitted": p is not None and p.submitted_at is not None,
         "eligibility": eligibility.for_projects(db, user, [item.project_id for item in items]),
     }, status_code=status_code)

@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from sqlmodel import Session, col, func, select
 
+from backend.applicants import choices
 from backend.applicants.eligibility import NOT_REQUIREMENTS
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.applicants.profile import ELIGIBILITY_STEPS, find_profile, hk_today, missing_steps
@@ -54,6 +55,7 @@ class Suggestion:
 @dataclass
 class _Entry:
     project_id: int
+    scheme_id: int
     title_en: str
     title_zh: str
     region: str
@@ -104,7 +106,7 @@ def _catalogue(session: Session, today: date) -> _Catalogue:
         if _cache is not None and _cache.key == key:
             return _cache
         projects = session.exec(_open_projects(today).order_by(Project.id)).all()
-        entries = [_Entry(p.id, p.title_en, p.title_zh, p.region, p.city, p.start_date, p.end_date,
+        entries = [_Entry(p.id, p.scheme_id, p.title_en, p.title_zh, p.region, p.city, p.start_date, p.end_date,
                           to_matching_project(p)) for p in projects]
         model = TextModel([project_text(e.matchable) for e in entries], [])
         model.scores_of(model.A)  # builds the transposed project matrix once, not per request
@@ -146,6 +148,9 @@ def suggest(session: Session, actor: User, *, limit: int = 5, today: date | None
         return []
     chosen = set(session.exec(select(Choice.project_id).where(Choice.applicant_id == profile.id,
                                                               Choice.status != ChoiceStatus.WITHDRAWN)))
+    # Never a project whose offer she declined or let lapse, nor one in a scheme where she holds a place.
+    chosen |= choices.offers_answered_no(session, profile)
+    settled = choices.settled_schemes(session, [profile.id])
     text = applicant_text(applicant)
     row = _vector(catalogue, text)
     if row.nnz == 0:
@@ -159,7 +164,7 @@ def suggest(session: Session, actor: User, *, limit: int = 5, today: date | None
         if fits[j] <= 0 or len(out) >= limit:
             break
         entry = catalogue.entries[j]
-        if entry.project_id in chosen:
+        if entry.project_id in chosen or entry.scheme_id in settled:
             continue
         if not all(c.passed for c in check_all(applicant, entry.matchable) if c.rule not in NOT_REQUIREMENTS):
             continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from backend.applicants import choices, profile
+from backend.applicants.choices import ChoiceState
 from backend.core.db import DbSession
 from backend.core.errors import NotFound, error_responses
 from backend.core.i18n import gettext as _
@@ -18,7 +20,7 @@ from backend.core.params import BodyId, Id, Offset, QueryId
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
-from backend.placements import approvals, offers, review, round_status, rounds
+from backend.placements import approvals, offers, origins, outcomes, review, round_status, rounds
 from backend.placements.models import MatchAdjustment, MatchRun, MatchRunStatus, Placement
 from backend.placements.offer_routes import my_offers
 from backend.placements.round_routes import get_run, stage_name, what_binds_lines
@@ -29,6 +31,7 @@ StaffUser = Annotated[User, require_permission(Permission.PROJECT_VIEW_ALL)]
 Officer = Annotated[User, require_permission(Permission.MATCH_RUN)]
 Approver = Annotated[User, require_permission(Permission.MATCH_APPROVE)]
 Applicant = Annotated[User, require_permission(Permission.PLACEMENT_RESPOND)]
+Viewer = Annotated[User, require_permission(Permission.APPLICANT_VIEW_OWN)]
 
 
 class RoundIn(BaseModel):
@@ -171,6 +174,27 @@ class OfferOut(BaseModel):
     offered_at: datetime
     offer_deadline: datetime
     subsidy_hkd: int
+    origin: Literal["choice", "officer", "suggested"] = Field(
+        description="How the offer came about: one of her ranked choices, an officer's placement (never one of "
+                    "her choices), or a suggestion (she was open to other projects)")
+    origin_text: str = Field(description="The same in words, in the reader's language, as her pages say it")
+    officer_reason: str = Field("", description="For an officer's placement: the officer's reason")
+
+
+class NotPlacedOut(BaseModel):
+    scheme_id: int
+    run_id: int
+    decided_on: date | None
+    reason: str = Field(description="Why, in the reader's language")
+    step: str | None = Field(None, description="The profile step whose answer this reason depends on, if one does")
+
+
+class StatusOut(BaseModel):
+    profile_submitted: bool
+    offers: list[OfferOut] = Field(description="Every offer she has had, whichever way it came, newest first")
+    not_placed: list[NotPlacedOut] = Field(description="Schemes whose decided round left her out, with why")
+    choices: list[ChoiceState] = Field(description="Her choices; one still waiting reads not_placed "
+                                                           "once a decided round left her out")
 
 
 def round_out(run: MatchRun, state: approvals.ApprovalState | None = None) -> RoundOut:
@@ -345,24 +369,44 @@ def remove_adjustment(scheme_id: Id, adjustment_id: Id, body: AdjustmentRemovalI
     return _adjustment_out(review.remove_adjustment(db, user, adjustment, body.reason))
 
 
-def _offer_out(placement: Placement, project, organisation) -> OfferOut:
+def _offer_out(placement: Placement, project, organisation, origin: origins.OfferOrigin) -> OfferOut:
     return OfferOut(id=placement.id, status=str(placement.status), project_id=project.id,
                     project_title=localised(project, "title"),
                     organisation=localised(organisation, "name") if organisation else "",
                     offered_at=placement.offered_at, offer_deadline=placement.offer_deadline,
-                    subsidy_hkd=placement.subsidy_hkd)
+                    subsidy_hkd=placement.subsidy_hkd, origin=origin.kind, origin_text=origin.text,
+                    officer_reason=origin.reason)
+
+
+def _offers_out(db: Session, rows) -> list[OfferOut]:
+    how = origins.offer_origins(db, [row[0] for row in rows])
+    return [_offer_out(*row, how[row[0].id]) for row in rows]
 
 
 @router.get("/me/offers", response_model=list[OfferOut])
 def list_my_offers(db: DbSession, user: Applicant):
-    return [_offer_out(*row) for row in my_offers(db, user)]
+    return _offers_out(db, my_offers(db, user))
+
+
+@router.get("/me/status", response_model=StatusOut, summary="Every offer, then each choice's state, since when, "
+            "and what happens next")
+def status(db: DbSession, user: Viewer):
+    """As her status page: every offer she has had (an officer's placement on a project she never chose
+    too), then her choices."""
+    overview = choices.status_overview(db, user)
+    found = profile.find_profile(db, user)
+    states, not_placed = outcomes.where_she_stands(db, found.id if found else None, overview.choices)
+    return StatusOut(profile_submitted=overview.profile_submitted, offers=_offers_out(db, my_offers(db, user)),
+                     not_placed=[NotPlacedOut(scheme_id=n.scheme_id, run_id=n.run_id, decided_on=n.decided_on,
+                                              reason=n.reason, step=n.step) for n in not_placed],
+                     choices=states)
 
 
 def _one_offer(db: Session, user: User, placement_id: int) -> OfferOut:
-    for row in my_offers(db, user):
-        if row[0].id == placement_id:
-            return _offer_out(*row)
-    raise NotFound(_("We could not find that offer."))
+    own = [row for row in my_offers(db, user) if row[0].id == placement_id]
+    if not own:
+        raise NotFound(_("We could not find that offer."))
+    return _offers_out(db, own)[0]
 
 
 @router.post("/me/offers/{placement_id}/accept", response_model=OfferOut, responses=error_responses(404, 409))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -10,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
 from backend.applicants import choices, eligibility, profile
-from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.applicants.models import ApplicantProfile
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
 from backend.core.formatting import long_date
@@ -23,15 +22,9 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, organisation_id_of
 from backend.organisations.models import Organisation
 from backend.outbox.service import hong_kong_time
-from backend.placements import confirmations, offers
+from backend.placements import confirmations, offers, origins
 from backend.placements import outcomes as outcomes_of_matching
-from backend.placements.models import (
-    AdjustmentKind,
-    MatchAdjustment,
-    MatchProposal,
-    Placement,
-    PlacementStatus,
-)
+from backend.placements.models import Placement, PlacementStatus
 from backend.projects.models import Project
 from backend.schemes import service as schemes_service
 from backend.schemes import timetable
@@ -41,8 +34,6 @@ router = APIRouter(include_in_schema=False)
 Applicant = Annotated[User, require_permission(Permission.PLACEMENT_RESPOND)]
 NgoUser = Annotated[User, require_permission(Permission.ORGANISATION_VIEW_OWN)]
 Viewer = Annotated[User, require_permission(Permission.APPLICANT_VIEW_OWN)]
-# A choice still waiting in one of these states is told "not placed" once its scheme's round has been decided.
-WAITING = (ChoiceStatus.SUBMITTED, ChoiceStatus.SHORTLISTED, ChoiceStatus.INTERVIEWED)
 
 OFFER_STATUS_NAMES = {
     PlacementStatus.OFFERED: lazy_gettext("Waiting for your answer"),
@@ -76,26 +67,8 @@ def my_offers(db: Session, user: User) -> list[tuple[Placement, Project, Organis
 
 
 def offer_origins(db: Session, placements: list[Placement]) -> dict[int, str]:
-    """How each offer came about, in plain words: one of her ranked choices, a suggestion (she was open to
-    other projects), or an officer's placement with the officer's reason, never dressed up as her choice."""
-    origins = {}
-    for placement in placements:
-        choice = db.exec(select(Choice).where(Choice.applicant_id == placement.applicant_id,
-                                              Choice.project_id == placement.project_id,
-                                              Choice.status != ChoiceStatus.WITHDRAWN)).first()
-        proposal = db.get(MatchProposal, placement.proposal_id) if placement.proposal_id else None
-        if choice is not None:
-            origins[placement.id] = _("One of your choices")
-        elif proposal is not None and proposal.pinned:
-            pin = db.exec(select(MatchAdjustment).where(
-                MatchAdjustment.scheme_id == placement.scheme_id, MatchAdjustment.applicant_id == placement.applicant_id,
-                MatchAdjustment.project_id == placement.project_id, MatchAdjustment.kind == AdjustmentKind.PIN)
-                .order_by(col(MatchAdjustment.id).desc())).first()
-            origins[placement.id] = (_("Placed by an officer: %(reason)s", reason=pin.reason) if pin is not None
-                                     else _("Placed by an officer"))
-        else:
-            origins[placement.id] = _("Suggested for you: you said you were open to other projects")
-    return origins
+    """How each offer came about, in plain words (`placements/origins.py`)."""
+    return {pid: origin.text for pid, origin in origins.offer_origins(db, placements).items()}
 
 
 def _words() -> dict:
@@ -185,21 +158,14 @@ def status_page(request: Request, db: DbSession, user: Viewer):
     overview = choices.status_overview(db, user)
     p = profile.find_profile(db, user)
     rows = my_offers(db, user)
-    scheme_ids = {c.scheme_id for c in overview.choices}
-    not_placed = outcomes_of_matching.not_placed(db, p.id, scheme_ids) if p else {}
-    states = []
-    for c in overview.choices:
-        if not_placed.get(c.scheme_id) is not None and c.status in WAITING:
-            c = replace(c, status=str(ChoiceStatus.NOT_PLACED), status_label=_("Not placed"),
-                        next_step=_("You were not placed on this project in this year's matching."))
-        states.append(c)
-    scheme_ids |= {r[0].scheme_id for r in rows}
+    states, not_placed = outcomes_of_matching.where_she_stands(db, p.id if p else None, overview.choices)
+    scheme_ids = {c.scheme_id for c in overview.choices} | {r[0].scheme_id for r in rows}
     # Key dates: each scheme she takes part in, or else the current one, so a newcomer knows when to choose.
     newcomer = schemes_service.scheme_for_applicants(db)
     key_dates = [newcomer] if newcomer is not None and newcomer.id not in scheme_ids else []
     key_dates += db.exec(select(Scheme).where(col(Scheme.id).in_(scheme_ids)).order_by(Scheme.id)).all()
     return render(request, "applicants/status.html", {
-        **_words(), "overview": overview, "states": states, "not_placed": list(not_placed.values()),
+        **_words(), "overview": overview, "states": states, "not_placed": not_placed,
         "offers": rows, "origins": offer_origins(db, [r[0] for r in rows]),
         "key_dates": [(scheme, timetable.steps(scheme)) for scheme in key_dates],
         "eligibility": eligibility.for_projects(db, user, [c.project_id for c in overview.choices]),

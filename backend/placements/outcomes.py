@@ -7,12 +7,14 @@ the scheme: a later round or an officer's adjustment may still place them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlmodel import Session, col, select
 
+from backend.applicants.choices import ChoiceState
 from backend.applicants.eligibility import RULE_STEPS
+from backend.applicants.models import ChoiceStatus
 from backend.applicants.profile import step_title
 from backend.core.clock import HONG_KONG
 from backend.core.formatting import origin_name, region_name
@@ -110,3 +112,18 @@ def not_placed(session: Session, applicant_id: int, scheme_ids) -> dict[int, Not
         reason, step = reason_for_applicant(code, params)
         outcomes[scheme_id] = NotPlaced(scheme_id, run_id, finished_at.astimezone(HONG_KONG).date() if finished_at else None, reason, step)
     return outcomes
+
+
+# A choice still waiting in one of these states is told "not placed" once its scheme's round has been decided.
+WAITING = (ChoiceStatus.SUBMITTED, ChoiceStatus.SHORTLISTED, ChoiceStatus.INTERVIEWED)
+
+
+def where_she_stands(session: Session, applicant_id: int | None, states: list[ChoiceState]
+                     ) -> tuple[list[ChoiceState], list[NotPlaced]]:
+    """Her choices as her status page and the API tell them: once a decided round left her out, a choice still
+    waiting reads "not placed"; and each scheme's "not placed", with why."""
+    outcomes = not_placed(session, applicant_id, {c.scheme_id for c in states}) if applicant_id else {}
+    told = [replace(c, status=str(ChoiceStatus.NOT_PLACED), status_label=_("Not placed"),
+                    next_step=_("You were not placed on this project in this year's matching."))
+            if outcomes.get(c.scheme_id) is not None and c.status in WAITING else c for c in states]
+    return told, list(outcomes.values())

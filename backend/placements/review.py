@@ -21,6 +21,7 @@ from backend.core.i18n import is_chinese, lazy_gettext, ngettext
 from backend.identity.models import User
 from backend.identity.permissions import Permission, require
 from backend.market import inputs as round_inputs
+from backend.placements import rounds
 from backend.placements.models import (
     AdjustmentKind,
     MatchAdjustment,
@@ -83,6 +84,10 @@ def _add(session: Session, actor: User, scheme: Scheme, kind: AdjustmentKind, ap
         if kind == AdjustmentKind.PIN and existing.kind == AdjustmentKind.PIN:
             raise Conflict(_("This applicant is already pinned to another project: remove that pin first."))
     if kind == AdjustmentKind.PIN:
+        # A round drops such a pin (it never offers the pair again): say so now, not by its silence later.
+        if (applicant.id, project.id) in rounds.settled_pairs(session, scheme.id):
+            raise Conflict(_("This applicant declined an offer on this project, or let it lapse, so it is not "
+                             "offered to her again and she cannot be pinned to it."))
         failing = _failing_rules(session, applicant, project)
         if failing is None:
             raise Conflict(_("The applicant's profile is incomplete, so she cannot be pinned yet."))
@@ -334,6 +339,8 @@ def describe_reason(code: str, params: dict, fallback: str = "") -> str:
     """
     params = params or {}
     if code == "pinned":
+        if params.get("reason"):
+            return _("Pinned by an officer: %(reason)s", reason=str(params["reason"]))
         return _("Pinned by an officer")
     if code == "choice":
         rank = _number(params.get("rank"))

@@ -125,6 +125,22 @@ def _ensure_fixed_applicants(session: Session, scheme_id: int, loaded: round_inp
     return unmatchable, unchosen
 
 
+def own_ranks(session: Session, scheme_id: int, loaded: round_inputs.RoundInputs) -> dict[str, dict[str, int]]:
+    """Her own rank of each project the matcher is given, where it differs from its place in the matcher's
+    list: a declined, lapsed or closed choice ahead of it keeps its rank on her list, but the matcher sees
+    only the choices still open. Rounds report her own rank (`worker`), never the place left."""
+    ranks = {(round_inputs.applicant_key(a), round_inputs.project_key(p)): int(r)
+             for a, p, r in session.exec(select(Choice.applicant_id, Choice.project_id, Choice.rank).where(
+                 Choice.scheme_id == scheme_id, col(Choice.status).not_in(_GONE_CHOICE_STATUSES)))}
+    differing: dict[str, dict[str, int]] = {}
+    for applicant in loaded.applicants:
+        for place, pid in enumerate(applicant.choices, 1):
+            rank = ranks.get((applicant.id, pid))
+            if rank is not None and rank != place:
+                differing.setdefault(applicant.id, {})[pid] = rank
+    return differing
+
+
 def _rule_failures(loaded: round_inputs.RoundInputs, pairs: list[tuple[str, str]]) -> list[str]:
     projects = {p.id: p for p in loaded.projects}
     applicants = {a.id: a for a in loaded.applicants}
@@ -201,6 +217,12 @@ def prepare_round(session: Session, scheme: Scheme, *, refill: bool) -> tuple[di
         "excluded": [list(pair) for pair in excludes],
         # Fixed pairs on a project the applicant never chose: labelled the officer's, not a ranked choice.
         "unchosen": [list(pair) for pair in unchosen],
+        # Applicant → project → her own rank, where the matcher's list (open choices only) numbers it otherwise.
+        "choice_ranks": own_ranks(session, scheme.id, loaded),
+        # Applicant → the officer's reason for her pin: an officer's placement is shown with it.
+        "pin_reasons": {round_inputs.applicant_key(a.applicant_id): a.reason for a in adjustments
+                        if a.kind == AdjustmentKind.PIN and (round_inputs.applicant_key(a.applicant_id),
+                                                             round_inputs.project_key(a.project_id)) in set(pins)},
     }
     return round_inputs.snapshot(loaded), parameters
 

@@ -162,6 +162,18 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def own_rank(placement, parameters: dict) -> int | None:
+    """The placement's choice rank as her own list numbers it (None: an officer's placement on a project she
+    never chose; 0: a suggestion). The matcher numbers only the choices still open (`rounds.own_ranks`)."""
+    pair = (placement.applicant_id, placement.project_id)
+    if list(pair) in parameters.get("unchosen", []):
+        return None
+    if not placement.choice_rank:
+        return placement.choice_rank
+    return (parameters.get("choice_ranks") or {}).get(placement.applicant_id, {}).get(placement.project_id,
+                                                                                     placement.choice_rank)
+
+
 def round_figures(result: matching.MatchResult, parameters: dict, proposed: int) -> dict:
     r = result.report
     keys = ("applicants", "projects", "places_total", "placed", "budget_hkd", "budget_left_hkd",
@@ -169,17 +181,30 @@ def round_figures(result: matching.MatchResult, parameters: dict, proposed: int)
             "unplaced_reasons", "objective", "bound", "gap")
     figures = {key: _jsonable(r.get(key)) for key in keys}
     unchosen = {tuple(pair) for pair in parameters.get("unchosen", [])}
-    if unchosen:
-        # An officer's placement on a project she never chose is no ranked choice: it is counted apart.
-        ranks = Counter(p.choice_rank or 0 for p in result.placements if (p.applicant_id, p.project_id) not in unchosen)
+    if unchosen or parameters.get("choice_ranks"):
+        # Her own rank counts; an officer's placement on a project she never chose is no ranked choice: it is
+        # counted apart.
+        ranks = Counter(own_rank(p, parameters) or 0 for p in result.placements
+                        if (p.applicant_id, p.project_id) not in unchosen)
         ranked = sum(ranks.values())
         figures["first_choice_share"] = round(ranks[1] / ranked, 4) if ranked else 0.0
-        figures["choice_ranks"] = {**{("suggested" if k == 0 else str(k)): n for k, n in sorted(ranks.items())},
-                                   "officer": len(result.placements) - ranked}
+        figures["choice_ranks"] = {("suggested" if k == 0 else str(k)): n for k, n in sorted(ranks.items())}
+        if unchosen:
+            figures["choice_ranks"]["officer"] = len(result.placements) - ranked
     figures.update(budget_committed_hkd=r["budget_used_hkd"], proposed=proposed, unplaced=len(result.unplaced),
                    held=len(parameters.get("held", [])), pinned=len(parameters.get("pins", [])),
                    excluded_pairs=len(parameters.get("excluded", [])), warnings=list(r.get("warnings", []))[:50])
     return figures
+
+
+def _own_reason(reason, rank: int | None, pin_reason: str | None = None) -> dict:
+    """A reason as stored: a choice with her own rank, a pin with the officer's reason."""
+    params = reason.params
+    if reason.code == "choice" and rank and isinstance(params, dict) and params.get("rank") != rank:
+        params = {**params, "rank": rank}
+    if reason.code == "pinned" and pin_reason:
+        params = {**(params or {}), "reason": pin_reason}
+    return {"code": reason.code, "params": params, "text": reason.text}
 
 
 def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.MatchResult, what_binds: dict,
@@ -193,12 +218,14 @@ def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.Match
     pins = {tuple(pair) for pair in run.parameters.get("pins", [])}
     unchosen = {tuple(pair) for pair in run.parameters.get("unchosen", [])}
     # Reason params go to the JSON column as they are: `insert_rows` encodes dates and numpy numbers.
-    # A pin on a project she never chose carries no choice rank and no "your Nth choice" reason.
+    # A pin on a project she never chose carries no choice rank and no "your Nth choice" reason; a choice
+    # carries her own rank, as her list numbers it.
     proposals = [
         dict(run_id=run.id, applicant_id=int(p.applicant_id), project_id=int(p.project_id), score=p.score,
-             choice_rank=None if (p.applicant_id, p.project_id) in unchosen else p.choice_rank,
+             choice_rank=own_rank(p, run.parameters),
              pinned=(p.applicant_id, p.project_id) in pins, status="proposed",
-             reasons=[{"code": r.code, "params": r.params, "text": r.text} for r in p.reasons
+             reasons=[_own_reason(r, own_rank(p, run.parameters),
+                                  (run.parameters.get("pin_reasons") or {}).get(p.applicant_id)) for r in p.reasons
                       if not (r.code == "choice" and (p.applicant_id, p.project_id) in unchosen)])
         for p in result.placements if (p.applicant_id, p.project_id) not in held
     ]

@@ -20,6 +20,7 @@ from backend.core.formatting import region_name
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
 from backend.placements.models import MatchRun, MatchRunStatus, MatchUnplaced, Placement, PlacementStatus
+from backend.placements.origins import CHOICE, OFFICER, SUGGESTED, offer_origins
 from backend.placements.review import describe_unplaced
 from backend.projects import completion
 from backend.projects.catalogue import sector_name
@@ -135,23 +136,24 @@ def build(session: Session, scheme: Scheme) -> SchemeReport:
         [_("Left"), scheme.budget_hkd - committed, _share(scheme.budget_hkd - committed, scheme.budget_hkd)],
     ]
 
-    holding = session.exec(
-        select(Placement.applicant_id, Placement.status, Choice.rank, ApplicantProfile)
-        .join(ApplicantProfile, col(ApplicantProfile.id) == Placement.applicant_id)
-        .outerjoin(Choice, (col(Choice.applicant_id) == Placement.applicant_id)
-                   & (col(Choice.project_id) == Placement.project_id))
-        .where(Placement.scheme_id == scheme.id, col(Placement.status).in_(PLACED_STATUSES))).all()
-    ranks = Counter((rank if rank is not None else 0) for _aid, _status, rank, _profile in holding)
+    holding = list(session.exec(select(Placement).where(Placement.scheme_id == scheme.id,
+                                                        col(Placement.status).in_(PLACED_STATUSES))))
+    # One of her ranked choices by its rank; an officer's placement on a project she never chose, and a
+    # suggestion, each apart: neither is a ranked choice, nor one another.
+    how = offer_origins(session, holding)
+    ranks = Counter(o.rank if o.kind == CHOICE else o.kind for o in how.values())
     choices = Table("choices", _("Placed interns by the choice they got"), [
         Column("choice", _("Choice"), "text"), Column("interns", _("Interns")), Column("share", _("Share"), "percent")],
         chart_series=["interns"])
-    for rank in sorted(ranks, key=lambda r: (r == 0, r)):
-        label = _("Suggested (not among their choices)") if rank == 0 else _("Choice %(n)s", n=rank)
+    labels = {OFFICER: _("Placed by an officer (not among their choices)"),
+              SUGGESTED: _("Suggested (not among their choices)")}
+    for rank in sorted(ranks, key=lambda r: (0, r, "") if isinstance(r, int) else (1, 0, r)):
+        label = labels[rank] if rank in labels else _("Choice %(n)s", n=rank)
         choices.rows.append([label, ranks[rank], _share(ranks[rank], len(holding))])
 
     applied = session.exec(select(ApplicantProfile).where(col(ApplicantProfile.id).in_(
         select(Choice.applicant_id).where(Choice.scheme_id == scheme.id)))).all()
-    placed_ids = {aid for aid, _s, _r, _p in holding}
+    placed_ids = {p.applicant_id for p in holding}
     first_timers = Table("first_timers", _("First-timers"), [
         Column("group", _("Group"), "text"), Column("applied", _("Applied")), Column("placed", _("Placed")),
         Column("placed_share", _("Share placed"), "percent"), Column("share_of_interns", _("Share of interns"),
