@@ -184,7 +184,7 @@ def form_values(project: Project) -> dict[str, str]:
     """The project as the strings a form shows, so a saved draft re-renders exactly."""
     values = {name: getattr(project, name) or "" for name in
               ("title_en", "title_zh", "description_en", "description_zh", "host_organisation_en",
-               "host_organisation_zh", "sector", "city", "min_education")}
+               "host_organisation_zh", "host_provides_en", "host_provides_zh", "sector", "city", "min_education")}
     for name in ("start_date", "end_date"):
         day = getattr(project, name)
         values[name] = day.isoformat() if day else ""

@@ -40,6 +40,9 @@ class Project(SQLModel, table=True):
     description_zh: str = Field(default="", sa_type=Text)
     host_organisation_en: str = Field(default="", sa_type=String(200))
     host_organisation_zh: str = Field(default="", sa_type=String(200))
+    # In a programme where the host bears the cost: what it provides (allowance, accommodation), in its words.
+    host_provides_en: str = Field(default="", sa_type=Text)
+    host_provides_zh: str = Field(default="", sa_type=Text)
     sector: str = Field(default="", sa_type=String(40), index=True)
     city: str = Field(default="", sa_type=String(60))
     region: str = Field(default="", sa_type=String(50), index=True)

@@ -25,6 +25,7 @@ from backend.projects.models import Project
 from backend.projects.validation import COST_FIELDS
 from backend.projects.words import common_words
 from backend.schemes import admin as schemes
+from backend.schemes import kinds
 from backend.schemes.models import Scheme
 from matching.geography import CITIES
 
@@ -60,6 +61,7 @@ def _form_page(request: Request, db: Session, user: User, scheme: Scheme, *, pro
     return render(request, "ngo/form.html", {
         **common_words(), **form_choices(), "user": user, "scheme": scheme, "project": project, "form": form,
         "errors": errors, "notice": notice, "problem": problem, "total": cost_total(form),
+        "kind_rules": kinds.rules_of(scheme),
     }, status_code=status_code)
 
 
@@ -121,7 +123,7 @@ def _in_page_order(errors: dict[str, str]) -> dict[str, str]:
 
 
 _FIELD_ORDER = ("title_en", "title_zh", "description_en", "description_zh", "host_organisation_en",
-                "host_organisation_zh", "sector", "city", "start_date", "end_date", "places_requested", "min_places",
+                "host_organisation_zh", "host_provides_en", "host_provides_zh", "sector", "city", "start_date", "end_date", "places_requested", "min_places",
                 *COST_FIELDS, "language_putonghua", "language_english", "language_cantonese", "min_education",
                 "min_age", "max_age")
 

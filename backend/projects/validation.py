@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from backend.core.forms import Fields
 from backend.core.i18n import lazy_gettext
 from backend.projects.catalogue import EDUCATION_NAMES, LANGUAGE_NAMES, SECTOR_NAMES
+from backend.schemes import kinds
 from backend.schemes.models import Scheme, SchemeSubsidyLimit
 from matching import ORIGINS
 from matching.geography import CITIES
@@ -44,6 +45,10 @@ MESSAGES = {
                                "%(max)s (the places requested), or leave it empty."),
     "money": lazy_gettext("Enter an amount in whole Hong Kong dollars, for example 12000."),
     "cost_total_zero": lazy_gettext("Enter the cost per place: the breakdown adds up to nothing."),
+    "required_host_provides_en": lazy_gettext("Say in English what the host provides each intern, for example an "
+                                              "allowance and accommodation."),
+    "required_host_provides_zh": lazy_gettext("Say in Chinese what the host provides each intern, for example an "
+                                              "allowance and accommodation."),
     "cost_above_limit": lazy_gettext("The subsidy asked per place is HK$%(asked)s; this scheme pays at most HK$%(limit)s per place for this project."),
     "level": lazy_gettext("Choose a level from 0 (not required) to 5."),
     "language": lazy_gettext("Ask for Putonghua, English or Cantonese: other languages are not in the list."),
@@ -56,6 +61,7 @@ MESSAGES = {
     "seats_above_places": lazy_gettext("This is more than the %(places)s places requested."),
     "seats_reserved_above_places": lazy_gettext("The places kept for each side add up to more than the %(places)s places requested."),
 }
+HOST_PROVIDES_LIMIT = 1000
 # The seats-per-origin boxes of a project in a programme that admits both sides: (origin, fewest, most).
 SEAT_FIELDS = tuple((origin, f"seats_{origin}_fewest", f"seats_{origin}_most") for origin in ORIGINS)
 
@@ -91,6 +97,13 @@ def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, c
     for name, limit in TEXT_LIMITS.items():
         text = fields.text(name, max_length=limit, required=required(f"required_{name}"))
         if text is not None and (text or not complete):
+            values[name] = text
+
+    rules = kinds.rules_of(scheme)
+    for name in ("host_provides_en", "host_provides_zh"):
+        text = fields.text(name, max_length=HOST_PROVIDES_LIMIT, required=required(f"required_{name}")
+                           if rules.host_states_what_it_provides else None)
+        if text is not None:
             values[name] = text
 
     sector = fields.choice("sector", SECTOR_NAMES, message=MESSAGES["sector"], required=required("sector"))
@@ -137,7 +150,7 @@ def check_project(session: Session, scheme: Scheme, raw: Mapping[str, str], *, c
     values.update({name: amount for name, amount in costs.items() if amount is not None})
     if None not in costs.values():
         total = sum(costs.values())
-        if total == 0 and complete:
+        if total == 0 and complete and not rules.subsidy_may_be_zero:
             fail("cost_travel", "cost_total_zero")
         elif total:
             limit = subsidy_limit(session, scheme, values.get("region", ""), weeks)

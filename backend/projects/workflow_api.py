@@ -51,6 +51,8 @@ class ProjectOut(BaseModel):
     description_zh: str
     host_organisation_en: str
     host_organisation_zh: str
+    host_provides_en: str = Field(description="What the host provides each intern (summer programme places)")
+    host_provides_zh: str
     sector: str
     city: str
     region: str
@@ -88,6 +90,8 @@ class ProjectIn(BaseModel):
     description_zh: str | None = None
     host_organisation_en: str | None = None
     host_organisation_zh: str | None = None
+    host_provides_en: str | None = Field(default=None, description="Required in a summer internship programme")
+    host_provides_zh: str | None = None
     sector: str | None = None
     city: str | None = Field(default=None, description="English city name; the region follows from it")
     start_date: date | str | None = None

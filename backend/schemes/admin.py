@@ -28,6 +28,7 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, require
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.facts import FUNDED_STATUSES, granted_by_region, lock_scheme, region_caps
+from backend.schemes.kinds import RULES, ProgrammeKind
 from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap, SchemeSubsidyLimit
 from backend.schemes.service import RegionPlaces, SchemeSummary, summarise
 from matching import ORIGINS
@@ -88,6 +89,10 @@ MESSAGES = {
     "criterion_number": lazy_gettext("Enter a weight from 1 to 10 and a top score from 1 to 10."),
     "origins": lazy_gettext("Say who may take part: youth from Hong Kong, from Guangdong, or both."),
     "reserved_seats": lazy_gettext("Say whether places kept for one side stay empty or go to the other side."),
+    "kind": lazy_gettext("Choose what kind of programme this is."),
+    "host_institution_en": lazy_gettext("Enter the host institution's name in English: a thematic programme has one."),
+    "host_institution_zh": lazy_gettext("Enter the host institution's name in Chinese: a thematic programme has one."),
+    "both_sides": lazy_gettext("A thematic programme's cohorts mix youth from Hong Kong and from Guangdong: tick both."),
     "moderation_threshold": lazy_gettext("Enter the largest difference between two scores allowed without moderation: "
                                          "a whole number of points from 1 to 100."),
 }
@@ -111,7 +116,8 @@ class SchemeForm:
 
 def blank_form() -> SchemeForm:
     form = SchemeForm(values={"min_age": "18", "max_age": "29", "max_choices": "5", "admits_hong_kong": "on",
-                              "reserved_seats": "keep", "moderation_threshold": "15"})
+                              "reserved_seats": "keep", "moderation_threshold": "15",
+                              "kind": ProgrammeKind.FUNDING_SCHEME})
     _pad(form)
     return form
 
@@ -124,7 +130,8 @@ def _pad(form: SchemeForm) -> SchemeForm:
 
 def form_of(session: Session, scheme: Scheme) -> SchemeForm:
     values = {name: str(getattr(scheme, name)) for name in
-              ("name_en", "name_zh", "min_age", "max_age", "max_choices")}
+              ("name_en", "name_zh", "min_age", "max_age", "max_choices", "kind", "host_institution_en",
+               "host_institution_zh")}
     values["budget_hkd"] = f"{scheme.budget_hkd:,}"
     values["max_subsidy_per_place"] = f"{scheme.max_subsidy_per_place:,}"
     values["gba_min_share_percent"] = "" if scheme.gba_min_share_percent is None else str(scheme.gba_min_share_percent)
@@ -150,7 +157,7 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
 
 def read_form(raw: Mapping[str, str]) -> SchemeForm:
     """The posted form as a SchemeForm (rows numbered limit_region_0, criterion_code_0, ...)."""
-    names = ("name_en", "name_zh", "budget_hkd", *DATE_FIELDS, "min_age", "max_age", "max_subsidy_per_place",
+    names = ("name_en", "name_zh", "kind", "host_institution_en", "host_institution_zh", "budget_hkd", *DATE_FIELDS, "min_age", "max_age", "max_subsidy_per_place",
              "gba_min_share_percent", "max_places_per_organisation", "max_choices", *ORIGIN_BOXES, "reserved_seats",
              "double_scoring", "moderation_threshold", *(f"cap_{r.code}" for r in REGIONS))
     names += tuple(f"{name}-{part}" for name in DATE_FIELDS for part in DATE_PARTS)
@@ -211,6 +218,13 @@ def check_form(form: SchemeForm) -> CheckedScheme:
 
     names = fields.bilingual("name", required_en=MESSAGES["name_en"], required_zh=MESSAGES["name_zh"])
     values.update({name: text for name, text in names.items() if text})
+    kind = fields.choice("kind", ProgrammeKind, message=MESSAGES["kind"], default=ProgrammeKind.FUNDING_SCHEME)
+    rules = RULES[ProgrammeKind(kind or ProgrammeKind.FUNDING_SCHEME)]
+    if kind:
+        values["kind"] = kind
+    host = fields.bilingual("host_institution", required_en=MESSAGES["host_institution_en"] if rules.needs_host_institution
+                            else None, required_zh=MESSAGES["host_institution_zh"] if rules.needs_host_institution else None)
+    values.update({name: text for name, text in host.items() if text is not None})
     budget = fields.money("budget_hkd", message=MESSAGES["budget"], required=MESSAGES["budget"])
     if budget == 0:
         fail("budget_hkd", "budget")
@@ -246,10 +260,12 @@ def check_form(form: SchemeForm) -> CheckedScheme:
     if choices is not None:
         values["max_choices"] = choices
     admitted = [origin for box, origin in ORIGIN_BOXES.items() if fields.checkbox(box)]
-    if admitted:
-        values["admitted_origins"] = admitted
-    else:
+    if not admitted:
         fail("admits_hong_kong", "origins")
+    elif rules.admits_both_sides and len(admitted) < len(ORIGIN_BOXES):
+        fail("admits_hong_kong", "both_sides")
+    else:
+        values["admitted_origins"] = admitted
     reserved = fields.choice("reserved_seats", RESERVED_SEATS, message=MESSAGES["reserved_seats"], default="keep")
     if reserved:
         values["reserved_seats"] = reserved

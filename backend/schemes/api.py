@@ -17,6 +17,7 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission
 from backend.schemes import admin
 from backend.schemes.facts import region_caps
+from backend.schemes.kinds import ProgrammeKind
 from backend.schemes.models import Scheme, SchemeSubsidyLimit
 from matching.geography import REGION_BY_NAME
 
@@ -66,6 +67,9 @@ class SchemeOut(BaseModel):
     admitted_origins: list[Origin] = Field(description="Who may take part: hong_kong, guangdong or both")
     reserved_seats: ReservedSeats = Field(description="Places kept for one side that it leaves empty: keep or release")
     max_places_per_organisation: int | None = Field(description="Most places granted to one organisation's projects")
+    kind: ProgrammeKind = Field(description="funding_scheme, thematic_programme or summer_programme")
+    host_institution_en: str = Field(description="A thematic programme's Mainland host institution")
+    host_institution_zh: str
     double_scoring: bool = Field(description="Two officers score each project independently")
     moderation_threshold: int = Field(description="Points out of 100 two scores may differ by without moderation")
     region_caps: dict[str, int] = Field(description="Most places by English region name")
@@ -97,6 +101,10 @@ class SchemeIn(BaseModel):
                                                   description="Who may take part: hong_kong, guangdong or both")
     reserved_seats: ReservedSeats | None = Field(default=None, description="keep (stay empty) or release (go to the other side)")
     max_places_per_organisation: int | str | None = Field(default=None, description="Empty or absent: no limit")
+    kind: ProgrammeKind | None = Field(default=None, description="funding_scheme (when absent), thematic_programme or "
+                                                                 "summer_programme")
+    host_institution_en: str | None = Field(default=None, max_length=200, description="Required for a thematic programme")
+    host_institution_zh: str | None = Field(default=None, max_length=200)
     double_scoring: bool | None = Field(default=None, description="Two officers score each project independently")
     moderation_threshold: int | str | None = Field(default=None, description="1-100 points; 15 when absent")
     region_caps: dict[str, Count] | None = Field(default=None, description="Replaces every cap when given")

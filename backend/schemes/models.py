@@ -19,6 +19,11 @@ class Scheme(SQLModel, table=True):
     name_en: str = Field(sa_type=String(200))
     name_zh: str = Field(sa_type=String(200))
     budget_hkd: int = Field(sa_type=BigInteger)
+    # Which programme this is (schemes/kinds.py holds each kind's rules); a thematic programme names its
+    # Mainland host institution.
+    kind: str = Field(default="funding_scheme", sa_type=String(24))
+    host_institution_en: str = Field(default="", sa_type=String(200))
+    host_institution_zh: str = Field(default="", sa_type=String(200))
     ngo_window_opens: date
     ngo_window_closes: date
     applicant_window_opens: date

@@ -19,7 +19,7 @@ from backend.identity.permissions import Permission
 from backend.projects import portfolio
 from backend.projects.portfolio_routes import binding_lines
 from backend.projects.words import common_words
-from backend.schemes import admin, payments, timetable
+from backend.schemes import admin, kinds, payments, timetable
 from backend.schemes.admin import SchemeForm, SchemeInvalid
 from matching.geography import REGIONS
 
@@ -39,6 +39,8 @@ def _form_page(request: Request, db: Session, user: User, form: SchemeForm, *, s
                status_code=200):
     return render(request, "schemes/form.html", {
         "user": user, "scheme": scheme, "form": form, "errors": errors or {}, "regions": REGIONS,
+        "kinds": list(kinds.RULES.values()),
+        "kind_options": [(str(rules.kind), rules.name) for rules in kinds.RULES.values()],
     }, status_code=status_code)
 
 
@@ -63,6 +65,7 @@ def scheme_dashboard(request: Request, db: DbSession, user: StaffUser, scheme_id
     return render(request, "schemes/dashboard.html", {
         **common_words(), "user": user, "dashboard": admin.dashboard(db, scheme), "scheme": scheme,
         "criteria": admin.criteria_of(db, scheme), "money": payments.scheme_money(db, scheme),
+        "kind_rules": kinds.rules_of(scheme),
         "timetable": timetable.steps(scheme), "what_binds": binding_lines(portfolio.shown(db, scheme).analysis),
         "notice": {"created": _("The scheme has been created."), "saved": _("The scheme has been saved.")}.get(done)})
 
