@@ -65,20 +65,20 @@ def awaiting(db: DbSession, user: Office):
     return origin_confirmation.list_awaiting(db, user)
 
 
-@router.post("/guangdong-office/participants/{applicant_id}/confirm", response_model=DecisionOut,
+@router.post("/guangdong-office/participants/{participant_id}/confirm", response_model=DecisionOut,
              summary="Confirm a Guangdong applicant: she may be matched",
              responses=error_responses(404, 409, e404="No Guangdong applicant with this id",
                                        e409="The office has already confirmed or refused her"))
-def confirm(request: Request, db: DbSession, user: Office, applicant_id: Id):
-    return origin_confirmation.confirm(db, user, applicant_id, client_address=client_address(request))
+def confirm(request: Request, db: DbSession, user: Office, participant_id: Id):
+    return origin_confirmation.confirm(db, user, participant_id, client_address=client_address(request))
 
 
-@router.post("/guangdong-office/participants/{applicant_id}/refuse", response_model=DecisionOut,
+@router.post("/guangdong-office/participants/{participant_id}/refuse", response_model=DecisionOut,
              summary="Refuse a Guangdong applicant, with the reason she will read",
              responses=error_responses(404, 409, e404="No Guangdong applicant with this id",
                                        e409="The office has already confirmed or refused her"))
-def refuse(request: Request, db: DbSession, user: Office, applicant_id: Id, body: RefusalIn):
-    return origin_confirmation.refuse(db, user, applicant_id, body.reason, client_address=client_address(request))
+def refuse(request: Request, db: DbSession, user: Office, participant_id: Id, body: RefusalIn):
+    return origin_confirmation.refuse(db, user, participant_id, body.reason, client_address=client_address(request))
 
 
 @router.get("/guangdong-office/cohorts", response_model=list[CohortOut],

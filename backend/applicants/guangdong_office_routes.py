@@ -43,30 +43,30 @@ def participants(request: Request, db: DbSession, user: Office, done: str = ""):
     return _participants_page(request, db, user, notice=notice)
 
 
-@router.post("/guangdong-office/participants/{applicant_id}/confirm", response_class=HTMLResponse)
-def confirm(request: Request, db: DbSession, user: Office, applicant_id: Id):
+@router.post("/guangdong-office/participants/{participant_id}/confirm", response_class=HTMLResponse)
+def confirm(request: Request, db: DbSession, user: Office, participant_id: Id):
     try:
-        origin_confirmation.confirm(db, user, applicant_id, client_address=client_address(request))
+        origin_confirmation.confirm(db, user, participant_id, client_address=client_address(request))
     except DomainError as error:
         if error.status_code == 404:
             raise
-        return _participants_page(request, db, user, errors={f"applicant-{applicant_id}": error.message},
+        return _participants_page(request, db, user, errors={f"applicant-{participant_id}": error.message},
                                   status_code=error.status_code)
     return RedirectResponse("/guangdong-office/participants?done=confirmed", status_code=303)
 
 
-@router.post("/guangdong-office/participants/{applicant_id}/refuse", response_class=HTMLResponse)
-def refuse(request: Request, db: DbSession, user: Office, applicant_id: Id, reason: FormStr = ""):
+@router.post("/guangdong-office/participants/{participant_id}/refuse", response_class=HTMLResponse)
+def refuse(request: Request, db: DbSession, user: Office, participant_id: Id, reason: FormStr = ""):
     try:
-        origin_confirmation.refuse(db, user, applicant_id, reason, client_address=client_address(request))
+        origin_confirmation.refuse(db, user, participant_id, reason, client_address=client_address(request))
     except FormInvalid as error:
         return _participants_page(request, db, user,
-                                  errors={f"reason-{applicant_id}": message for message in error.errors.values()},
-                                  typed={applicant_id: reason}, status_code=400)
+                                  errors={f"reason-{participant_id}": message for message in error.errors.values()},
+                                  typed={participant_id: reason}, status_code=400)
     except DomainError as error:
         if error.status_code == 404:
             raise
-        return _participants_page(request, db, user, errors={f"applicant-{applicant_id}": error.message},
+        return _participants_page(request, db, user, errors={f"applicant-{participant_id}": error.message},
                                   status_code=error.status_code)
     return RedirectResponse("/guangdong-office/participants?done=refused", status_code=303)
 

@@ -21,8 +21,8 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
-from backend import audit
 from backend.applicants.models import ApplicantProfile
+from backend.audit import service as audit
 from backend.core import states
 from backend.core.db import utcnow
 from backend.core.errors import NotFound
