@@ -111,11 +111,14 @@ def _awaiting_row(profile: ApplicantProfile) -> AwaitingApplicant:
 
 
 def list_awaiting(session: Session, actor: User) -> list[AwaitingApplicant]:
-    """Guangdong applicants who declared their origin and wait for the office, oldest declaration first."""
+    """Guangdong applicants who declared their origin and wait for the office, oldest declaration first.
+
+    A profile whose personal data has been erased (no date of birth: it could not be matched anyway) is left out."""
     authz.require(actor, authz.Permission.ORIGIN_CONFIRM)
     rows = session.exec(
         select(ApplicantProfile)
         .where(ApplicantProfile.origin == GUANGDONG, col(ApplicantProfile.origin_declared_at).is_not(None),
+               col(ApplicantProfile.date_of_birth).is_not(None),
                col(ApplicantProfile.origin_confirmed_at).is_(None), col(ApplicantProfile.origin_refused_at).is_(None))
         .order_by(ApplicantProfile.origin_declared_at, ApplicantProfile.id)).all()
     return [_awaiting_row(p) for p in rows if authz.can(actor, authz.Permission.ORIGIN_CONFIRM, p)]

@@ -220,3 +220,19 @@ def test_an_admin_creates_a_guangdong_office_account_which_needs_a_second_factor
     assert user in accounts.list_staff(session)
     assert ApplicantProfile  # the office has no profile of its own
     assert session.exec(select(ApplicantProfile).where(ApplicantProfile.user_id == user.id)).first() is None
+
+
+def test_an_erased_applicant_leaves_the_office_list_and_keeps_no_refusal_text(session, office):
+    from backend.accounts.privacy import erase_profile
+
+    _u, waiting = _guangdong(session)
+    _u, refused = _guangdong(session, name_en="Refused")
+    origin_confirmation.refuse(session, office, refused.id, "Reason naming her school")
+    assert [a.id for a in origin_confirmation.list_awaiting(session, office)] == [waiting.id]
+
+    erase_profile(session, waiting)
+    erase_profile(session, refused)
+    session.flush()
+
+    assert origin_confirmation.list_awaiting(session, office) == []
+    assert refused.origin_refusal_reason == ""
