@@ -3,6 +3,8 @@ can be matched, sees the cohorts of programmes admitting Guangdong youth, and ne
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlmodel import select
 
@@ -94,7 +96,8 @@ def test_declaring_again_or_changing_to_hong_kong_resets_the_confirmation(sessio
     assert (saved.origin_refused_at, saved.origin_refusal_reason) == (None, "")
     assert _actions(session, saved.id) == ["applicant.origin_confirmed", "applicant.origin_confirmation_reset",
                                            "applicant.origin_refused", "applicant.origin_confirmation_reset"]
-    # Back to Guangdong: she waits for the office again, and the office sees her again.
+    # Back to Guangdong: she waits for the office again, and the office sees her again (once she could be matched).
+    saved.date_of_birth = date(2004, 3, 1)
     profiles.save_step(session, user, "residency", {"origin": "guangdong", "guangdong_city": "Zhuhai"})
     assert [a.id for a in origin_confirmation.list_awaiting(session, office)] == [saved.id]
 
