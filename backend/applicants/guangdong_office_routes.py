@@ -50,7 +50,7 @@ def confirm(request: Request, db: DbSession, user: Office, participant_id: Id):
     except DomainError as error:
         if error.status_code == 404:
             raise
-        return _participants_page(request, db, user, errors={f"applicant-{participant_id}": error.message},
+        return _participants_page(request, db, user, errors={"awaiting": error.message},
                                   status_code=error.status_code)
     return RedirectResponse("/guangdong-office/participants?done=confirmed", status_code=303)
 
@@ -66,7 +66,7 @@ def refuse(request: Request, db: DbSession, user: Office, participant_id: Id, re
     except DomainError as error:
         if error.status_code == 404:
             raise
-        return _participants_page(request, db, user, errors={f"applicant-{participant_id}": error.message},
+        return _participants_page(request, db, user, errors={"awaiting": error.message},
                                   status_code=error.status_code)
     return RedirectResponse("/guangdong-office/participants?done=refused", status_code=303)
 
