@@ -11,6 +11,7 @@ from backend.accounts import account_routes
 from backend.accounts import api as accounts_api
 from backend.accounts import routes as accounts_routes
 from backend.applicants import api as applicants_api
+from backend.applicants import guangdong_office_api, guangdong_office_routes
 from backend.applicants import import_routes as applicant_import_routes
 from backend.applicants import ngo_routes as applicant_ngo_routes
 from backend.applicants import profile_routes as applicant_profile_routes
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(workflow_api.router)
     api.include_router(portfolio_api.router)
     api.include_router(applicants_api.router)
+    api.include_router(guangdong_office_api.router)
     api.include_router(placements_api.router)
     api.include_router(reports_api.router)
     api.include_router(complaints_api.router)
@@ -133,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(applicant_profile_routes.router)
     app.include_router(applicant_routes.router)
     app.include_router(applicant_ngo_routes.router)
+    app.include_router(guangdong_office_routes.router)
     app.include_router(applicant_import_routes.router)
     app.include_router(placements_routes.router)
     app.include_router(reports_routes.router)

@@ -162,9 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("match", help="run the matcher on CSV files (see `internmatch match --help`)",
                    add_help=False)
 
-    staff = sub.add_parser("create-staff", help="create an officer, approver or admin account")
+    staff = sub.add_parser("create-staff", help="create an officer, approver, admin or Guangdong office account")
     staff.add_argument("--email", required=True)
-    staff.add_argument("--role", choices=["officer", "approver", "admin"], required=True)
+    staff.add_argument("--role", choices=["officer", "approver", "admin", "guangdong_office"],
+                       required=True)
     staff.add_argument("--name", default="")
     staff.add_argument("--password-stdin", action="store_true",
                        help="read the password from standard input instead of asking")

@@ -22,7 +22,7 @@ from backend.core import clock
 from backend.core.db import get_engine, utcnow
 from backend.identity import second_factor
 from backend.identity.models import Role, User
-from backend.identity.roles import is_staff
+from backend.identity.roles import is_admin_made
 from backend.organisations.models import Organisation, OrganisationMember
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes import payments
@@ -39,6 +39,7 @@ DEMO_ACCOUNTS = (
     ("admin", Role.ADMIN, "Demo Administrator"),
     ("officer", Role.OFFICER, "Demo Officer (Wong Ka Ming)"),
     ("officer2", Role.OFFICER, "Demo Officer (Lee Wai Man)"),
+    ("guangdong-office", Role.GUANGDONG_OFFICE, "Demo Guangdong Coordinating Office"),
     ("approver", Role.APPROVER, "Demo Approver (Chan Siu Fong)"),
     ("ngo", Role.NGO, "Demo NGO (Youth Bridge)"),
     ("applicant", Role.APPLICANT, "Demo Applicant (Cheung Hoi Ching)"),
@@ -194,7 +195,7 @@ def load_demo(*, n_applicants: int = 6000, n_projects: int = 120, seed: int = 20
         accounts[local] = user
     session.flush()
     for user in accounts.values():
-        if is_staff(user):
+        if is_admin_made(user):
             second_factor.enrol_with_secret(session, user, DEMO_STAFF_TOTP_SECRET)
 
     organisations = []

@@ -18,7 +18,7 @@ from backend.identity import second_factor
 from backend.identity import sessions as security
 from backend.identity import tokens as api_tokens
 from backend.identity.deps import CurrentUser, NotSignedIn, OptionalUser, client_address, require_permission
-from backend.identity.models import STAFF_ROLES, User
+from backend.identity.models import ADMIN_MADE_ROLES, User
 from backend.identity.permissions import Permission
 from backend.identity.second_factor import CodeRefused, TooManyCodes
 
@@ -186,9 +186,9 @@ def delete_account(request: Request, db: DbSession,
 
 
 def _role_options():
-    return [(role.value, role_label) for role, role_label in
-            ((r, {"officer": _("Officer"), "approver": _("Approver"), "admin": _("Admin")}[r.value])
-             for r in sorted(STAFF_ROLES))]
+    labels = {"officer": _("Officer"), "approver": _("Approver"), "admin": _("Admin"),
+              "guangdong_office": _("Guangdong coordinating office")}
+    return [(role.value, labels[role.value]) for role in sorted(ADMIN_MADE_ROLES)]
 
 
 @router.get("/staff/accounts", response_class=HTMLResponse)

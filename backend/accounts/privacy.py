@@ -33,7 +33,8 @@ from backend.schemes.models import Scheme
 ACCOUNT_FIELDS = ("id", "email", "role", "display_name", "preferred_language", "email_verified_at",
                   "created_at", "last_sign_in_at")
 PERSONAL_PROFILE_TEXT = ("name_en", "name_zh", "contact_email", "phone", "institution", "programme",
-                         "study_year", "field_of_study", "skills", "interests", "statement", "education_level")
+                         "study_year", "field_of_study", "skills", "interests", "statement", "education_level",
+                         "origin_refusal_reason")
 PLACED_STATUSES = offers.INTERN_STATUSES  # interns keep their record, whatever the outcome
 SETTLED_CHOICES = (ChoiceStatus.ACCEPTED,)
 

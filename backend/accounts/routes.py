@@ -43,13 +43,16 @@ def safe_next(path: str | None) -> str:
 
 def home_for(user: User) -> str:
     """Where signing in lands, where the work is: an applicant on their status (what to do next, key dates), an
-    NGO on its projects, staff on their to-do list; account settings only for anyone else."""
+    NGO on its projects, staff on their to-do list, the Guangdong office on the participants awaiting it; account
+    settings only for anyone else."""
     if can(user, Permission.APPLICANT_VIEW_OWN):
         return "/status"
     if can(user, Permission.PROJECT_EDIT_OWN):
         return "/ngo/projects"
     if can(user, Permission.STAFF_TODO):
         return "/staff/todo"
+    if can(user, Permission.ORIGIN_CONFIRM):
+        return "/guangdong-office/participants"
     return "/account"
 
 

@@ -21,9 +21,9 @@ from backend.core.forms import FormInvalid, check
 from backend.core.i18n import LANGUAGES
 from backend.core.i18n import gettext as _
 from backend.identity import tokens as api_tokens
-from backend.identity.models import STAFF_ROLES, ApiToken, Role, User
+from backend.identity.models import ADMIN_MADE_ROLES, ApiToken, Role, User
 from backend.identity.permissions import Permission, can
-from backend.identity.roles import is_staff_role
+from backend.identity.roles import is_admin_made_role
 from backend.identity.sessions import end_all_sessions
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -97,12 +97,13 @@ def sign_up_applicant(session: Session, *, display_name: str, email: str, passwo
 
 def create_staff(session: Session, *, email: str, password: str, role: str, display_name: str,
                  actor: User | None) -> User:
-    """Officers, approvers and admins are made by an admin (or from the terminal), never by sign-up."""
+    """Officers, approvers, admins and the Guangdong coordinating office (a partner) are made by an admin (or
+    from the terminal), never by sign-up."""
     if actor is not None and not can(actor, Permission.STAFF_MANAGE):
         raise AccountError(_("Only an admin can create staff accounts."))
     errors = new_account_errors(session, email=email, password=password, display_name=display_name or email)
-    if not is_staff_role(role):
-        errors["role"] = _("Choose officer, approver or admin.")
+    if not is_admin_made_role(role):
+        errors["role"] = _("Choose officer, approver, admin or Guangdong coordinating office.")
     if errors:
         if actor is None:
             raise AccountError(next(iter(errors.values())), field=next(iter(errors)))
@@ -137,7 +138,8 @@ def _revoke_api_tokens_after_password_change(session: Session, user: User, reaso
 
 
 def list_staff(session: Session) -> list[User]:
-    return list(session.exec(select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
+    """Staff and partner-office accounts: everyone an admin made."""
+    return list(session.exec(select(User).where(col(User.role).in_([r.value for r in ADMIN_MADE_ROLES]))
                              .order_by(User.role, User.email)))
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend.applicants import choice_status, demand
+from backend.applicants import choice_status, demand, origin_confirmation
 from backend.applicants.eligibility import evaluate
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.applicants.profile import hk_today, own_profile
@@ -103,6 +103,10 @@ class ChoiceState:
 class StatusOverview:
     profile_submitted: bool
     choices: list[ChoiceState]
+    # For an applicant from Guangdong: "awaiting" (not matched until the Guangdong office confirms her),
+    # "confirmed" or "refused" (with the office's reason); "not_applicable" for everyone else.
+    origin_confirmation: str = "not_applicable"
+    origin_refusal_reason: str = ""
 
 
 # A choice in one of these statuses means the applicant holds a place in the scheme: her list is settled.
@@ -378,4 +382,6 @@ def status_overview(session: Session, actor: User, *, today: date | None = None)
         states.append(ChoiceState(choice.id, choice.project_id, item.title, choice.rank, str(status),
                                   item.status_label, choice.created_at.date(), choice.updated_at.date(),
                                   next_step, choice.scheme_id, item.settled))
-    return StatusOverview(profile.submitted_at is not None, states)
+    confirmation = origin_confirmation.state_of(profile)
+    return StatusOverview(profile.submitted_at is not None, states, str(confirmation),
+                          profile.origin_refusal_reason if confirmation == origin_confirmation.S.REFUSED else "")

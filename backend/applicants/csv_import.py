@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.models import OneTimeToken, TokenPurpose
 from backend.accounts.tokens import issue_one_time_token
-from backend.applicants import choice_status, choices, demand, import_template
+from backend.applicants import choice_status, choices, demand, import_template, origin_confirmation
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.applicants.profile import _EMAIL, hk_today
 from backend.audit import service as audit
@@ -270,6 +270,9 @@ def _save(session, actor, ref, applicant, extra, chosen, schemes, result: Import
         profile.updated_at = utcnow()
         if profile.origin_declared_at is None:
             profile.origin_declared_at = profile.updated_at  # declared on the paper form
+        if "origin" in changed:
+            # A new origin on the paper form: the Guangdong office's answer about the old one no longer holds.
+            origin_confirmation.reset_after_declaration(session, actor, profile)
         session.add(profile)
         session.flush()
     choices_changed = _sync_choices(session, actor, profile, chosen, schemes, result, line)

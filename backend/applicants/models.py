@@ -26,6 +26,13 @@ class ApplicantProfile(SQLModel, table=True):
     origin: str = Field(default="", sa_type=String(12))
     guangdong_city: str = Field(default="", sa_type=String(40))
     origin_declared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A Guangdong declaration is not enough to be matched: the Guangdong coordinating office confirms it (or
+    # refuses it, with a reason the applicant reads). Declaring again, or changing the origin, clears these
+    # (backend/applicants/origin_confirmation.py owns the transitions).
+    origin_confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    origin_confirmed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    origin_refused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    origin_refusal_reason: str = Field(default="", sa_type=Text)
     contact_email: str = Field(default="", sa_type=String(254))
     phone: str = Field(default="", sa_type=String(30))
     education_level: str = Field(default="", sa_type=String(20))
@@ -123,3 +130,5 @@ def chose_projects_of(db: Session, profile: ApplicantProfile, organisation_id: i
 
 
 scopes.register_applicant_type(ApplicantProfile, chose_projects_of)
+# The Guangdong coordinating office sees an applicant only while she declares she is from Guangdong.
+scopes.register_guangdong_side(ApplicantProfile, lambda profile: profile.origin == "guangdong")

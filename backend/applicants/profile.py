@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from backend.applicants import origin_confirmation
 from backend.applicants.models import ApplicantProfile
 from backend.audit import service as audit
 from backend.core import clock
@@ -350,7 +351,11 @@ def save_step(session: Session, actor: User, step: str, form_data: Mapping, *, t
     profile = own_profile(session, actor, create=True)
     before_languages = dict(profile.languages or {})
     put = _Putter(profile)
+    declared_before = profile.origin_declared_at
     saver(profile, form_data, put, today or hk_today())
+    if profile.origin_declared_at != declared_before:
+        # Declared again (Guangdong again, Hong Kong or neither): the Guangdong office's answer no longer holds.
+        origin_confirmation.reset_after_declaration(session, actor, profile)
     first_save = not put.errors and step not in (profile.steps_saved or [])
     if first_save:
         profile.steps_saved = [*(profile.steps_saved or []), step]  # a new list: JSON columns track assignment

@@ -15,9 +15,16 @@ class Role(StrEnum):
     OFFICER = "officer"
     APPROVER = "approver"
     ADMIN = "admin"
+    # A partner, not Hong Kong staff: the Guangdong coordinating office confirms Guangdong participants and sees
+    # the cohorts of programmes that admit Guangdong youth, never Hong Kong applicants.
+    GUANGDONG_OFFICE = "guangdong_office"
 
 
 STAFF_ROLES = frozenset({Role.OFFICER, Role.APPROVER, Role.ADMIN})
+# Partner accounts: made by an admin like staff accounts (never by sign-up), but seeing only their own side.
+PARTNER_ROLES = frozenset({Role.GUANGDONG_OFFICE})
+# Every role an admin creates an account for; each must sign in with a second factor.
+ADMIN_MADE_ROLES = STAFF_ROLES | PARTNER_ROLES
 
 
 class User(SQLModel, table=True):

@@ -16,7 +16,7 @@ from backend.core.errors import Forbidden, NotFound
 from backend.core.i18n import gettext as _
 from backend.identity import scopes
 from backend.identity.models import Role, User
-from backend.identity.roles import acts_for_an_organisation, is_staff
+from backend.identity.roles import acts_for_an_organisation, is_guangdong_office, is_staff
 from backend.identity.scopes import Membership
 
 
@@ -58,6 +58,10 @@ class Permission(StrEnum):
     PAYMENT_PROPOSE = "payment.propose"
     PAYMENT_APPROVE = "payment.approve"
     STAFF_TODO = "staff.todo"
+    # The Guangdong coordinating office: confirm (or refuse) Guangdong participants' declarations, and read
+    # the cohorts of programmes that admit Guangdong youth. Tenancy: Guangdong-side rows only.
+    ORIGIN_CONFIRM = "applicant.confirm_origin"
+    GUANGDONG_COHORTS_VIEW = "project.view_guangdong_cohorts"
 
 
 P = Permission
@@ -90,6 +94,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(_EVERY_SIGNED_IN | _STAFF_READ | _STAFF_CASEWORK | {
         P.SCHEME_MANAGE, P.ORGANISATION_VERIFY, P.STAFF_MANAGE,
     }),
+    # A partner: none of the staff reads; only the Guangdong side (see _in_scope).
+    Role.GUANGDONG_OFFICE: frozenset(_EVERY_SIGNED_IN | {P.ORIGIN_CONFIRM, P.GUANGDONG_COHORTS_VIEW}),
 }
 # What someone who has not signed in may do.
 PUBLIC_PERMISSIONS: frozenset[Permission] = frozenset({P.PROJECT_BROWSE})
@@ -115,6 +121,9 @@ def _in_scope(user: User, permission: Permission, obj: Any) -> bool:
     """Tenancy: staff see everything; an NGO its own organisation's rows; an applicant their own rows."""
     if is_staff(user):
         return True
+    if is_guangdong_office(user):
+        # Only the Guangdong side: an applicant who declared Guangdong, a project of a scheme admitting it.
+        return scopes.is_guangdong_side(obj)
     if acts_for_an_organisation(user):
         member = membership(user)
         if member is None:

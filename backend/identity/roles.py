@@ -6,7 +6,7 @@ the few places that need to know what kind of account someone has rather than wh
 
 from __future__ import annotations
 
-from backend.identity.models import STAFF_ROLES, Role, User
+from backend.identity.models import ADMIN_MADE_ROLES, STAFF_ROLES, Role, User
 
 
 def is_staff(user: User | None) -> bool:
@@ -22,3 +22,19 @@ def acts_for_an_organisation(user: User | None) -> bool:
 def is_staff_role(role: str) -> bool:
     """Whether a role, as given when creating an account, is one of the staff roles."""
     return role in {r.value for r in STAFF_ROLES}
+
+
+def is_guangdong_office(user: User | None) -> bool:
+    """The Guangdong coordinating office: a partner that sees only the Guangdong side's applicants and cohorts."""
+    return user is not None and user.role == Role.GUANGDONG_OFFICE
+
+
+def is_admin_made_role(role: str) -> bool:
+    """Whether a role, as given when an admin creates an account, is staff or a partner office."""
+    return role in {r.value for r in ADMIN_MADE_ROLES}
+
+
+def is_admin_made(user: User | None) -> bool:
+    """Staff and partner offices: accounts an admin made, that see other people's data, so they need a
+    second factor."""
+    return user is not None and user.role in ADMIN_MADE_ROLES

@@ -7,7 +7,9 @@ bottom of its own models.py, the answers only it can give:
 - `register_organisation_type(Organisation, ...)`: which type is the organisation itself;
 - `register_acts_for(fn)`: the membership through which a user acts for an organisation;
 - `register_applicant_type(ApplicantProfile, fn)`: whether an applicant has an active choice of one of an
-  organisation's projects (the only link that lets an NGO see an applicant).
+  organisation's projects (the only link that lets an NGO see an applicant);
+- `register_guangdong_side(SomeRow, fn)`: whether a row is on the Guangdong side, the only rows the Guangdong
+  coordinating office sees (a Guangdong applicant; a project of a scheme that admits Guangdong youth).
 
 backend/models.py imports every models module, so the app, Alembic and the tests always have them all.
 A question about a type nobody registered raises `ScopeNotRegistered` instead of quietly answering "no",
@@ -44,6 +46,7 @@ _organisation_of: dict[type, Callable[[Any], int | None]] = {}
 _organisation_types: dict[type, _OrganisationType] = {}
 _applicant_types: dict[type, Callable[[Session, Any, int], bool]] = {}
 _acts_for: list[Callable[[Session, Any], Membership | None]] = []
+_guangdong_side: dict[type, Callable[[Any], bool]] = {}
 
 
 def register_organisation_of(row_type: type, organisation_of: Callable[[Any], int | None]) -> None:
@@ -63,6 +66,11 @@ def register_acts_for(find_membership: Callable[[Session, Any], Membership | Non
 def register_applicant_type(applicant_type: type,
                             chose_projects_of: Callable[[Session, Any, int], bool]) -> None:
     _applicant_types[applicant_type] = chose_projects_of
+
+
+def register_guangdong_side(row_type: type, is_guangdong_side: Callable[[Any], bool]) -> None:
+    """Whether a row is on the Guangdong side (what the Guangdong coordinating office may see)."""
+    _guangdong_side[row_type] = is_guangdong_side
 
 
 def _lookup(registry: dict[type, Any], obj: Any, question: str) -> Any:
@@ -107,3 +115,12 @@ def applicant_chose_projects_of(applicant: Any, organisation_id: int) -> bool:
     if db is None or applicant.id is None:
         return False
     return chose_projects_of(db, applicant, organisation_id)
+
+
+def is_guangdong_side(obj: Any) -> bool:
+    """Whether the Guangdong coordinating office may see the row: a Guangdong applicant, a cohort of a programme
+    that admits Guangdong youth. A type nobody registered is never on its side."""
+    for cls in type(obj).__mro__:
+        if cls in _guangdong_side:
+            return bool(_guangdong_side[cls](obj))
+    return False

@@ -31,7 +31,7 @@ from backend.core.i18n import gettext as _
 from backend.core.settings import get_settings
 from backend.identity.lockout import delay_after, minutes_to_wait
 from backend.identity.models import RecoveryCode, SecondFactor, User
-from backend.identity.roles import is_staff
+from backend.identity.roles import is_admin_made
 
 ISSUER = "internmatch"
 RECOVERY_CODES = 10
@@ -92,8 +92,9 @@ def decrypt_secret(stored: str) -> str:
 # --- who needs one, who has one --------------------------------------------------------------------
 
 def required(user: User) -> bool:
-    """Staff must sign in with a second factor; everyone else may choose to."""
-    return is_staff(user)
+    """Staff and partner offices (the Guangdong office sees Guangdong applicants' data) must sign in with a
+    second factor; everyone else may choose to."""
+    return is_admin_made(user)
 
 
 def find(session: Session, user_id: int) -> SecondFactor | None:

@@ -149,7 +149,10 @@ def load_round_inputs(session: Session, scheme: Scheme) -> RoundInputs:
     # The applicants are chosen by a sub-query, not a list of ids (PostgreSQL takes at most 65,535 parameters).
     profiles = session.execute(
         sa_select(*PROFILE_COLUMNS)
-        .where(col(ApplicantProfile.id).in_(sa_select(Choice.applicant_id).where(*active)))
+        .where(col(ApplicantProfile.id).in_(sa_select(Choice.applicant_id).where(*active)),
+               # A Guangdong declaration is not enough: only those the Guangdong office confirmed are matched
+               # (backend/applicants/origin_confirmation.py owns the rule; this is its SQL form).
+               (col(ApplicantProfile.origin) != matching.GUANGDONG) | col(ApplicantProfile.origin_confirmed_at).is_not(None))
         .order_by(ApplicantProfile.id)
     ).all() if by_applicant else []
 

@@ -19,7 +19,10 @@ def test_each_role_sees_only_its_own_links(client, session):
         Role.APPLICANT: ({"/account"}, {"/organisation", "/staff/organisations", "/staff/accounts", "/staff/audit"}),
         Role.NGO: ({"/account", "/organisation"}, {"/staff/organisations", "/staff/accounts", "/staff/audit"}),
         Role.OFFICER: ({"/staff/organisations", "/staff/audit"}, {"/organisation", "/staff/accounts"}),
-        Role.ADMIN: ({"/staff/organisations", "/staff/accounts", "/staff/audit"}, {"/organisation"}),
+        Role.ADMIN: ({"/staff/organisations", "/staff/accounts", "/staff/audit"},
+                     {"/organisation", "/guangdong-office/participants"}),
+        Role.GUANGDONG_OFFICE: ({"/account", "/guangdong-office/participants", "/guangdong-office/cohorts"},
+                                {"/staff/todo", "/staff/audit", "/staff/projects", "/ngo/applicants", "/status"}),
     }
     for role, (shown, hidden) in expectations.items():
         organisation = make_organisation(session) if role == Role.NGO else None

@@ -26,7 +26,7 @@ from backend.projects.models import Assessment, AssessmentDecision, ProjectStatu
 from tests.accounts.helpers import form_token, make_user, sign_in_as
 from tests.factories import make_organisation, make_project, make_scheme
 
-ROLES = ("anonymous", "applicant", "ngo", "ngo_other", "officer", "approver", "admin")
+ROLES = ("anonymous", "applicant", "ngo", "ngo_other", "officer", "approver", "admin", "guangdong_office")
 EVERYONE = frozenset(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
 NGOS = frozenset({"ngo", "ngo_other"})
@@ -38,6 +38,10 @@ OFFICER = frozenset({"officer"})
 APPROVER = frozenset({"approver"})
 SCHEME_MANAGERS = frozenset({"officer", "admin"})
 OWNING_NGO = frozenset({"ngo"})
+# The Guangdong coordinating office: a partner, not staff; {participant_id} is a Guangdong applicant awaiting it.
+GUANGDONG_OFFICE = frozenset({"guangdong_office"})
+# Accounts that must keep a second factor: staff and the Guangdong office.
+ADMIN_MADE = STAFF | GUANGDONG_OFFICE
 
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     # platform
@@ -78,7 +82,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/account/export"): SIGNED_IN,
     ("GET", "/account/two-factor/setup"): SIGNED_IN,
     ("POST", "/account/two-factor/setup"): SIGNED_IN,
-    ("POST", "/account/two-factor/turn-off"): SIGNED_IN - STAFF,
+    ("POST", "/account/two-factor/turn-off"): SIGNED_IN - ADMIN_MADE,
     ("GET", "/account/delete"): APPLICANT,
     ("POST", "/account/delete"): APPLICANT,
     ("GET", "/api/v1/me"): SIGNED_IN,
@@ -314,6 +318,16 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/reports/track-record.csv"): STAFF,
     ("GET", "/staff/reports/track-record.xlsx"): STAFF,
     ("GET", "/api/v1/reports/track-record"): STAFF,
+    # the Guangdong coordinating office confirms (or refuses) Guangdong participants and reads the cohorts of
+    # programmes admitting Guangdong youth; nobody else, staff included, holds these permissions
+    ("GET", "/guangdong-office/participants"): GUANGDONG_OFFICE,
+    ("POST", "/guangdong-office/participants/{participant_id}/confirm"): GUANGDONG_OFFICE,
+    ("POST", "/guangdong-office/participants/{participant_id}/refuse"): GUANGDONG_OFFICE,
+    ("GET", "/guangdong-office/cohorts"): GUANGDONG_OFFICE,
+    ("GET", "/api/v1/guangdong-office/participants"): GUANGDONG_OFFICE,
+    ("POST", "/api/v1/guangdong-office/participants/{participant_id}/confirm"): GUANGDONG_OFFICE,
+    ("POST", "/api/v1/guangdong-office/participants/{participant_id}/refuse"): GUANGDONG_OFFICE,
+    ("GET", "/api/v1/guangdong-office/cohorts"): GUANGDONG_OFFICE,
 }
 # Framework routes and static files need no row.
 NOT_IN_MATRIX_METHODS = {"HEAD", "OPTIONS"}
@@ -347,6 +361,7 @@ def build_world(session) -> World:
         "officer": make_user(session, Role.OFFICER),
         "approver": make_user(session, Role.APPROVER),
         "admin": make_user(session, Role.ADMIN),
+        "guangdong_office": make_user(session, Role.GUANGDONG_OFFICE),
     }
     submitted = make_project(session, scheme, world.organisation, status=ProjectStatus.SUBMITTED)
     assessment = Assessment(project_id=submitted.id, officer_id=world.users["officer"].id,
@@ -409,7 +424,16 @@ def path_values(world: World, role: str) -> dict[str, object]:
         "intern_id": _intern(world),
         "proposal_id": _portfolio_proposal(world),
         **_ended_internship(world),
+        "participant_id": _guangdong_participant(world),
     }
+
+
+def _guangdong_participant(world: World) -> int:
+    """A Guangdong applicant awaiting the office's confirmation: a fresh one for each role (confirming uses it up)."""
+    from tests.applicants.helpers import make_applicant
+
+    _user, profile = make_applicant(world.session, origin="guangdong", guangdong_city="Shenzhen")
+    return profile.id
 
 
 def _portfolio_proposal(world: World) -> int:

@@ -62,7 +62,8 @@ from tests.applicants.helpers import make_applicant
 from tests.authz.test_permission_matrix import MATRIX, app_routes, fill_path, refused
 from tests.factories import make_organisation, make_project, make_scheme
 
-ROLES = ("anonymous", "applicant", "applicant_other", "ngo", "ngo_other", "officer", "approver", "admin")
+ROLES = ("anonymous", "applicant", "applicant_other", "ngo", "ngo_other", "officer", "approver", "admin",
+         "guangdong_office")
 NOBODY: frozenset[str] = frozenset()
 EVERYONE = frozenset(ROLES)
 STAFF = frozenset({"officer", "approver", "admin"})
@@ -94,7 +95,16 @@ LINK = Sees(EVERYONE, "the secret token in the link is the credential: whoever h
 OWN_PROFILE_STEP = Sees(APPLICANTS, "{step} names a step of the caller's own profile, not another party's row")
 OWN_TOKEN = Sees(APPLICANT, "the API token is applicant A's own")
 
+# {participant_id} is applicant A, a Hong Kong resident: the office asks for her as if she awaited it.
+HONG_KONG_APPLICANT = Sees(NOBODY, "applicant A is from Hong Kong: the Guangdong office never sees a Hong Kong "
+                                   "applicant, and nobody else confirms Guangdong participants")
+
 TENANCY: dict[tuple[str, str], Sees] = {
+    # the Guangdong coordinating office
+    ("POST", "/guangdong-office/participants/{participant_id}/confirm"): HONG_KONG_APPLICANT,
+    ("POST", "/guangdong-office/participants/{participant_id}/refuse"): HONG_KONG_APPLICANT,
+    ("POST", "/api/v1/guangdong-office/participants/{participant_id}/confirm"): HONG_KONG_APPLICANT,
+    ("POST", "/api/v1/guangdong-office/participants/{participant_id}/refuse"): HONG_KONG_APPLICANT,
     # public catalogue: {project_id} is organisation A's draft, which nobody sees there (an open project is
     # public: test_an_open_project_is_public)
     ("GET", "/projects/{project_id}"): Sees(NOBODY, "a draft is not in the public catalogue"),
@@ -256,6 +266,8 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/choices/{choice_id}/move"): {"direction": "up"},
     ("POST", "/api/v1/me/choices/{choice_id}/move"): {"direction": "up"},
     ("DELETE", "/api/v1/schemes/{scheme_id}/adjustments/{adjustment_id}"): {"reason": "tenancy"},
+    ("POST", "/guangdong-office/participants/{participant_id}/refuse"): {"reason": "tenancy"},
+    ("POST", "/api/v1/guangdong-office/participants/{participant_id}/refuse"): {"reason": "tenancy"},
     ("POST", "/api/v1/ngo/projects/{project_id}/interns/{intern_id}/outcome"): {"outcome": "completed"},
     ("POST", "/api/v1/ngo/projects/{project_id}/completion-report"): {"evaluation": "tenancy"},
     ("POST", "/api/v1/projects/{project_id}/completion-report/return"): {"comments": "tenancy"},
@@ -317,6 +329,7 @@ def build_scene(session) -> Scene:
         "officer": make_user(session, Role.OFFICER),
         "approver": make_user(session, Role.APPROVER),
         "admin": make_user(session, Role.ADMIN),
+        "guangdong_office": make_user(session, Role.GUANGDONG_OFFICE),
     }
     open_a = _project(session, scheme_a, org_a, ProjectStatus.OPEN, _marker("ProjectAOpen"))
     draft_a = _project(session, scheme_a, org_a, ProjectStatus.DRAFT, _marker("ProjectADraft"))
@@ -350,7 +363,8 @@ def build_scene(session) -> Scene:
     scene.ids = {
         "project_id": open_a.id, "draft_project_id": draft_a.id, "scheme_id": scheme_a.id,
         "other_scheme_id": scheme_b.id, "assessment_id": assessment.id, "organisation_id": unverified_a.id,
-        "applicant_id": profile_a.id, "choice_id": choice_a.id, "applicant_b_id": profile_b.id, "organisation_a_id": org_a.id,
+        "applicant_id": profile_a.id, "participant_id": profile_a.id, "choice_id": choice_a.id,
+        "applicant_b_id": profile_b.id, "organisation_a_id": org_a.id,
         "project_b_id": open_b.id, "choice_b_id": choice_b.id, "proposal_b_id": proposal_b.id,
         "complaint_id": complaint_a.id, "internship_id": _ended_internship(session, org_a, profile_a).id,
     }
@@ -775,3 +789,43 @@ def test_routes_without_an_id_show_party_a_nothing_of_party_b(app, session):
     # The markers do reach the pages of party B's own organisation, so their absence above means something.
     for path in ("/ngo/applicants", "/api/v1/ngo/applicants", "/organisation/interns"):
         assert b_leaks(scene, "ngo_other", request_as(app, scene, "ngo_other", "GET", path, {})), path
+
+
+# --- the Guangdong coordinating office: Guangdong applicants and cohorts only ---------------------------------
+
+
+def test_the_guangdong_office_never_sees_a_hong_kong_applicant(app, session):
+    """Every page and API route the office may use (lists, its own pages) shows nothing of Hong Kong applicants A
+    and B, nor of scheme A's and B's cohorts (both admit only Hong Kong youth); a Guangdong applicant awaiting it
+    and a cohort of a programme admitting Guangdong are shown, so the absence means something."""
+    from backend.applicants.models import ApplicantProfile
+
+    scene = build_scene(session)
+    hong_kong = [session.get(ApplicantProfile, scene.ids[key]) for key in ("applicant_id", "applicant_b_id")]
+    assert {p.origin for p in hong_kong} == {"hong_kong"}
+    guangdong_name = _marker("GuangdongApplicant")
+    make_applicant(session, name_en=guangdong_name, name_zh=guangdong_name, origin="guangdong",
+                   guangdong_city="Guangzhou", institution="Sun Yat-sen University")
+    both = make_scheme(session, name_en=_marker("BothSides"), admitted_origins=["hong_kong", "guangdong"])
+    cohort = _project(session, both, session.get(Organisation, scene.ids["organisation_a_id"]), ProjectStatus.OPEN,
+                      _marker("PalaceMuseumCohort"))
+    session.commit()
+    hong_kong_markers = [text for p in hong_kong for text in (p.name_en, p.statement, p.contact_email)]
+    hong_kong_markers += [session.get(Project, scene.ids["project_id"]).title_en,
+                          session.get(Project, scene.ids["project_b_id"]).title_en]
+    wrong = []
+    seen: dict[str, str] = {}
+    for method, path in sorted(app_routes(app)):
+        if method != "GET" or "{" in path or not may_use_route("guangdong_office", method, path) \
+                or path in ("/", "/projects", "/api/v1/projects", "/api/v1/openapi.json", "/docs"):
+            continue  # the public catalogue shows open projects to everyone, the office included
+        response = request_as(app, scene, "guangdong_office", method, path, {})
+        seen[path] = response.text
+        shown = [marker for marker in hong_kong_markers if marker in response.text]
+        if shown:
+            wrong.append(f"{path}: shows {shown}")
+    assert wrong == []
+    assert guangdong_name in seen["/guangdong-office/participants"]
+    assert guangdong_name in seen["/api/v1/guangdong-office/participants"]
+    assert cohort.title_en in seen["/guangdong-office/cohorts"]
+    assert cohort.title_en in seen["/api/v1/guangdong-office/cohorts"]

@@ -28,6 +28,8 @@ DOWNLOADS |= {"/staff/reports/track-record.csv", "/staff/reports/track-record.xl
 
 # An officer whose password was right and who has not entered a code yet.
 SECOND_STEP = "officer at the second step"
+# The demo Guangdong coordinating office (guangdong-office@demo.internmatch.hk).
+GUANGDONG_OFFICE = "guangdong-office"
 
 # route → (who opens it, how to fill in its parameters from the scene)
 PAGES: dict[str, tuple[str, object]] = {
@@ -106,8 +108,12 @@ PAGES: dict[str, tuple[str, object]] = {
     "/status/confirmations/{internship_id}": ("applicant", lambda s: [{"internship_id": i} for i in s["internships"]]),
     "/staff/confirmations": ("officer", None),
     "/staff/reports/track-record": ("officer", None),
+    # the Guangdong coordinating office: a Guangdong applicant awaiting it, a cohort of a programme admitting both
+    "/guangdong-office/participants": (GUANGDONG_OFFICE, None),
+    "/guangdong-office/cohorts": (GUANGDONG_OFFICE, None),
 }
-ROLES = ("anonymous", "applicant", "offered applicant", "ngo", "officer", "approver", "admin", SECOND_STEP)
+ROLES = ("anonymous", "applicant", "offered applicant", "ngo", "officer", "approver", "admin", SECOND_STEP,
+         GUANGDONG_OFFICE)
 
 
 def test_every_page_of_the_app_is_in_the_sweep():
@@ -183,10 +189,32 @@ def _set_the_scene(database_url: str) -> dict:
             scene.update(placement=placement.id, offered_email=offered.email)
             scene.update(_finished_projects(db, scheme, organisation, ngo, avoid=first.applicant_id))
             scene.update(internships=_ended_internships(db, "ngo@demo.internmatch.hk", "applicant@demo.internmatch.hk"))
+            _guangdong_side(db, organisation)
             db.commit()
     finally:
         engine.dispose()
     return scene
+
+
+def _guangdong_side(db, organisation) -> None:
+    """A Guangdong applicant awaiting the office's confirmation and a cohort of a programme admitting both sides."""
+    from datetime import date
+
+    from backend.applicants.models import ApplicantProfile
+    from backend.core.db import utcnow
+    from backend.projects.models import ProjectStatus
+    from tests.factories import make_project, make_scheme
+
+    db.add(ApplicantProfile(name_en="Li Xiaomei", name_zh="李小梅", date_of_birth=date(2004, 5, 1), origin="guangdong",
+                            guangdong_city="Shenzhen", origin_declared_at=utcnow(), institution="深圳大学",
+                            programme="Museum Studies", education_level="bachelor"))
+    palace = make_scheme(db, name_en="Palace Museum internship programme", name_zh="故宮博物院實習計劃",
+                         admitted_origins=["hong_kong", "guangdong"],
+                         # past windows: the demo's own scheme stays the one applicants are shown
+                         ngo_window_opens=date(2025, 9, 1), ngo_window_closes=date(2025, 10, 31),
+                         applicant_window_opens=date(2025, 11, 1), applicant_window_closes=date(2026, 3, 31))
+    make_project(db, palace, organisation, status=ProjectStatus.OPEN, title_en="Palace Museum summer cohort",
+                 title_zh="故宮暑期組別", origin_seats={"guangdong": [5, 10]})
 
 
 def _finished_projects(db, scheme, organisation, ngo, *, avoid: int) -> dict:
