@@ -300,6 +300,176 @@ def load_demo(*, n_applicants: int = 6000, n_projects: int = 120, seed: int = 20
                                applicant_user_id=user_ids[0] if user_ids else None,
                                chosen_project_ids=[row["project_id"] for row in choice_rows
                                                    if profile_ids and row["applicant_id"] == profile_ids[0]])
-    return DemoReport(projects=len(projects), places=sum(p.places for p in projects),
-                      applicants=len(applicants), choices=len(choice_rows),
+    more_projects, more_places, more_applicants, more_choices = _demo_programmes(
+        session, accounts, rng, today, n_gd_applicants=max(6, min(200, n_applicants // 30)),
+        n_summer_places=max(12, min(300, n_projects * 5 // 2)), password_hash=password_hash,
+        hong_kong_profiles=[pid for pid, applicant in zip(profile_ids, applicants, strict=True)
+                            if applicant.origin == "hong_kong"][:max(10, n_applicants // 30)])
+    return DemoReport(projects=len(projects) + more_projects, places=sum(p.places for p in projects) + more_places,
+                      applicants=len(applicants) + more_applicants, choices=len(choice_rows) + more_choices,
                       budget_hkd=synthetic_scheme.budget_hkd)
+
+
+# --- The programmes beside the Funding Scheme (#13): thematic programmes with a Mainland host institution,
+# whose cohorts mix youth from Hong Kong and Guangdong, and a summer programme where Guangdong organisations
+# offer the places. Guangdong participants and hosts write in Simplified Chinese.
+_THEMATIC = (
+    dict(name_en="Youth Internship Programme at the Palace Museum", name_zh="故宮博物院青年實習計劃",
+         host_en="the Palace Museum", host_zh="故宮博物院", city="Beijing", region="Beijing",
+         sector="heritage and museums",
+         cohorts=(("Conservation of calligraphy and paintings", "書畫文物修復", "conservation, history, museum studies"),
+                  ("Digital archives of the Forbidden City", "紫禁城數碼檔案", "digital archives, data, museum studies"))),
+    dict(name_en="Youth Internship Programme at Wolong National Nature Reserve", name_zh="臥龍國家級自然保護區青年實習計劃",
+         host_en="Wolong National Nature Reserve", host_zh="臥龍國家級自然保護區", city="Chengdu", region="Sichuan",
+         sector="nature conservation",
+         cohorts=(("Giant panda conservation and field ecology", "大熊貓保育及野外生態", "ecology, biology, conservation"),)),
+)
+_GD_HOSTS = (("Guangzhou Metro Group", "广州地铁集团"), ("Shenzhen Science and Technology Museum", "深圳科技馆"),
+             ("Foshan Lingnan Tiandi Cultural Centre", "佛山岭南天地文化中心"), ("Dongguan Songshan Lake Innovation Hub", "东莞松山湖创新中心"),
+             ("Zhuhai Hengqin Youth Entrepreneurship Park", "珠海横琴青年创业园"), ("Zhongshan Torch Hi-tech Zone", "中山火炬高技术产业开发区"),
+             ("Jiangmen Kaiping Diaolou Heritage Office", "江门开平碉楼文物办公室"), ("Huizhou Renewable Energy Lab", "惠州新能源实验室"))
+_GD_PLACES = (("Urban rail operations intern", "城市轨道运营实习生", "rail operations, engineering, data", "logistics"),
+              ("Science education assistant", "科普教育助理", "science education, exhibitions", "social services"),
+              ("Cultural heritage guide", "文化遗产导览员", "heritage, tourism, history", "heritage and museums"),
+              ("Start-up product intern", "初创企业产品实习生", "product design, marketing, technology", "technology"),
+              ("Green energy research assistant", "绿色能源研究助理", "energy, environment, research",
+               "nature conservation"))
+_GD_UNIVERSITIES = ("中山大学", "华南理工大学", "暨南大学", "深圳大学", "华南师范大学", "广东外语外贸大学")
+_GD_FIELDS = (("历史学", "文物修复、书法、博物馆导览", "故宫的书画修复"), ("生物科学", "野外调查、数据记录、摄影", "大熊猫保育和生态研究"),
+              ("博物馆学", "展览策划、档案整理", "文物数码化"), ("计算机科学", "Python、数据库、数据分析", "数字档案和数据可视化"),
+              ("生态学", "物种调查、地理信息系统", "自然保护区的生态监测"))
+_GD_SURNAMES = (("Chen", "陈"), ("Li", "李"), ("Huang", "黄"), ("Zhang", "张"), ("Liang", "梁"), ("Lin", "林"))
+_GD_GIVEN = (("Xiaoming", "晓明"), ("Jiayi", "佳怡"), ("Zihan", "子涵"), ("Haoran", "浩然"), ("Yutong", "雨桐"))
+
+
+def _capitalised(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+def _demo_programmes(session: Session, accounts: dict[str, User], rng: random.Random, today: date, *,
+                     n_gd_applicants: int, n_summer_places: int, hong_kong_profiles: list[int],
+                     password_hash: str) -> tuple[int, int, int, int]:
+    """Two thematic programmes (three mixed cohorts), a summer programme whose places Guangdong hosts offer,
+    and Guangdong applicants who chose the cohorts. Returns (projects, places, applicants, choices) added."""
+    start = date(today.year + 1, 7, 5)
+    windows = dict(ngo_window_opens=today - timedelta(days=120), ngo_window_closes=today - timedelta(days=45),
+                   applicant_window_opens=today - timedelta(days=14), applicant_window_closes=today + timedelta(days=90),
+                   min_age=18, max_age=29, created_by_id=accounts["admin"].id)
+    projects = places = 0
+    cohort_ids: list[int] = []
+    thematic_schemes: list[Scheme] = []
+    for programme in _THEMATIC:
+        host = Organisation(name_en=_capitalised(programme["host_en"]), name_zh=programme["host_zh"],
+                            registration_number=f"CN/{rng.randrange(100000, 999999)}", contact_name="Programme Office",
+                            contact_email=f"programmes{len(thematic_schemes)}@host.{DEMO_DOMAIN}", verified_at=utcnow(),
+                            verified_by_id=accounts["officer"].id)
+        scheme = Scheme(name_en=f"{programme['name_en']} {today.year + 1}", name_zh=f"{programme['name_zh']} {today.year + 1}",
+                        kind="thematic_programme", host_institution_en=programme["host_en"],
+                        host_institution_zh=programme["host_zh"], budget_hkd=1_500_000, max_subsidy_per_place=30_000,
+                        max_choices=3, admitted_origins=["hong_kong", "guangdong"], reserved_seats="keep", **windows)
+        session.add_all([host, scheme])
+        session.flush()
+        thematic_schemes.append(scheme)
+        for code, name_en, name_zh, weight in _CRITERIA:
+            session.add(AssessmentCriterion(scheme_id=scheme.id, code=code, name_en=name_en, name_zh=name_zh,
+                                            weight=weight))
+        for index, (title_en, title_zh, words) in enumerate(programme["cohorts"]):
+            cohort = Project(
+                scheme_id=scheme.id, organisation_id=host.id, status=ProjectStatus.OPEN,
+                title_en=f"Cohort {index + 1}: {title_en}", title_zh=f"第{index + 1}期：{title_zh}",
+                description_en=f"Twenty young people, ten from Hong Kong and ten from Guangdong, work side by side at "
+                               f"{programme['host_en']} for four weeks: {words}.",
+                description_zh=f"二十名青年（香港及廣東各十名）在{programme['host_zh']}並肩實習四星期。",
+                host_organisation_en=_capitalised(programme["host_en"]),
+                host_organisation_zh=programme["host_zh"], sector=programme["sector"], city=programme["city"], region=programme["region"],
+                start_date=start + timedelta(days=28 * index), end_date=start + timedelta(days=28 * index + 27),
+                places_requested=20, places_granted=20, cost_travel=4_000, cost_accommodation=9_000,
+                cost_insurance=800, cost_allowance=6_000, cost_other=200, subsidy_granted_per_place=20_000,
+                origin_seats={"hong_kong": [10, 10], "guangdong": [10, 10]}, languages={"putonghua": 3},
+                min_education="secondary", min_age=18, max_age=29, submitted_at=utcnow(), decided_at=utcnow())
+            session.add(cohort)
+            session.flush()
+            cohort_ids.append(cohort.id)
+            projects, places = projects + 1, places + 20
+
+    summer = Scheme(name_en=f"Guangdong–Hong Kong Summer Internship Programme {today.year + 1}",
+                    name_zh=f"粵港暑期實習計劃 {today.year + 1}", kind="summer_programme", budget_hkd=500_000,
+                    max_subsidy_per_place=5_000, max_choices=5, admitted_origins=["hong_kong"], **windows)
+    session.add(summer)
+    session.flush()
+    for code, name_en, name_zh, weight in _CRITERIA:
+        session.add(AssessmentCriterion(scheme_id=summer.id, code=code, name_en=name_en, name_zh=name_zh, weight=weight))
+    hosts = []
+    for index, (name_en, name_zh) in enumerate(_GD_HOSTS):
+        hosts.append(Organisation(name_en=name_en, name_zh=name_zh, registration_number=f"GD/{20000 + index}",
+                                  contact_name="Internship Office", contact_email=f"interns{index}@gdhost.{DEMO_DOMAIN}",
+                                  verified_at=utcnow(), verified_by_id=accounts["officer"].id))
+    session.add_all(hosts)
+    session.flush()
+    gd_cities = [city for city in CITIES if city.region == "Guangdong"]
+    offered = 0
+    index = 0
+    while offered < n_summer_places:
+        host = hosts[index % len(hosts)]
+        title_en, title_zh, words, sector = _GD_PLACES[index % len(_GD_PLACES)]
+        city = gd_cities[index % len(gd_cities)]
+        n = min(rng.choice((6, 8, 10, 12)), n_summer_places - offered)
+        session.add(Project(
+            scheme_id=summer.id, organisation_id=host.id, status=ProjectStatus.OPEN, title_en=title_en,
+            title_zh=title_zh, description_en=f"Six weeks with {host.name_en} in {city.name_en}: {words}.",
+            description_zh=f"在{_CITY_ZH.get(city.name_en, city.name_en)}的{host.name_zh}实习六周。",
+            host_organisation_en=host.name_en, host_organisation_zh=host.name_zh, sector=sector,
+            city=city.name_en, region=city.region, start_date=start, end_date=start + timedelta(days=41),
+            host_provides_en="A monthly allowance of RMB 3,000, lunch on working days and a room in the staff dormitory.",
+            host_provides_zh="每月实习津贴人民币3,000元，工作日提供午餐，并安排员工宿舍。",
+            places_requested=n, places_granted=n, cost_travel=0, cost_accommodation=0, cost_insurance=0,
+            cost_allowance=0, cost_other=0, subsidy_granted_per_place=0, languages={"putonghua": 3},
+            min_education="secondary", min_age=18, max_age=29, submitted_at=utcnow(), decided_at=utcnow()))
+        offered += n
+        projects, index = projects + 1, index + 1
+    places += offered
+
+    # Guangdong applicants, in Simplified Chinese, and Hong Kong applicants, choosing the mixed cohorts.
+    choice_rows = []
+    cohorts_by_scheme: dict[int, list[int]] = {}
+    for cohort_id in cohort_ids:
+        cohorts_by_scheme.setdefault(session.get(Project, cohort_id).scheme_id, []).append(cohort_id)
+    for k in range(n_gd_applicants):
+        surname_en, surname_zh = rng.choice(_GD_SURNAMES)
+        given_en, given_zh = rng.choice(_GD_GIVEN)
+        field, skills, wish = rng.choice(_GD_FIELDS)
+        city = rng.choice(gd_cities)
+        email = f"gd.applicant{k}@{DEMO_DOMAIN}"
+        user = User(email=email, password_hash=password_hash, role=Role.APPLICANT, display_name=f"{surname_zh}{given_zh}",
+                    preferred_language="zh-Hans", email_verified_at=utcnow())
+        session.add(user)
+        session.flush()
+        profile = ApplicantProfile(
+            user_id=user.id, external_ref=f"demo-gd-{k}", name_en=f"{surname_en} {given_en}",
+            name_zh=f"{surname_zh}{given_zh}", date_of_birth=date(today.year - rng.randint(19, 24), rng.randint(1, 12), 1),
+            origin="guangdong", guangdong_city=city.name_en, origin_declared_at=utcnow(), contact_email=email,
+            # The Guangdong office has confirmed all but the last few, who wait on its list.
+            origin_confirmed_at=utcnow() if k < n_gd_applicants - 3 else None,
+            origin_confirmed_by_id=accounts["guangdong-office"].id if k < n_gd_applicants - 3 else None,
+            education_level="bachelor", institution=rng.choice(_GD_UNIVERSITIES), programme=field,
+            study_year=str(rng.randint(1, 4)), field_of_study=field, skills=skills, interests=wish,
+            statement=f"我在{field}专业学习，希望参与{wish}，并认识来自香港的同龄人。",
+            languages={"putonghua": 5, "cantonese": rng.choice((2, 4, 5)), "english": rng.randint(2, 4)},
+            available_from=start - timedelta(days=7), available_to=start + timedelta(days=120),
+            regions=["Beijing", "Sichuan", "Guangdong"], submitted_at=utcnow())
+        session.add(profile)
+        session.flush()
+        for scheme_id, cohorts in cohorts_by_scheme.items():
+            for rank, cohort_id in enumerate(rng.sample(cohorts, len(cohorts)), start=1):
+                choice_rows.append(dict(applicant_id=profile.id, project_id=cohort_id, scheme_id=scheme_id, rank=rank,
+                                        status="submitted", interview_notes="", created_at=utcnow(), updated_at=utcnow()))
+    for profile_id in hong_kong_profiles:
+        for scheme_id, cohorts in cohorts_by_scheme.items():
+            if rng.random() < 0.5:
+                for rank, cohort_id in enumerate(rng.sample(cohorts, len(cohorts)), start=1):
+                    choice_rows.append(dict(applicant_id=profile_id, project_id=cohort_id, scheme_id=scheme_id,
+                                            rank=rank, status="submitted", interview_notes="", created_at=utcnow(),
+                                            updated_at=utcnow()))
+    if choice_rows:
+        session.execute(insert(Choice), choice_rows)
+    return projects, places, n_gd_applicants, len(choice_rows)

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from backend.applicants.models import ApplicantProfile, Choice
 from backend.core.errors import NotFound
-from backend.core.formatting import region_name
+from backend.core.formatting import city_name, origin_name, region_name
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
 from backend.placements.models import MatchRun, MatchRunStatus, MatchUnplaced, Placement, PlacementStatus
@@ -30,7 +30,8 @@ from backend.schemes.models import Scheme
 
 PLACED_STATUSES = (PlacementStatus.ACCEPTED, PlacementStatus.COMPLETED, PlacementStatus.LEFT_EARLY,
                    PlacementStatus.NO_SHOW)
-TABLES = ("projects", "regions", "sectors", "budget", "choices", "first_timers", "unplaced", "completion")
+TABLES = ("projects", "regions", "sectors", "budget", "choices", "first_timers", "origins", "cohorts", "completion",
+          "unplaced")
 
 
 @dataclass
@@ -176,7 +177,55 @@ def build(session: Session, scheme: Scheme) -> SchemeReport:
         for code, n in sorted(reasons, key=lambda r: (-int(r[1]), r[0])):
             unplaced.rows.append([reason_label(code), int(n)])
     return SchemeReport(scheme, [by_project, by_region, by_sector, budget, choices, first_timers,
+                                 *_origin_tables(scheme, projects, applied, holding),
                                  _completion_table(session, scheme), unplaced])
+
+
+def _origin_tables(scheme: Scheme, projects: list[Project], applied: list[ApplicantProfile],
+                   holding: list[Placement]) -> list[Table]:
+    """For a programme admitting both sides: participants by where they come from (Guangdong by city), and for
+    projects with seats per origin (a thematic programme's cohorts) the seats each side filled against its
+    quota and whether the cohort mixed. A programme for one side has nothing to compare."""
+    if len(scheme.admitted_origins) < 2:
+        return []
+    placed_ids = {p.applicant_id for p in holding}
+    origins = Table("origins", _("Participants by where they come from"), [
+        Column("origin", _("From"), "text"), Column("applied", _("Applied")), Column("placed", _("Placed")),
+        Column("share_of_interns", _("Share of interns"), "percent")], chart_series=["applied", "placed"])
+    groups: dict[tuple[str, str], list[ApplicantProfile]] = {}
+    for profile in applied:
+        city = profile.guangdong_city if profile.origin == "guangdong" else ""
+        groups.setdefault((profile.origin, city), []).append(profile)
+    for (origin, city), group in sorted(groups.items(), key=lambda kv: (kv[0][0] != "hong_kong", kv[0])):
+        label = origin_name(origin) if origin else _("Not declared")
+        if city:
+            label = _("%(side)s: %(city)s", side=label, city=city_name(city))
+        n_placed = sum(1 for p in group if p.id in placed_ids)
+        origins.rows.append([label, len(group), n_placed, _share(n_placed, len(placed_ids))])
+
+    cohorts = Table("cohorts", _("Seats per side in each cohort"), [
+        Column("project", _("Project"), "text"), Column("places", _("Places")),
+        *[column for origin in scheme.admitted_origins for column in (
+            Column(f"{origin}_placed", _("Placed from %(side)s", side=origin_name(origin))),
+            Column(f"{origin}_quota", _("Quota for %(side)s", side=origin_name(origin)), "text"))],
+        Column("mixed", _("Both sides together"), "text")],
+        chart_series=[f"{origin}_placed" for origin in scheme.admitted_origins])
+    origin_of = {p.id: p.origin for p in applied}
+    by_project: dict[int, Counter] = {}
+    for placement in holding:
+        by_project.setdefault(placement.project_id, Counter())[origin_of.get(placement.applicant_id, "")] += 1
+    for project in projects:
+        if not project.origin_seats:
+            continue
+        filled = by_project.get(project.id, Counter())
+        row = [f"#{project.id} {localised(project, 'title')}", project.places_granted or 0]
+        for origin in scheme.admitted_origins:
+            fewest, most = project.origin_seats.get(origin, (0, project.places_granted or 0))
+            row += [filled[origin], _("%(fewest)s to %(most)s", fewest=fewest, most=most)]
+        mixed = sum(1 for origin in scheme.admitted_origins if filled[origin]) > 1
+        row.append(_("Yes") if mixed else _("No"))
+        cohorts.rows.append(row)
+    return [origins, cohorts]
 
 
 def _completion_table(session: Session, scheme: Scheme) -> Table:

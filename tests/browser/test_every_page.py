@@ -35,7 +35,8 @@ GUANGDONG_OFFICE = "guangdong-office"
 PAGES: dict[str, tuple[str, object]] = {
     "/": ("anonymous", None),
     "/projects": ("anonymous", None),
-    "/projects/{project_id}": ("anonymous", lambda s: {"project_id": s["ngo_project"]}),
+    "/projects/{project_id}": ("anonymous", lambda s: [{"project_id": s["ngo_project"]},
+                                                       {"project_id": s["summer_place"]}]),
     "/sign-in": ("anonymous", None),
     "/sign-up": ("anonymous", None),
     "/sign-up/organisation": ("anonymous", None),
@@ -69,7 +70,8 @@ PAGES: dict[str, tuple[str, object]] = {
     "/applicants/import": ("ngo", None),
     "/staff/schemes": ("officer", None),
     "/staff/schemes/new": ("officer", None),
-    "/staff/schemes/{scheme_id}": ("officer", lambda s: {"scheme_id": s["scheme"]}),
+    "/staff/schemes/{scheme_id}": ("officer", lambda s: [{"scheme_id": s["scheme"]},
+                                                         {"scheme_id": s["thematic_programme"]}]),
     "/staff/schemes/{scheme_id}/edit": ("officer", lambda s: {"scheme_id": s["scheme"]}),
     "/staff/schemes/{scheme_id}/portfolio": ("officer", lambda s: {"scheme_id": s["scheme"]}),
     "/staff/schemes/{scheme_id}/ranking": ("officer", lambda s: [{"scheme_id": s["scheme"]},
@@ -162,6 +164,10 @@ def _set_the_scene(database_url: str) -> dict:
             scene = {"scheme": scheme.id, "ngo_project": chosen.project_id, "chooser": chosen.applicant_id,
                      "draft_project": draft.id, "choice": own_choice.id, "run": run.id,
                      "to_moderate": to_moderate.id, "double_scored_scheme": to_moderate.scheme_id,
+                     # the demo's other programmes: a thematic programme, a place a Guangdong host offers
+                     "thematic_programme": db.exec(select(Scheme.id).where(Scheme.kind == "thematic_programme")).first(),
+                     "summer_place": db.exec(select(Project.id).join(Scheme, col(Scheme.id) == Project.scheme_id)
+                                             .where(Scheme.kind == "summer_programme")).first(),
                      # the demo applicant's complaints: received (overdue), being investigated, upheld
                      "complaints": list(db.exec(select(Complaint.id).where(Complaint.user_id == applicant.id)
                                                 .order_by(col(Complaint.id))).all())}

@@ -113,3 +113,34 @@ def test_applicants_and_ngos_cannot_read_reports(client, session):
     scheme, _shenzhen, _beijing = season(session)
     sign_in_as(client, session, make_user(session, Role.APPLICANT))
     assert client.get(f"/staff/reports?scheme={scheme.id}").status_code == 403
+
+
+def test_a_programme_for_both_sides_reports_participants_by_origin_and_each_cohorts_seats_per_side(client, session):
+    scheme = make_scheme(session, name_en="Palace Museum programme", name_zh="故宮博物院實習計劃",
+                         kind="thematic_programme", host_institution_en="the Palace Museum", host_institution_zh="故宮博物院",
+                         admitted_origins=["hong_kong", "guangdong"])
+    host = make_organisation(session, name_en="Palace Museum", name_zh="故宮博物院")
+    mixed = make_project(session, scheme, host, places=4, city="Beijing", region="Beijing", title_en="Cohort 1",
+                         origin_seats={"hong_kong": [2, 2], "guangdong": [2, 2]})
+    one_sided = make_project(session, scheme, host, places=4, city="Beijing", region="Beijing", title_en="Cohort 2",
+                             origin_seats={"hong_kong": [0, 4], "guangdong": [0, 4]})
+    people = [(mixed, "hong_kong", ""), (mixed, "guangdong", "Guangzhou"), (mixed, "guangdong", "Shenzhen"),
+              (one_sided, "hong_kong", ""), (None, "guangdong", "Guangzhou")]
+    for project, origin, city in people:
+        _user, profile = make_applicant(session, origin=origin, guangdong_city=city)
+        session.add(Choice(applicant_id=profile.id, project_id=(project or mixed).id, scheme_id=scheme.id, rank=1))
+        if project is not None:
+            session.add(Placement(scheme_id=scheme.id, project_id=project.id, applicant_id=profile.id,
+                                  status=PlacementStatus.ACCEPTED, subsidy_hkd=25_000,
+                                  offer_deadline=utcnow() + timedelta(days=7)))
+    session.flush()
+    sign_in_as(client, session, make_user(session, Role.OFFICER))
+    data = client.get(f"/api/v1/reports?scheme_id={scheme.id}").json()
+    tables = {t["key"]: t for t in data["tables"]}
+    assert [(r["origin"], r["applied"], r["placed"]) for r in tables["origins"]["rows"]] == [
+        ("Hong Kong", 2, 2), ("Guangdong: Guangzhou", 2, 1), ("Guangdong: Shenzhen", 1, 1)]
+    assert [list(r.values()) for r in tables["cohorts"]["rows"]] == [
+        [f"#{mixed.id} Cohort 1", 4, 1, "2 to 2", 2, "2 to 2", "Yes"],
+        [f"#{one_sided.id} Cohort 2", 4, 1, "0 to 4", 0, "0 to 4", "No"]]
+    page = client.get(f"/staff/reports?scheme={scheme.id}&lang=zh-Hans").text
+    assert "按来源地划分的参加者" in page and "广东：广州" in page
