@@ -353,7 +353,8 @@ def _demo_programmes(session: Session, accounts: dict[str, User], rng: random.Ra
     and Guangdong applicants who chose the cohorts. Returns (projects, places, applicants, choices) added."""
     start = date(today.year + 1, 7, 5)
     windows = dict(ngo_window_opens=today - timedelta(days=120), ngo_window_closes=today - timedelta(days=45),
-                   applicant_window_opens=today - timedelta(days=14), applicant_window_closes=today + timedelta(days=90),
+                   # A day before the Funding Scheme's, so the home page still leads with the Funding Scheme.
+                   applicant_window_opens=today - timedelta(days=15), applicant_window_closes=today + timedelta(days=90),
                    min_age=18, max_age=29, created_by_id=accounts["admin"].id)
     projects = places = 0
     cohort_ids: list[int] = []

@@ -10,6 +10,7 @@ moment queue on the scheme lock, so together they can never overshoot.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,11 +20,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from backend.applicants import choice_status
-from backend.applicants.models import Choice, ChoiceStatus
+from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
 from backend.core import clock, states
 from backend.core.errors import Conflict, InvalidTransition
-from backend.core.formatting import end_of_hong_kong_day, long_date
+from backend.core.formatting import end_of_hong_kong_day, long_date, origin_name
 from backend.core.i18n import gettext as _
 from backend.identity.models import User
 from backend.identity.permissions import Permission, SegregationOfDutiesError, require
@@ -242,13 +243,24 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
         (a.applicant_id, a.project_id) for a in active_adjustments(session, scheme.id)
         if a.kind == AdjustmentKind.EXCLUDE}
 
+    # Seats per side (a cohort's 10 from Hong Kong and 10 from Guangdong): what is held already, by side.
+    origins = dict(session.exec(select(ApplicantProfile.id, ApplicantProfile.origin).where(
+        col(ApplicantProfile.id).in_(applicant_ids))).all()) if applicant_ids else {}
+    held_by_side: Counter = Counter({(project_id, origin): int(n) for project_id, origin, n in session.exec(
+        select(Placement.project_id, ApplicantProfile.origin, func.count())
+        .join(ApplicantProfile, col(ApplicantProfile.id) == Placement.applicant_id)
+        .where(Placement.scheme_id == scheme.id, col(Placement.status).in_(HOLDING_STATUSES))
+        .group_by(Placement.project_id, ApplicantProfile.origin))})
+
     result = ApprovalResult()
     budget_left = scheme.budget_hkd - usage.subsidy_committed
     for proposal in proposals:
         project = projects.get(proposal.project_id)
         subsidy = (project.subsidy_granted_per_place or 0) if project else 0
         choice = choices.get((proposal.applicant_id, proposal.project_id))
-        skip = _why_not(proposal, project, subsidy, choice, usage, caps, budget_left, placed, barred)
+        side = origins.get(proposal.applicant_id, "")
+        skip = (_why_not(proposal, project, subsidy, choice, usage, caps, budget_left, placed, barred)
+                or _side_full(project, side, held_by_side))
         if skip is not None:
             result.skipped.append(SkippedProposal(proposal, *skip))
             continue
@@ -256,6 +268,7 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
         usage.places_by_project[project.id] = usage.places_by_project.get(project.id, 0) + 1
         usage.places_by_region[project.region] = usage.places_by_region.get(project.region, 0) + 1
         placed.add(proposal.applicant_id)
+        held_by_side[(project.id, side)] += 1
         result.placements.append(
             _offer(session, actor, proposal, project, subsidy, choice, now=now, deadline=deadline))
 
@@ -294,6 +307,17 @@ def _why_not(proposal: MatchProposal, project: Project | None, subsidy: int, cho
     if cap is not None and usage.places_by_region.get(project.region, 0) >= cap:
         return "region_cap", _("The regional cap of %(cap)s places in %(region)s is reached.",
                                cap=cap, region=project.region)
+    return None
+
+
+def _side_full(project: Project, side: str, held_by_side: Counter) -> tuple[str, str] | None:
+    """The most seats the project keeps for the applicant's side (Hong Kong or Guangdong), if it sets one."""
+    if not project.origin_seats or side not in project.origin_seats:
+        return None
+    most = project.origin_seats[side][1]
+    if held_by_side[(project.id, side)] >= most:
+        return "origin_seats_full", _("The %(most)s places on this project for youth from %(side)s are already "
+                                      "offered or taken.", most=most, side=origin_name(side))
     return None
 
 

@@ -236,7 +236,7 @@ def demo_database():
         with Session(engine) as session:
             load_demo(n_projects=60, n_applicants=6000, seed=2026, session=session)
             # A tight budget: the price search and the what-binds re-solve make the round last a while.
-            scheme = session.exec(select(Scheme)).one()
+            scheme = session.exec(select(Scheme).where(Scheme.kind == "funding_scheme")).one()
             cost = sum(p.places_granted * p.subsidy_granted_per_place for p in session.exec(select(Project)))
             scheme.budget_hkd = cost * 7 // 10
             session.commit()
@@ -255,7 +255,7 @@ def test_a_worker_killed_mid_round_leaves_nothing_stored_and_the_round_is_finish
     url, engine = demo_database
     with Session(engine) as session:
         officer = session.exec(select(User).where(User.email == "officer@demo.internmatch.hk")).one()
-        scheme = session.exec(select(Scheme)).one()
+        scheme = session.exec(select(Scheme).where(Scheme.kind == "funding_scheme")).one()
         run_id = start(engine, scheme.id, officer.id)
     log = tmp_path / "worker.log"
 

@@ -1,6 +1,6 @@
 """The `internmatch` command: staff accounts from the terminal and the demo data set."""
 
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from backend.accounts.service import AccountError, create_staff
 from backend.applicants.models import ApplicantProfile, Choice
@@ -48,9 +48,9 @@ def test_create_staff_refuses_weak_passwords_duplicates_and_non_staff_roles(sess
 def test_demo_data_is_shaped_like_the_real_scheme_and_has_a_login_for_each_role(session):
     report = load_demo(n_applicants=400, n_projects=40, seed=7, session=session)
 
-    assert report.projects == 40 and report.applicants == 400
-    scheme = session.exec(select(Scheme)).one()
-    projects = session.exec(select(Project)).all()
+    scheme = session.exec(select(Scheme).where(Scheme.kind == "funding_scheme")).one()
+    projects = session.exec(select(Project).where(Project.scheme_id == scheme.id)).all()
+    assert len(projects) == 40 and report.projects > 40, "the Funding Scheme's projects, then the other programmes'"
     places = sum(p.places_granted for p in projects)
     funded = sum(p.funding_granted for p in projects)
     assert funded <= scheme.budget_hkd, "the demo never grants more than the budget"
@@ -58,7 +58,9 @@ def test_demo_data_is_shaped_like_the_real_scheme_and_has_a_login_for_each_role(
     assert 0.2 <= guangdong / places <= 0.45, "about a third of the places are in Guangdong"
     assert all(p.title_en and p.title_zh for p in projects), "every project is bilingual"
     assert all(p.subsidy_requested_per_place == p.subsidy_granted_per_place for p in projects)
-    assert session.exec(select(func.count()).select_from(ApplicantProfile)).one() == 400
+    assert session.exec(select(func.count()).select_from(ApplicantProfile)
+                        .where(ApplicantProfile.origin != "guangdong")).one() == 400
+    assert session.exec(select(func.count()).select_from(ApplicantProfile)).one() == report.applicants
     assert session.exec(select(func.count()).select_from(Choice)).one() == report.choices > 400
 
     emails = {u.email: u for u in session.exec(select(User))}
@@ -69,6 +71,27 @@ def test_demo_data_is_shaped_like_the_real_scheme_and_has_a_login_for_each_role(
     from backend.accounts.passwords import verify_password
 
     assert verify_password(DEMO_PASSWORD, emails[f"admin@{DEMO_DOMAIN}"].password_hash)[0]
+
+
+def test_demo_holds_thematic_programmes_with_mixed_cohorts_and_a_summer_programme_offered_by_guangdong(session):
+    from matching.chinese import script_of
+
+    load_demo(n_applicants=400, n_projects=40, seed=7, session=session)
+    thematic = session.exec(select(Scheme).where(Scheme.kind == "thematic_programme")).all()
+    assert sorted(s.host_institution_en for s in thematic) == ["Wolong National Nature Reserve", "the Palace Museum"]
+    cohorts = session.exec(select(Project).where(col(Project.scheme_id).in_([s.id for s in thematic]))).all()
+    assert len(cohorts) == 3 and all(c.origin_seats == {"hong_kong": [10, 10], "guangdong": [10, 10]} for c in cohorts)
+    chosen_by = {p.origin for p in session.exec(select(ApplicantProfile).join(
+        Choice, col(Choice.applicant_id) == ApplicantProfile.id).where(col(Choice.project_id).in_([c.id for c in cohorts])))}
+    assert chosen_by == {"hong_kong", "guangdong"}, "both sides choose the cohorts"
+
+    summer = session.exec(select(Scheme).where(Scheme.kind == "summer_programme")).one()
+    places = session.exec(select(Project).where(Project.scheme_id == summer.id)).all()
+    assert sum(p.places_granted for p in places) >= 100 and all(p.subsidy_requested_per_place == 0 for p in places)
+    assert all(p.region == "Guangdong" and script_of(p.host_provides_zh) == "zh-Hans" for p in places)
+    guangdong = session.exec(select(ApplicantProfile).where(ApplicantProfile.origin == "guangdong")).all()
+    assert guangdong and all(script_of(p.statement) == "zh-Hans" for p in guangdong)
+    assert sum(1 for p in guangdong if p.origin_confirmed_at is None) == 3, "a few wait for the Guangdong office"
 
 
 def test_demo_is_reproducible_for_a_seed(session):

@@ -21,9 +21,9 @@ def demo_engine():
     with migrated_database("internmatch_rounds_web") as (_url, engine):
         with Session(engine) as session:
             load_demo(n_projects=30, n_applicants=600, seed=2026, session=session)
-            scheme = session.exec(select(Scheme)).one()
+            scheme = session.exec(select(Scheme).where(Scheme.kind == "funding_scheme")).one()
             cost = sum((p.places_granted or 0) * (p.subsidy_granted_per_place or 0)
-                       for p in session.exec(select(Project)))
+                       for p in session.exec(select(Project).where(Project.scheme_id == scheme.id)))
             scheme.budget_hkd = cost * 45 // 100
             session.commit()
         yield engine

@@ -39,7 +39,7 @@ def _start(officer, csrf: str, scheme_id: int, *, refill: bool) -> int:
 
 def test_a_season_from_round_to_refill_keeps_every_rule_and_limit(demo_app, demo_engine):
     with Session(demo_engine, expire_on_commit=False) as session:
-        scheme = session.exec(select(Scheme)).one()
+        scheme = session.exec(select(Scheme).where(Scheme.kind == "funding_scheme")).one()
     officer, officer_csrf = signed_in(demo_app, "officer@demo.internmatch.hk")
     approver, approver_csrf = signed_in(demo_app, "approver@demo.internmatch.hk")
 
