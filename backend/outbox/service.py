@@ -15,7 +15,7 @@ from backend.core.i18n import lazy_gettext
 from backend.core.settings import get_settings
 from backend.outbox.models import OutboxEmail
 
-SIGN_OFF = lazy_gettext("internmatch – Mainland internships for Hong Kong youth")
+SIGN_OFF = lazy_gettext("internmatch – internships in the Mainland for youth of Hong Kong and Guangdong")
 # Hong Kong has kept UTC+8 without daylight saving since 1979, so a fixed offset needs no tz database.
 
 
