@@ -85,6 +85,7 @@ ACTION_LABELS = {
     "project.decision_confirmed": lazy_gettext("Funding decision confirmed"),
     "project.decision_proposed": lazy_gettext("Funding decision proposed"),
     "conflict_of_interest.declared": lazy_gettext("Conflict of interest declared"),
+    "project.scores_moderated": lazy_gettext("Two independent scores moderated"),
     "project.drafted": lazy_gettext("Project drafted"),
     "project.portfolio_funded": lazy_gettext("Project funded in the scheme's portfolio"),
     "project.edited": lazy_gettext("Project edited"),
