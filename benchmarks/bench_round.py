@@ -10,6 +10,9 @@ national:  2,000 projects (~58,000 places), 100,000 applicants with ~285,000 ran
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python benchmarks/bench_round.py [--scale seed|national|all]
 
+start:     only the start-a-round request (`--applicants`, default 30,000, `--projects`, default 600, seeded as
+           national): it queues the round and answers; the worker freezes the inputs later (#18: < 1 s).
+
 Each scale gets a scratch database (dropped afterwards), migrated by `internmatch migrate`. Seed data comes from
 `internmatch demo`; national data from the demo loader for accounts, the scheme and the 2,000 projects, then the
 100,000 applicants (users, profiles, choices) copied in with PostgreSQL COPY. Seeding is timed on its own and is
@@ -17,8 +20,8 @@ not part of any round.
 
 What is timed, per round: `internmatch serve --workers 1` runs the site and a separate `internmatch worker
 --poll-seconds 0.5` process (started and idle before the clock starts) runs rounds. An officer signed in through
-the sign-in form posts the start-a-round form (`POST /staff/rounds`, mode optimal: the request reads the inputs
-and stores the round's snapshot), the script polls the progress API the round page itself polls
+the sign-in form posts the start-a-round form (`POST /staff/rounds`, mode optimal: the request only queues the round;
+the worker freezes its inputs as the job's first stage, "freeze"), the script polls the progress API the round page itself polls
 (`/api/v1/rounds/{id}/progress`, every 0.2 s) until the round has finished, then loads the round page
 (`/staff/rounds/{id}`) and checks it shows the stored outcome and proposals. End to end is from sending the form
 to having that page. Afterwards, outside the end-to-end time, the other views of the round (proposals by
@@ -100,12 +103,15 @@ def seed_national(url: str, n_projects: int = 2000, n_applicants: int = 100_000,
             session.commit()
         projects, applicants, tight = generate(n_projects, n_applicants, seed=seed, tight=True)
         with Session(engine) as session:
-            scheme = session.execute(select(Scheme)).scalar_one()
-            project_ids = list(session.execute(select(Project.id).order_by(Project.id)).scalars())
+            # The demo's main scheme is its first; it has the generated projects (the others are small programmes).
+            scheme = session.execute(select(Scheme).order_by(Scheme.id).limit(1)).scalar_one()
+            project_ids = list(session.execute(select(Project.id).where(Project.scheme_id == scheme.id)
+                                               .order_by(Project.id)).scalars())
             start_year = session.execute(select(func.min(Project.start_date))).scalar_one().year
-            session.execute(update(Scheme).values(budget_hkd=tight.budget_hkd))
+            session.execute(update(Scheme).where(Scheme.id == scheme.id).values(budget_hkd=tight.budget_hkd))
             for region, cap in tight.region_caps.items():
-                session.execute(update(SchemeRegionCap).where(SchemeRegionCap.region == region)
+                session.execute(update(SchemeRegionCap).where(SchemeRegionCap.scheme_id == scheme.id,
+                                                              SchemeRegionCap.region == region)
                                 .values(max_places=cap))
             user_base = session.execute(select(func.max(User.id))).scalar_one() or 0
             session.commit()
@@ -127,7 +133,7 @@ def seed_national(url: str, n_projects: int = 2000, n_applicants: int = 100_000,
                 id=profile_id, user_id=user_id, external_ref=f"bench-{applicant.id}",
                 name_en=f"{surname_en} {given_en}", name_zh=f"{surname_zh}{given_zh}",
                 date_of_birth=demo._shift_years(applicant.date_of_birth, years),
-                hk_resident_declared=applicant.hk_resident, residency_declared_at=now, contact_email=email,
+                origin=applicant.origin, origin_declared_at=now, contact_email=email,
                 education_level=applicant.education.label, institution=rng.choice(demo._INSTITUTIONS),
                 programme=applicant.field_of_study[:200], study_year=str(rng.randint(1, 4)),
                 field_of_study=applicant.field_of_study[:200], skills=applicant.skills,
@@ -234,7 +240,7 @@ def run_round(client, env: dict, url: str, scratch: Path, label: str) -> dict:
 
     engine = make_engine(url)
     with Session(engine) as session:
-        scheme_id = session.execute(select(Scheme.id)).scalar_one()
+        scheme_id = session.execute(select(Scheme.id).order_by(Scheme.id).limit(1)).scalar_one()
     log = scratch / f"worker-{label.replace(' ', '-')}.log"
     worker = _start_worker(env, log)
     try:
@@ -374,7 +380,7 @@ def report(results: list[tuple[str, dict, list[dict]]]) -> None:
                   f"| {r['worker_s']:.1f} | {r['page_s']:.2f} | {r['proposals']:,} | {r['unplaced']:,} "
                   f"| {r['re_solves']} | {gap} | {r['worker_peak_mib']:.0f} | {'yes' if r['shows'] else 'NO'} "
                   f"| {_target(r['label'], r)} |")
-    stages = ("load", "text", "rules", "solve", "explain", "sensitivity", "store")
+    stages = ("freeze", "load", "text", "rules", "solve", "explain", "sensitivity", "store")
     print("\nWorker stages (s), as recorded on the round:\n")
     print("| round | " + " | ".join("what binds" if s == "sensitivity" else s for s in stages)
           + " | sum | worker wall |")
@@ -411,13 +417,62 @@ def _what_binds_short(binds: dict) -> dict:
     return out
 
 
+def bench_start(base: str, n_applicants: int, n_projects: int) -> dict:
+    """Only the start-a-round request at a large size: it queues the round; no worker runs, nothing is frozen."""
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from backend.core.db import make_engine
+    from backend.placements.models import MatchRun
+    from backend.schemes.models import Scheme
+
+    with scratch_database(base) as (url, env, _scratch):
+        t0 = time.perf_counter()
+        internmatch(env, "migrate")
+        seed_national(url, n_projects=n_projects, n_applicants=n_applicants)
+        seeded = time.perf_counter() - t0
+        print(f"start: database migrated and seeded in {seeded:.1f} s", file=sys.stderr)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            scheme_id = session.execute(select(Scheme.id).order_by(Scheme.id).limit(1)).scalar_one()
+        import httpx
+
+        with running_server(env, workers=1) as (port, _server), \
+                httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=900) as client:
+            sign_in(client, OFFICER)
+            csrf = _csrf(client.get("/staff/rounds/new").text)
+            began = time.perf_counter()
+            response = client.post("/staff/rounds", data={"csrf_token": csrf, "scheme_id": scheme_id,
+                                                          "mode": "optimal"})
+            start_s = time.perf_counter() - began
+            if response.status_code != 303:
+                raise RuntimeError(f"starting the round failed: {response.status_code}\n{response.text[:2000]}")
+            run_id = int(response.headers["location"].rsplit("/", 1)[1])
+            page, page_s = _timed_get(client, f"/staff/rounds/{run_id}")
+        with Session(engine) as session:
+            run = session.get(MatchRun, run_id)
+            frozen = run.input_snapshot is not None
+        engine.dispose()
+    return {"applicants": n_applicants, "projects": n_projects, "seeded_s": seeded, "start_s": start_s,
+            "page_s": page_s, "frozen_by_request": frozen, "load": os.getloadavg()[0]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=("seed", "national", "all"), default="seed")
+    parser.add_argument("--scale", choices=("seed", "national", "all", "start"), default="seed")
+    parser.add_argument("--applicants", type=int, default=30_000, help="--scale start: applicants to seed")
+    parser.add_argument("--projects", type=int, default=600, help="--scale start: projects to seed")
     args = parser.parse_args()
     base = postgres_url("bench_round")
     if base is None:
         return 2
+    if args.scale == "start":
+        r = bench_start(base, args.applicants, args.projects)
+        print(f"start a round (POST /staff/rounds) at {r['applicants']:,} applicants, {r['projects']:,} projects: "
+              f"{r['start_s'] * 1000:.0f} ms; round page right after: {r['page_s'] * 1000:.0f} ms; inputs frozen "
+              f"by the request: {'yes' if r['frozen_by_request'] else 'no (the worker freezes them)'}; "
+              f"seeding {r['seeded_s']:.0f} s; load average {r['load']:.1f}")
+        return 0
     print(f"load average at the start: {os.getloadavg()[0]:.1f}", file=sys.stderr)
     results = []
     for scale in (("seed", "national") if args.scale == "all" else (args.scale,)):

@@ -63,6 +63,7 @@ ACTION_LABELS = {
     "match.round_rerun": lazy_gettext("Matching round run again"),
     "match.round_reviewed": lazy_gettext("Matching round reviewed"),
     "match.round_started": lazy_gettext("Matching round started"),
+    "match.inputs_frozen": lazy_gettext("Round inputs frozen by the worker"),
     "match.round_succeeded": lazy_gettext("Matching round finished"),
     "organisation.member_invited": lazy_gettext("Colleague invited"),
     "organisation.member_joined": lazy_gettext("Colleague joined"),

@@ -49,6 +49,7 @@ MultiForm = Annotated[Any, Depends(form_fields)]
 
 STAGE_NAMES = {
     "queued": lazy_gettext("Waiting for the worker"),
+    "freeze": lazy_gettext("Freezing the inputs (applicants, projects, choices and limits as they are now)"),
     "load": lazy_gettext("Reading the inputs"),
     "text": lazy_gettext("Comparing interests with projects"),
     "rules": lazy_gettext("Checking eligibility rules"),
@@ -252,6 +253,17 @@ NOTICES = {
 }
 
 
+def inputs_as_at(run: MatchRun) -> str:
+    """When the round's inputs were frozen, in words; a round the worker has not started reads them later."""
+    if (run.parameters or {}).get("inputs_read_at"):
+        return _("Inputs as at %(time)s (Hong Kong time): what applicants, projects, choices and limits were "
+                 "when the worker froze them.", time=hong_kong_time(rounds.inputs_read_at(run)))
+    if run.status in (MatchRunStatus.QUEUED, MatchRunStatus.RUNNING):
+        return _("Inputs not frozen yet: the worker reads applicants, projects, choices and limits as they are "
+                 "when it starts the round.")
+    return _("No inputs were frozen for this round.")
+
+
 def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, view: str = "projects", q: str = "",
                 page: int = 1, reason: str = "", done: str = "", errors: dict | None = None,
                 adjust: dict | None = None, status_code: int = 200):
@@ -259,7 +271,8 @@ def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, vie
     context: dict = {**round_words(), "user": user, "run": run, "scheme": scheme, "errors": errors or {},
                      "adjust": adjust or {}, "notice": str(NOTICES[done]) if done in NOTICES else None,
                      "percent": percent, "people": {}, "worker": round_status.worker_contact(run),
-                     "what_if": approvals.what_if_message(scheme) if rounds.is_what_if(db, run) else None}
+                     "what_if": approvals.what_if_message(scheme) if rounds.is_what_if(db, run) else None,
+                     "inputs_as_at": inputs_as_at(run)}
     for field in ("started_by_id", "reviewed_by_id"):
         person = db.get(User, getattr(run, field)) if getattr(run, field) else None
         context["people"][field] = person.display_name if person else "–"

@@ -1,8 +1,11 @@
 """Match rounds: an officer queues a round, the worker (`backend.placements.worker`) runs it.
 
-Everything the matcher will be given is fixed when the round is started and stored with it
-(`MatchRun.input_snapshot` + `MatchRun.parameters`), so a round gives the same proposals whenever and
-wherever it runs: after a worker restart, on a re-run, or in an audit years later.
+Starting a round only queues it (who asked, mode, refill, seed), so the request answers at once at any
+scale. The worker freezes everything the matcher will be given as the first stage of the job ("freezing
+the inputs", `freeze_inputs`) and stores it with the round (`MatchRun.input_snapshot` +
+`MatchRun.parameters`, with `inputs_read_at`: the inputs are those at that moment), so a round gives the
+same proposals whenever and wherever it runs after that: after a worker restart, on a re-run, or in an
+audit years later.
 
 What stays fixed in a round:
 - placements an applicant has accepted (they hold a place, a subsidy and a slot in the region's cap),
@@ -239,29 +242,42 @@ def _refuse_if_busy(session: Session, scheme_id: int) -> None:
 
 def start_round(session: Session, actor: User, scheme: Scheme, *, mode: Mode = "optimal", refill: bool = False,
                 previous_run: MatchRun | None = None, seed: int = DEFAULT_SEED) -> MatchRun:
-    """Queue a match round for the worker; its inputs are read and frozen now."""
+    """Queue a match round for the worker; the worker reads and freezes its inputs when it starts it."""
     require(actor, Permission.MATCH_RUN)
     if mode not in MODES:
         raise Conflict(_("Choose how to match: optimal or stable."), field="mode")
     if previous_run is not None and previous_run.scheme_id != scheme.id:
         raise Conflict(_("The earlier round belongs to another scheme."), field="previous_run")
     _refuse_if_busy(session, scheme.id)
-    snapshot, fixed = prepare_round(session, scheme, refill=refill)
     run = MatchRun(
         scheme_id=scheme.id, mode=mode, is_refill=refill,
         previous_run_id=previous_run.id if previous_run is not None else None,
-        parameters={"mode": mode, "seed": seed, "refill": refill, **fixed,
-                    "inputs_read_at": clock.now().isoformat()},
-        input_snapshot=snapshot, started_by_id=actor.id, stage="queued",
+        parameters={"mode": mode, "seed": seed, "refill": refill},
+        input_snapshot=None, started_by_id=actor.id, stage="queued",
         created_at=clock.now(),  # the timetable's clock: whether it ran before the ranking deadline
     )
     session.add(run)
     session.flush()
     audit.record(session, actor, "match.round_started", "match_run", run.id,
-                 after={"scheme_id": scheme.id, "mode": mode, "refill": refill, "seed": seed,
-                        "applicants": len(snapshot["applicants"]), "projects": len(snapshot["projects"]),
-                        "pinned": len(fixed["pinned"]), "excluded": len(fixed["excluded"])})
+                 after={"scheme_id": scheme.id, "mode": mode, "refill": refill, "seed": seed})
     return run
+
+
+def is_frozen(run: MatchRun) -> bool:
+    """Whether the round's inputs have been read and stored (a re-run's are its original's)."""
+    return run.input_snapshot is not None
+
+
+def freeze_inputs(session: Session, run: MatchRun) -> tuple[dict, dict]:
+    """The worker's first stage: the round's snapshot and its parameters, read now in one consistent pass.
+
+    Read-only; the caller stores both with the round (only while it still owns it).
+    """
+    scheme = session.get(Scheme, run.scheme_id)
+    read_at = clock.now()
+    snapshot, fixed = prepare_round(session, scheme, refill=run.is_refill)
+    parameters = {**(run.parameters or {}), **fixed, "inputs_read_at": read_at.isoformat()}
+    return snapshot, parameters
 
 
 def rerun_round(session: Session, actor: User, run: MatchRun) -> MatchRun:
@@ -301,7 +317,9 @@ def with_limits(scheme: matching.Scheme, *, budget_hkd: int | None = None,
 
 
 def inputs_read_at(run: MatchRun) -> datetime:
-    """When the round's inputs (choices, rankings) were read: a re-run keeps its original's moment."""
+    """When the round's inputs (choices, rankings) were read: a re-run keeps its original's moment.
+
+    A round still waiting for the worker has not read them yet: until then, the moment it was started."""
     stamp = (run.parameters or {}).get("inputs_read_at")
     return datetime.fromisoformat(stamp) if stamp else run.created_at
 

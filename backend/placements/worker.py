@@ -5,6 +5,10 @@ Crash safety rests on three habits:
   workers never run the same round;
 - progress and heartbeats are written in their own short transactions, so pages see them live and a
   dead worker (no heartbeat for `stale_after_seconds`) is noticed and its round claimed again;
+- a round's inputs are frozen as its first stage ("freeze": read in one consistent read-only pass, then
+  stored with the round in one short transaction, only while this worker still owns it), so a worker killed
+  while freezing leaves the round unfrozen and whoever resumes it freezes it afresh; once stored, a resumed
+  or re-run round uses the stored inputs;
 - proposals, unplaced reasons, figures and `succeeded` are written in ONE transaction, and only while
   this worker still owns the round, so a killed worker leaves nothing half-stored and a round's
   proposals are stored exactly once.
@@ -28,7 +32,9 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 import matching
+from backend.audit import service as audit
 from backend.core.db import for_writing, get_engine, utcnow
+from backend.core.errors import DomainError
 from backend.core.settings import Settings
 from backend.outbox.sender import run_sender_forever
 from backend.placements import round_status, rounds, sensitivity
@@ -45,10 +51,10 @@ HEARTBEAT_SECONDS = 10
 MAX_ATTEMPTS = 3
 # Stage → share of the progress bar; the solve and the what-binds re-solves are the long parts.
 STAGE_SPANS: dict[str, tuple[int, int]] = {
-    "load": (0, 5), "text": (5, 15), "rules": (15, 30), "solve": (30, 65), "explain": (65, 75),
+    "freeze": (0, 4), "load": (4, 6), "text": (6, 15), "rules": (15, 30), "solve": (30, 65), "explain": (65, 75),
     "done": (75, 75), "sensitivity": (75, 95), "store": (95, 100),
 }
-STAGES = ("queued", "load", "text", "rules", "solve", "explain", "sensitivity", "store", "done")
+STAGES = ("queued", "freeze", "load", "text", "rules", "solve", "explain", "sensitivity", "store", "done")
 _PROGRESS_INTERVAL_S = 0.5
 
 
@@ -250,6 +256,35 @@ def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.Match
         session.commit()
 
 
+def _freeze(engine: Engine, run: MatchRun, worker_id: str, timings: dict) -> None:
+    """The round's first stage: read its inputs as they are now and store them with it (`rounds.freeze_inputs`).
+
+    Reading takes no lock (one read-only transaction: SQLite's WAL snapshot, PostgreSQL REPEATABLE READ), so
+    the site keeps writing meanwhile; the snapshot is then stored in one short transaction, only while this
+    worker still owns the round.
+    """
+    started = time.perf_counter()
+    with Session(engine) as session:
+        if engine.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        snapshot, parameters = rounds.freeze_inputs(session, run)
+        session.rollback()
+    with Session(for_writing(engine)) as session:
+        mine = session.execute(update(MatchRun).where(_owned(run.id, worker_id))
+                               .values(input_snapshot=snapshot, parameters=parameters, heartbeat_at=utcnow())
+                               .execution_options(synchronize_session=False))
+        if mine.rowcount == 0:
+            session.rollback()
+            raise LostClaim(f"round {run.id} is no longer held by {worker_id}")
+        audit.record(session, None, "match.inputs_frozen", "match_run", run.id,
+                     after={"inputs_read_at": parameters["inputs_read_at"], "applicants": len(snapshot["applicants"]),
+                            "projects": len(snapshot["projects"]), "pinned": len(parameters["pinned"]),
+                            "excluded": len(parameters["excluded"]), "worker": worker_id})
+        session.commit()
+    run.input_snapshot, run.parameters = snapshot, parameters
+    timings["freeze"] = round(time.perf_counter() - started, 4)
+
+
 def _fail(engine: Engine, run_id: int, worker_id: str, error: str) -> None:
     with Session(engine) as session:
         round_status.fail(session, run_id, worker_id, error, owned=[_owned(run_id, worker_id)])
@@ -279,6 +314,11 @@ def run_round(engine: Engine, run_id: int, worker_id: str, *, stop: threading.Ev
     beating, beater = _heartbeat(reporter, heartbeat_seconds)
     timings: dict[str, float] = {}
     try:
+        if not rounds.is_frozen(run):
+            reporter.report("freeze", 0.0)
+            _freeze(engine, run, worker_id, timings)
+            reporter.report("freeze", 1.0)
+            read_from = time.perf_counter()
         loaded, pinned, excluded = rounds.round_inputs_of(run)
         seed = int(run.parameters.get("seed", rounds.DEFAULT_SEED))
         decoded = time.perf_counter() - read_from  # reading the stored snapshot is part of loading
@@ -306,6 +346,10 @@ def run_round(engine: Engine, run_id: int, worker_id: str, *, stop: threading.Ev
     except RoundInterrupted:
         _release(engine, run_id, worker_id)
         return MatchRunStatus.QUEUED
+    except DomainError as error:  # the inputs cannot make a round (a pin the rules no longer allow): said plainly
+        log.warning("round %s cannot run: %s", run_id, error.message)
+        _fail(engine, run_id, worker_id, str(error.message))
+        return MatchRunStatus.FAILED
     except Exception as error:  # noqa: BLE001 - any failure is the round's outcome, stated on it
         log.exception("round %s failed", run_id)
         _fail(engine, run_id, worker_id, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}")

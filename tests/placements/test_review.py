@@ -42,8 +42,9 @@ def test_a_pin_needs_an_officer_a_reason_and_an_applicant_who_meets_the_requirem
     assert pin.kind == "pin" and pin.created_by_id == officer.id
     assert _actions(session, pin.id) == ["match.pin"]
     run = rounds.start_round(session, officer, scheme, mode="optimal")
-    assert run.parameters["pins"] == [[str(applicant.id), str(project.id)]]
-    assert run.status == MatchRunStatus.QUEUED and run.input_snapshot["applicants"]
+    assert run.status == MatchRunStatus.QUEUED and not rounds.is_frozen(run)
+    snapshot, parameters = rounds.freeze_inputs(session, run)  # what the worker does first
+    assert parameters["pins"] == [[str(applicant.id), str(project.id)]] and snapshot["applicants"]
 
 
 def test_one_pin_per_applicant_until_it_is_removed_with_a_reason(session):

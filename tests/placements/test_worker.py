@@ -15,9 +15,10 @@ from sqlalchemy import func
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
+from backend.audit.models import AuditEvent
 from backend.core.db import utcnow
 from backend.identity.models import User
-from backend.placements import worker
+from backend.placements import rounds, worker
 from backend.placements.confirmations import AskStats
 from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced
 from backend.projects.models import Project
@@ -187,9 +188,10 @@ def test_a_round_that_cannot_be_matched_fails_with_its_reason_and_stores_nothing
         scheme_id, officer_id = scheme.id, officer.id
     run_id = start(round_engine, scheme_id, officer_id)
     with Session(round_engine) as session:
-        # As if the stored parameters named someone who is not in the snapshot.
+        # As if the stored parameters named someone who is not in the frozen snapshot.
         run = session.get(MatchRun, run_id)
-        run.parameters = {**run.parameters, "pinned": [["999999", "1"]]}
+        snapshot, parameters = rounds.freeze_inputs(session, run)
+        run.input_snapshot, run.parameters = snapshot, {**parameters, "pinned": [["999999", "1"]]}
         session.commit()
 
     run = finish_round(round_engine, run_id)
@@ -340,3 +342,76 @@ def test_the_worker_asks_ended_internships_for_confirmations_in_a_thread_of_its_
     stop.set()
     thread.join(10)
     assert len(passes) >= 2 and not thread.is_alive(), "it asks again each pass and stops when told"
+
+
+def test_starting_a_round_only_queues_it_and_the_worker_freezes_the_inputs_as_they_are_then(round_engine,
+                                                                                             monkeypatch):
+    with Session(round_engine) as session:
+        scheme, projects, applicants = small_scheme(session, budget_hkd=200_000, gd_cap=5)
+        officer = make_staff(session)
+        session.commit()
+        scheme_id, officer_id, project_id = scheme.id, officer.id, projects[0].id
+        known = {str(a.id) for a in applicants}
+    run_id = start(round_engine, scheme_id, officer_id)
+    with Session(round_engine) as session:
+        queued = session.get(MatchRun, run_id)
+        assert queued.status == MatchRunStatus.QUEUED and queued.input_snapshot is None
+        assert "inputs_read_at" not in queued.parameters and "pinned" not in queued.parameters
+        # Someone applies after the officer pressed start but before the worker picks the round up.
+        newcomer = test_rounds.make_applicant(session, session.get(Scheme, scheme_id),
+                                              [session.get(Project, project_id)])
+        session.commit()
+        newcomer_id = str(newcomer.id)
+
+    freezing, carry_on = threading.Event(), threading.Event()
+    real_freeze = rounds.freeze_inputs
+
+    def held_freeze(*args, **kwargs):
+        freezing.set()
+        carry_on.wait(30)
+        return real_freeze(*args, **kwargs)
+
+    monkeypatch.setattr(rounds, "freeze_inputs", held_freeze)
+    runner = threading.Thread(target=finish_round, args=(round_engine, run_id))
+    runner.start()
+    try:
+        assert freezing.wait(60)
+        with Session(round_engine) as observer:
+            seen = observer.get(MatchRun, run_id)
+            assert (seen.status, seen.stage) == (MatchRunStatus.RUNNING, "freeze") and seen.input_snapshot is None
+    finally:
+        carry_on.set()
+        runner.join(60)
+    with Session(round_engine) as session:
+        run = session.get(MatchRun, run_id)
+        frozen_ids = {a["id"] for a in run.input_snapshot["applicants"]}
+        actions = list(session.exec(select(AuditEvent.action).where(AuditEvent.object_type == "match_run",
+                                                                    AuditEvent.object_id == str(run_id))))
+    assert run.status == MatchRunStatus.SUCCEEDED, run.error
+    assert known | {newcomer_id} <= frozen_ids, "the inputs are those at the moment the worker froze them"
+    assert run.parameters["inputs_read_at"] and "freeze" in run.timings
+    assert actions.count("match.inputs_frozen") == 1
+
+
+def test_a_worker_that_lost_its_round_while_freezing_stores_no_inputs_and_the_next_one_freezes_them(round_engine):
+    with Session(round_engine) as session:
+        scheme, _projects, _applicants = small_scheme(session)
+        officer = make_staff(session)
+        session.commit()
+        run_id = start(round_engine, scheme.id, officer.id)
+    with Session(round_engine) as session:
+        worker.claim_next(session, "worker-a")
+        session.commit()
+    with Session(round_engine, expire_on_commit=False) as session:
+        run = session.get(MatchRun, run_id)
+        session.expunge(run)
+    with Session(round_engine) as session:  # worker-a was thought dead: worker-b took the round over
+        session.get(MatchRun, run_id).worker_id = "worker-b"
+        session.commit()
+    with pytest.raises(worker.LostClaim):
+        worker._freeze(round_engine, run, "worker-a", {})
+    with Session(round_engine) as session:
+        assert session.get(MatchRun, run_id).input_snapshot is None
+    assert worker.run_round(round_engine, run_id, "worker-b") == MatchRunStatus.SUCCEEDED
+    with Session(round_engine) as session:
+        assert session.get(MatchRun, run_id).input_snapshot["applicants"]

@@ -8,9 +8,10 @@ from sqlmodel import select
 
 from backend.applicants.models import Choice
 from backend.audit.models import AuditEvent
+from backend.core.clock import HONG_KONG
 from backend.core.db import utcnow
 from backend.identity.models import Role
-from backend.placements import approvals
+from backend.placements import approvals, rounds
 from backend.placements.models import (
     MatchAdjustment,
     MatchProposal,
@@ -265,3 +266,28 @@ def test_searching_a_round_finds_applicants_by_number_or_either_name_and_project
     sign_in_as(client, session, approver)
     approval = client.get(f"/staff/rounds/{run.id}/approval", params={"q": "wong"}).text
     assert "Wong Siu Ming" in approval and "Chan Ka Yan" not in approval
+
+
+def test_a_started_round_has_no_inputs_until_the_worker_freezes_them_and_the_page_says_so(client, session):
+    scheme = make_scheme(session)
+    officer = make_user(session, Role.OFFICER)
+    csrf = sign_in_as(client, session, officer)
+    response = client.post("/staff/rounds", data={"csrf_token": csrf, "scheme_id": scheme.id, "mode": "optimal"},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    run = session.exec(select(MatchRun).where(MatchRun.scheme_id == scheme.id)).one()
+    assert run.input_snapshot is None and "inputs_read_at" not in run.parameters, "the request froze nothing"
+    assert "Inputs not frozen yet" in client.get(response.headers["location"]).text
+    # The worker has claimed it and is freezing: the page and the progress API say so from the first moment.
+    run.status, run.stage, run.heartbeat_at = MatchRunStatus.RUNNING, "freeze", utcnow()
+    session.add(run)
+    session.flush()
+    progress = client.get(f"/api/v1/rounds/{run.id}/progress").json()
+    assert progress["stage"] == "freeze" and progress["stage_name"].startswith("Freezing the inputs")
+    assert "Freezing the inputs" in client.get(f"/staff/rounds/{run.id}").text
+    snapshot, parameters = rounds.freeze_inputs(session, run)
+    run.input_snapshot, run.parameters = snapshot, parameters
+    session.add(run)
+    session.flush()
+    shown = rounds.inputs_read_at(run).astimezone(HONG_KONG).strftime("%Y-%m-%d %H:%M")
+    assert f"Inputs as at {shown} (Hong Kong time)" in client.get(f"/staff/rounds/{run.id}").text
