@@ -81,8 +81,8 @@ def propose_decision(session: Session, actor: User, project: Project, *, decisio
             raise Conflict(_("Places granted must be between 1 and the %(n)s requested.", n=project.places_requested),
                            field="places")
         # A place may ask Hong Kong for nothing (the host bears the cost); otherwise a grant pays something.
-        if not (0 < subsidy_per_place or project.subsidy_requested_per_place == 0) \
-                or subsidy_per_place > project.subsidy_requested_per_place:
+        lowest = 1 if project.subsidy_requested_per_place else 0
+        if not lowest <= subsidy_per_place <= project.subsidy_requested_per_place:
             raise Conflict(_("The subsidy per place cannot be more than the HK$%(n)s asked.",
                              n=f"{project.subsidy_requested_per_place:,}"), field="subsidy_per_place")
     elif not comments.strip():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from backend.core.errors import Conflict
 from backend.projects import funding
 from backend.projects.models import AssessmentDecision, Project, ProjectStatus
 from backend.schemes.models import Scheme
@@ -84,8 +85,11 @@ def test_a_summer_programme_place_may_ask_hong_kong_for_nothing_if_the_host_says
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["status"] == "submitted" and submitted.json()["subsidy_requested_per_place"] == 0
 
-    # funded with no Hong Kong money: places granted, nothing spent
+    # funded with no Hong Kong money: places granted, nothing spent (and never less than nothing)
     project = session.get(Project, project_id)
+    with pytest.raises(Conflict):
+        funding.propose_decision(session, world.officer.user, project, decision=AssessmentDecision.APPROVE,
+                                 scores={"learning": 4, "host": 4}, comments="", subsidy_per_place=-1)
     proposal = funding.propose_decision(session, world.officer.user, project, decision=AssessmentDecision.APPROVE,
                                         scores={"learning": 4, "host": 4}, comments="")
     funding.confirm_decision(session, world.approver.user, proposal)
