@@ -357,7 +357,7 @@ def _demo_programmes(session: Session, accounts: dict[str, User], rng: random.Ra
                    applicant_window_opens=today - timedelta(days=15), applicant_window_closes=today + timedelta(days=90),
                    min_age=18, max_age=29, created_by_id=accounts["admin"].id)
     projects = places = 0
-    cohort_ids: list[int] = []
+    cohorts_by_scheme: dict[int, list[int]] = {}
     thematic_schemes: list[Scheme] = []
     for programme in _THEMATIC:
         host = Organisation(name_en=_capitalised(programme["host_en"]), name_zh=programme["host_zh"],
@@ -390,7 +390,7 @@ def _demo_programmes(session: Session, accounts: dict[str, User], rng: random.Ra
                 min_education="secondary", min_age=18, max_age=29, submitted_at=utcnow(), decided_at=utcnow())
             session.add(cohort)
             session.flush()
-            cohort_ids.append(cohort.id)
+            cohorts_by_scheme.setdefault(scheme.id, []).append(cohort.id)
             projects, places = projects + 1, places + 20
 
     summer = Scheme(name_en=f"Guangdong–Hong Kong Summer Internship Programme {today.year + 1}",
@@ -432,9 +432,6 @@ def _demo_programmes(session: Session, accounts: dict[str, User], rng: random.Ra
 
     # Guangdong applicants, in Simplified Chinese, and Hong Kong applicants, choosing the mixed cohorts.
     choice_rows = []
-    cohorts_by_scheme: dict[int, list[int]] = {}
-    for cohort_id in cohort_ids:
-        cohorts_by_scheme.setdefault(session.get(Project, cohort_id).scheme_id, []).append(cohort_id)
     for k in range(n_gd_applicants):
         surname_en, surname_zh = rng.choice(_GD_SURNAMES)
         given_en, given_zh = rng.choice(_GD_GIVEN)

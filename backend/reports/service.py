@@ -177,18 +177,17 @@ def build(session: Session, scheme: Scheme) -> SchemeReport:
         for code, n in sorted(reasons, key=lambda r: (-int(r[1]), r[0])):
             unplaced.rows.append([reason_label(code), int(n)])
     return SchemeReport(scheme, [by_project, by_region, by_sector, budget, choices, first_timers,
-                                 *_origin_tables(scheme, projects, applied, holding),
+                                 *_origin_tables(scheme, projects, applied, holding, placed_ids),
                                  _completion_table(session, scheme), unplaced])
 
 
 def _origin_tables(scheme: Scheme, projects: list[Project], applied: list[ApplicantProfile],
-                   holding: list[Placement]) -> list[Table]:
+                   holding: list[Placement], placed_ids: set[int]) -> list[Table]:
     """For a programme admitting both sides: participants by where they come from (Guangdong by city), and for
     projects with seats per origin (a thematic programme's cohorts) the seats each side filled against its
     quota and whether the cohort mixed. A programme for one side has nothing to compare."""
     if len(scheme.admitted_origins) < 2:
         return []
-    placed_ids = {p.applicant_id for p in holding}
     origins = Table("origins", _("Participants by where they come from"), [
         Column("origin", _("From"), "text"), Column("applied", _("Applied")), Column("placed", _("Placed")),
         Column("share_of_interns", _("Share of interns"), "percent")], chart_series=["applied", "placed"])
