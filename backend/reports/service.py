@@ -177,11 +177,11 @@ def build(session: Session, scheme: Scheme) -> SchemeReport:
         for code, n in sorted(reasons, key=lambda r: (-int(r[1]), r[0])):
             unplaced.rows.append([reason_label(code), int(n)])
     return SchemeReport(scheme, [by_project, by_region, by_sector, budget, choices, first_timers,
-                                 *_origin_tables(scheme, projects, applied, holding, placed_ids),
+                                 *_origin_tables(session, scheme, projects, applied, holding, placed_ids),
                                  _completion_table(session, scheme), unplaced])
 
 
-def _origin_tables(scheme: Scheme, projects: list[Project], applied: list[ApplicantProfile],
+def _origin_tables(session: Session, scheme: Scheme, projects: list[Project], applied: list[ApplicantProfile],
                    holding: list[Placement], placed_ids: set[int]) -> list[Table]:
     """For a programme admitting both sides: participants by where they come from (Guangdong by city), and for
     projects with seats per origin (a thematic programme's cohorts) the seats each side filled against its
@@ -191,16 +191,22 @@ def _origin_tables(scheme: Scheme, projects: list[Project], applied: list[Applic
     origins = Table("origins", _("Participants by where they come from"), [
         Column("origin", _("From"), "text"), Column("applied", _("Applied")), Column("placed", _("Placed")),
         Column("share_of_interns", _("Share of interns"), "percent")], chart_series=["applied", "placed"])
+    # An officer may place someone who chose nothing here: she holds a seat for her side all the same.
+    applied_ids = {p.id for p in applied}
+    placed_without_choosing = placed_ids - applied_ids
+    people = [*applied, *(session.exec(select(ApplicantProfile).where(
+        col(ApplicantProfile.id).in_(placed_without_choosing))).all() if placed_without_choosing else [])]
     groups: dict[tuple[str, str], list[ApplicantProfile]] = {}
-    for profile in applied:
+    for profile in people:
         city = profile.guangdong_city if profile.origin == "guangdong" else ""
         groups.setdefault((profile.origin, city), []).append(profile)
     for (origin, city), group in sorted(groups.items(), key=lambda kv: (kv[0][0] != "hong_kong", kv[0])):
         label = origin_name(origin) if origin else _("Not declared")
         if city:
             label = _("%(side)s: %(city)s", side=label, city=city_name(city))
+        n_applied = sum(1 for p in group if p.id in applied_ids)
         n_placed = sum(1 for p in group if p.id in placed_ids)
-        origins.rows.append([label, len(group), n_placed, _share(n_placed, len(placed_ids))])
+        origins.rows.append([label, n_applied, n_placed, _share(n_placed, len(placed_ids))])
 
     cohorts = Table("cohorts", _("Seats per side in each cohort"), [
         Column("project", _("Project"), "text"), Column("places", _("Places")),
@@ -209,7 +215,7 @@ def _origin_tables(scheme: Scheme, projects: list[Project], applied: list[Applic
             Column(f"{origin}_quota", _("Quota for %(side)s", side=origin_name(origin)), "text"))],
         Column("mixed", _("Both sides together"), "text")],
         chart_series=[f"{origin}_placed" for origin in scheme.admitted_origins])
-    origin_of = {p.id: p.origin for p in applied}
+    origin_of = {p.id: p.origin for p in people}
     by_project: dict[int, Counter] = {}
     for placement in holding:
         by_project.setdefault(placement.project_id, Counter())[origin_of.get(placement.applicant_id, "")] += 1

@@ -144,3 +144,26 @@ def test_a_programme_for_both_sides_reports_participants_by_origin_and_each_coho
         [f"#{one_sided.id} Cohort 2", 4, 1, "0 to 4", 0, "0 to 4", "No"]]
     page = client.get(f"/staff/reports?scheme={scheme.id}&lang=zh-Hans").text
     assert "按来源地划分的参加者" in page and "广东：广州" in page
+
+
+def test_an_intern_placed_by_an_officer_without_choosing_counts_for_her_side(client, session):
+    """She chose nothing in the programme, yet holds a cohort seat: the seat is Guangdong's, and she is a
+    Guangdong participant placed (though not one who applied)."""
+    scheme = make_scheme(session, name_en="Wolong programme", name_zh="臥龍實習計劃", kind="thematic_programme",
+                         host_institution_en="Wolong reserve", host_institution_zh="臥龍保護區",
+                         admitted_origins=["hong_kong", "guangdong"])
+    host = make_organisation(session, name_en="Wolong reserve", name_zh="臥龍保護區")
+    cohort = make_project(session, scheme, host, places=4, city="Chengdu", region="Sichuan", title_en="Cohort",
+                          origin_seats={"hong_kong": [0, 2], "guangdong": [0, 2]})
+    _user, chooser = make_applicant(session, origin="hong_kong")
+    session.add(Choice(applicant_id=chooser.id, project_id=cohort.id, scheme_id=scheme.id, rank=1))
+    _user, placed_by_officer = make_applicant(session, origin="guangdong", guangdong_city="Foshan")
+    session.add(Placement(scheme_id=scheme.id, project_id=cohort.id, applicant_id=placed_by_officer.id,
+                          status=PlacementStatus.ACCEPTED, subsidy_hkd=0, offer_deadline=utcnow() + timedelta(days=7)))
+    session.flush()
+    sign_in_as(client, session, make_user(session, Role.OFFICER))
+    tables = {t["key"]: t for t in client.get(f"/api/v1/reports?scheme_id={scheme.id}").json()["tables"]}
+    assert [(r["origin"], r["applied"], r["placed"]) for r in tables["origins"]["rows"]] == [
+        ("Hong Kong", 1, 0), ("Guangdong: Foshan", 0, 1)]
+    assert [list(r.values()) for r in tables["cohorts"]["rows"]] == [
+        [f"#{cohort.id} Cohort", 4, 0, "0 to 2", 1, "0 to 2", "No"]]
