@@ -116,6 +116,10 @@ class ProjectDemand(SQLModel, table=True):
     __tablename__ = "project_demand"
     project_id: int = Field(foreign_key="project.id", primary_key=True, ondelete="CASCADE")
     applicants: int = 0
+    # How many applicants had it among their choices in the latest round on its scheme (the worker writes
+    # it with the round's results), so "how competitive it was" is read, not recounted, per page view.
+    round_applicants: int | None = None
+    round_id: int | None = None
 
 
 def chose_projects_of(db: Session, profile: ApplicantProfile, organisation_id: int) -> bool:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
-from backend.applicants import choices, eligibility, profile, suggestions
+from backend.applicants import choices, demand, eligibility, profile, suggestions
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
@@ -38,8 +38,11 @@ def _choices_page(request: Request, db: Session, user: User, *, errors: dict | N
                   status_code: int = 200):
     items = choices.list_choices(db, user)
     p = profile.find_profile(db, user)
+    suggested = suggestions.suggest(db, user)
     return render(request, "applicants/choices.html", {
-        "items": items, "suggestions": suggestions.suggest(db, user), "errors": errors or {},
+        "items": items, "suggestions": suggested, "errors": errors or {},
+        "demands": demand.demands_for(db, [item.project_id for item in items]),
+        "suggestion_demands": {s.project_id: s.demand for s in suggested},
         "notice": _notice(done), "missing": profile.missing_steps(p, profile.ELIGIBILITY_STEPS),
         "settled_message": choices.settled_message(),
         "step_title": profile.step_title, "submitted": p is not None and p.submitted_at is not None,

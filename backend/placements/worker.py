@@ -32,6 +32,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 import matching
+from backend.applicants import demand
 from backend.audit import service as audit
 from backend.core.db import for_writing, get_engine, utcnow
 from backend.core.errors import DomainError
@@ -213,8 +214,14 @@ def _own_reason(reason, rank: int | None, pin_reason: str | None = None) -> dict
     return {"code": reason.code, "params": params, "text": reason.text}
 
 
+def chosen_per_project(loaded) -> dict[int, int]:
+    """For each project of the round, how many of its applicants had it among their choices."""
+    counts = Counter(project_id for applicant in loaded.applicants for project_id in applicant.choices)
+    return {int(p.id): counts[p.id] for p in loaded.projects}
+
+
 def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.MatchResult, what_binds: dict,
-           timings: dict) -> None:
+           timings: dict, chosen: dict[int, int]) -> None:
     """Everything the round produced, and `succeeded`, in one transaction: all of it or none.
 
     The rows go in with one bulk write per table (PostgreSQL: COPY), not one INSERT per row.
@@ -249,6 +256,7 @@ def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.Match
             raise LostClaim(f"round {run.id} is no longer held by {worker_id}")
         insert_rows(session, MatchProposal.__table__, proposals)
         insert_rows(session, MatchUnplaced.__table__, unplaced)
+        demand.record_round(session, run.id, chosen)
         timings["store"] = round(time.perf_counter() - started, 4)
         timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 4)
         round_status.succeed(session, run.id, worker_id, figures=figures, timings=timings,
@@ -338,7 +346,7 @@ def run_round(engine: Engine, run_id: int, worker_id: str, *, stop: threading.Ev
         timings["sensitivity"] = round(time.perf_counter() - started, 4)
         reporter.report("store", 0.0)
         beating.set()
-        _store(engine, run, worker_id, result, what_binds, timings)
+        _store(engine, run, worker_id, result, what_binds, timings, chosen_per_project(loaded))
         return MatchRunStatus.SUCCEEDED
     except LostClaim:
         log.warning("round %s was taken over by another worker; dropping this attempt", run_id)
