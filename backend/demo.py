@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from backend import models
 from backend.accounts.passwords import hash_password
+from backend.applicants import demand
 from backend.applicants.models import ApplicantProfile, Choice
 from backend.complaints.models import Complaint, ComplaintStatus
 from backend.core import clock
@@ -305,6 +306,7 @@ def load_demo(*, n_applicants: int = 6000, n_projects: int = 120, seed: int = 20
         n_summer_places=max(12, min(300, n_projects * 5 // 2)), password_hash=password_hash,
         hong_kong_profiles=[pid for pid, applicant in zip(profile_ids, applicants, strict=True)
                             if applicant.origin == "hong_kong"][:max(10, n_applicants // 30)])
+    demand.recount(session)  # the choices went in as one bulk insert, past the counters' writers
     return DemoReport(projects=len(projects) + more_projects, places=sum(p.places for p in projects) + more_places,
                       applicants=len(applicants) + more_applicants, choices=len(choice_rows) + more_choices,
                       budget_hkd=synthetic_scheme.budget_hkd)

@@ -223,6 +223,14 @@ def _items(session: Session, choices: list[Choice]) -> list[ChoiceItem]:
                        c.scheme_id in settled) for c in choices]
 
 
+def scheme_names(session: Session, items: list[ChoiceItem]) -> dict[int, str]:
+    """The name of each scheme her choices are in, in the reader's language (ranks count within a scheme)."""
+    ids = {item.scheme_id for item in items}
+    if not ids:
+        return {}
+    return {s.id: localised(s, "name") for s in session.exec(select(Scheme).where(col(Scheme.id).in_(ids)))}
+
+
 def list_choices(session: Session, actor: User) -> list[ChoiceItem]:
     authz.require(actor, authz.Permission.APPLICANT_CHOOSE_PROJECTS)
     profile = own_profile(session, actor, create=True)

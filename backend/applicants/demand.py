@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend.applicants.models import ProjectDemand
+from backend.applicants.models import Choice, ChoiceStatus, ProjectDemand
 from backend.core.i18n import lazy_gettext
 from backend.projects.models import Project
 
@@ -148,6 +148,20 @@ def demands_for(session: Session, project_ids: list[int]) -> dict[int, Demand]:
     rows = session.exec(select(Project.id, Project.places_granted, Project.places_requested).where(
         col(Project.id).in_(project_ids))).all()
     return demands_of(session, {pid: granted or requested or 0 for pid, granted, requested in rows})
+
+
+def recount(session: Session) -> None:
+    """Set every counter from the choices themselves: for data written in bulk without the choice writers
+    (the demo), as the migration that made the counters did."""
+    counts = dict(session.exec(select(Choice.project_id, func.count()).where(
+        Choice.status != ChoiceStatus.WITHDRAWN).group_by(Choice.project_id)).all())
+    have = set(session.exec(select(ProjectDemand.project_id)))
+    missing = [{"project_id": pid, "applicants": n} for pid, n in counts.items() if pid not in have]
+    if missing:
+        session.execute(insert(ProjectDemand), missing)
+    stale = [{"project_id": pid, "applicants": counts.get(pid, 0)} for pid in have]
+    if stale:
+        session.execute(update(ProjectDemand), stale)
 
 
 def record_round(session: Session, run_id: int, applicants_per_project: Mapping[int, int]) -> None:

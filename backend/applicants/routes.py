@@ -42,6 +42,7 @@ def _choices_page(request: Request, db: Session, user: User, *, errors: dict | N
     return render(request, "applicants/choices.html", {
         "items": items, "suggestions": suggested, "errors": errors or {},
         "demands": demand.demands_for(db, [item.project_id for item in items]),
+        "scheme_names": choices.scheme_names(db, items),
         "suggestion_demands": {s.project_id: s.demand for s in suggested},
         "notice": _notice(done), "missing": profile.missing_steps(p, profile.ELIGIBILITY_STEPS),
         "settled_message": choices.settled_message(),

@@ -3,6 +3,8 @@ suggestions; after a round, how competitive it was in that round; suggestions th
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import Session
 
@@ -11,7 +13,7 @@ from backend.applicants.demand import Band, band_of, demand_of
 from backend.applicants.models import ProjectDemand
 from tests.accounts.helpers import sign_in_as
 from tests.applicants.helpers import TODAY, make_applicant
-from tests.factories import make_project
+from tests.factories import make_project, make_scheme
 from tests.placements.test_rounds import finish_round, make_staff, round_engine, small_scheme, start  # noqa: F401
 
 DATA_TEXT = dict(title_zh="數據科學實習生", description_en="Python and SQL for logistics data.",
@@ -113,3 +115,20 @@ def test_a_round_records_how_competitive_each_project_was(round_engine):  # noqa
         assert [d.round_applicants for d in seen] == [8, 8, 8]
         assert [session.get(ProjectDemand, pid).round_id for pid in ids] == [run.id] * 3
         assert [d.round_band for d in seen] == [Band.SOME] * 3
+
+
+def test_choices_in_two_programmes_are_listed_under_each_programme_with_its_own_ranks(client, session, scheme):
+    other = make_scheme(session, name_en="Palace Museum programme", name_zh="故宮博物院實習計劃")
+    mine = make_project(session, scheme, title_en="Data science intern")
+    cohort = make_project(session, other, title_en="Cohort 1")
+    user, _profile = make_applicant(session)
+    choices.add_choice(session, user, mine.id, today=TODAY)
+    choices.add_choice(session, user, cohort.id, today=TODAY)
+    sign_in_as(client, session, user)
+
+    page = client.get("/choices?lang=en").text
+
+    headings = re.findall(r'<h2 class="govuk-heading-m[^"]*">([^<]+)</h2>', page)
+    assert headings[:2] == [scheme.name_en, "Palace Museum programme"]
+    assert page.index(scheme.name_en) < page.index("Data science intern") < page.index("Palace Museum programme") \
+        < page.index("Cohort 1")

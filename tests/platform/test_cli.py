@@ -3,7 +3,7 @@
 from sqlmodel import col, func, select
 
 from backend.accounts.service import AccountError, create_staff
-from backend.applicants.models import ApplicantProfile, Choice
+from backend.applicants.models import ApplicantProfile, Choice, ProjectDemand
 from backend.cli import build_parser
 from backend.demo import DEMO_ACCOUNTS, DEMO_DOMAIN, DEMO_PASSWORD, load_demo, split_bilingual
 from backend.identity.models import Role, User
@@ -62,6 +62,9 @@ def test_demo_data_is_shaped_like_the_real_scheme_and_has_a_login_for_each_role(
                         .where(ApplicantProfile.origin != "guangdong")).one() == 400
     assert session.exec(select(func.count()).select_from(ApplicantProfile)).one() == report.applicants
     assert session.exec(select(func.count()).select_from(Choice)).one() == report.choices > 400
+    chosen = dict(session.exec(select(Choice.project_id, func.count()).group_by(Choice.project_id)).all())
+    counted = {row.project_id: row.applicants for row in session.exec(select(ProjectDemand))}
+    assert {pid: counted.get(pid, 0) for pid in chosen} == chosen, "project pages count the demo's choices"
 
     emails = {u.email: u for u in session.exec(select(User))}
     for local, role, _name in DEMO_ACCOUNTS:
