@@ -6,13 +6,17 @@ Pages: the public project list, a project page, an applicant's suggestions page 
 (applicant1..applicant50@demo.internmatch.hk) with her own session and keep-alive connection, and goes
 round the four pages in turn.
 
-Two phases, each printed as a markdown table (p50/p95/p99 and requests/s per page):
+Three phases, each printed as a markdown table (p50/p95/p99 and requests/s per page):
 - **paced** (the target's case): each user reads a page before opening the next, pausing 0.5-1.5 s
   (1 s on average; people take longer), as load-testing tools model users (locust's `wait_time`).
   50 such users ask for ~50 pages a second.
 - **saturation**: the same 50 users with no pause at all, i.e. 50 requests always in flight. Latency
   then is just queueing (50 / throughput), so this phase measures how many pages a second the two
   workers can serve; it is the headroom over the paced load.
+- **against a baseline**: the project list and a project page each alone, saturated, then (same run, same
+  database, same 50 users, same uvicorn and worker count) `baseline_app.py`, a minimal FastAPI + Jinja2 page that
+  reads one project row. Each page's throughput is reported as a share of the baseline's: what internmatch's own
+  work costs, read on a scale that moves with the machine's load.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python benchmarks/bench_web.py [--seconds 30]
 
@@ -36,6 +40,9 @@ import urllib.request
 from urllib.parse import urlencode
 
 from harness import PASSWORD, internmatch, postgres_url, running_server, scratch_database
+
+COMPARED_PAGES = ("project list", "project page")
+BASELINE = "baseline (one row, Jinja2)"
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -172,9 +179,39 @@ async def _load(port: int, users: int, seconds: float, project_id: int, think: t
                 single[name].append((time.perf_counter() - t0) * 1000)
         paced = await _phase(browsers, pages, seconds, think, seed=1)
         saturated = await _phase(browsers, pages, seconds, (0.0, 0.0), seed=2)
+        alone = {name: await _phase(browsers, {name: pages[name]}, seconds / 2, (0.0, 0.0), seed=3)
+                 for name in COMPARED_PAGES}
     finally:
         await asyncio.gather(*(b.close() for b in browsers))
-    return {"single": single, "paced": paced, "saturation": saturated}
+    return {"single": single, "paced": paced, "saturation": saturated, "alone": alone}
+
+
+async def _baseline_load(port: int, users: int, seconds: float, project_id: int) -> tuple[dict, float]:
+    """The baseline page, saturated by as many (anonymous) users as internmatch's pages were."""
+    browsers = [Browser(port) for _ in range(users)]
+    try:
+        for browser in browsers[:8]:
+            await browser.request("GET", f"/baseline/projects/{project_id}")
+        return await _phase(browsers, {BASELINE: f"/baseline/projects/{project_id}"}, seconds / 2, (0.0, 0.0),
+                            seed=4)
+    finally:
+        await asyncio.gather(*(b.close() for b in browsers))
+
+
+def _throughput(phase: tuple[dict, float]) -> float:
+    results, duration = phase
+    return sum(len(values) for values, _errors in results.values()) / duration
+
+
+def _ratio_table(alone: dict, baseline: tuple[dict, float], setting: str) -> None:
+    floor = _throughput(baseline)
+    print(f"\nAgainst a minimal FastAPI + Jinja2 page reading one row: {setting}, each page alone with no pause\n")
+    print("| page | requests/s | p50 ms | share of the baseline's throughput |")
+    print("|---|---:|---:|---:|")
+    for name, phase in [*alone.items(), (BASELINE, baseline)]:
+        values = phase[0][name][0]
+        print(f"| {name} | {_throughput(phase):.0f} | {_percentile(values, 0.5):.0f} "
+              f"| {_throughput(phase) / floor:.2f} |")
 
 
 def _table(title: str, results: dict, duration: float, single: dict | None = None) -> None:
@@ -215,6 +252,8 @@ def main() -> int:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/projects") as response:  # noqa: S310
                 project_id = json.load(response)["results"][0]["id"]
             results = asyncio.run(_load(port, args.users, args.seconds, project_id, tuple(args.think)))
+        with running_server(env, args.workers, app="benchmarks.baseline_app:app") as (port, _server):
+            baseline = asyncio.run(_baseline_load(port, args.users, args.seconds, project_id))
 
     setting = (f"`serve --workers {args.workers}`, PostgreSQL, full demo (120 projects, 6,000 applicants), "
                f"{args.users} signed-in users")
@@ -223,6 +262,7 @@ def main() -> int:
            results["single"])
     saturated, saturated_seconds = results["saturation"]
     _table(f"Saturation: {setting} with no pause ({args.users} requests always in flight)", saturated, saturated_seconds)
+    _ratio_table(results["alone"], baseline, setting)
     print(f"\nmachine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
     return 0
 

@@ -88,12 +88,14 @@ def internmatch(env: dict, *args: str) -> None:
 
 
 @contextmanager
-def running_server(env: dict, workers: int) -> Iterator[tuple[int, subprocess.Popen]]:
-    """`internmatch serve --workers N` on a free local port, once it answers; stopped afterwards."""
+def running_server(env: dict, workers: int, *, app: str | None = None) -> Iterator[tuple[int, subprocess.Popen]]:
+    """`internmatch serve --workers N` (or uvicorn serving another `app`, e.g. the web benchmark's baseline)
+    on a free local port, once it answers; stopped afterwards."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port",
-                               str(port), "--workers", str(workers), "--no-migrate", "--log-level", "warning"],
-                              env=env, cwd=ROOT)
+    address = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    command = ([sys.executable, "-m", "uvicorn", app, *address] if app else
+               [sys.executable, "-m", "backend.cli", "serve", *address, "--no-migrate"])
+    server = subprocess.Popen(command, env=env, cwd=ROOT)
     try:
         deadline = time.monotonic() + 60
         while True:
