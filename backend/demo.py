@@ -24,7 +24,7 @@ from backend.core.db import get_engine, utcnow
 from backend.identity import second_factor
 from backend.identity.models import Role, User
 from backend.identity.roles import is_admin_made
-from backend.organisations.models import Organisation, OrganisationMember
+from backend.organisations.models import Organisation, OrganisationKind, OrganisationMember
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes import payments
 from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap
@@ -43,6 +43,7 @@ DEMO_ACCOUNTS = (
     ("guangdong-office", Role.GUANGDONG_OFFICE, "Demo Guangdong Coordinating Office"),
     ("approver", Role.APPROVER, "Demo Approver (Chan Siu Fong)"),
     ("ngo", Role.NGO, "Demo NGO (Youth Bridge)"),
+    ("host", Role.HOST, "Demo Guangdong host (Guangzhou Metro Group)"),
     ("applicant", Role.APPLICANT, "Demo Applicant (Cheung Hoi Ching)"),
 )
 
@@ -404,11 +405,17 @@ def _demo_programmes(session: Session, accounts: dict[str, User], rng: random.Ra
         session.add(AssessmentCriterion(scheme_id=summer.id, code=code, name_en=name_en, name_zh=name_zh, weight=weight))
     hosts = []
     for index, (name_en, name_zh) in enumerate(_GD_HOSTS):
-        hosts.append(Organisation(name_en=name_en, name_zh=name_zh, registration_number=f"GD/{20000 + index}",
+        hosts.append(Organisation(kind=OrganisationKind.GUANGDONG_HOST, name_en=name_en, name_zh=name_zh,
+                                  registration_number=f"91440100MA5D{20000 + index}",
                                   contact_name="Internship Office", contact_email=f"interns{index}@gdhost.{DEMO_DOMAIN}",
-                                  verified_at=utcnow(), verified_by_id=accounts["officer"].id))
+                                  verified_at=utcnow(), verified_by_id=accounts["guangdong-office"].id))
+    # One more has registered and waits for the Guangdong office to verify it.
+    session.add(Organisation(kind=OrganisationKind.GUANGDONG_HOST, name_en="Shantou Chaoshan Culture Centre",
+                             name_zh="汕头潮汕文化中心", registration_number="91440500MA5D30000",
+                             contact_name="Lin Xiaoyan", contact_email=f"interns@stchaoshan.{DEMO_DOMAIN}"))
     session.add_all(hosts)
     session.flush()
+    session.add(OrganisationMember(organisation_id=hosts[0].id, user_id=accounts["host"].id, is_admin=True))
     gd_cities = [city for city in CITIES if city.region == "Guangdong"]
     offered = 0
     index = 0

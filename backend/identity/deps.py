@@ -165,7 +165,8 @@ MACRO_TEXTS = (lazy_gettext("There is a problem"), lazy_gettext("Error:"), lazy_
 
 
 def role_name(role: str) -> str:
-    return {"applicant": _("Applicant"), "ngo": _("Non-governmental organisation"), "officer": _("Officer"),
+    return {"applicant": _("Applicant"), "ngo": _("Non-governmental organisation"),
+            "host": _("Guangdong host organisation"), "officer": _("Officer"),
             "approver": _("Approver"), "admin": _("Admin"),
             "guangdong_office": _("Guangdong coordinating office")}.get(str(role), str(role))
 

@@ -12,6 +12,9 @@ from backend.core.db import UTCDateTime, utcnow
 class Role(StrEnum):
     APPLICANT = "applicant"
     NGO = "ngo"
+    # A member of a Guangdong host organisation: offers places in its own words and ranks who chose them, like an
+    # NGO, in the programmes that take places from Guangdong hosts.
+    HOST = "host"
     OFFICER = "officer"
     APPROVER = "approver"
     ADMIN = "admin"

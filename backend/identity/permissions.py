@@ -62,12 +62,18 @@ class Permission(StrEnum):
     # the cohorts of programmes that admit Guangdong youth. Tenancy: Guangdong-side rows only.
     ORIGIN_CONFIRM = "applicant.confirm_origin"
     GUANGDONG_COHORTS_VIEW = "project.view_guangdong_cohorts"
+    # The Guangdong coordinating office verifies Guangdong host organisations (Home Affairs staff verify NGOs).
+    HOST_VERIFY = "organisation.verify_guangdong_host"
 
 
 P = Permission
 _EVERY_SIGNED_IN = {P.PROJECT_BROWSE, P.ACCOUNT_MANAGE_OWN, P.ACCOUNT_EXPORT, P.API_TOKENS}
 _STAFF_READ = {P.PROJECT_VIEW_ALL, P.ORGANISATION_VIEW_ALL, P.APPLICANT_VIEW_ALL, P.REPORT_READ, P.AUDIT_READ,
                P.PAYMENT_VIEW, P.STAFF_TODO}
+# What an organisation that offers places does with them (its own rows only: see _in_scope).
+_OFFERS_PLACES = {P.PROJECT_CREATE, P.PROJECT_EDIT_OWN, P.PROJECT_SUBMIT, P.ORGANISATION_VIEW_OWN,
+                  P.ORGANISATION_MANAGE_MEMBERS, P.APPLICANT_VIEW_FOR_OWN_PROJECTS,
+                  P.COMPLAINT_VIEW_SHARED}  # only complaints staff have shared with its organisation
 # Every member of staff may take a complaint through its steps (acknowledge, investigate, decide, share).
 _STAFF_CASEWORK = {P.COMPLAINT_HANDLE}
 
@@ -78,12 +84,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.APPLICANT_VIEW_OWN, P.APPLICANT_EDIT_OWN, P.APPLICANT_CHOOSE_PROJECTS, P.PLACEMENT_RESPOND,
         P.ACCOUNT_DELETE, P.COMPLAINT_RAISE, P.COMPLAINT_VIEW_OWN,
     }),
-    Role.NGO: frozenset(_EVERY_SIGNED_IN | {
-        P.PROJECT_CREATE, P.PROJECT_EDIT_OWN, P.PROJECT_SUBMIT, P.ORGANISATION_VIEW_OWN,
-        P.ORGANISATION_MANAGE_MEMBERS, P.APPLICANT_VIEW_FOR_OWN_PROJECTS,
+    Role.NGO: frozenset(_EVERY_SIGNED_IN | _OFFERS_PLACES | {
         P.APPLICANT_IMPORT,  # csv_import limits an NGO to its own open projects
-        P.COMPLAINT_VIEW_SHARED,  # only complaints staff have shared with its organisation
     }),
+    # A Guangdong host organisation offers places and ranks who chose them; it brings no applicants of its own.
+    Role.HOST: frozenset(_EVERY_SIGNED_IN | _OFFERS_PLACES),
     Role.OFFICER: frozenset(_EVERY_SIGNED_IN | _STAFF_READ | _STAFF_CASEWORK | {
         P.SCHEME_MANAGE, P.PROJECT_ASSESS, P.ORGANISATION_VERIFY, P.APPLICANT_IMPORT, P.MATCH_RUN,
         P.PAYMENT_PROPOSE,
@@ -95,7 +100,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.SCHEME_MANAGE, P.ORGANISATION_VERIFY, P.STAFF_MANAGE,
     }),
     # A partner: none of the staff reads; only the Guangdong side (see _in_scope).
-    Role.GUANGDONG_OFFICE: frozenset(_EVERY_SIGNED_IN | {P.ORIGIN_CONFIRM, P.GUANGDONG_COHORTS_VIEW}),
+    Role.GUANGDONG_OFFICE: frozenset(_EVERY_SIGNED_IN | {P.ORIGIN_CONFIRM, P.GUANGDONG_COHORTS_VIEW, P.HOST_VERIFY}),
 }
 # What someone who has not signed in may do.
 PUBLIC_PERMISSIONS: frozenset[Permission] = frozenset({P.PROJECT_BROWSE})
@@ -106,7 +111,7 @@ class SegregationOfDutiesError(Forbidden):
 
 
 def membership(user: User | None) -> Membership | None:
-    """The NGO user's organisation membership (one organisation per NGO user)."""
+    """The organisation account's membership (one organisation per NGO or host user)."""
     if not acts_for_an_organisation(user):
         return None
     return scopes.acts_for(user)

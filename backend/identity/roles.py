@@ -15,8 +15,9 @@ def is_staff(user: User | None) -> bool:
 
 
 def acts_for_an_organisation(user: User | None) -> bool:
-    """An NGO account, which acts for (at most) one organisation and sees only that organisation's rows."""
-    return user is not None and user.role == Role.NGO
+    """An NGO or host organisation account, which acts for (at most) one organisation and sees only that
+    organisation's rows."""
+    return user is not None and user.role in (Role.NGO, Role.HOST)
 
 
 def is_staff_role(role: str) -> bool:

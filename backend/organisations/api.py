@@ -1,4 +1,5 @@
-"""JSON API for staff about organisations."""
+"""JSON API about organisations: staff read them and verify NGOs; the Guangdong coordinating office verifies
+Guangdong host organisations."""
 
 from datetime import datetime
 from typing import Annotated
@@ -19,6 +20,7 @@ router = APIRouter(tags=["organisations"], responses=error_responses(403))
 
 class OrganisationOut(BaseModel):
     id: int
+    kind: str  # "ngo" (a Hong Kong NGO) or "guangdong_host" (a Guangdong host organisation)
     name_en: str
     name_zh: str
     registration_number: str
@@ -42,8 +44,23 @@ def list_organisations(db: DbSession,
 
 
 @router.post("/organisations/{organisation_id}/verify", response_model=OrganisationOut,
-             summary="Verify an organisation so it may post projects (officers and admins)",
+             summary="Verify an NGO so it may post projects (officers and admins; a Guangdong host organisation "
+                     "is the Guangdong office's to verify)",
              responses=error_responses(404, 409))
 def verify(organisation_id: Id, db: DbSession,
            user: Annotated[User, require_permission(Permission.ORGANISATION_VERIFY)]):
+    return _out(service.verify(db, user, organisation_id))
+
+
+@router.get("/guangdong-office/hosts", response_model=list[OrganisationOut],
+            summary="Guangdong host organisations, awaiting verification first (the Guangdong office)")
+def list_hosts(db: DbSession, user: Annotated[User, require_permission(Permission.HOST_VERIFY)]):
+    awaiting, verified = service.list_hosts(db, user)
+    return [_out(o) for o in [*awaiting, *verified]]
+
+
+@router.post("/guangdong-office/hosts/{organisation_id}/verify", response_model=OrganisationOut,
+             summary="Verify a Guangdong host organisation so it may offer places (the Guangdong office)",
+             responses=error_responses(404, 409))
+def verify_host(organisation_id: Id, db: DbSession, user: Annotated[User, require_permission(Permission.HOST_VERIFY)]):
     return _out(service.verify(db, user, organisation_id))

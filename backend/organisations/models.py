@@ -1,4 +1,5 @@
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import String
 from sqlmodel import Field, Session, SQLModel, select
@@ -7,10 +8,19 @@ from backend.core.db import UTCDateTime, utcnow
 from backend.identity import scopes
 
 
+class OrganisationKind(StrEnum):
+    """A Hong Kong NGO, verified by Home Affairs staff; or a Guangdong host organisation offering places,
+    verified by the Guangdong coordinating office. Which programmes each may post in: `schemes.kinds`."""
+
+    NGO = "ngo"
+    GUANGDONG_HOST = "guangdong_host"
+
+
 class Organisation(SQLModel, table=True):
-    """An NGO. It may post projects only once staff have verified it."""
+    """An NGO or a Guangdong host organisation. It may post projects only once it has been verified."""
 
     id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default=OrganisationKind.NGO, sa_type=String(20))
     name_en: str = Field(sa_type=String(200))
     name_zh: str = Field(sa_type=String(200))
     registration_number: str = Field(sa_type=String(50), unique=True)
@@ -24,6 +34,10 @@ class Organisation(SQLModel, table=True):
     @property
     def is_verified(self) -> bool:
         return self.verified_at is not None
+
+    @property
+    def is_guangdong_host(self) -> bool:
+        return self.kind == OrganisationKind.GUANGDONG_HOST
 
 
 class OrganisationMember(SQLModel, table=True):
@@ -44,4 +58,6 @@ def _membership_of(db: Session, user) -> OrganisationMember | None:
 # NGO tenancy (backend.identity.permissions): only a verified organisation may post projects.
 scopes.register_organisation_type(Organisation, may_post_projects=lambda organisation: organisation.is_verified)
 scopes.register_organisation_of(OrganisationMember, lambda member: member.organisation_id)
+# The Guangdong coordinating office sees (and verifies) Guangdong host organisations, never Hong Kong NGOs.
+scopes.register_guangdong_side(Organisation, lambda organisation: organisation.is_guangdong_host)
 scopes.register_acts_for(_membership_of)

@@ -1,8 +1,9 @@
-"""Pages for organisations: NGO registration, the NGO's own page and invitations, and staff verification."""
+"""Pages for organisations: registration (Hong Kong NGOs and Guangdong host organisations), the organisation's own
+page and invitations, and verification (NGOs by staff, Guangdong hosts by the Guangdong coordinating office)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, func, select
 
@@ -19,29 +20,34 @@ from backend.identity.deps import client_address, require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, can
 from backend.organisations import service, track_record
-from backend.organisations.models import Organisation
+from backend.organisations.models import Organisation, OrganisationKind
 
 router = APIRouter(include_in_schema=False)
 FormStr = Annotated[str, Form()]
-SIGN_UP_FIELDS = ("name_en", "name_zh", "registration_number", "contact_name", "email", "contact_phone")
+SIGN_UP_FIELDS = ("kind", "name_en", "name_zh", "registration_number", "contact_name", "email", "contact_phone")
+
+
+def _sign_up_page(request: Request, form: dict, errors: dict, status_code: int = 200):
+    return render(request, "organisations/sign_up.html", {
+        "form": form, "errors": errors, "kinds": list(service.KIND_LABELS.items())}, status_code=status_code)
 
 
 @router.get("/sign-up/organisation", response_class=HTMLResponse)
-def sign_up_page(request: Request):
-    return render(request, "organisations/sign_up.html", {"form": {}, "errors": {}})
+def sign_up_page(request: Request, kind: Annotated[OrganisationKind, Query()] = OrganisationKind.NGO):
+    return _sign_up_page(request, {"kind": kind}, {})
 
 
 @router.post("/sign-up/organisation", response_class=HTMLResponse)
-def sign_up(request: Request, db: DbSession, name_en: FormStr = "", name_zh: FormStr = "",
+def sign_up(request: Request, db: DbSession, kind: FormStr = OrganisationKind.NGO, name_en: FormStr = "", name_zh: FormStr = "",
             registration_number: FormStr = "", contact_name: FormStr = "", email: FormStr = "",
             contact_phone: FormStr = "", password: FormStr = ""):
-    form = dict(name_en=name_en, name_zh=name_zh, registration_number=registration_number,
+    form = dict(kind=kind, name_en=name_en, name_zh=name_zh, registration_number=registration_number,
                 contact_name=contact_name, email=email, contact_phone=contact_phone)
     try:
-        user, _organisation = service.sign_up_ngo(db, **form, password=password, language=get_language(),
-                                                  client_address=client_address(request))
+        user, _organisation = service.sign_up_organisation(db, **form, password=password, language=get_language(),
+                                                           client_address=client_address(request))
     except FormInvalid as error:
-        return render(request, "organisations/sign_up.html", {"form": form, "errors": error.errors}, status_code=400)
+        return _sign_up_page(request, form, error.errors, status_code=400)
     return signed_in_redirect(db, request, user, "/organisation?done=registered")
 
 
@@ -56,7 +62,10 @@ def _organisation_page(request: Request, db, user: User, *, errors=None, form=No
 @router.get("/organisation", response_class=HTMLResponse)
 def organisation_page(request: Request, db: DbSession,
                       user: Annotated[User, require_permission(Permission.ORGANISATION_VIEW_OWN)], done: str = ""):
-    notice = {"registered": _("Your organisation has been registered. Home Affairs staff will verify it."),
+    organisation = service.own_organisation(db, user)
+    notice = {"registered": _("Your organisation has been registered. The Guangdong coordinating office will verify "
+                              "it.") if organisation.is_guangdong_host else
+              _("Your organisation has been registered. Home Affairs staff will verify it."),
               "invited": _("The invitation has been sent.")}.get(done)
     return _organisation_page(request, db, user, notice=notice)
 
@@ -99,8 +108,10 @@ def accept_invitation(request: Request, db: DbSession, token: str, display_name:
 def staff_list(request: Request, db: DbSession,
                user: Annotated[User, require_permission(Permission.ORGANISATION_VIEW_ALL)], done: str = ""):
     verified = service.list_organisations(db, user, awaiting_verification=False)
+    hosts = service.list_organisations(db, user, kind=OrganisationKind.GUANGDONG_HOST)
     return render(request, "organisations/staff_list.html", {
         "user": user, "awaiting": service.list_organisations(db, user, awaiting_verification=True),
+        "hosts_awaiting": sum(1 for h in hosts if not h.is_verified), "hosts": [h for h in hosts if h.is_verified],
         "verified": verified, "track_records": track_record.track_record(db, [o.id for o in verified]),
         "notice": _("The organisation has been verified.") if done == "verified" else None})
 
@@ -110,12 +121,20 @@ def verify(request: Request, db: DbSession,
            user: Annotated[User, require_permission(Permission.ORGANISATION_VERIFY)], organisation_id: Id,
            confirmed: FormStr = ""):
     """Without `confirmed=yes` the confirmation page (what verifying lets the organisation do); then verifying."""
-    organisation = service.get_organisation(db, user, organisation_id, Permission.ORGANISATION_VERIFY)
+    return _verify(request, db, user, organisation_id, confirmed, back="/staff/organisations")
+
+
+def _verify(request: Request, db: Session, user: User, organisation_id: int, confirmed: str, *, back: str):
+    """Without `confirmed=yes` the confirmation page (what verifying lets the organisation do); then verifying."""
+    organisation = service.verifiable(db, user, organisation_id)
     if confirmed != "yes" and not organisation.is_verified:
         people = len(service.members(db, organisation))
         lines = [
             _("Check first that registration number %(number)s belongs to %(name)s.",
               number=organisation.registration_number, name=localised(organisation, "name")),
+            ngettext("Its %(num)s member can then offer internship places that young people see.",
+                     "Its %(num)s members can then offer internship places that young people see.", people)
+            if organisation.is_guangdong_host else
             ngettext("Its %(num)s member can then apply for funding and post projects that young people see.",
                      "Its %(num)s members can then apply for funding and post projects that young people see.",
                      people),
@@ -123,17 +142,34 @@ def verify(request: Request, db: DbSession,
         ]
         return render(request, "confirm.html", {
             "heading": _("Verify this organisation?"), "caption": localised(organisation, "name"), "lines": lines,
-            "action": f"/staff/organisations/{organisation.id}/verify", "confirm_label": _("Yes, verify it"),
-            "cancel_href": "/staff/organisations", "cancel_label": _("Go back without verifying"),
-            "warning": False})
+            "action": request.url.path, "confirm_label": _("Yes, verify it"),
+            "cancel_href": back, "cancel_label": _("Go back without verifying"), "warning": False})
     service.verify(db, user, organisation_id)
-    return RedirectResponse("/staff/organisations?done=verified", status_code=303)
+    return RedirectResponse(f"{back}?done=verified", status_code=303)
+
+
+@router.get("/guangdong-office/hosts", response_class=HTMLResponse)
+def host_list(request: Request, db: DbSession,
+              user: Annotated[User, require_permission(Permission.HOST_VERIFY)], done: str = ""):
+    awaiting, verified = service.list_hosts(db, user)
+    return render(request, "guangdong_office/hosts.html", {
+        "user": user, "awaiting": awaiting, "verified": verified,
+        "notice": _("The host organisation has been verified. It can now offer places.") if done == "verified"
+        else None})
+
+
+@router.post("/guangdong-office/hosts/{organisation_id}/verify", response_class=HTMLResponse)
+def verify_host(request: Request, db: DbSession,
+                user: Annotated[User, require_permission(Permission.HOST_VERIFY)], organisation_id: Id,
+                confirmed: FormStr = ""):
+    return _verify(request, db, user, organisation_id, confirmed, back="/guangdong-office/hosts")
 
 
 def _todo(db: Session, user: User) -> list[todo.TodoItem]:
     if not can(user, Permission.ORGANISATION_VERIFY):
         return []
-    waiting = db.exec(select(func.count(col(Organisation.id))).where(col(Organisation.verified_at).is_(None))).one()
+    waiting = db.exec(select(func.count(col(Organisation.id))).where(
+        col(Organisation.verified_at).is_(None), Organisation.kind == OrganisationKind.NGO)).one()
     return [todo.TodoItem("organisations.verify", _("Organisations to verify"), int(waiting), "/staff/organisations",
                           _("Check each registration number, then verify."), order=30)]
 

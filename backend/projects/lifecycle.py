@@ -27,6 +27,7 @@ from backend.outbox import service as outbox
 from backend.placements import offers
 from backend.projects.models import Project, ProjectEvent, ProjectStatus
 from backend.projects.validation import check_project
+from backend.schemes import kinds
 from backend.schemes.models import Scheme
 
 EDITABLE = (ProjectStatus.DRAFT, ProjectStatus.RETURNED)
@@ -131,9 +132,17 @@ def move(session: Session, actor: User | None, project: Project, to: ProjectStat
 def _organisation_for(session: Session, actor: User) -> Organisation:
     organisation = session.get(Organisation, organisation_id_of(actor) or 0)
     if organisation is not None and not organisation.is_verified:
+        if organisation.is_guangdong_host:
+            raise Conflict(_("Your organisation must be verified by the Guangdong coordinating office before it can "
+                             "offer places."))
         raise Conflict(_("Your organisation must be verified by staff before it can post projects."))
     require(actor, Permission.PROJECT_CREATE, organisation)
     return organisation
+
+
+def _scheme_takes_places_from(scheme: Scheme, organisation: Organisation | None) -> None:
+    if organisation is not None and not kinds.takes_places_from(scheme, organisation):
+        raise Conflict(str(kinds.rules_of(scheme).offered_by_only))
 
 
 def _scheme_takes_projects(scheme: Scheme, today: date | None = None) -> None:
@@ -143,10 +152,18 @@ def _scheme_takes_projects(scheme: Scheme, today: date | None = None) -> None:
                          opens=scheme.ngo_window_opens.isoformat(), closes=scheme.ngo_window_closes.isoformat()))
 
 
+def check_may_post(session: Session, actor: User, scheme: Scheme) -> None:
+    """Before a new project's form: the organisation is verified, the scheme takes places from its kind of
+    organisation and is taking projects now (each refused with a plain 409 the page shows)."""
+    _scheme_takes_places_from(scheme, _organisation_for(session, actor))
+    _scheme_takes_projects(scheme)
+
+
 def create_draft(session: Session, actor: User, scheme: Scheme, raw: Mapping[str, str]
                  ) -> tuple[Project, dict[str, str]]:
     """The draft with every valid field, and a message for each field that was not saved."""
     organisation = _organisation_for(session, actor)
+    _scheme_takes_places_from(scheme, organisation)
     _scheme_takes_projects(scheme)
     values, errors = check_project(session, scheme, raw, complete=False)
     project = Project(scheme_id=scheme.id, organisation_id=organisation.id, **values)
@@ -206,7 +223,7 @@ def submit(session: Session, actor: User, project: Project) -> Project:
     scheme = session.get(Scheme, project.scheme_id)
     if project.status == ProjectStatus.DRAFT:
         _scheme_takes_projects(scheme)
-    _organisation_for(session, actor)
+    _scheme_takes_places_from(scheme, _organisation_for(session, actor))
     _values, errors = check_project(session, scheme, form_values(project), complete=True)
     if errors:
         raise ProjectInvalid(errors, _("The project cannot be submitted yet: fix the fields shown."))

@@ -73,7 +73,8 @@ def project_list(request: Request, db: DbSession, user: NgoUser):
     scheme_names = {s.id: s for s in db.exec(select(Scheme))}
     return render(request, "ngo/list.html", {
         **common_words(), "user": user, "organisation": organisation, "projects": projects, "schemes": scheme_names,
-        "open_schemes": schemes.open_for_ngos(db),
+        "open_schemes": [s for s in schemes.open_for_ngos(db)
+                         if organisation is None or kinds.takes_places_from(s, organisation)],
         "can_create": organisation is not None and organisation.is_verified})
 
 
@@ -83,7 +84,7 @@ def new_project(request: Request, db: DbSession, user: Annotated[User, require_p
     scheme = db.get(Scheme, scheme_id)
     if scheme is None:  # choose the scheme on the projects page
         return RedirectResponse("/ngo/projects", status_code=303)
-    lifecycle._scheme_takes_projects(scheme)
+    lifecycle.check_may_post(db, user, scheme)
     form = {"min_age": str(scheme.min_age), "max_age": str(scheme.max_age), "min_education": "secondary"}
     return _form_page(request, db, user, scheme, project=None, form=form, errors={})
 

@@ -35,6 +35,10 @@ class KindRules:
     subsidy_may_be_zero: bool  # the host bears the cost: a place may ask Hong Kong for nothing
     host_states_what_it_provides: bool  # each place says what the host provides (allowance, accommodation)
     project_word: object  # what one project of the programme is called
+    # Which organisations may offer its places (`organisations.models.OrganisationKind` values), and what an
+    # organisation of another kind is told before it drafts anything.
+    offered_by: frozenset[str]
+    offered_by_only: object
 
 
 RULES: dict[ProgrammeKind, KindRules] = {
@@ -42,21 +46,34 @@ RULES: dict[ProgrammeKind, KindRules] = {
         ProgrammeKind.FUNDING_SCHEME, lazy_gettext("Funding scheme"),
         lazy_gettext("NGOs propose internship projects and Hong Kong pays a subsidy per place."),
         needs_host_institution=False, admits_both_sides=False, subsidy_may_be_zero=False,
-        host_states_what_it_provides=False, project_word=lazy_gettext("project")),
+        host_states_what_it_provides=False, project_word=lazy_gettext("project"),
+        offered_by=frozenset({"ngo"}),
+        offered_by_only=lazy_gettext("Only Hong Kong NGOs propose projects under a funding scheme.")),
     ProgrammeKind.THEMATIC_PROGRAMME: KindRules(
         ProgrammeKind.THEMATIC_PROGRAMME, lazy_gettext("Thematic internship programme"),
         lazy_gettext("Co-organised by both governments with one Mainland host institution; each cohort mixes youth "
                      "from Hong Kong and from Guangdong."),
         needs_host_institution=True, admits_both_sides=True, subsidy_may_be_zero=False,
-        host_states_what_it_provides=False, project_word=lazy_gettext("cohort")),
+        host_states_what_it_provides=False, project_word=lazy_gettext("cohort"),
+        offered_by=frozenset({"ngo", "guangdong_host"}),
+        offered_by_only=lazy_gettext("Hong Kong NGOs and Guangdong host organisations offer a thematic programme's "
+                                     "cohorts.")),
     ProgrammeKind.SUMMER_PROGRAMME: KindRules(
         ProgrammeKind.SUMMER_PROGRAMME, lazy_gettext("Summer internship programme"),
         lazy_gettext("Guangdong host organisations offer the places and say what they provide; Hong Kong may pay "
                      "nothing for a place."),
         needs_host_institution=False, admits_both_sides=False, subsidy_may_be_zero=True,
-        host_states_what_it_provides=True, project_word=lazy_gettext("place offer")),
+        host_states_what_it_provides=True, project_word=lazy_gettext("place offer"),
+        offered_by=frozenset({"guangdong_host"}),
+        offered_by_only=lazy_gettext("Only Guangdong host organisations offer places in the summer internship "
+                                     "programme.")),
 }
 
 
 def rules_of(scheme) -> KindRules:
     return RULES[ProgrammeKind(scheme.kind)]
+
+
+def takes_places_from(scheme, organisation) -> bool:
+    """Whether the organisation may offer places (post projects) in the scheme."""
+    return organisation.kind in rules_of(scheme).offered_by
