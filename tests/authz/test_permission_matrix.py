@@ -101,6 +101,9 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/organisations"): STAFF,
     ("POST", "/api/v1/organisations/{organisation_id}/verify"): VERIFIERS,
     # Guangdong host organisations are the Guangdong office's to verify; {host_id} is one awaiting it.
+    ("POST", "/guangdong-office/nominations"): GUANGDONG_OFFICE,
+    ("GET", "/api/v1/guangdong-office/nominations"): GUANGDONG_OFFICE,
+    ("POST", "/api/v1/guangdong-office/nominations"): GUANGDONG_OFFICE,
     ("GET", "/guangdong-office/hosts"): GUANGDONG_OFFICE,
     ("POST", "/guangdong-office/hosts/{host_id}/verify"): GUANGDONG_OFFICE,
     ("GET", "/api/v1/guangdong-office/hosts"): GUANGDONG_OFFICE,
