@@ -94,6 +94,7 @@ ACTION_LABELS = {
     "project.opened": lazy_gettext("Project opened for applications"),
     "project.ranking_set": lazy_gettext("Applicants' ranking saved"),
     "project.submitted": lazy_gettext("Project submitted for funding"),
+    "scheme.lottery_seed_drawn": lazy_gettext("Lottery seed drawn (its commitment published)"),
     "scheme.created": lazy_gettext("Scheme created"),
     "scheme.edited": lazy_gettext("Scheme edited"),
     "scheme.payment_terms_changed": lazy_gettext("Scheme's payment terms changed"),

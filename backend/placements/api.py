@@ -40,6 +40,9 @@ class RoundIn(BaseModel):
         "optimal", description="optimal: place as many as the limits allow, then the best fit (first-timers "
                                "first); stable: deferred acceptance, nobody would rather swap")
     refill: bool = Field(False, description="fill freed places only; offers and places already held stay")
+    seed: int | None = Field(None, ge=0, le=(1 << 63) - 1,
+                             description="tie-break seed for a what-if; left out, the scheme's published lottery "
+                                         "seed is used. A round with another seed cannot be approved.")
 
 
 class ProgressOut(BaseModel):
@@ -230,7 +233,7 @@ def start_round(body: RoundIn, db: DbSession, user: Officer):
     """Queue a match round; the worker runs it. Follow it at /rounds/{id}/progress."""
     scheme = _scheme(db, body.scheme_id)
     previous = rounds.latest_round(db, scheme.id)
-    run = rounds.start_round(db, user, scheme, mode=body.mode, refill=body.refill,
+    run = rounds.start_round(db, user, scheme, mode=body.mode, refill=body.refill, seed=body.seed,
                              previous_run=previous if previous and previous.status == MatchRunStatus.SUCCEEDED
                              else None)
     return round_out(run)

@@ -162,7 +162,10 @@ def refuse_if_superseded(session: Session, run: MatchRun) -> None:
         raise RoundSuperseded(superseded_message(run, newer), superseded_by=newer)
 
 
-def what_if_message(scheme) -> str:
+def what_if_message(scheme, run: MatchRun) -> str:
+    if (run.parameters or {}).get("seed_what_if"):
+        return _("This round broke ties with a seed other than the scheme's published lottery seed. It is a what-if: "
+                 "it cannot be approved. Start a round without choosing a seed.")
     return _("This round was worked out on or before the ranking deadline (%(day)s), while organisations could "
              "still change their rankings. It is a what-if: it cannot be approved. Start a new round after the "
              "deadline.", day=long_date(scheme.ranking_deadline))
@@ -183,7 +186,7 @@ def check_can_decide(session: Session, actor: User, run: MatchRun) -> None:
     _require_approver(actor, run)
     refuse_if_superseded(session, run)
     if is_what_if(session, run):
-        raise InvalidTransition(what_if_message(session.get(Scheme, run.scheme_id)))
+        raise InvalidTransition(what_if_message(session.get(Scheme, run.scheme_id), run))
 
 
 def _proposals(session: Session, run: MatchRun, proposal_ids) -> list[MatchProposal]:
@@ -214,9 +217,9 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
     refuse_if_superseded(session, run)
     # The end of the Hong Kong day, `offer_days` days on: 'by 23:59 on Friday 12 June', not a random minute.
     deadline = end_of_hong_kong_day(now + timedelta(days=offer_days))
+    if is_what_if(session, run):
+        raise InvalidTransition(what_if_message(scheme, run))
     if not run.is_refill:
-        if is_what_if(session, run):
-            raise InvalidTransition(what_if_message(scheme))
         deadline = timetable.offer_deadline_for(scheme, deadline)
         if deadline <= now:
             raise InvalidTransition(_("The scheme's offer deadline, %(day)s, has passed, so this round's places "

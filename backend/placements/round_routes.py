@@ -31,6 +31,7 @@ from backend.outbox.service import hong_kong_time
 from backend.placements import approvals, review, round_status, rounds
 from backend.placements.models import MatchAdjustment, MatchProposal, MatchRun, MatchRunStatus, ProposalStatus
 from backend.projects.models import Project
+from backend.schemes import lottery
 from backend.schemes.models import Scheme
 
 router = APIRouter(include_in_schema=False)
@@ -271,8 +272,9 @@ def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, vie
     context: dict = {**round_words(), "user": user, "run": run, "scheme": scheme, "errors": errors or {},
                      "adjust": adjust or {}, "notice": str(NOTICES[done]) if done in NOTICES else None,
                      "percent": percent, "people": {}, "worker": round_status.worker_contact(run),
-                     "what_if": approvals.what_if_message(scheme) if rounds.is_what_if(db, run) else None,
-                     "inputs_as_at": inputs_as_at(run)}
+                     "what_if": approvals.what_if_message(scheme, run) if rounds.is_what_if(db, run) else None,
+                     "inputs_as_at": inputs_as_at(run),
+                     "seed_words": lottery.round_seed_words(scheme, run.parameters or {})}
     for field in ("started_by_id", "reviewed_by_id"):
         person = db.get(User, getattr(run, field)) if getattr(run, field) else None
         context["people"][field] = person.display_name if person else "–"

@@ -44,7 +44,7 @@ from backend.placements.models import (
     PlacementStatus,
 )
 from backend.projects.models import Project
-from backend.schemes import timetable
+from backend.schemes import lottery, timetable
 from backend.schemes.facts import lock_scheme
 from backend.schemes.models import Scheme
 from matching.rules import check_all
@@ -241,25 +241,32 @@ def _refuse_if_busy(session: Session, scheme_id: int) -> None:
 
 
 def start_round(session: Session, actor: User, scheme: Scheme, *, mode: Mode = "optimal", refill: bool = False,
-                previous_run: MatchRun | None = None, seed: int = DEFAULT_SEED) -> MatchRun:
-    """Queue a match round for the worker; the worker reads and freezes its inputs when it starts it."""
+                previous_run: MatchRun | None = None, seed: int | None = None) -> MatchRun:
+    """Queue a match round for the worker; the worker reads and freezes its inputs when it starts it.
+
+    Ties are broken with the scheme's lottery seed (`schemes.lottery`) unless another `seed` is asked for, which
+    makes the round a what-if."""
     require(actor, Permission.MATCH_RUN)
     if mode not in MODES:
         raise Conflict(_("Choose how to match: optimal or stable."), field="mode")
     if previous_run is not None and previous_run.scheme_id != scheme.id:
         raise Conflict(_("The earlier round belongs to another scheme."), field="previous_run")
     _refuse_if_busy(session, scheme.id)
+    seed, seed_what_if = lottery.seed_for_round(scheme, seed, DEFAULT_SEED)
     run = MatchRun(
         scheme_id=scheme.id, mode=mode, is_refill=refill,
         previous_run_id=previous_run.id if previous_run is not None else None,
-        parameters={"mode": mode, "seed": seed, "refill": refill},
+        parameters={"mode": mode, "seed": seed, "refill": refill,
+                    **({"seed_what_if": True} if seed_what_if else {})},
         input_snapshot=None, started_by_id=actor.id, stage="queued",
         created_at=clock.now(),  # the timetable's clock: whether it ran before the ranking deadline
     )
     session.add(run)
     session.flush()
     audit.record(session, actor, "match.round_started", "match_run", run.id,
-                 after={"scheme_id": scheme.id, "mode": mode, "refill": refill, "seed": seed})
+                 after={"scheme_id": scheme.id, "mode": mode, "refill": refill,
+                        # the lottery seed stays out of the log until it is revealed
+                        "seed": "lottery" if seed == scheme.lottery_seed and not seed_what_if else seed})
     return run
 
 
@@ -325,7 +332,10 @@ def inputs_read_at(run: MatchRun) -> datetime:
 
 
 def is_what_if(session: Session, run: MatchRun) -> bool:
-    """A main round whose inputs were read on or before the scheme's ranking deadline: not to be approved."""
+    """Not to be approved: a main round whose inputs were read on or before the scheme's ranking deadline, or any
+    round that broke ties with a seed other than the scheme's published lottery seed."""
+    if (run.parameters or {}).get("seed_what_if"):
+        return True
     return not run.is_refill and timetable.is_what_if(session.get(Scheme, run.scheme_id), inputs_read_at(run))
 
 

@@ -13,7 +13,7 @@ from backend.core.forms import day_boxes
 from backend.core.params import Id
 from backend.core.templating import render
 from backend.projects import catalogue
-from backend.schemes import timetable
+from backend.schemes import lottery, timetable
 from matching.geography import CITIES, REGIONS
 
 router = APIRouter(include_in_schema=False)
@@ -63,6 +63,7 @@ def project_detail(request: Request, project_id: Id, session: DbSession):
     detail = catalogue.get_public_project(session, project_id)
     return render(request, "projects/detail.html", {**_WORDS, "detail": detail, "project": detail.project,
                                                     "timetable": timetable.steps(detail.scheme),
+                                                    "lottery": lottery.published(detail.scheme),
                                                     "demand": demand_of(session, detail.project),
                                                     **_applicant_panel(request, session, detail.project)})
 

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from backend.core.db import DbSession
 from backend.core.errors import error_responses
 from backend.core.params import Count, Id, Money
-from backend.identity.deps import require_permission
+from backend.identity.deps import client_address, require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
-from backend.schemes import admin
+from backend.schemes import admin, lottery
 from backend.schemes.facts import region_caps
 from backend.schemes.kinds import ProgrammeKind
 from backend.schemes.models import Scheme, SchemeSubsidyLimit
@@ -208,3 +208,31 @@ def scheme_dashboard(db: DbSession, user: StaffUser, scheme_id: Id):
                         by_region=[RegionFigures(region=r.region, places=r.places, cap=r.cap) for r in s.regions],
                         by_sector=[SectorFigures(sector=a, projects=b, places=c) for a, b, c in d.by_sector],
                         by_status=dict(d.by_status))
+
+
+class LotteryOut(BaseModel):
+    drawn: bool
+    commitment: str | None = Field(None, description="SHA-256 (hex) of the seed written in decimal, published when "
+                                                     "it is drawn")
+    drawn_at: datetime | None = None
+    reveal_on: date | None = Field(None, description="Match day: the seed itself is shown from this day")
+    seed: int | None = Field(None, description="The seed, from match day; null before")
+
+
+def _lottery_out(published: lottery.Lottery | None) -> LotteryOut:
+    if published is None:
+        return LotteryOut(drawn=False)
+    return LotteryOut(drawn=True, commitment=published.commitment, drawn_at=published.drawn_at,
+                      reveal_on=published.reveal_on, seed=published.seed)
+
+
+@router.get("/{scheme_id}/lottery", response_model=LotteryOut, responses=error_responses(404),
+            summary="The scheme's lottery seed: whether drawn, its commitment, and from match day the seed")
+def get_lottery(db: DbSession, user: StaffUser, scheme_id: Id):
+    return _lottery_out(lottery.published(admin.get_scheme(db, scheme_id)))
+
+
+@router.post("/{scheme_id}/lottery", response_model=LotteryOut, status_code=201, responses=error_responses(404, 409),
+             summary="Draw the scheme's tie-break seed once, before match day; its commitment is published at once")
+def draw_lottery(request: Request, db: DbSession, user: Manager, scheme_id: Id):
+    return _lottery_out(lottery.draw(db, user, admin.get_scheme(db, scheme_id), client_address=client_address(request)))

@@ -36,6 +36,10 @@ class Scheme(SQLModel, table=True):
     offer_deadline: date | None = None
     scramble_opens: date | None = None
     scramble_closes: date | None = None
+    # The stable-mode tie-break seed, drawn once before match day (`schemes.lottery`): its SHA-256 is published
+    # at once, the seed itself on match day, so anyone can check the main round used the seed drawn in advance.
+    lottery_seed: int | None = Field(default=None, sa_type=BigInteger)
+    lottery_seed_drawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     min_age: int = 18
     max_age: int = 29
     max_subsidy_per_place: int = Field(sa_type=BigInteger)

@@ -13,13 +13,13 @@ from backend.core.forms import FormData, day_boxes
 from backend.core.i18n import gettext as _
 from backend.core.params import Id
 from backend.core.templating import render
-from backend.identity.deps import require_permission
+from backend.identity.deps import client_address, require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
 from backend.projects import portfolio
 from backend.projects.portfolio_routes import binding_lines
 from backend.projects.words import common_words
-from backend.schemes import admin, kinds, payments, timetable
+from backend.schemes import admin, kinds, lottery, payments, timetable
 from backend.schemes.admin import SchemeForm, SchemeInvalid
 from matching.geography import REGIONS
 
@@ -67,7 +67,16 @@ def scheme_dashboard(request: Request, db: DbSession, user: StaffUser, scheme_id
         "criteria": admin.criteria_of(db, scheme), "money": payments.scheme_money(db, scheme),
         "kind_rules": kinds.rules_of(scheme),
         "timetable": timetable.steps(scheme), "what_binds": binding_lines(portfolio.shown(db, scheme).analysis),
-        "notice": {"created": _("The scheme has been created."), "saved": _("The scheme has been saved.")}.get(done)})
+        "lottery": lottery.published(scheme), "lottery_drawable": lottery.drawable(scheme),
+        "notice": {"created": _("The scheme has been created."), "saved": _("The scheme has been saved."),
+                   "seed_drawn": _("The lottery seed has been drawn. Its commitment is published; the seed itself is "
+                                   "revealed on match day.")}.get(done)})
+
+
+@router.post("/staff/schemes/{scheme_id}/lottery-seed", response_class=HTMLResponse)
+def draw_lottery_seed(request: Request, db: DbSession, user: Manager, scheme_id: Id):
+    lottery.draw(db, user, admin.get_scheme(db, scheme_id), client_address=client_address(request))
+    return RedirectResponse(f"/staff/schemes/{scheme_id}?done=seed_drawn#lottery", status_code=303)
 
 
 @router.get("/staff/schemes/{scheme_id}/edit", response_class=HTMLResponse)

@@ -59,9 +59,12 @@ def test_the_scheme_form_offers_every_kind_and_keeps_what_was_typed(world):
 
 
 def _summer(session, world) -> Scheme:
+    """The world's scheme becomes a summer programme, and its organisation a Guangdong host offering places."""
     scheme = world.scheme
     scheme.kind = "summer_programme"
-    session.add(scheme)
+    world.organisation.kind = "guangdong_host"
+    world.ngo.user.role = "host"
+    session.add_all([scheme, world.organisation, world.ngo.user])
     session.commit()
     return scheme
 
