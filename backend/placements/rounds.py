@@ -249,18 +249,25 @@ def start_round(session: Session, actor: User, scheme: Scheme, *, mode: Mode = "
     if previous_run is not None and previous_run.scheme_id != scheme.id:
         raise Conflict(_("The earlier round belongs to another scheme."), field="previous_run")
     _refuse_if_busy(session, scheme.id)
+    # The scheme's match policy as it is when the round starts: a later change to the scheme leaves it alone.
+    policy = round_inputs.policy_of(scheme).as_dict()
     run = MatchRun(
         scheme_id=scheme.id, mode=mode, is_refill=refill,
         previous_run_id=previous_run.id if previous_run is not None else None,
-        parameters={"mode": mode, "seed": seed, "refill": refill},
+        parameters={"mode": mode, "seed": seed, "refill": refill, "policy": policy},
         input_snapshot=None, started_by_id=actor.id, stage="queued",
         created_at=clock.now(),  # the timetable's clock: whether it ran before the ranking deadline
     )
     session.add(run)
     session.flush()
     audit.record(session, actor, "match.round_started", "match_run", run.id,
-                 after={"scheme_id": scheme.id, "mode": mode, "refill": refill, "seed": seed})
+                 after={"scheme_id": scheme.id, "mode": mode, "refill": refill, "seed": seed, "policy": policy})
     return run
+
+
+def policy_of_round(run: MatchRun) -> matching.Policy:
+    """The match policy the round was started with (rounds started before policies: the defaults they used)."""
+    return matching.Policy.from_dict((run.parameters or {}).get("policy"))
 
 
 def is_frozen(run: MatchRun) -> bool:
