@@ -18,7 +18,7 @@ import numpy as np
 from . import optimal
 from .engine import DEFAULT_SEED, Problem, prepare, reweigh
 from .fields import sector_indices
-from .model import Applicant, Policy, Project, Scheme
+from .model import Applicant, MatchResult, Policy, Project, Scheme
 
 # The lighter first-timer priority compared with the scheme's own: a quarter of today's 300 lets a
 # placement whose fit is better by more than 0.19 (7.5 score points at fit weight 40) go to someone who
@@ -64,11 +64,8 @@ def alternatives(policy: Policy) -> dict[str, Policy]:
     return out
 
 
-def _outcome(problem: Problem, label: str, chosen: np.ndarray, app_sector: np.ndarray,
+def _outcome(problem: Problem, label: str, app: np.ndarray, proj: np.ndarray, app_sector: np.ndarray,
              proj_sector: np.ndarray, first: np.ndarray) -> Outcome:
-    arcs = np.flatnonzero(chosen)
-    app = np.concatenate([problem.arc_app[arcs], np.fromiter(problem.pinned, np.int64)])
-    proj = np.concatenate([problem.arc_proj[arcs], np.fromiter(problem.pinned.values(), np.int64)])
     fit = problem.text.pair_fit(app, proj) if len(app) else np.zeros(0)
     return Outcome(label, problem.policy, int(len(app)), int(first[app].sum()),
                    int((app_sector[app] == proj_sector[proj]).sum()),
@@ -79,20 +76,34 @@ def _outcome(problem: Problem, label: str, chosen: np.ndarray, app_sector: np.nd
 def compare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: Scheme,
             policies: Mapping[str, Policy], *, pinned: Iterable[tuple[str, str]] = (),
             excluded: Iterable[tuple[str, str]] = (), seed: int = DEFAULT_SEED,
-            progress: Callable[[float], None] | None = None) -> list[Outcome]:
-    """Each policy's outcome on these inputs, solved in optimal mode, in the order given."""
+            progress: Callable[[float], None] | None = None,
+            solved: Mapping[str, MatchResult] | None = None) -> list[Outcome]:
+    """Each policy's outcome on these inputs, solved in optimal mode, in the order given.
+
+    `solved`: labels whose optimal-mode result on exactly these inputs the caller already has (the round's
+    own, in an optimal round); they are read from it instead of being solved again."""
     base = prepare(projects, applicants, scheme, pinned=pinned, excluded=excluded, seed=seed)
     active, local = np.unique(base.arc_app, return_inverse=True)
     app_sector, proj_sector = sector_indices(base.applicants, base.projects)
     first = np.array([a.first_timer for a in base.applicants], bool)
     outcomes = []
+    aindex = {a.id: i for i, a in enumerate(base.applicants)}
+    pindex = {p.id: j for j, p in enumerate(base.projects)}
     for k, (label, policy) in enumerate(policies.items()):
         problem = reweigh(base, policy)
-        net = optimal.Network(len(active), local.astype(np.int64), problem.arc_proj, problem.arc_value,
-                              problem.subsidy, problem.places_left, problem.proj_region, problem.region_cap_left,
-                              problem.budget_left, problem.arc_group, problem.group_most)
-        chosen, _info = optimal.solve(net)
-        outcomes.append(_outcome(problem, label, chosen, app_sector, proj_sector, first))
+        if solved and label in solved:
+            pairs = [(aindex[p.applicant_id], pindex[p.project_id]) for p in solved[label].placements]
+            app, proj = (np.array(side, np.int64).reshape(-1) for side in zip(*pairs, strict=True)) if pairs else \
+                (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        else:
+            net = optimal.Network(len(active), local.astype(np.int64), problem.arc_proj, problem.arc_value,
+                                  problem.subsidy, problem.places_left, problem.proj_region, problem.region_cap_left,
+                                  problem.budget_left, problem.arc_group, problem.group_most)
+            chosen, _info = optimal.solve(net)
+            arcs = np.flatnonzero(chosen)
+            app = np.concatenate([problem.arc_app[arcs], np.fromiter(problem.pinned, np.int64)])
+            proj = np.concatenate([problem.arc_proj[arcs], np.fromiter(problem.pinned.values(), np.int64)])
+        outcomes.append(_outcome(problem, label, app, proj, app_sector, proj_sector, first))
         if progress:
             progress((k + 1) / len(policies))
     return outcomes

@@ -355,7 +355,9 @@ def run_round(engine: Engine, run_id: int, worker_id: str, *, stop: threading.Ev
         reporter.report("tradeoff", 0.0)
         policy_tradeoff = [outcome.as_dict() for outcome in tradeoff.compare(
             loaded.projects, loaded.applicants, loaded.scheme, tradeoff.alternatives(policy), pinned=pinned,
-            excluded=excluded, seed=seed, progress=lambda f: reporter.report("tradeoff", f))]
+            excluded=excluded, seed=seed, progress=lambda f: reporter.report("tradeoff", f),
+            # An optimal round's own result is the first row: not solved again.
+            solved={"scheme": result} if run.mode == "optimal" else None)]
         timings["tradeoff"] = round(time.perf_counter() - started, 4)
         reporter.report("store", 0.0)
         beating.set()

@@ -150,3 +150,13 @@ def test_the_trade_off_shows_what_the_priority_costs_in_fit_and_own_field():
 def test_a_policy_without_first_timer_priority_is_compared_with_nothing_lighter():
     assert list(alternatives(Policy(first_timer_priority=0))) == ["scheme"]
     assert list(alternatives(Policy(first_timer_priority=50))) == ["scheme", "off"]
+
+
+def test_a_result_already_solved_gives_the_same_row_as_solving_it_again():
+    projects, applicants, sch = generate(n_projects=12, n_applicants=900, seed=8)
+    policies = alternatives(Policy())
+    own = match(projects, applicants, sch)
+    solved = compare(projects, applicants, sch, policies)
+    reused = compare(projects, applicants, sch, policies, solved={"scheme": own})
+    assert [o.as_dict() for o in reused] == [o.as_dict() for o in solved]
+    assert solved[0].placed == own.report["placed"]
