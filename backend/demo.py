@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from backend import models
 from backend.accounts.passwords import hash_password
 from backend.applicants import demand
-from backend.applicants.models import ApplicantProfile, Choice
+from backend.applicants.models import ApplicantProfile, Choice, ParticipantNomination
 from backend.complaints.models import Complaint, ComplaintStatus
 from backend.core import clock
 from backend.core.db import get_engine, utcnow
@@ -416,6 +416,10 @@ def _demo_programmes(session: Session, accounts: dict[str, User], rng: random.Ra
     session.add_all(hosts)
     session.flush()
     session.add(OrganisationMember(organisation_id=hosts[0].id, user_id=accounts["host"].id, is_admin=True))
+    # Two students the office nominated, who have not signed up yet.
+    for k, city in enumerate(("Guangzhou", "Zhaoqing")):
+        session.add(ParticipantNomination(email=f"nominee{k + 1}@gdstudents.{DEMO_DOMAIN}", guangdong_city=city,
+                                          nominated_by_id=accounts["guangdong-office"].id))
     gd_cities = [city for city in CITIES if city.region == "Guangdong"]
     offered = 0
     index = 0

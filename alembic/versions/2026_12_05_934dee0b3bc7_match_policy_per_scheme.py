@@ -1,7 +1,7 @@
 """match policy per scheme
 
 Revision ID: 934dee0b3bc7
-Revises: ca6ddd0f8032
+Revises: 120e8db9950c
 Create Date: 2026-12-05 04:15:35.662191
 
 """
@@ -14,7 +14,7 @@ import sqlmodel  # noqa: F401
 
 # revision identifiers, used by Alembic.
 revision: str = '934dee0b3bc7'
-down_revision: Union[str, Sequence[str], None] = 'ca6ddd0f8032'
+down_revision: Union[str, Sequence[str], None] = '120e8db9950c'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, or_, select
 from backend.accounts.models import OneTimeToken
 from backend.accounts.passwords import verify_password
 from backend.applicants import choice_status
-from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
+from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus, ParticipantNomination
 from backend.audit import service as audit
 from backend.audit.models import AuditEvent
 from backend.complaints import case as complaint_case
@@ -101,6 +101,9 @@ def erase_profile(session: Session, profile: ApplicantProfile) -> None:
         session.add(choice)
     offers.withdraw_open_offers(session, profile.id, reason="personal_data_erased")
     confirmations.erase_of(session, profile.id)
+    # Her address as the Guangdong office nominated it is personal data too.
+    session.exec(sql_delete(ParticipantNomination).where(  # type: ignore[call-overload]
+        col(ParticipantNomination.used_by_profile_id) == profile.id))
 
 
 def delete_account(session: Session, user: User, *, password: str, confirmed: bool,
@@ -118,6 +121,8 @@ def delete_account(session: Session, user: User, *, password: str, confirmed: bo
     if profile is not None:
         erase_profile(session, profile)
     complaint_case.erase_complaints_of(session, user.id)
+    session.exec(sql_delete(ParticipantNomination).where(  # type: ignore[call-overload]
+        ParticipantNomination.email == user.email.lower()))
     session.flush()
     audit.record(session, user, "account.deleted", "user", user.id, client_address=client_address)
     # Tokens go too: the database would cascade, but not every test database enforces foreign keys alike.

@@ -85,3 +85,29 @@ def refuse(request: Request, db: DbSession, user: Office, participant_id: Id, bo
             summary="Funded cohorts of the programmes that admit Guangdong youth")
 def cohorts(db: DbSession, user: CohortReader):
     return origin_confirmation.list_cohorts(db, user)
+
+
+class NominationIn(BaseModel):
+    email: str = Field(max_length=254, description="The participant's e-mail address, which she will sign up with")
+    guangdong_city: str = Field(max_length=40, description="Her city in Guangdong (English name, e.g. Shenzhen)")
+
+
+class NominationOut(BaseModel):
+    email: str
+    city: str
+    nominated_on: date
+    used: bool = Field(description="She has signed up, declared Guangdong and been confirmed by this nomination")
+
+
+@router.get("/guangdong-office/nominations", response_model=list[NominationOut],
+            summary="Participants the office has nominated, newest first")
+def nominations(db: DbSession, user: Office):
+    return origin_confirmation.list_nominations(db, user)
+
+
+@router.post("/guangdong-office/nominations", response_model=NominationOut, status_code=201,
+             summary="Nominate a Guangdong participant by e-mail: confirmed as soon as she declares Guangdong",
+             responses=error_responses(400))
+def nominate(request: Request, db: DbSession, user: Office, body: NominationIn):
+    return origin_confirmation.nominate(db, user, body.email, body.guangdong_city,
+                                        client_address=client_address(request))

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from backend.applicants import origin_confirmation
 from backend.core.db import DbSession
 from backend.core.errors import DomainError
+from backend.core.formatting import city_name
 from backend.core.forms import FormInvalid
 from backend.core.i18n import gettext as _
 from backend.core.params import Id
@@ -33,13 +34,18 @@ def _participants_page(request: Request, db, user: User, *, errors: dict | None 
                        notice: str | None = None, status_code: int = 200):
     return render(request, "guangdong_office/participants.html", {
         "awaiting": origin_confirmation.list_awaiting(db, user), "errors": errors or {}, "typed": typed or {},
-        "notice": notice, "reason_max": origin_confirmation.REFUSAL_REASON_MAX}, status_code=status_code)
+        "notice": notice, "reason_max": origin_confirmation.REFUSAL_REASON_MAX,
+        "nominations": origin_confirmation.list_nominations(db, user),
+        "cities": [(city, city_name(city)) for city in origin_confirmation.GUANGDONG_CITIES]},
+        status_code=status_code)
 
 
 @router.get("/guangdong-office/participants", response_class=HTMLResponse)
 def participants(request: Request, db: DbSession, user: Office, done: str = ""):
     notice = {"confirmed": _("The applicant has been confirmed as a Guangdong participant."),
-              "refused": _("The applicant has been refused. She will see your reason on her status page.")}.get(done)
+              "refused": _("The applicant has been refused. She will see your reason on her status page."),
+              "nominated": _("The participant has been nominated. She is confirmed as soon as she signs up with that "
+                             "e-mail address and declares she is from Guangdong.")}.get(done)
     return _participants_page(request, db, user, notice=notice)
 
 
@@ -69,6 +75,16 @@ def refuse(request: Request, db: DbSession, user: Office, participant_id: Id, re
         return _participants_page(request, db, user, errors={"awaiting": error.message},
                                   status_code=error.status_code)
     return RedirectResponse("/guangdong-office/participants?done=refused", status_code=303)
+
+
+@router.post("/guangdong-office/nominations", response_class=HTMLResponse)
+def nominate(request: Request, db: DbSession, user: Office, email: FormStr = "", guangdong_city: FormStr = ""):
+    try:
+        origin_confirmation.nominate(db, user, email, guangdong_city, client_address=client_address(request))
+    except FormInvalid as error:
+        return _participants_page(request, db, user, errors=error.errors,
+                                  typed={"email": email, "guangdong_city": guangdong_city}, status_code=400)
+    return RedirectResponse("/guangdong-office/participants?done=nominated#nominations", status_code=303)
 
 
 @router.get("/guangdong-office/cohorts", response_class=HTMLResponse)

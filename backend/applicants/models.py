@@ -122,6 +122,21 @@ class ProjectDemand(SQLModel, table=True):
     round_id: int | None = None
 
 
+class ParticipantNomination(SQLModel, table=True):
+    """A Guangdong participant the Guangdong coordinating office nominates before she signs up: when she declares
+    she is from Guangdong, with the account of this e-mail address, she is confirmed at once
+    (`origin_confirmation.confirm_if_nominated`). Only the address and city: nothing else is kept about her."""
+
+    __tablename__ = "participant_nomination"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=String(254), unique=True)  # lower-cased
+    guangdong_city: str = Field(sa_type=String(40))
+    nominated_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The profile it confirmed, once she declared; a nomination confirms one person once.
+    used_by_profile_id: int | None = Field(default=None, foreign_key="applicant_profile.id", ondelete="SET NULL")
+
+
 def chose_projects_of(db: Session, profile: ApplicantProfile, organisation_id: int) -> bool:
     """Whether the applicant has an active choice of one of the organisation's projects (NGO tenancy).
 

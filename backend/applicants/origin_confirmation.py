@@ -7,7 +7,8 @@ The confirmation state is read from the profile's fields (no status column):
 - confirmed: the office confirmed her (`origin_confirmed_at`, `origin_confirmed_by_id`);
 - refused: the office refused her, with a reason she reads on her status page.
 
-Named transitions: `confirm` and `refuse` (from awaiting only), `reset_after_declaration` (any state back to
+Named transitions: `confirm` and `refuse` (from awaiting only), `confirm_if_nominated` (awaiting → confirmed when
+the office nominated her e-mail address before she declared), `reset_after_declaration` (any state back to
 awaiting, or to not applicable, when she declares her origin again). Each records an audit event. The office sees
 Guangdong applicants only: every query here filters on the origin, and each row is checked against the permission
 table (`scopes.is_guangdong_side`), so a Hong Kong applicant's id answers "not found".
@@ -21,7 +22,8 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
-from backend.applicants.models import ApplicantProfile
+from backend.accounts.service import EMAIL_PATTERN, find_by_email, normalise_email
+from backend.applicants.models import ApplicantProfile, ParticipantNomination
 from backend.audit import service as audit
 from backend.core import states
 from backend.core.db import utcnow
@@ -33,8 +35,10 @@ from backend.identity.models import User
 from backend.projects.models import Project, ProjectStatus
 from backend.schemes.models import Scheme
 from matching import GUANGDONG
+from matching.geography import CITIES
 
 REFUSAL_REASON_MAX = 500
+GUANGDONG_CITIES: tuple[str, ...] = tuple(c.name_en for c in CITIES if c.region == "Guangdong")
 
 
 class OriginConfirmation(StrEnum):
@@ -182,6 +186,70 @@ def reset_after_declaration(session: Session, actor: User | None, profile: Appli
     session.add(profile)
     audit.record(session, actor, "applicant.origin_confirmation_reset", "applicant_profile", profile.id,
                  before={"state": str(had)}, after={"origin": profile.origin})
+
+
+@dataclass(frozen=True)
+class Nomination:
+    email: str
+    city: str
+    nominated_on: date
+    used: bool  # she has signed up and declared, and was confirmed by it
+
+
+def list_nominations(session: Session, actor: User) -> list[Nomination]:
+    """The office's nominations, newest first."""
+    authz.require(actor, authz.Permission.ORIGIN_CONFIRM)
+    rows = session.exec(select(ParticipantNomination).order_by(col(ParticipantNomination.created_at).desc(),
+                                                               col(ParticipantNomination.id).desc())).all()
+    return [Nomination(n.email, n.guangdong_city, n.created_at.date(), n.used_by_profile_id is not None) for n in rows]
+
+
+def nominate(session: Session, actor: User, email: str, city: str, *, client_address: str = "") -> Nomination:
+    """The office nominates a Guangdong participant by her e-mail address: when she declares she is from Guangdong
+    with the account of that address she is confirmed at once; if she already waits for the office, now."""
+    authz.require(actor, authz.Permission.ORIGIN_CONFIRM)
+    email = normalise_email(email or "")
+    errors = {}
+    if not email:
+        errors["email"] = _("Enter the participant's e-mail address.")
+    elif len(email) > 254 or not EMAIL_PATTERN.match(email):
+        errors["email"] = _("Enter an e-mail address in the correct format, like name@example.com.")
+    elif session.exec(select(ParticipantNomination.id).where(ParticipantNomination.email == email)).first():
+        errors["email"] = _("This e-mail address has already been nominated.")
+    if city not in GUANGDONG_CITIES:
+        errors["guangdong_city"] = _("Choose the participant's city in Guangdong.")
+    if errors:
+        raise FormInvalid(errors)
+    nomination = ParticipantNomination(email=email, guangdong_city=city, nominated_by_id=actor.id)
+    session.add(nomination)
+    session.flush()
+    audit.record(session, actor, "applicant.origin_nominated", "participant_nomination", nomination.id,
+                 after={"city": city}, client_address=client_address)
+    account = find_by_email(session, email)
+    profile = session.exec(select(ApplicantProfile).where(ApplicantProfile.user_id == account.id)).first() \
+        if account is not None else None
+    if profile is not None:
+        confirm_if_nominated(session, profile, email)
+    return Nomination(email, city, nomination.created_at.date(), nomination.used_by_profile_id is not None)
+
+
+def confirm_if_nominated(session: Session, profile: ApplicantProfile, email: str) -> bool:
+    """Awaiting → confirmed, by the office that nominated her address, once she has declared Guangdong."""
+    if state_of(profile) != S.AWAITING or profile.origin_declared_at is None:
+        return False
+    nomination = session.exec(select(ParticipantNomination).where(
+        ParticipantNomination.email == normalise_email(email),
+        col(ParticipantNomination.used_by_profile_id).is_(None)).with_for_update()).first()
+    if nomination is None:
+        return False
+    profile.origin_confirmed_at = utcnow()
+    profile.origin_confirmed_by_id = nomination.nominated_by_id
+    nomination.used_by_profile_id = profile.id
+    session.add_all([profile, nomination])
+    audit.record(session, None, "applicant.origin_confirmed", "applicant_profile", profile.id,
+                 after={"origin": profile.origin, "city": profile.guangdong_city, "nominated": True,
+                        "nomination_id": nomination.id})
+    return True
 
 
 COHORT_STATUSES = (ProjectStatus.APPROVED, ProjectStatus.OPEN, ProjectStatus.CLOSED, ProjectStatus.COMPLETED)

@@ -27,7 +27,7 @@ from backend.identity import permissions as authz
 from backend.identity.models import User
 from backend.projects.catalogue import EDUCATION_NAMES, LANGUAGE_NAMES, LEVEL_NAMES
 from matching import GUANGDONG, HONG_KONG
-from matching.geography import CITIES, REGION_BY_NAME
+from matching.geography import REGION_BY_NAME
 
 STEPS: tuple[str, ...] = ("names", "residency", "contact", "education", "study", "languages",
                           "availability", "regions", "open_to_other", "joined_before")
@@ -157,7 +157,7 @@ def _save_names(profile: ApplicantProfile, form: Mapping, put, today: date) -> N
 
 
 ORIGIN_ANSWERS = (HONG_KONG, GUANGDONG, "neither")
-GUANGDONG_CITIES: tuple[str, ...] = tuple(c.name_en for c in CITIES if c.region == "Guangdong")
+GUANGDONG_CITIES = origin_confirmation.GUANGDONG_CITIES
 
 
 def _origin(form: Mapping) -> str:
@@ -356,6 +356,7 @@ def save_step(session: Session, actor: User, step: str, form_data: Mapping, *, t
     if profile.origin_declared_at != declared_before:
         # Declared again (Guangdong again, Hong Kong or neither): the Guangdong office's answer no longer holds.
         origin_confirmation.reset_after_declaration(session, actor, profile)
+        origin_confirmation.confirm_if_nominated(session, profile, actor.email)
     first_save = not put.errors and step not in (profile.steps_saved or [])
     if first_save:
         profile.steps_saved = [*(profile.steps_saved or []), step]  # a new list: JSON columns track assignment

@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "applicant.imported_updated": lazy_gettext("Applicant updated by an import"),
     "applicant.origin_confirmation_reset": lazy_gettext("Guangdong confirmation cleared after a new declaration"),
     "applicant.origin_confirmed": lazy_gettext("Guangdong participant confirmed by the Guangdong office"),
+    "applicant.origin_nominated": lazy_gettext("Guangdong participant nominated by the Guangdong office"),
     "applicant.origin_refused": lazy_gettext("Guangdong participant refused by the Guangdong office"),
     "applicant.purged": lazy_gettext("Applicant's personal data erased"),
     "applicant_cv.deleted": lazy_gettext("CV deleted"),

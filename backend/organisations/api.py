@@ -59,8 +59,8 @@ def list_hosts(db: DbSession, user: Annotated[User, require_permission(Permissio
     return [_out(o) for o in [*awaiting, *verified]]
 
 
-@router.post("/guangdong-office/hosts/{organisation_id}/verify", response_model=OrganisationOut,
+@router.post("/guangdong-office/hosts/{host_id}/verify", response_model=OrganisationOut,
              summary="Verify a Guangdong host organisation so it may offer places (the Guangdong office)",
              responses=error_responses(404, 409))
-def verify_host(organisation_id: Id, db: DbSession, user: Annotated[User, require_permission(Permission.HOST_VERIFY)]):
-    return _out(service.verify(db, user, organisation_id))
+def verify_host(host_id: Id, db: DbSession, user: Annotated[User, require_permission(Permission.HOST_VERIFY)]):
+    return _out(service.verify(db, user, host_id))

@@ -158,11 +158,11 @@ def host_list(request: Request, db: DbSession,
         else None})
 
 
-@router.post("/guangdong-office/hosts/{organisation_id}/verify", response_class=HTMLResponse)
+@router.post("/guangdong-office/hosts/{host_id}/verify", response_class=HTMLResponse)
 def verify_host(request: Request, db: DbSession,
-                user: Annotated[User, require_permission(Permission.HOST_VERIFY)], organisation_id: Id,
+                user: Annotated[User, require_permission(Permission.HOST_VERIFY)], host_id: Id,
                 confirmed: FormStr = ""):
-    return _verify(request, db, user, organisation_id, confirmed, back="/guangdong-office/hosts")
+    return _verify(request, db, user, host_id, confirmed, back="/guangdong-office/hosts")
 
 
 def _todo(db: Session, user: User) -> list[todo.TodoItem]:

@@ -3,6 +3,7 @@ can be matched, sees the cohorts of programmes admitting Guangdong youth, and ne
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 import pytest
@@ -239,3 +240,75 @@ def test_an_erased_applicant_leaves_the_office_list_and_keeps_no_refusal_text(se
 
     assert origin_confirmation.list_awaiting(session, office) == []
     assert refused.origin_refusal_reason == ""
+
+
+# --- nominations ---------------------------------------------------------------------------------------------
+
+
+def test_a_nominated_participant_is_confirmed_as_soon_as_she_declares_guangdong(session, office):
+    origin_confirmation.nominate(session, office, " Li.Xiaomei@SZU.example.cn ", "Shenzhen")
+    user = make_user(session, Role.APPLICANT, email="li.xiaomei@szu.example.cn")
+
+    saved, errors = profiles.save_step(session, user, "residency", {"origin": "guangdong", "guangdong_city": "Shenzhen"})
+
+    assert errors == {} and origin_confirmation.state_of(saved) == S.CONFIRMED
+    assert saved.origin_confirmed_by_id == office.id and origin_confirmation.may_be_matched(saved)
+    [nomination] = origin_confirmation.list_nominations(session, office)
+    assert (nomination.email, nomination.city, nomination.used) == ("li.xiaomei@szu.example.cn", "Shenzhen", True)
+    confirmed = session.exec(select(AuditEvent).where(AuditEvent.action == "applicant.origin_confirmed",
+                                                      AuditEvent.object_id == str(saved.id))).one()
+    assert confirmed.after["nominated"] is True
+    assert saved.id not in [a.id for a in origin_confirmation.list_awaiting(session, office)]
+
+
+def test_nominating_someone_already_waiting_confirms_her_now_and_someone_else_still_waits(session, office):
+    nominated = make_user(session, Role.APPLICANT, email="chen.jie@example.cn")
+    other = make_user(session, Role.APPLICANT, email="wang.fang@example.cn")
+    waiting, _errors = profiles.save_step(session, nominated, "residency",
+                                          {"origin": "guangdong", "guangdong_city": "Foshan"})
+    not_nominated, _errors = profiles.save_step(session, other, "residency",
+                                                {"origin": "guangdong", "guangdong_city": "Foshan"})
+
+    origin_confirmation.nominate(session, office, "chen.jie@example.cn", "Foshan")
+
+    assert origin_confirmation.state_of(waiting) == S.CONFIRMED
+    assert origin_confirmation.state_of(not_nominated) == S.AWAITING
+
+
+@pytest.mark.parametrize(("language", "missing_email"), [("en", "Enter the participant's e-mail address."),
+                                                         ("zh-Hant", "請輸入參加者的電郵地址。"),
+                                                         ("zh-Hans", "请输入参加者的电子邮件地址。")])
+def test_a_nomination_is_refused_field_by_field_keeping_what_was_typed(app, session, office, language, missing_email):
+    origin_confirmation.nominate(session, office, "taken@example.cn", "Zhuhai")
+    actor = signed_in(app, session, office)
+
+    empty = actor.client.post(f"/guangdong-office/nominations?lang={language}",
+                              data={"csrf_token": actor.csrf, "email": "", "guangdong_city": "Hong Kong"})
+    assert empty.status_code == 400 and missing_email in html.unescape(empty.text)
+    assert 'href="#email"' in empty.text and 'href="#guangdong_city"' in empty.text
+
+    taken = actor.client.post("/guangdong-office/nominations?lang=en",
+                              data={"csrf_token": actor.csrf, "email": "TAKEN@example.cn", "guangdong_city": "Zhuhai"})
+    assert taken.status_code == 400 and "already been nominated" in taken.text
+    assert 'value="TAKEN@example.cn"' in taken.text
+    api = actor.client.post("/api/v1/guangdong-office/nominations", headers={"X-CSRF-Token": actor.csrf},
+                            json={"email": "not-an-address", "guangdong_city": "Zhuhai"})
+    assert api.status_code == 400 and "email" in api.json()["details"]["fields"]
+
+    done = actor.client.post("/guangdong-office/nominations", data={
+        "csrf_token": actor.csrf, "email": "new@example.cn", "guangdong_city": "Zhuhai"}, follow_redirects=False)
+    assert done.status_code == 303
+    page = actor.client.get("/guangdong-office/participants?lang=en").text
+    assert "new@example.cn" in page and "Not signed up yet" in page
+
+
+def test_deleting_her_account_deletes_the_nomination_of_her_address(session, office):
+    from backend.accounts import privacy
+    from backend.applicants.models import ParticipantNomination
+    from tests.accounts.helpers import PASSWORD
+
+    origin_confirmation.nominate(session, office, "leaving@example.cn", "Jiangmen")
+    user = make_user(session, Role.APPLICANT, email="leaving@example.cn")
+    profiles.save_step(session, user, "residency", {"origin": "guangdong", "guangdong_city": "Jiangmen"})
+    privacy.delete_account(session, user, password=PASSWORD, confirmed=True)
+    assert session.exec(select(ParticipantNomination)).all() == []

@@ -26,10 +26,13 @@ from backend.projects.models import Assessment, AssessmentDecision, ProjectStatu
 from tests.accounts.helpers import form_token, make_user, sign_in_as
 from tests.factories import make_organisation, make_project, make_scheme
 
-ROLES = ("anonymous", "applicant", "ngo", "ngo_other", "officer", "approver", "admin", "guangdong_office")
+ROLES = ("anonymous", "applicant", "ngo", "ngo_other", "host", "officer", "approver", "admin", "guangdong_office")
 EVERYONE = frozenset(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
-NGOS = frozenset({"ngo", "ngo_other"})
+# Organisations that offer places: two NGOs and a verified Guangdong host organisation (its own rows only).
+NGOS = frozenset({"ngo", "ngo_other", "host"})
+# Only NGOs bring applicants of their own (a CSV import); a Guangdong host does not.
+IMPORTERS = frozenset({"ngo", "ngo_other"})
 STAFF = frozenset({"officer", "approver", "admin"})
 ADMIN = frozenset({"admin"})
 VERIFIERS = frozenset({"officer", "admin"})
@@ -97,6 +100,14 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/organisations/{organisation_id}/verify"): VERIFIERS,
     ("GET", "/api/v1/organisations"): STAFF,
     ("POST", "/api/v1/organisations/{organisation_id}/verify"): VERIFIERS,
+    # Guangdong host organisations are the Guangdong office's to verify; {host_id} is one awaiting it.
+    ("POST", "/guangdong-office/nominations"): GUANGDONG_OFFICE,
+    ("GET", "/api/v1/guangdong-office/nominations"): GUANGDONG_OFFICE,
+    ("POST", "/api/v1/guangdong-office/nominations"): GUANGDONG_OFFICE,
+    ("GET", "/guangdong-office/hosts"): GUANGDONG_OFFICE,
+    ("POST", "/guangdong-office/hosts/{host_id}/verify"): GUANGDONG_OFFICE,
+    ("GET", "/api/v1/guangdong-office/hosts"): GUANGDONG_OFFICE,
+    ("POST", "/api/v1/guangdong-office/hosts/{host_id}/verify"): GUANGDONG_OFFICE,
     # staff
     ("GET", "/staff/accounts"): ADMIN,
     ("POST", "/staff/accounts"): ADMIN,
@@ -204,11 +215,11 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/ngo/projects/{project_id}/ranking"): OWNING_NGO,
     ("PUT", "/api/v1/ngo/projects/{project_id}/ranking"): OWNING_NGO,
     # importing applicants from paper forms (an NGO for its own projects), and claiming an imported profile
-    ("GET", "/applicants/import"): NGOS | OFFICER,
-    ("POST", "/applicants/import"): NGOS | OFFICER,
-    ("POST", "/applicants/import/rejections.csv"): NGOS | OFFICER,
-    ("GET", "/applicants/import/template.csv"): NGOS | OFFICER,
-    ("POST", "/api/v1/applicants/import"): NGOS | OFFICER,
+    ("GET", "/applicants/import"): IMPORTERS | OFFICER,
+    ("POST", "/applicants/import"): IMPORTERS | OFFICER,
+    ("POST", "/applicants/import/rejections.csv"): IMPORTERS | OFFICER,
+    ("GET", "/applicants/import/template.csv"): IMPORTERS | OFFICER,
+    ("POST", "/api/v1/applicants/import"): IMPORTERS | OFFICER,
     ("GET", "/claim-account/{token}"): EVERYONE,
     ("POST", "/claim-account/{token}"): EVERYONE,
     # match rounds: staff read them, officers start and adjust, approvers (other people) approve; {run_id} is
@@ -358,6 +369,7 @@ def build_world(session) -> World:
         "applicant": make_user(session, Role.APPLICANT),
         "ngo": make_user(session, Role.NGO, organisation=world.organisation),
         "ngo_other": make_user(session, Role.NGO, organisation=other),
+        "host": make_user(session, Role.HOST, organisation=make_organisation(session, kind="guangdong_host")),
         "officer": make_user(session, Role.OFFICER),
         "approver": make_user(session, Role.APPROVER),
         "admin": make_user(session, Role.ADMIN),
@@ -425,6 +437,7 @@ def path_values(world: World, role: str) -> dict[str, object]:
         "proposal_id": _portfolio_proposal(world),
         **_ended_internship(world),
         "participant_id": _guangdong_participant(world),
+        "host_id": make_organisation(session, verified=False, kind="guangdong_host").id,
     }
 
 

@@ -62,7 +62,7 @@ from tests.applicants.helpers import make_applicant
 from tests.authz.test_permission_matrix import MATRIX, app_routes, fill_path, refused
 from tests.factories import make_organisation, make_project, make_scheme
 
-ROLES = ("anonymous", "applicant", "applicant_other", "ngo", "ngo_other", "officer", "approver", "admin",
+ROLES = ("anonymous", "applicant", "applicant_other", "ngo", "ngo_other", "host", "officer", "approver", "admin",
          "guangdong_office")
 NOBODY: frozenset[str] = frozenset()
 EVERYONE = frozenset(ROLES)
@@ -99,7 +99,13 @@ OWN_TOKEN = Sees(APPLICANT, "the API token is applicant A's own")
 HONG_KONG_APPLICANT = Sees(NOBODY, "applicant A is from Hong Kong: the Guangdong office never sees a Hong Kong "
                                    "applicant, and nobody else confirms Guangdong participants")
 
+# {host_id} is organisation A awaiting verification: a Hong Kong NGO, which the Guangdong office never sees.
+HONG_KONG_NGO = Sees(NOBODY, "organisation A is a Hong Kong NGO: the Guangdong office verifies only Guangdong host "
+                             "organisations and never sees an NGO; staff verify NGOs on their own routes")
+
 TENANCY: dict[tuple[str, str], Sees] = {
+    ("POST", "/guangdong-office/hosts/{host_id}/verify"): HONG_KONG_NGO,
+    ("POST", "/api/v1/guangdong-office/hosts/{host_id}/verify"): HONG_KONG_NGO,
     # the Guangdong coordinating office
     ("POST", "/guangdong-office/participants/{participant_id}/confirm"): HONG_KONG_APPLICANT,
     ("POST", "/guangdong-office/participants/{participant_id}/refuse"): HONG_KONG_APPLICANT,
@@ -326,6 +332,8 @@ def build_scene(session) -> Scene:
         "applicant_other": make_user(session, Role.APPLICANT),
         "ngo": make_user(session, Role.NGO, organisation=org_a),
         "ngo_other": make_user(session, Role.NGO, organisation=org_b),
+        # a verified Guangdong host organisation of its own: it sees none of party A's rows
+        "host": make_user(session, Role.HOST, organisation=make_organisation(session, kind="guangdong_host")),
         "officer": make_user(session, Role.OFFICER),
         "approver": make_user(session, Role.APPROVER),
         "admin": make_user(session, Role.ADMIN),
@@ -362,7 +370,7 @@ def build_scene(session) -> Scene:
     session.flush()
     scene.ids = {
         "project_id": open_a.id, "draft_project_id": draft_a.id, "scheme_id": scheme_a.id,
-        "other_scheme_id": scheme_b.id, "assessment_id": assessment.id, "organisation_id": unverified_a.id,
+        "other_scheme_id": scheme_b.id, "assessment_id": assessment.id, "organisation_id": unverified_a.id, "host_id": unverified_a.id,
         "applicant_id": profile_a.id, "participant_id": profile_a.id, "choice_id": choice_a.id,
         "applicant_b_id": profile_b.id, "organisation_a_id": org_a.id,
         "project_b_id": open_b.id, "choice_b_id": choice_b.id, "proposal_b_id": proposal_b.id,

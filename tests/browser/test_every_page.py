@@ -113,6 +113,7 @@ PAGES: dict[str, tuple[str, object]] = {
     # the Guangdong coordinating office: a Guangdong applicant awaiting it, a cohort of a programme admitting both
     "/guangdong-office/participants": (GUANGDONG_OFFICE, None),
     "/guangdong-office/cohorts": (GUANGDONG_OFFICE, None),
+    "/guangdong-office/hosts": (GUANGDONG_OFFICE, None),
 }
 ROLES = ("anonymous", "applicant", "offered applicant", "ngo", "officer", "approver", "admin", SECOND_STEP,
          GUANGDONG_OFFICE)
