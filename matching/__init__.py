@@ -14,6 +14,7 @@ from .model import (
     Education,
     MatchResult,
     Placement,
+    Policy,
     Project,
     Reason,
     Scheme,
@@ -21,7 +22,7 @@ from .model import (
 )
 from .verification import verify as _verify
 
-__all__ = ["GUANGDONG", "HONG_KONG", "ORIGINS", "Applicant", "Education", "MatchResult", "Placement", "Project", "Reason", "Scheme",
+__all__ = ["GUANGDONG", "HONG_KONG", "ORIGINS", "Applicant", "Education", "MatchResult", "Placement", "Policy", "Project", "Reason", "Scheme",
            "Unplaced", "match", "verify"]
 
 

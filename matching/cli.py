@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from . import io
+from .model import POLICY_BOUNDS, Policy
 
 MAX_PRINTED_ERRORS = 50
 
@@ -33,8 +34,34 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="tie-break seed (stable mode)")
     p.add_argument("--top-k", type=int, default=None,
                    help="projects suggested per open-to-other applicant")
+    defaults = Policy()
+    p.add_argument("--first-timer-priority", type=_bounded("first_timer_priority"),
+                   default=defaults.first_timer_priority,
+                   help="objective units added to a first-time participant's placement (a score point is 10; "
+                        "%(default)s by default, 0 to treat everyone alike)")
+    p.add_argument("--choice-weight", type=_bounded("choice_weight"), default=defaults.choice_weight,
+                   help="percent of the choice-rank points (%(default)s by default)")
+    p.add_argument("--fit-weight", type=_bounded("fit_weight"), default=defaults.fit_weight,
+                   help="score points for a perfect text fit (%(default)s by default)")
     p.add_argument("--quiet", action="store_true")
     return p
+
+
+def _bounded(name: str):
+    """An argparse type: a whole number within the policy weight's bounds (exit 2 with the range otherwise)."""
+    low, high = POLICY_BOUNDS[name]
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low} to {high}")
+        return value
+
+    parse.__name__ = name
+    return parse
 
 
 def _print_rows(rows: list[io.RowError], what: str, prefix: str = "") -> None:
@@ -84,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     seed = DEFAULT_SEED if args.seed is None else args.seed
     try:
         result = match(projects, applicants, scheme, rankings=rankings or None, mode=args.mode,
-                       top_k=DEFAULT_TOP_K if args.top_k is None else args.top_k, seed=seed)
+                       top_k=DEFAULT_TOP_K if args.top_k is None else args.top_k, seed=seed,
+                       policy=Policy(args.first_timer_priority, args.choice_weight, args.fit_weight))
     except MatchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -5,21 +5,21 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from . import explain, optimal, stable
-from .model import ORIGINS, Applicant, MatchResult, Project, Scheme
+from .model import ORIGINS, Applicant, MatchResult, Policy, Project, Scheme
 from .rules import RuleArrays, check_all, describe
-from .scoring import FIT_POINTS, choice_points
+from .scoring import scores
 from .text import TextModel
 
 # Objective units. One placement is worth far more than any quality difference, so
 # the optimum places as many applicants as it can (up to long displacement chains),
-# then prefers first-timers, higher-ranked choices and better text fit.
+# then prefers first-timers, higher-ranked choices and better text fit, as weighed by the
+# round's `Policy` (first-timer priority in these units, a score point is 10).
 PLACEMENT_VALUE = 10_000
-FIRST_TIMER_BONUS = 300
 DEFAULT_TOP_K = 15
 DEFAULT_SEED = 2025
 MAX_WARNINGS = 50
@@ -53,6 +53,7 @@ class Problem:
     budget_left: int
     excluded: set[tuple[int, int]]
     warnings: list[str]
+    policy: Policy
     tie_break: np.ndarray  # one seeded random number per applicant (stable mode)
     # Seats per origin: one group per (project, origin) with a limit, each arc in its group or -1.
     arc_group: np.ndarray
@@ -142,7 +143,8 @@ def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
 def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: Scheme, *,
             pinned: Iterable[tuple[str, str]] = (), excluded: Iterable[tuple[str, str]] = (),
             top_k: int = DEFAULT_TOP_K, seed: int = DEFAULT_SEED,
-            stage: Callable[[str], None] = lambda s: None) -> Problem:
+            stage: Callable[[str], None] = lambda s: None, policy: Policy | None = None) -> Problem:
+    policy = policy if policy is not None else Policy()
     projects, applicants = list(projects), list(applicants)
     pindex = {p.id: j for j, p in enumerate(projects)}
     aindex = {a.id: i for i, a in enumerate(applicants)}
@@ -221,10 +223,8 @@ def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme
     order = np.lexsort((arc_proj, -arc_fit, pref_rank, arc_app))
     arc_app, arc_proj, arc_rank, arc_fit = (x[order] for x in (arc_app, arc_proj, arc_rank,
                                                                arc_fit))
-    arc_score = choice_points(arc_rank) + FIT_POINTS * arc_fit
     first = np.array([a.first_timer for a in applicants], bool)
-    arc_value = (PLACEMENT_VALUE + FIRST_TIMER_BONUS * first[arc_app]
-                 + np.rint(10 * arc_score)).astype(np.int64)
+    arc_score, arc_value = weigh(arc_app, arc_rank, arc_fit, first, policy)
     tie_break = np.random.default_rng(seed).random(len(applicants))
     pinned_origins: dict[int, list[str]] = {}
     for i, j in pins.items():
@@ -242,9 +242,26 @@ def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme
     group_own_most = np.array([g[4] for g in groups], np.int64)
     return Problem(projects, applicants, scheme, rules, text, arc_app, arc_proj, arc_rank,
                    arc_fit, arc_score, arc_value, pins, places_left, subsidy, proj_region,
-                   region_names, region_cap_left, budget_left, excluded_idx, warnings, tie_break,
+                   region_names, region_cap_left, budget_left, excluded_idx, warnings, policy, tie_break,
                    arc_group.astype(np.int64), group_proj, [g[1] for g in groups], group_most,
                    group_fewest, group_own_most)
+
+
+def weigh(arc_app: np.ndarray, arc_rank: np.ndarray, arc_fit: np.ndarray, first: np.ndarray,
+          policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+    """Each arc's score and objective value under `policy`: a placement, plus the first-timer priority
+    for a first-time participant, plus ten units per score point."""
+    arc_score = scores(arc_rank, arc_fit, policy)
+    arc_value = (PLACEMENT_VALUE + policy.first_timer_priority * first[arc_app]
+                 + np.rint(10 * arc_score)).astype(np.int64)
+    return arc_score, arc_value
+
+
+def reweigh(problem: Problem, policy: Policy) -> Problem:
+    """The same prepared problem (same candidate pairs and fit) with scores and values under `policy`."""
+    first = np.array([a.first_timer for a in problem.applicants], bool)
+    arc_score, arc_value = weigh(problem.arc_app, problem.arc_rank, problem.arc_fit, first, policy)
+    return replace(problem, arc_score=arc_score, arc_value=arc_value, policy=policy, warnings=list(problem.warnings))
 
 
 def project_priorities(problem: Problem, rankings: Mapping[str, Sequence[str]] | None) -> np.ndarray:
@@ -286,8 +303,13 @@ def match(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: 
           rankings: Mapping[str, Sequence[str]] | None = None, mode: str = "optimal",
           pinned: Iterable[tuple[str, str]] = (), excluded: Iterable[tuple[str, str]] = (),
           top_k: int = DEFAULT_TOP_K, progress: Callable[[str, float], None] | None = None,
-          seed: int = DEFAULT_SEED) -> MatchResult:
-    """Match applicants to project places; see docs/matching.md."""
+          seed: int = DEFAULT_SEED, policy: Policy | None = None) -> MatchResult:
+    """Match applicants to project places; see docs/matching.md.
+
+    `policy` weighs first-time participants, choice rank and text fit (default: `Policy()`, the weights
+    used before they could be set). Optimal mode maximises the weighted value; stable mode follows the
+    projects' own rankings (then fit), so there the policy sets the scores and the objective reported.
+    """
     if mode not in ("optimal", "stable", "exact"):
         raise MatchError(f"unknown mode {mode!r} (optimal, stable or exact)")
     timings: dict[str, float] = {}
@@ -304,7 +326,7 @@ def match(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: 
     if progress:
         progress("load", 0.0)
     problem = prepare(projects, applicants, scheme, pinned=pinned, excluded=excluded,
-                      top_k=top_k, seed=seed, stage=stage)
+                      top_k=top_k, seed=seed, stage=stage, policy=policy)
     stage("solve")
     solve_progress = (lambda f: progress("solve", f)) if progress else None
     assigned, info = _solve(problem, mode, rankings, solve_progress)

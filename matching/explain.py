@@ -9,7 +9,7 @@ import numpy as np
 
 from .model import MatchResult, Placement, Reason, Unplaced
 from .rules import RULES, check_all, describe
-from .scoring import FIT_POINTS, choice_points
+from .scoring import scores
 
 
 def ordinal(n: int) -> str:
@@ -36,7 +36,7 @@ def _placement_reasons(problem, i: int, rank: int, pinned: bool, terms: list[str
     if terms:
         reasons.append(Reason("shared_terms", {"terms": terms},
                               "shared interests: " + ", ".join(terms)))
-    if problem.applicants[i].first_timer:
+    if problem.applicants[i].first_timer and problem.policy.first_timer_priority:
         reasons.append(_FIRST_TIMER)
     reasons.append(_RULES_PASSED)
     return tuple(reasons)
@@ -105,7 +105,7 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
         rank = a.choices.index(projects[j].id) + 1 if projects[j].id in a.choices else 0
         if i in problem.pinned:
             fit = float(problem.text.pair_fit(np.array([i]), np.array([j]))[0])
-            score = float(choice_points(np.array([rank]))[0] + FIT_POINTS * fit)
+            score = float(scores(np.array([rank]), np.array([fit]), problem.policy)[0])
         else:
             score = float(problem.arc_score[assigned[i]])
         placements.append(Placement(a.id, projects[j].id, round(score, 2), rank or None,
@@ -193,7 +193,7 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
     placed_ids = {p.applicant_id for p in placements}
     gap = info.get("gap")
     report: dict[str, Any] = {
-        "mode": mode, "seed": seed, "top_k": top_k, "scheme": problem.scheme.name,
+        "mode": mode, "seed": seed, "top_k": top_k, "policy": problem.policy.as_dict(), "scheme": problem.scheme.name,
         "applicants": len(applicants), "projects": n_proj,
         "eligible_applicants": int(len(np.unique(problem.arc_app)) + len(problem.pinned)),
         "arcs": int(len(problem.arc_app)),

@@ -179,6 +179,48 @@ class Scheme:
             raise ValueError(f"reserved_seats must be one of {', '.join(RESERVED_SEATS)}")
 
 
+# --- policy: the weights that decide between applicants -------------------------------------------
+
+# Each weight's allowed range (whole numbers). The first-timer priority stays below half a placement's
+# value (engine.PLACEMENT_VALUE), so no weight ever makes the matcher leave a place empty to favour someone.
+POLICY_BOUNDS: dict[str, tuple[int, int]] = {"first_timer_priority": (0, 5000), "choice_weight": (0, 200),
+                                             "fit_weight": (0, 100)}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How the matcher weighs one placement against another (docs/matching.md, "Policy").
+
+    - ``first_timer_priority``: objective units added to a first-time participant's placement (a placement
+      is worth 10,000; a score point 10). 300 outweighs a 30-point better score for someone who took part
+      before; 0 treats both alike.
+    - ``choice_weight``: percent of the choice-rank points (first choice 60, second 48, ... later 20).
+    - ``fit_weight``: score points for a perfect text fit (score = choice points + fit_weight x fit).
+
+    The defaults are the weights every round used before they could be set, so results are unchanged.
+    """
+
+    first_timer_priority: int = 300
+    choice_weight: int = 100
+    fit_weight: int = 40
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in POLICY_BOUNDS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be a whole number, got {value!r}")
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in POLICY_BOUNDS}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Policy:
+        """A stored policy; weights it does not name keep their defaults (rounds stored before policies)."""
+        return cls(**{name: int(value) for name, value in (data or {}).items() if name in POLICY_BOUNDS})
+
+
 # --- results ---------------------------------------------------------------
 
 

@@ -112,6 +112,12 @@ PROFILE_COLUMNS = (ApplicantProfile.id, ApplicantProfile.date_of_birth, Applican
                    ApplicantProfile.open_to_other, ApplicantProfile.joined_before)
 
 
+def policy_of(scheme: Scheme) -> matching.Policy:
+    """The scheme's match policy: how the matcher weighs first-time participants, choice rank and text fit."""
+    return matching.Policy(first_timer_priority=scheme.first_timer_priority, choice_weight=scheme.choice_weight,
+                           fit_weight=scheme.fit_weight)
+
+
 def to_matching_scheme(session: Session, scheme: Scheme) -> matching.Scheme:
     return matching.Scheme(name=scheme.name_en, budget_hkd=scheme.budget_hkd,
                            region_caps=region_caps(session, scheme.id), reserved_seats=scheme.reserved_seats)

@@ -69,7 +69,9 @@ class RoundOut(BaseModel):
     reviewed_by_id: int | None
     created_at: datetime
     finished_at: datetime | None
-    figures: dict | None = Field(None, description="places filled, budget, first-choice share, regions, what binds")
+    figures: dict | None = Field(None, description="places filled, budget, first-choice share, regions, what binds, "
+                                                   "the match policy (policy) and what its first-timer priority costs "
+                                                   "(tradeoff)")
     what_binds: list[str] = Field(default_factory=list, description="the what-binds figures in words")
     error: str | None = None
     proposals_to_decide: int = Field(0, description="proposals neither approved nor refused yet")

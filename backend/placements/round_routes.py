@@ -57,6 +57,7 @@ STAGE_NAMES = {
     "solve": lazy_gettext("Finding the best placements"),
     "explain": lazy_gettext("Explaining the outcome"),
     "sensitivity": lazy_gettext("Working out what binds"),
+    "tradeoff": lazy_gettext("Working out what the first-timer priority costs"),
     "store": lazy_gettext("Saving the proposals"),
     "done": lazy_gettext("Finished"),
     "cancelled": lazy_gettext("Cancelled"),
@@ -147,6 +148,24 @@ def what_binds_lines(figures: dict) -> list[str]:
     if binds and not any((e or {}).get("binding") for e in caps.values()):
         lines.append(_("No regional cap keeps applicants out."))
     return lines
+
+
+def tradeoff_lines(figures: dict) -> list[dict]:
+    """The policy trade-off as rows of a small table, each with one sentence saying what it means."""
+    rows = []
+    for row in (figures or {}).get("tradeoff") or []:
+        priority = row["policy"]["first_timer_priority"]
+        name = {"scheme": _("This round's priority (%(n)s)", n=priority),
+                "lighter": _("Lighter priority (%(n)s)", n=priority),
+                "off": _("No priority (0)")}.get(row["label"], row["label"])
+        share, field = percent(row["first_timer_share"]), percent(row["own_field_share"])
+        sentence = _("%(placed)s places filled; %(share)s of them go to first-time participants and %(field)s are "
+                     "in the applicant's own field, with a mean fit of %(fit)s.", placed=f"{row['placed']:,}",
+                     share=share, field=field, fit=f"{row['mean_fit']:.2f}")
+        rows.append({"name": name, "placed": row["placed"], "first_timers": row["first_timers_placed"],
+                     "first_timer_share": share, "own_field": row["own_field"], "own_field_share": field,
+                     "mean_fit": f"{row['mean_fit']:.2f}", "sentence": sentence})
+    return rows
 
 
 @dataclass
@@ -273,7 +292,7 @@ def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, vie
                      "adjust": adjust or {}, "notice": str(NOTICES[done]) if done in NOTICES else None,
                      "percent": percent, "people": {}, "worker": round_status.worker_contact(run),
                      "what_if": approvals.what_if_message(scheme, run) if rounds.is_what_if(db, run) else None,
-                     "inputs_as_at": inputs_as_at(run),
+                     "inputs_as_at": inputs_as_at(run), "policy": rounds.policy_of_round(run),
                      "seed_words": lottery.round_seed_words(scheme, run.parameters or {})}
     for field in ("started_by_id", "reviewed_by_id"):
         person = db.get(User, getattr(run, field)) if getattr(run, field) else None
@@ -282,6 +301,7 @@ def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, vie
         context.update(round_view(db, run, view if view in ("projects", "applicants", "unplaced") else "projects",
                                   q, page, reason))
         context["what_binds"] = what_binds_lines(run.figures)
+        context["tradeoff"] = tradeoff_lines(run.figures)
         context["projects"] = list(db.exec(select(Project).where(Project.scheme_id == run.scheme_id)
                                            .order_by(col(Project.id))))
         context["adjustments"] = review.adjustments(db, scheme)

@@ -253,10 +253,12 @@ def start_round(session: Session, actor: User, scheme: Scheme, *, mode: Mode = "
         raise Conflict(_("The earlier round belongs to another scheme."), field="previous_run")
     _refuse_if_busy(session, scheme.id)
     seed, seed_what_if = lottery.seed_for_round(scheme, seed, DEFAULT_SEED)
+    # The scheme's match policy as it is when the round starts: a later change to the scheme leaves it alone.
+    policy = round_inputs.policy_of(scheme).as_dict()
     run = MatchRun(
         scheme_id=scheme.id, mode=mode, is_refill=refill,
         previous_run_id=previous_run.id if previous_run is not None else None,
-        parameters={"mode": mode, "seed": seed, "refill": refill,
+        parameters={"mode": mode, "seed": seed, "refill": refill, "policy": policy,
                     **({"seed_what_if": True} if seed_what_if else {})},
         input_snapshot=None, started_by_id=actor.id, stage="queued",
         created_at=clock.now(),  # the timetable's clock: whether it ran before the ranking deadline
@@ -264,10 +266,15 @@ def start_round(session: Session, actor: User, scheme: Scheme, *, mode: Mode = "
     session.add(run)
     session.flush()
     audit.record(session, actor, "match.round_started", "match_run", run.id,
-                 after={"scheme_id": scheme.id, "mode": mode, "refill": refill,
+                 after={"scheme_id": scheme.id, "mode": mode, "refill": refill, "policy": policy,
                         # the lottery seed stays out of the log until it is revealed
                         "seed": "lottery" if seed == scheme.lottery_seed and not seed_what_if else seed})
     return run
+
+
+def policy_of_round(run: MatchRun) -> matching.Policy:
+    """The match policy the round was started with (rounds started before policies: the defaults they used)."""
+    return matching.Policy.from_dict((run.parameters or {}).get("policy"))
 
 
 def is_frozen(run: MatchRun) -> bool:

@@ -44,6 +44,7 @@ from backend.placements.confirmations import ask_and_remind
 from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced, Placement
 from backend.placements.offers import expire_offers, overdue
 from backend.projects.portfolio_jobs import analyse_portfolios_forever
+from matching import tradeoff
 
 log = logging.getLogger("internmatch.worker")
 
@@ -53,9 +54,12 @@ MAX_ATTEMPTS = 3
 # Stage → share of the progress bar; the solve and the what-binds re-solves are the long parts.
 STAGE_SPANS: dict[str, tuple[int, int]] = {
     "freeze": (0, 4), "load": (4, 6), "text": (6, 15), "rules": (15, 30), "solve": (30, 65), "explain": (65, 75),
-    "done": (75, 75), "sensitivity": (75, 95), "store": (95, 100),
+    "done": (75, 75), "sensitivity": (75, 88), "tradeoff": (88, 95), "store": (95, 100),
 }
-STAGES = ("queued", "freeze", "load", "text", "rules", "solve", "explain", "sensitivity", "store", "done")
+# The largest round whose policy trade-off the worker works out (two extra solves; see run_round).
+TRADEOFF_MAX_APPLICANTS = 30_000
+STAGES = ("queued", "freeze", "load", "text", "rules", "solve", "explain", "sensitivity", "tradeoff", "store",
+          "done")
 _PROGRESS_INTERVAL_S = 0.5
 
 
@@ -221,7 +225,7 @@ def chosen_per_project(loaded) -> dict[int, int]:
 
 
 def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.MatchResult, what_binds: dict,
-           timings: dict, chosen: dict[int, int]) -> None:
+           timings: dict, chosen: dict[int, int], policy_tradeoff: list[dict] | None = None) -> None:
     """Everything the round produced, and `succeeded`, in one transaction: all of it or none.
 
     The rows go in with one bulk write per table (PostgreSQL: COPY), not one INSERT per row.
@@ -246,6 +250,11 @@ def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.Match
                      reason_params=u.params) for u in result.unplaced]
     figures = round_figures(result, run.parameters, len(proposals))
     figures["what_binds"] = what_binds
+    figures["policy"] = rounds.policy_of_round(run).as_dict()
+    figures["tradeoff"] = policy_tradeoff or []
+    if policy_tradeoff is None:
+        figures["tradeoff_skipped"] = {"applicants": int(result.report.get("applicants", 0)),
+                                       "limit": TRADEOFF_MAX_APPLICANTS}
     with Session(engine) as session:
         # Taking the row first (SQLite: the write lock) proves the round is still ours before writing.
         mine = session.execute(update(MatchRun).where(_owned(run.id, worker_id))
@@ -330,9 +339,10 @@ def run_round(engine: Engine, run_id: int, worker_id: str, *, stop: threading.Ev
         loaded, pinned, excluded = rounds.round_inputs_of(run)
         seed = int(run.parameters.get("seed", rounds.DEFAULT_SEED))
         decoded = time.perf_counter() - read_from  # reading the stored snapshot is part of loading
+        policy = rounds.policy_of_round(run)
         result = matching.match(loaded.projects, loaded.applicants, loaded.scheme, rankings=loaded.rankings,
                                 mode=run.mode, pinned=pinned, excluded=excluded, seed=seed,
-                                progress=reporter.report)
+                                progress=reporter.report, policy=policy)
         timings.update(result.report["timings_s"])
         timings.pop("total", None)
         timings["load"] = round(timings.get("load", 0.0) + decoded, 4)
@@ -344,9 +354,23 @@ def run_round(engine: Engine, run_id: int, worker_id: str, *, stop: threading.Ev
             budget_step_hkd=budget_step_hkd, cap_step=cap_step, seed=seed,
             progress=lambda f: reporter.report("sensitivity", f))
         timings["sensitivity"] = round(time.perf_counter() - started, 4)
+        # What the first-timer priority costs: the same inputs solved with a lighter priority and with none
+        # (one optimal solve each on inputs prepared once; docs/matching.md gives the time it adds).
+        # Beyond TRADEOFF_MAX_APPLICANTS the two re-solves would add about a minute to a national round (whose
+        # target is half a minute end to end): the page says it was not worked out, and why.
+        started = time.perf_counter()
+        reporter.report("tradeoff", 0.0)
+        policy_tradeoff = None
+        if len(loaded.applicants) <= TRADEOFF_MAX_APPLICANTS:
+            policy_tradeoff = [outcome.as_dict() for outcome in tradeoff.compare(
+                loaded.projects, loaded.applicants, loaded.scheme, tradeoff.alternatives(policy), pinned=pinned,
+                excluded=excluded, seed=seed, progress=lambda f: reporter.report("tradeoff", f),
+                # An optimal round's own result is the first row: not solved again.
+                solved={"scheme": result} if run.mode == "optimal" else None)]
+        timings["tradeoff"] = round(time.perf_counter() - started, 4)
         reporter.report("store", 0.0)
         beating.set()
-        _store(engine, run, worker_id, result, what_binds, timings, chosen_per_project(loaded))
+        _store(engine, run, worker_id, result, what_binds, timings, chosen_per_project(loaded), policy_tradeoff)
         return MatchRunStatus.SUCCEEDED
     except LostClaim:
         log.warning("round %s was taken over by another worker; dropping this attempt", run_id)

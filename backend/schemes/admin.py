@@ -33,7 +33,7 @@ from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap,
 from backend.schemes.service import RegionPlaces, SchemeSummary, summarise
 from matching import ORIGINS
 from matching.geography import GBA_CITIES, REGION_BY_NAME, REGIONS
-from matching.model import RESERVED_SEATS
+from matching.model import POLICY_BOUNDS, RESERVED_SEATS, Policy
 
 LIMIT_ROWS_BLANK = 2
 CRITERION_ROWS_BLANK = 2
@@ -95,7 +95,15 @@ MESSAGES = {
     "both_sides": lazy_gettext("A thematic programme's cohorts mix youth from Hong Kong and from Guangdong: tick both."),
     "moderation_threshold": lazy_gettext("Enter the largest difference between two scores allowed without moderation: "
                                          "a whole number of points from 1 to 100."),
+    "first_timer_priority": lazy_gettext("Enter the priority for first-time participants: a whole number from "
+                                         "%(low)s to %(high)s (300 by default, 0 for none)."),
+    "choice_weight": lazy_gettext("Enter the weight of the applicant's choice rank: a whole number of percent from "
+                                  "%(low)s to %(high)s (100 by default)."),
+    "fit_weight": lazy_gettext("Enter the weight of text fit: a whole number of points from %(low)s to %(high)s "
+                               "(40 by default)."),
 }
+# The match policy's fields on the scheme form, each with its bounds (matching.model.POLICY_BOUNDS).
+POLICY_FIELDS = tuple(POLICY_BOUNDS)
 # The scheme form's "who may take part" boxes, one per origin (a box is "on" when ticked).
 ORIGIN_BOXES = {f"admits_{origin}": origin for origin in ORIGINS}
 
@@ -117,6 +125,7 @@ class SchemeForm:
 def blank_form() -> SchemeForm:
     form = SchemeForm(values={"min_age": "18", "max_age": "29", "max_choices": "5", "admits_hong_kong": "on",
                               "reserved_seats": "keep", "moderation_threshold": "15",
+                              **{name: str(value) for name, value in Policy().as_dict().items()},
                               "kind": ProgrammeKind.FUNDING_SCHEME})
     _pad(form)
     return form
@@ -139,6 +148,7 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
     values["reserved_seats"] = scheme.reserved_seats
     values["double_scoring"] = "on" if scheme.double_scoring else ""
     values["moderation_threshold"] = str(scheme.moderation_threshold)
+    values.update({name: str(getattr(scheme, name)) for name in POLICY_FIELDS})
     values["max_places_per_organisation"] = ("" if scheme.max_places_per_organisation is None
                                              else str(scheme.max_places_per_organisation))
     for name in DATE_FIELDS:
@@ -159,7 +169,7 @@ def read_form(raw: Mapping[str, str]) -> SchemeForm:
     """The posted form as a SchemeForm (rows numbered limit_region_0, criterion_code_0, ...)."""
     names = ("name_en", "name_zh", "kind", "host_institution_en", "host_institution_zh", "budget_hkd", *DATE_FIELDS, "min_age", "max_age", "max_subsidy_per_place",
              "gba_min_share_percent", "max_places_per_organisation", "max_choices", *ORIGIN_BOXES, "reserved_seats",
-             "double_scoring", "moderation_threshold", *(f"cap_{r.code}" for r in REGIONS))
+             "double_scoring", "moderation_threshold", *POLICY_FIELDS, *(f"cap_{r.code}" for r in REGIONS))
     names += tuple(f"{name}-{part}" for name in DATE_FIELDS for part in DATE_PARTS)
     form = SchemeForm(values={name: str(raw.get(name) or "") for name in names})
     for i in range(50):
@@ -273,6 +283,11 @@ def check_form(form: SchemeForm) -> CheckedScheme:
     threshold = fields.whole("moderation_threshold", 1, 100, message=MESSAGES["moderation_threshold"], default=15)
     if threshold is not None:
         values["moderation_threshold"] = threshold
+    for name, (low, high) in POLICY_BOUNDS.items():
+        weight = fields.whole(name, low, high, message=str(MESSAGES[name]) % {"low": low, "high": high},
+                              default=getattr(Policy(), name))
+        if weight is not None:
+            values[name] = weight
 
     caps: dict[str, int] = {}
     for region in REGIONS:
@@ -325,7 +340,7 @@ def criteria_of(session: Session, scheme: Scheme) -> list[AssessmentCriterion]:
 def _snapshot(session: Session, scheme: Scheme) -> dict:
     data = {name: getattr(scheme, name) for name in
             ("name_en", "name_zh", "budget_hkd", "min_age", "max_age", "max_subsidy_per_place", "max_choices",
-             "gba_min_share_percent", "max_places_per_organisation", *DATE_FIELDS)}
+             "gba_min_share_percent", "max_places_per_organisation", *POLICY_FIELDS, *DATE_FIELDS)}
     data = {k: v.isoformat() if isinstance(v, date) else v for k, v in data.items()}
     data["caps"] = region_caps(session, scheme.id)
     data["subsidy_limits"] = sorted([r.region or "", r.min_weeks or 0, r.max_weeks or 0, r.max_subsidy_per_place]

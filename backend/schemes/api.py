@@ -72,6 +72,10 @@ class SchemeOut(BaseModel):
     host_institution_zh: str
     double_scoring: bool = Field(description="Two officers score each project independently")
     moderation_threshold: int = Field(description="Points out of 100 two scores may differ by without moderation")
+    first_timer_priority: int = Field(description="Match policy: objective units added to a first-time participant's "
+                                                  "placement (a score point is 10); 0-5000, 300 by default")
+    choice_weight: int = Field(description="Match policy: percent of the choice-rank points; 0-200, 100 by default")
+    fit_weight: int = Field(description="Match policy: score points for a perfect text fit; 0-100, 40 by default")
     region_caps: dict[str, int] = Field(description="Most places by English region name")
     subsidy_limits: list[SubsidyLimit]
     criteria: list[Criterion]
@@ -107,6 +111,9 @@ class SchemeIn(BaseModel):
     host_institution_zh: str | None = Field(default=None, max_length=200)
     double_scoring: bool | None = Field(default=None, description="Two officers score each project independently")
     moderation_threshold: int | str | None = Field(default=None, description="1-100 points; 15 when absent")
+    first_timer_priority: int | str | None = Field(default=None, description="0-5000; 300 when absent")
+    choice_weight: int | str | None = Field(default=None, description="0-200 percent; 100 when absent")
+    fit_weight: int | str | None = Field(default=None, description="0-100 points; 40 when absent")
     region_caps: dict[str, Count] | None = Field(default=None, description="Replaces every cap when given")
     subsidy_limits: list[SubsidyLimit] | None = Field(default=None, description="Replaces every limit when given")
     criteria: list[Criterion] | None = Field(default=None, description="Replaces the criteria when given")

@@ -14,6 +14,10 @@ class Scheme(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("budget_hkd >= 0", name="budget_not_negative"),
         CheckConstraint("min_age <= max_age", name="age_range"),
+        # The match policy's bounds (matching.model.POLICY_BOUNDS).
+        CheckConstraint("first_timer_priority BETWEEN 0 AND 5000", name="first_timer_priority_range"),
+        CheckConstraint("choice_weight BETWEEN 0 AND 200", name="choice_weight_range"),
+        CheckConstraint("fit_weight BETWEEN 0 AND 100", name="fit_weight_range"),
     )
     id: int | None = Field(default=None, primary_key=True)
     name_en: str = Field(sa_type=String(200))
@@ -56,6 +60,12 @@ class Scheme(SQLModel, table=True):
     # the agreed score is needed before the project is ranked or decided (projects/scoring.py).
     double_scoring: bool = False
     moderation_threshold: int = 15
+    # The match policy (matching.Policy; bounds in matching.model.POLICY_BOUNDS): how the matcher weighs a
+    # first-time participant (objective units; a score point is 10), the applicant's choice rank (percent of
+    # the rank points) and text fit (points for a perfect fit). Frozen into a round's parameters when it starts.
+    first_timer_priority: int = 300
+    choice_weight: int = 100
+    fit_weight: int = 40
     # At most this many places granted to any one organisation's projects (None: no limit).
     max_places_per_organisation: int | None = None
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
