@@ -62,10 +62,11 @@ def _move(session: Session, choice: Choice, to: ChoiceStatus, message: str, now:
     return choice
 
 
-def revive(session: Session, choice: Choice, rank: int, *, now: datetime | None = None) -> Choice:
+def revive(session: Session, choice: Choice, rank: int, *, in_scramble: bool = False,
+           now: datetime | None = None) -> Choice:
     """A withdrawn choice chosen again is a fresh application: the NGO's earlier view no longer applies."""
     _move(session, choice, S.SUBMITTED, _changed_meanwhile(), now, rank=rank, ngo_rank=None,
-          interview_outcome=None)
+          interview_outcome=None, in_scramble=in_scramble)
     demand.chosen(session, choice.project_id)
     return choice
 

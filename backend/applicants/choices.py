@@ -29,6 +29,7 @@ from backend.identity.models import User
 from backend.outbox.service import enqueue, sign_off, speaking
 from backend.placements.models import OUTCOME_STATUSES, Placement, PlacementStatus
 from backend.projects.models import Project, ProjectStatus
+from backend.schemes import timetable
 from backend.schemes.models import Scheme
 
 STATUS_LABELS = {
@@ -63,6 +64,9 @@ NEXT_STEP_WINDOW_OPEN = lazy_gettext(
     "Until then you can change the order of your choices.")
 NEXT_STEP_WINDOW_CLOSED = lazy_gettext(
     "The organisation is reviewing applications. They will contact you if you are shortlisted.")
+NEXT_STEP_SCRAMBLE = lazy_gettext(
+    "You applied for an unfilled place. The organisation ranks applicants for unfilled places until %(closes)s; "
+    "then a refill round offers the places, and we will e-mail you.")
 CONFIRM_SUBJECT = lazy_gettext("Your project choices for %(scheme)s")
 CONFIRM_BODY = lazy_gettext(
     "Hello %(name)s,\n\nWe have saved your project choices, in the order you ranked them:\n\n%(choices)s\n\n"
@@ -82,6 +86,7 @@ class ChoiceItem:
     last: bool
     movable: bool = True  # still open, and no place accepted in the scheme: the order can change
     settled: bool = False  # she holds a place in the scheme: nothing in its list changes any more
+    in_scramble: bool = False  # an application for an unfilled place, made after match day
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class ChoiceState:
     next_step: str
     scheme_id: int = 0
     settled: bool = False  # she holds a place in the scheme: the choice can no longer change
+    in_scramble: bool = False  # an application for an unfilled place, made after match day
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,8 @@ def window_is_open(scheme: Scheme, today: date | None = None) -> bool:
     return scheme.applicant_window_opens <= today <= scheme.applicant_window_closes
 
 
-def _active(session: Session, profile: ApplicantProfile, scheme_id: int | None = None) -> list[Choice]:
+def active_choices(session: Session, profile: ApplicantProfile, scheme_id: int | None = None) -> list[Choice]:
+    """Her choices not withdrawn (in her ranking), in rank order per scheme."""
     query = select(Choice).where(Choice.applicant_id == profile.id, Choice.status != ChoiceStatus.WITHDRAWN)
     if scheme_id is not None:
         query = query.where(Choice.scheme_id == scheme_id)
@@ -191,14 +198,14 @@ def park_ranks(session: Session, choices: Iterable[Choice]) -> dict[int, int]:
 def settle_parked_ranks(session: Session, profile: ApplicantProfile) -> None:
     """Active choices still parked follow the ranked ones, in their earlier order; ranks close up to 1..n."""
     by_scheme: dict[int, list[Choice]] = {}
-    for choice in _active(session, profile):
+    for choice in active_choices(session, profile):
         by_scheme.setdefault(choice.scheme_id, []).append(choice)
     for active in by_scheme.values():
         _renumber(session, [c for c in active if c.rank > 0]
                   + sorted((c for c in active if c.rank < 0), key=lambda c: -c.rank))
 
 
-def _lock_choices(session: Session, profile: ApplicantProfile) -> None:
+def lock_choices(session: Session, profile: ApplicantProfile) -> None:
     """Hold the applicant's profile row until the transaction ends, so their choices change one request
     at a time: a parallel request counts the choices only after this one has committed its own.
 
@@ -219,8 +226,9 @@ def _items(session: Session, choices: list[Choice]) -> list[ChoiceItem]:
     return [ChoiceItem(c.id, c.project_id, c.scheme_id, localised(projects[c.project_id], "title"), c.rank,
                        str(c.status), str(STATUS_LABELS[ChoiceStatus(c.status)]), c.rank == 1,
                        c.rank == last_rank[c.scheme_id],
-                       c.status in choice_status.OPEN_STATUSES and c.scheme_id not in settled,
-                       c.scheme_id in settled) for c in choices]
+                       c.status in choice_status.OPEN_STATUSES and c.scheme_id not in settled
+                       and not c.in_scramble,
+                       c.scheme_id in settled, c.in_scramble) for c in choices]
 
 
 def scheme_names(session: Session, items: list[ChoiceItem]) -> dict[int, str]:
@@ -234,7 +242,7 @@ def scheme_names(session: Session, items: list[ChoiceItem]) -> dict[int, str]:
 def list_choices(session: Session, actor: User) -> list[ChoiceItem]:
     authz.require(actor, authz.Permission.APPLICANT_CHOOSE_PROJECTS)
     profile = own_profile(session, actor, create=True)
-    return _items(session, _active(session, profile))
+    return _items(session, active_choices(session, profile))
 
 
 def _require_open_window(scheme: Scheme, today: date) -> None:
@@ -262,8 +270,8 @@ def add_choice(session: Session, actor: User, project_id: int, *, today: date | 
         raise NotFound(_("We could not find that project, or it is no longer open."))
     scheme = session.get(Scheme, project.scheme_id)
     _require_open_window(scheme, today)
-    _lock_choices(session, profile)
-    active = _active(session, profile, scheme.id)
+    lock_choices(session, profile)
+    active = active_choices(session, profile, scheme.id)
     _require_unsettled(session, profile, scheme.id, active)
     if any(c.project_id == project.id for c in active):
         raise Conflict(_("This project is already among your choices."), field="project_id")
@@ -297,7 +305,7 @@ def add_choice(session: Session, actor: User, project_id: int, *, today: date | 
     audit.record(session, actor, "choice.added", "choice", choice.id,
                  after={"project_id": project.id, "rank": choice.rank})
     _confirm(session, actor, profile, scheme)
-    return _items(session, _active(session, profile))
+    return _items(session, active_choices(session, profile))
 
 
 def move_choice(session: Session, actor: User, choice_id: int, direction: str, *, today: date | None = None
@@ -309,8 +317,8 @@ def move_choice(session: Session, actor: User, choice_id: int, direction: str, *
     profile = own_profile(session, actor)
     choice = _own_choice(session, profile, choice_id)
     _require_open_window(session.get(Scheme, choice.scheme_id), today or hk_today())
-    _lock_choices(session, profile)
-    ranked = _active(session, profile, choice.scheme_id)
+    lock_choices(session, profile)
+    ranked = active_choices(session, profile, choice.scheme_id)
     _require_unsettled(session, profile, choice.scheme_id, ranked, field="choices")
     at = next(k for k, c in enumerate(ranked) if c.id == choice.id)
     other = at - 1 if direction == "up" else at + 1
@@ -320,7 +328,7 @@ def move_choice(session: Session, actor: User, choice_id: int, direction: str, *
         session.flush()
         audit.record(session, actor, "choice.moved", "choice", choice.id,
                      after={"direction": direction, "rank": choice.rank})
-    return _items(session, _active(session, profile))
+    return _items(session, active_choices(session, profile))
 
 
 def withdraw_choice(session: Session, actor: User, choice_id: int, *, today: date | None = None
@@ -329,17 +337,19 @@ def withdraw_choice(session: Session, actor: User, choice_id: int, *, today: dat
     profile = own_profile(session, actor)
     choice = _own_choice(session, profile, choice_id)
     scheme = session.get(Scheme, choice.scheme_id)
-    _require_open_window(scheme, today or hk_today())
-    _lock_choices(session, profile)
-    _require_unsettled(session, profile, scheme.id, _active(session, profile, scheme.id), field="choices")
+    # An application made in the scramble can be taken back while the scramble is open.
+    if not (choice.in_scramble and timetable.scramble_open(scheme, today or hk_today())):
+        _require_open_window(scheme, today or hk_today())
+    lock_choices(session, profile)
+    _require_unsettled(session, profile, scheme.id, active_choices(session, profile, scheme.id), field="choices")
     choice_status.withdraw(session, actor, choice)
-    _renumber(session, _active(session, profile, scheme.id))
+    _renumber(session, active_choices(session, profile, scheme.id))
     _renumber_ngo(session, choice.project_id)
     session.flush()
-    remaining = _active(session, profile, scheme.id)
-    if remaining:
+    remaining = active_choices(session, profile, scheme.id)
+    if remaining and not choice.in_scramble:  # the list she ranked before the window closed is unchanged
         _confirm(session, actor, profile, scheme)
-    return _items(session, _active(session, profile))
+    return _items(session, active_choices(session, profile))
 
 
 def _renumber_ngo(session: Session, project_id: int) -> None:
@@ -354,7 +364,7 @@ def _renumber_ngo(session: Session, project_id: int) -> None:
 
 def _confirm(session: Session, actor: User, profile: ApplicantProfile, scheme: Scheme) -> None:
     language = actor.preferred_language or "en"
-    choices = _active(session, profile, scheme.id)
+    choices = active_choices(session, profile, scheme.id)
     projects = {p.id: p for p in session.exec(
         select(Project).where(col(Project.id).in_([c.project_id for c in choices])))}
     with speaking(language):
@@ -372,7 +382,7 @@ def status_overview(session: Session, actor: User, *, today: date | None = None)
     authz.require(actor, authz.Permission.APPLICANT_VIEW_OWN)
     today = today or hk_today()
     profile = own_profile(session, actor, create=True)
-    choices = _active(session, profile)
+    choices = active_choices(session, profile)
     schemes = {s.id: s for s in session.exec(
         select(Scheme).where(col(Scheme.id).in_({c.scheme_id for c in choices})))} if choices else {}
     items = _items(session, choices)
@@ -381,6 +391,9 @@ def status_overview(session: Session, actor: User, *, today: date | None = None)
         status = ChoiceStatus(choice.status)
         if item.settled and status in choice_status.OPEN_STATUSES:
             next_step = str(NEXT_STEPS[ChoiceStatus.CLOSED])
+        elif choice.in_scramble and status in choice_status.OPEN_STATUSES:
+            scheme = schemes[choice.scheme_id]
+            next_step = str(NEXT_STEP_SCRAMBLE) % {"closes": long_date(scheme.scramble_closes)}
         elif status == ChoiceStatus.SUBMITTED:
             scheme = schemes[choice.scheme_id]
             next_step = (str(NEXT_STEP_WINDOW_OPEN) % {"closes": long_date(scheme.applicant_window_closes)}
@@ -389,7 +402,7 @@ def status_overview(session: Session, actor: User, *, today: date | None = None)
             next_step = str(NEXT_STEPS[status])
         states.append(ChoiceState(choice.id, choice.project_id, item.title, choice.rank, str(status),
                                   item.status_label, choice.created_at.date(), choice.updated_at.date(),
-                                  next_step, choice.scheme_id, item.settled))
+                                  next_step, choice.scheme_id, item.settled, choice.in_scramble))
     confirmation = origin_confirmation.state_of(profile)
     return StatusOverview(profile.submitted_at is not None, states, str(confirmation),
                           profile.origin_refusal_reason if confirmation == origin_confirmation.S.REFUSED else "")

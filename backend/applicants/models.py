@@ -105,6 +105,9 @@ class Choice(SQLModel, table=True):
     ngo_rank: int | None = None
     interview_outcome: str | None = Field(default=None, sa_type=String(20))
     interview_notes: str = Field(default="", sa_type=Text)
+    # Made in the scramble (`applicants/scramble.py`): an application for an unfilled place after match day,
+    # ranked after her earlier choices; the organisation sees it so marked.
+    in_scramble: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -18,6 +18,7 @@ from backend.applicants import choice_status
 from backend.applicants.cv import CvFile, open_cv
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
+from backend.core import clock
 from backend.core.errors import Conflict, DomainError, InvalidTransition, NotFound
 from backend.core.formatting import long_date
 from backend.core.i18n import gettext as _
@@ -58,6 +59,7 @@ class ApplicantRow:
     chosen_at: datetime
     has_cv: bool
     interview_notes: str = ""
+    in_scramble: bool = False  # applied for an unfilled place after match day
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def _row(choice: Choice, profile: ApplicantProfile, project: Project) -> Applica
     return ApplicantRow(choice.id, profile.id, localised(profile, "name"), project.id, localised(project, "title"),
                         choice.rank, choice.ngo_rank, str(choice.status), choice.interview_outcome,
                         profile.education_level, dict(profile.languages or {}), choice.created_at,
-                        profile.cv_stored_name is not None, choice.interview_notes or "")
+                        profile.cv_stored_name is not None, choice.interview_notes or "", choice.in_scramble)
 
 
 SHORTLISTED_STATUSES = (ChoiceStatus.SHORTLISTED, ChoiceStatus.INTERVIEWED, ChoiceStatus.OFFERED, ChoiceStatus.ACCEPTED)
@@ -295,7 +297,13 @@ def set_ranking(session: Session, actor: User, project_id: int, choice_ids: list
     if project is None or (organisation_id is not None and project.organisation_id != organisation_id):
         raise NotFound(_("We could not find that project."))
     scheme = session.get(Scheme, project.scheme_id)
-    if not timetable.ranking_open(scheme):
+    # The scramble reopens rankings: the refill round fills the unfilled places in the organisation's order.
+    if not timetable.ranking_open(scheme) and not timetable.scramble_open(scheme):
+        if scheme.scramble_opens is not None and scheme.scramble_closes is not None \
+                and clock.today() < scheme.scramble_opens:
+            raise Conflict(_("Rankings closed on %(day)s, the scheme's ranking deadline. They open again for "
+                             "applicants for unfilled places from %(opens)s.", day=long_date(scheme.ranking_deadline),
+                             opens=long_date(scheme.scramble_opens)), field="ranking")
         raise Conflict(_("Rankings closed on %(day)s, the scheme's ranking deadline, so the order can no longer "
                          "change.", day=long_date(scheme.ranking_deadline)), field="ranking")
     if len(set(choice_ids)) != len(choice_ids):

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
-from backend.applicants import choices, demand, eligibility, profile, suggestions
+from backend.applicants import choices, demand, eligibility, profile, scramble, suggestions
 from backend.applicants.models import Choice, ChoiceStatus
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
@@ -109,3 +109,40 @@ def withdraw(request: Request, db: DbSession, user: Chooser, choice_id: Id):
         return _choices_page(request, db, user, errors={"choices": error.message}, status_code=error.status_code)
     return RedirectResponse("/choices?done=withdrawn", status_code=303)
 
+
+
+def _scramble_page(request: Request, db: Session, user: User, *, errors: dict | None = None, done: str = "",
+                   status_code: int = 200):
+    notice = {"applied": _("You have applied for the unfilled place."),
+              "withdrawn": _("Your application for the unfilled place has been withdrawn.")}.get(done)
+    return render(request, "applicants/scramble.html", {
+        "schemes": scramble.where_she_may_apply(db, user), "errors": errors or {}, "notice": notice,
+    }, status_code=status_code)
+
+
+@router.get("/scramble", response_class=HTMLResponse)
+def scramble_page(request: Request, db: DbSession, user: Chooser, done: str = ""):
+    return _scramble_page(request, db, user, done=done)
+
+
+@router.post("/scramble", response_class=HTMLResponse)
+def apply_in_scramble(request: Request, db: DbSession, user: Chooser, project_id: FormStr = ""):
+    try:
+        scramble.apply(db, user, _project_id(project_id))
+    except DomainError as error:
+        if isinstance(error, NotFound):
+            raise
+        return _scramble_page(request, db, user, errors={"project_id": error.message}, status_code=error.status_code)
+    return RedirectResponse("/scramble?done=applied", status_code=303)
+
+
+@router.post("/scramble/{choice_id}/withdraw", response_class=HTMLResponse)
+def withdraw_in_scramble(request: Request, db: DbSession, user: Chooser, choice_id: Id):
+    try:
+        scramble.withdraw(db, user, choice_id)
+    except DomainError as error:
+        if isinstance(error, NotFound):
+            raise
+        return _scramble_page(request, db, user, errors={"project_id": error.message},
+                              status_code=error.status_code)
+    return RedirectResponse("/scramble?done=withdrawn", status_code=303)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
-from backend.applicants import choices, eligibility, profile
+from backend.applicants import choices, eligibility, profile, scramble
 from backend.applicants.models import ApplicantProfile
 from backend.core.db import DbSession
 from backend.core.errors import DomainError, NotFound
@@ -170,7 +170,7 @@ def status_page(request: Request, db: DbSession, user: Viewer):
         "key_dates": [(scheme, timetable.steps(scheme)) for scheme in key_dates],
         "eligibility": eligibility.for_projects(db, user, [c.project_id for c in overview.choices]),
         "missing": profile.missing_steps(p), "step_title": profile.step_title,
-        "owed_confirmations": confirmations.owed_by(db, user)})
+        "owed_confirmations": confirmations.owed_by(db, user), "scramble_open": scramble.open_to(db, p)})
 
 
 @router.get("/organisation/interns", response_class=HTMLResponse)

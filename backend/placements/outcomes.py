@@ -125,5 +125,6 @@ def where_she_stands(session: Session, applicant_id: int | None, states: list[Ch
     outcomes = not_placed(session, applicant_id, {c.scheme_id for c in states}) if applicant_id else {}
     told = [replace(c, status=str(ChoiceStatus.NOT_PLACED), status_label=_("Not placed"),
                     next_step=_("You were not placed on this project in this year's matching."))
-            if outcomes.get(c.scheme_id) is not None and c.status in WAITING else c for c in states]
+            if outcomes.get(c.scheme_id) is not None and c.status in WAITING and not c.in_scramble else c
+            for c in states]
     return told, list(outcomes.values())

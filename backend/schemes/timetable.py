@@ -42,6 +42,13 @@ def ranking_open(scheme: Scheme, today: date | None = None) -> bool:
     return scheme.ranking_deadline is None or (today or clock.today()) <= scheme.ranking_deadline
 
 
+def scramble_open(scheme: Scheme, today: date | None = None) -> bool:
+    """The scramble runs only on the days the scheme publishes: both ends set, both included."""
+    if scheme.scramble_opens is None or scheme.scramble_closes is None:
+        return False
+    return scheme.scramble_opens <= (today or clock.today()) <= scheme.scramble_closes
+
+
 def is_what_if(scheme: Scheme, started_at: datetime) -> bool:
     """A main round started on or before the ranking deadline was worked out before the rankings were
     final: a what-if, never to be approved."""

@@ -217,6 +217,8 @@ TENANCY: dict[tuple[str, str], Sees] = {
     ("POST", "/choices/{choice_id}/withdraw"): APPLICANTS_OWN,
     ("POST", "/api/v1/me/choices/{choice_id}/move"): APPLICANTS_OWN,
     ("DELETE", "/api/v1/me/choices/{choice_id}"): APPLICANTS_OWN,
+    ("POST", "/scramble/{choice_id}/withdraw"): APPLICANTS_OWN,
+    ("DELETE", "/api/v1/me/scramble/{choice_id}"): APPLICANTS_OWN,
     ("GET", "/api/v1/me/eligibility/{project_id}"): Sees(NOBODY, "{project_id} is organisation A's draft, which "
                                                                  "no applicant may choose"),
     ("GET", "/placements/{placement_id}"): APPLICANTS_OWN,
@@ -633,6 +635,8 @@ OUTSIDE_THE_PATH: dict[tuple[str, str, str], Outside] = {
     # an applicant choosing organisation A's draft
     ("POST", "/api/v1/me/choices", "project_id"): Outside("applicant_other", "draft_project_id"),
     ("POST", "/choices", "project_id"): Outside("applicant_other", "draft_project_id"),
+    ("POST", "/api/v1/me/scramble", "project_id"): Outside("applicant_other", "draft_project_id"),
+    ("POST", "/scramble", "project_id"): Outside("applicant_other", "draft_project_id"),
     # organisation B filtering its applicants by organisation A's project
     ("GET", "/api/v1/ngo/applicants", "project_id"): Outside("ngo_other", "project_id"),
     # (the page is a filter form: a project not its own is a field error on its own list, as a missing one is)

@@ -8,6 +8,7 @@ server whose demo data is given what a real cycle leaves behind (a finished roun
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -56,6 +57,7 @@ PAGES: dict[str, tuple[str, object]] = {
     "/choices": ("applicant", None),
     "/choices/{choice_id}/withdraw": ("applicant", lambda s: {"choice_id": s["choice"]}),
     "/status": ("applicant", None),
+    "/scramble": ("applicant", None),
     "/placements": ("offered applicant", None),
     "/placements/{placement_id}": ("offered applicant", lambda s: {"placement_id": s["placement"]}),
     "/organisation": ("ngo", None),
@@ -115,6 +117,7 @@ PAGES: dict[str, tuple[str, object]] = {
     "/guangdong-office/cohorts": (GUANGDONG_OFFICE, None),
     "/guangdong-office/hosts": (GUANGDONG_OFFICE, None),
 }
+SHOTS = os.environ.get("INTERNMATCH_SCREENSHOTS")
 ROLES = ("anonymous", "applicant", "offered applicant", "ngo", "officer", "approver", "admin", SECOND_STEP,
          GUANGDONG_OFFICE)
 
@@ -197,6 +200,7 @@ def _set_the_scene(database_url: str) -> dict:
             scene.update(_finished_projects(db, scheme, organisation, ngo, avoid=first.applicant_id))
             scene.update(internships=_ended_internships(db, "ngo@demo.internmatch.hk", "applicant@demo.internmatch.hk"))
             _guangdong_side(db, organisation)
+            _scramble_open(db, organisation, profile, db.get(Project, own_choice.project_id))
             db.commit()
     finally:
         engine.dispose()
@@ -222,6 +226,33 @@ def _guangdong_side(db, organisation) -> None:
                          applicant_window_opens=date(2025, 11, 1), applicant_window_closes=date(2026, 3, 31))
     make_project(db, palace, organisation, status=ProjectStatus.OPEN, title_en="Palace Museum summer cohort",
                  title_zh="故宮暑期組別", origin_seats={"guangdong": [5, 10]})
+
+
+def _scramble_open(db, organisation, profile, like) -> None:
+    """A scheme past match day whose scramble is open today: the demo applicant chose one of its projects and was
+    not placed, and two of its projects she meets have places left, so /scramble lists them."""
+    from datetime import timedelta
+
+    from backend.applicants.models import Choice
+    from backend.core import clock
+    from backend.projects.models import ProjectStatus
+    from tests.factories import make_project, make_scheme
+
+    today = clock.today()
+    earlier = make_scheme(db, name_en="Summer internship programme (second call)", name_zh="暑期實習計劃（第二輪）",
+                          ngo_window_opens=today - timedelta(days=120), ngo_window_closes=today - timedelta(days=90),
+                          applicant_window_opens=today - timedelta(days=80),
+                          applicant_window_closes=today - timedelta(days=40), match_day=today - timedelta(days=20),
+                          scramble_opens=today - timedelta(days=2), scramble_closes=today + timedelta(days=12))
+    facts = dict(start_date=like.start_date, end_date=like.end_date, city=like.city, region=like.region,
+                 languages=like.languages, min_age=like.min_age, max_age=like.max_age,
+                 min_education=like.min_education, status=ProjectStatus.CLOSED)
+    full = make_project(db, earlier, organisation, places=1, title_en="Museum archive intern",
+                        title_zh="博物館檔案實習生", **facts)
+    db.add(Choice(applicant_id=profile.id, project_id=full.id, scheme_id=earlier.id, rank=1))
+    for title_en, title_zh, places in (("Wolong panda keeping", "臥龍大熊貓護理", 3),
+                                       ("Greater Bay Area data lab", "大灣區數據實驗室", 1)):
+        make_project(db, earlier, organisation, places=places, title_en=title_en, title_zh=title_zh, **facts)
 
 
 def _finished_projects(db, scheme, organisation, ngo, *, avoid: int) -> dict:
@@ -349,6 +380,10 @@ def test_every_page_has_no_serious_accessibility_findings_in_every_language(brow
                 if language == "zh-Hans" and to_simplified(own_text) != own_text:
                     problems.append(f"{address}: the main heading is not in Simplified characters: {own_text}")
                 problems += [f"{address}: {finding}" for finding in serious_accessibility_findings(page)]
+                if SHOTS:  # INTERNMATCH_SCREENSHOTS=folder saves every page swept, to look at
+                    os.makedirs(SHOTS, exist_ok=True)
+                    name = re.sub(r"[^a-z0-9]+", "-", f"{role} {path} {language} {width}".lower()).strip("-")
+                    page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
     finally:
         context.close()
     assert problems == []
