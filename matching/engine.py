@@ -356,7 +356,7 @@ def _solve(problem: Problem, mode: str, rankings, progress):
                                    problem.group_fewest if release else np.zeros_like(problem.group_fewest))
         chosen, info = stable.solve(prefs, problem.places_left, problem.subsidy,
                                     problem.proj_region, problem.region_cap_left,
-                                    problem.budget_left, progress, seats)
+                                    problem.budget_left, progress, seats, cap_rule=problem.scheme.cap_rule)
         ok = chosen >= 0
         assigned[active[ok]] = chosen[ok]
         info["objective"] = int(problem.arc_value[chosen[ok]].sum())

@@ -213,6 +213,8 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
         "bound": None if info.get("bound") is None else round(float(info["bound"]), 3),
         "gap": None if gap is None else round(float(gap), 8),
         "solver": {k: v for k, v in info.items() if k not in ("objective", "bound", "gap")},
+        # How a binding regional cap was kept (stable mode only; optimal mode holds caps as hard limits).
+        "cap_rule": problem.scheme.cap_rule if mode == "stable" else None,
         "warnings": list(problem.warnings),
     }
     return MatchResult(placements, unplaced, report)

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .model import ORIGINS, RESERVED_SEATS, Applicant, Education, MatchResult, Project, Scheme
+from .model import CAP_RULES, ORIGINS, RESERVED_SEATS, Applicant, Education, MatchResult, Project, Scheme
 
 PROJECT_COLUMNS = ("id", "title", "description", "sector", "city", "region", "start_date",
                    "end_date", "places", "subsidy_per_place", "languages", "min_age", "max_age",
@@ -365,9 +365,13 @@ def parse_scheme(source: Any, *, filename: str = "scheme.json") -> tuple[Scheme 
     if reserved not in RESERVED_SEATS:
         errors.append(RowError(filename, 1, "reserved_seats", "invalid_reserved_seats", {"value": reserved},
                                f"reserved_seats must be one of {', '.join(RESERVED_SEATS)}, got {reserved!r}"))
+    cap_rule = data.get("cap_rule", "proportional")
+    if cap_rule not in CAP_RULES:
+        errors.append(RowError(filename, 1, "cap_rule", "invalid_cap_rule", {"value": cap_rule},
+                               f"cap_rule must be one of {', '.join(CAP_RULES)}, got {cap_rule!r}"))
     if errors:
         return None, errors
-    return Scheme(str(data.get("name", "")), budget, caps, reserved), []
+    return Scheme(str(data.get("name", "")), budget, caps, reserved, cap_rule), []
 
 
 def load_all(projects_path, applicants_path, scheme_path, rankings_path=None):
@@ -437,7 +441,7 @@ def format_applicants(applicants: Iterable[Applicant]) -> str:
 
 def format_scheme(scheme: Scheme) -> str:
     return json.dumps({"name": scheme.name, "budget_hkd": scheme.budget_hkd, "reserved_seats": scheme.reserved_seats,
-                       "region_caps": dict(scheme.region_caps)},
+                       "cap_rule": scheme.cap_rule, "region_caps": dict(scheme.region_caps)},
                       ensure_ascii=False, indent=2) + "\n"
 
 

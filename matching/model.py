@@ -162,6 +162,12 @@ class Applicant:
 # "release": once every applicant of that origin who wants the project is placed, the other origin may
 # take them. Optimal mode always keeps them (reserved seats are hard limits there).
 RESERVED_SEATS = ("keep", "release")
+# How stable mode keeps a regional cap that binds (the officer chooses; docs/matching.md compares them).
+# "proportional": every project in an over-cap region loses the same share of its places, then spare places
+# are recycled. "flexible": Kamada and Kojima's flexible deferred acceptance, in which the region fills its
+# cap from everyone who applied to its projects: each project first up to a target (its proportional share),
+# then one more seat at a time, the region's projects taking turns in a fixed order.
+CAP_RULES = ("proportional", "flexible")
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,7 @@ class Scheme:
     budget_hkd: int
     region_caps: Mapping[str, int] = field(default_factory=FrozenMap)
     reserved_seats: str = "keep"
+    cap_rule: str = "proportional"
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -177,6 +184,8 @@ class Scheme:
         )
         if self.reserved_seats not in RESERVED_SEATS:
             raise ValueError(f"reserved_seats must be one of {', '.join(RESERVED_SEATS)}")
+        if self.cap_rule not in CAP_RULES:
+            raise ValueError(f"cap_rule must be one of {', '.join(CAP_RULES)}")
 
 
 # --- policy: the weights that decide between applicants -------------------------------------------

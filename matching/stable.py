@@ -135,6 +135,133 @@ def deferred_acceptance(prefs: Preferences, places: np.ndarray, seats: OriginSea
     return assigned
 
 
+def flexible_targets(places: np.ndarray, proj_region: np.ndarray, region_cap: np.ndarray) -> np.ndarray:
+    """Each project's target in flexible deferred acceptance: its places, or in a region whose places exceed
+    its cap, its proportional share of the cap (rounded down; the seats left over go one each to the region's
+    projects in their fixed order)."""
+    target = places.astype(np.int64).copy()
+    for r in np.flatnonzero(region_cap >= 0).tolist():
+        members = np.flatnonzero(proj_region == r)
+        total = int(places[members].sum())
+        cap = int(region_cap[r])
+        if total <= cap:
+            continue
+        share = (places[members].astype(np.int64) * cap) // max(total, 1)
+        left = cap - int(share.sum())
+        for k in range(len(members)):
+            if left <= 0:
+                break
+            if share[k] < places[members[k]]:
+                share[k] += 1
+                left -= 1
+        target[members] = share
+    return target
+
+
+def _region_choice(candidates: dict[int, list[tuple[int, int]]], members: list[int], target: list[int],
+                   places: list[int], cap: int, per_origin: dict, group_of: list[int]
+                   ) -> tuple[dict[int, list[tuple[int, int]]], list[tuple[int, int]]]:
+    """What a capped region holds of everyone who proposed to its projects, and whom it turns away.
+
+    Each project first keeps its best proposers up to its target; then, while the region is under its cap,
+    the projects take turns in their fixed order, each keeping its best remaining proposer if it has a
+    place left. This is Kamada and Kojima's choice function: substitutable and size-monotone, so deferred
+    acceptance on it is stable for it and strategy-proof for applicants."""
+    kept: dict[int, list[tuple[int, int]]] = {}
+    rest: dict[int, list[tuple[int, int]]] = {}
+    total = 0
+    for p in members:
+        pool = sorted(candidates.get(p, ()))
+        if p in per_origin:
+            kept[p], rest[p] = _keep(pool, target[p], per_origin[p], group_of)
+        else:
+            kept[p], rest[p] = pool[:target[p]], pool[target[p]:]
+        total += len(kept[p])
+    turning = True
+    while total < cap and turning:
+        turning = False
+        for p in members:
+            if total >= cap:
+                break
+            if len(kept[p]) >= places[p] or not rest[p]:
+                continue
+            if p in per_origin:
+                more, fewer = _keep(kept[p] + rest[p], len(kept[p]) + 1, per_origin[p], group_of)
+                if len(more) == len(kept[p]):
+                    continue  # nobody left whom its seats per origin allow
+                kept[p], rest[p] = more, fewer
+            else:
+                kept[p].append(rest[p].pop(0))
+            total += 1
+            turning = True
+    return kept, [c for p in members for c in rest[p]]
+
+
+def flexible_deferred_acceptance(prefs: Preferences, places: np.ndarray, proj_region: np.ndarray,
+                                 region_cap: np.ndarray, seats: OriginSeats | None = None,
+                                 target: np.ndarray | None = None) -> np.ndarray:
+    """Applicant-proposing deferred acceptance in which every region whose places exceed its cap chooses for
+    all its projects together (`_region_choice`); other projects choose alone, as in `deferred_acceptance`.
+    Proposals go in rounds (every applicant turned away proposes to her next project); with substitutable
+    choice functions the order of proposals does not change the outcome."""
+    order = prefs.order.tolist()
+    start = prefs.start.tolist()
+    arc_proj = prefs.arc_proj.tolist()
+    arc_app = prefs.arc_app.tolist()
+    prio = prefs.priority.tolist()
+    target = np.minimum(flexible_targets(places, proj_region, region_cap) if target is None else target,
+                        places).tolist()
+    places_list = places.tolist()
+    per_origin: dict[int, dict[int, tuple[int, int]]] = {}
+    group_of: list[int] = []
+    if seats is not None and len(seats.group_proj):
+        group_of = seats.arc_group.tolist()
+        for g, p in enumerate(seats.group_proj.tolist()):
+            per_origin.setdefault(p, {})[g] = (int(seats.most[g]), int(seats.fewest[g]))
+    binding: dict[int, list[int]] = {}  # region -> its projects, in their fixed order
+    for r in np.flatnonzero(region_cap >= 0).tolist():
+        members = np.flatnonzero(proj_region == r)
+        if int(places[members].sum()) > int(region_cap[r]):
+            binding[r] = members.tolist()
+    region_of = {p: r for r, members in binding.items() for p in members}
+    held: list[list[tuple[int, int]]] = [[] for _ in places_list]
+    nxt = start[:-1]
+    free = [a for a in range(prefs.n_applicants) if start[a] < start[a + 1]]
+    while free:
+        proposals: dict[int, list[tuple[int, int]]] = {}
+        for a in free:
+            k = nxt[a]
+            if k < start[a + 1]:
+                arc = order[k]
+                nxt[a] = k + 1
+                proposals.setdefault(arc_proj[arc], []).append((prio[arc], arc))
+        free = []
+        regions_asked: set[int] = set()
+        for p, new in proposals.items():
+            if p in region_of:
+                regions_asked.add(region_of[p])
+                continue
+            pool = sorted(held[p] + new)
+            if p in per_origin:
+                held[p], turned_away = _keep(pool, places_list[p], per_origin[p], group_of)
+            else:
+                held[p], turned_away = pool[:places_list[p]], pool[places_list[p]:]
+            free.extend(arc_app[arc] for _prio, arc in turned_away)
+        for r in sorted(regions_asked):
+            members = binding[r]
+            candidates = {p: held[p] + proposals.get(p, []) for p in members}
+            kept, turned_away = _region_choice(candidates, members, target, places_list, int(region_cap[r]),
+                                               per_origin, group_of)
+            for p in members:
+                held[p] = kept[p]
+            free.extend(arc_app[arc] for _prio, arc in turned_away)
+    assigned = np.full(prefs.n_applicants, -1, np.int64)
+    for pool in held:
+        for _prio, arc in pool:
+            assigned[arc_app[arc]] = arc
+    return assigned
+
+
 def _counts(prefs, assigned, n_proj):
     arcs = assigned[assigned >= 0]
     return np.bincount(prefs.arc_proj[arcs], minlength=n_proj)
@@ -158,9 +285,61 @@ def unmet_demand(prefs: Preferences, assigned: np.ndarray, n_proj: int) -> np.nd
     return np.bincount(prefs.arc_proj[wants], minlength=n_proj)
 
 
+def _solve_flexible(prefs, places, subsidy, proj_region, region_cap, budget, progress, seats):
+    """Flexible deferred acceptance for the caps; a budget it still breaks is rationed as in `solve`: every
+    project scaled down by the same share, then spare places recycled while the budget allows."""
+    n_proj = len(places)
+    assigned = flexible_deferred_acceptance(prefs, places, proj_region, region_cap, seats)
+    counts = _counts(prefs, assigned, n_proj)
+    if int((counts * subsidy).sum()) <= budget:
+        return assigned, {"da_runs": 1, "rationed": False, "cap_rule": "flexible"}
+    eff = counts.astype(np.int64)
+    _scale_down(eff, np.arange(n_proj), budget, subsidy.astype(float))
+    # The region's targets stay those of the real places: recomputed from the budget's places, they would move
+    # with every place recycled and could send the loop round in circles.
+    target = flexible_targets(places, proj_region, region_cap)
+    runs, previous, seen = 1, None, set()
+    while True:
+        assigned = flexible_deferred_acceptance(prefs, eff, proj_region, region_cap, seats, target)
+        runs += 1
+        if progress:
+            progress(min(0.9, runs / 10))
+        counts = _counts(prefs, assigned, n_proj)
+        eff = np.minimum(eff, counts)
+        demand = unmet_demand(prefs, assigned, n_proj)
+        left = budget - int((eff * subsidy).sum())
+        # A region at its cap gains nothing from another place: its choice would only move a seat between its
+        # projects (and the next pass would move it back).
+        capped = region_cap >= 0
+        region_left = np.where(capped, region_cap - np.bincount(
+            proj_region, weights=eff, minlength=len(region_cap)).astype(np.int64), 1 << 60)
+        wanting = np.flatnonzero((demand > 0) & (eff < places))
+        fill = eff[wanting] / np.maximum(places[wanting], 1)
+        added = False
+        extra = np.minimum(demand, places - eff)
+        for p in wanting[np.lexsort((wanting, fill))].tolist():
+            r = proj_region[p]
+            k = int(min(extra[p], left // max(1, subsidy[p]) if subsidy[p] else extra[p], region_left[r]))
+            if k <= 0:
+                continue
+            eff[p] += k
+            left -= k * int(subsidy[p])
+            region_left[r] -= k
+            added = True
+        state = eff.tobytes()
+        # Guard: an added place that changed nothing, or places that come round again, end the recycling.
+        if not added or (previous is not None and np.array_equal(previous, assigned)) or state in seen:
+            return assigned, {"da_runs": runs, "rationed": True, "cap_rule": "flexible"}
+        seen.add(state)
+        previous = assigned
+
+
 def solve(prefs: Preferences, places: np.ndarray, subsidy: np.ndarray, proj_region: np.ndarray,
-          region_cap: np.ndarray, budget: int, progress=None, seats: OriginSeats | None = None):
+          region_cap: np.ndarray, budget: int, progress=None, seats: OriginSeats | None = None,
+          cap_rule: str = "proportional"):
     """Return (assigned arc per applicant, info)."""
+    if cap_rule == "flexible":
+        return _solve_flexible(prefs, places, subsidy, proj_region, region_cap, budget, progress, seats)
     n_proj = len(places)
     assigned = deferred_acceptance(prefs, places, seats)
     counts = _counts(prefs, assigned, n_proj)
@@ -169,7 +348,7 @@ def solve(prefs: Preferences, places: np.ndarray, subsidy: np.ndarray, proj_regi
     feasible = (int((counts * subsidy).sum()) <= budget
                 and bool(np.all(region_count[capped] <= region_cap[capped])))
     if feasible:
-        return assigned, {"da_runs": 1, "rationed": False}
+        return assigned, {"da_runs": 1, "rationed": False, "cap_rule": "proportional"}
 
     eff = counts.astype(np.int64)  # shrinking to what was filled leaves DA unchanged
     for r in np.flatnonzero(capped):
@@ -205,5 +384,5 @@ def solve(prefs: Preferences, places: np.ndarray, subsidy: np.ndarray, proj_regi
             added = True
         # Guard: an added place that changed nothing would be removed again next round.
         if not added or (previous is not None and np.array_equal(previous, assigned)):
-            return assigned, {"da_runs": runs, "rationed": True}
+            return assigned, {"da_runs": runs, "rationed": True, "cap_rule": "proportional"}
         previous = assigned

@@ -120,7 +120,8 @@ def policy_of(scheme: Scheme) -> matching.Policy:
 
 def to_matching_scheme(session: Session, scheme: Scheme) -> matching.Scheme:
     return matching.Scheme(name=scheme.name_en, budget_hkd=scheme.budget_hkd,
-                           region_caps=region_caps(session, scheme.id), reserved_seats=scheme.reserved_seats)
+                           region_caps=region_caps(session, scheme.id), reserved_seats=scheme.reserved_seats,
+                           cap_rule=scheme.cap_rule)
 
 
 @dataclass
@@ -197,7 +198,8 @@ def _applicant_to_json(a: matching.Applicant) -> dict:
 def snapshot(inputs: RoundInputs) -> dict:
     return {
         "scheme": {"name": inputs.scheme.name, "budget_hkd": inputs.scheme.budget_hkd,
-                   "region_caps": dict(inputs.scheme.region_caps), "reserved_seats": inputs.scheme.reserved_seats},
+                   "region_caps": dict(inputs.scheme.region_caps), "reserved_seats": inputs.scheme.reserved_seats,
+                   "cap_rule": inputs.scheme.cap_rule},
         "projects": [_project_to_json(p) for p in inputs.projects],
         "applicants": [_applicant_to_json(a) for a in inputs.applicants],
         "rankings": inputs.rankings,

@@ -33,7 +33,7 @@ from backend.schemes.models import AssessmentCriterion, Scheme, SchemeRegionCap,
 from backend.schemes.service import RegionPlaces, SchemeSummary, summarise
 from matching import ORIGINS
 from matching.geography import GBA_CITIES, REGION_BY_NAME, REGIONS
-from matching.model import POLICY_BOUNDS, RESERVED_SEATS, Policy
+from matching.model import CAP_RULES, POLICY_BOUNDS, RESERVED_SEATS, Policy
 
 LIMIT_ROWS_BLANK = 2
 CRITERION_ROWS_BLANK = 2
@@ -89,6 +89,7 @@ MESSAGES = {
     "criterion_number": lazy_gettext("Enter a weight from 1 to 10 and a top score from 1 to 10."),
     "origins": lazy_gettext("Say who may take part: youth from Hong Kong, from Guangdong, or both."),
     "reserved_seats": lazy_gettext("Say whether places kept for one side stay empty or go to the other side."),
+    "cap_rule": lazy_gettext("Choose how a regional cap is kept when rounds follow the organisations' rankings."),
     "kind": lazy_gettext("Choose what kind of programme this is."),
     "host_institution_en": lazy_gettext("Enter the host institution's name in English: a thematic programme has one."),
     "host_institution_zh": lazy_gettext("Enter the host institution's name in Chinese: a thematic programme has one."),
@@ -124,7 +125,7 @@ class SchemeForm:
 
 def blank_form() -> SchemeForm:
     form = SchemeForm(values={"min_age": "18", "max_age": "29", "max_choices": "5", "admits_hong_kong": "on",
-                              "reserved_seats": "keep", "moderation_threshold": "15",
+                              "reserved_seats": "keep", "cap_rule": "proportional", "moderation_threshold": "15",
                               **{name: str(value) for name, value in Policy().as_dict().items()},
                               "kind": ProgrammeKind.FUNDING_SCHEME})
     _pad(form)
@@ -146,6 +147,7 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
     values["gba_min_share_percent"] = "" if scheme.gba_min_share_percent is None else str(scheme.gba_min_share_percent)
     values.update({box: "on" for box, origin in ORIGIN_BOXES.items() if origin in scheme.admitted_origins})
     values["reserved_seats"] = scheme.reserved_seats
+    values["cap_rule"] = scheme.cap_rule
     values["double_scoring"] = "on" if scheme.double_scoring else ""
     values["moderation_threshold"] = str(scheme.moderation_threshold)
     values.update({name: str(getattr(scheme, name)) for name in POLICY_FIELDS})
@@ -168,7 +170,7 @@ def form_of(session: Session, scheme: Scheme) -> SchemeForm:
 def read_form(raw: Mapping[str, str]) -> SchemeForm:
     """The posted form as a SchemeForm (rows numbered limit_region_0, criterion_code_0, ...)."""
     names = ("name_en", "name_zh", "kind", "host_institution_en", "host_institution_zh", "budget_hkd", *DATE_FIELDS, "min_age", "max_age", "max_subsidy_per_place",
-             "gba_min_share_percent", "max_places_per_organisation", "max_choices", *ORIGIN_BOXES, "reserved_seats",
+             "gba_min_share_percent", "max_places_per_organisation", "max_choices", *ORIGIN_BOXES, "reserved_seats", "cap_rule",
              "double_scoring", "moderation_threshold", *POLICY_FIELDS, *(f"cap_{r.code}" for r in REGIONS))
     names += tuple(f"{name}-{part}" for name in DATE_FIELDS for part in DATE_PARTS)
     form = SchemeForm(values={name: str(raw.get(name) or "") for name in names})
@@ -279,6 +281,9 @@ def check_form(form: SchemeForm) -> CheckedScheme:
     reserved = fields.choice("reserved_seats", RESERVED_SEATS, message=MESSAGES["reserved_seats"], default="keep")
     if reserved:
         values["reserved_seats"] = reserved
+    cap_rule = fields.choice("cap_rule", CAP_RULES, message=MESSAGES["cap_rule"], default="proportional")
+    if cap_rule:
+        values["cap_rule"] = cap_rule
     values["double_scoring"] = fields.checkbox("double_scoring")
     threshold = fields.whole("moderation_threshold", 1, 100, message=MESSAGES["moderation_threshold"], default=15)
     if threshold is not None:

@@ -35,6 +35,7 @@ class SubsidyLimit(BaseModel):
 
 Origin = Literal["hong_kong", "guangdong"]
 ReservedSeats = Literal["keep", "release"]
+CapRule = Literal["proportional", "flexible"]
 
 
 class Criterion(BaseModel):
@@ -66,6 +67,7 @@ class SchemeOut(BaseModel):
     gba_min_share_percent: int | None
     admitted_origins: list[Origin] = Field(description="Who may take part: hong_kong, guangdong or both")
     reserved_seats: ReservedSeats = Field(description="Places kept for one side that it leaves empty: keep or release")
+    cap_rule: CapRule = Field(description="How a stable round keeps a binding regional cap: proportional or flexible")
     max_places_per_organisation: int | None = Field(description="Most places granted to one organisation's projects")
     kind: ProgrammeKind = Field(description="funding_scheme, thematic_programme or summer_programme")
     host_institution_en: str = Field(description="A thematic programme's Mainland host institution")
@@ -104,6 +106,9 @@ class SchemeIn(BaseModel):
     admitted_origins: list[Origin] | None = Field(default=None, max_length=2,
                                                   description="Who may take part: hong_kong, guangdong or both")
     reserved_seats: ReservedSeats | None = Field(default=None, description="keep (stay empty) or release (go to the other side)")
+    cap_rule: CapRule | None = Field(default=None, description="proportional rationing (the default) or flexible "
+                                                               "deferred acceptance, for a binding regional cap in "
+                                                               "stable rounds")
     max_places_per_organisation: int | str | None = Field(default=None, description="Empty or absent: no limit")
     kind: ProgrammeKind | None = Field(default=None, description="funding_scheme (when absent), thematic_programme or "
                                                                  "summer_programme")

@@ -55,6 +55,10 @@ class Scheme(SQLModel, table=True):
     # Seats reserved for one side that it leaves empty: "keep" them empty, or "release" them to the other
     # side (stable rounds; matching.model.RESERVED_SEATS).
     reserved_seats: str = Field(default="keep", sa_type=String(8))
+    # How a stable round keeps a regional cap that binds: "proportional" rationing or "flexible" deferred
+    # acceptance (matching.model.CAP_RULES; docs/matching.md says what each guarantees).
+    cap_rule: str = Field(default="proportional", sa_type=String(12),
+                          sa_column_kwargs={"server_default": "proportional"})
     # Independent double scoring: two officers score each project without seeing the other's score; when
     # their weighted totals differ by more than the threshold (points out of 100), a moderation note with
     # the agreed score is needed before the project is ranked or decided (projects/scoring.py).

@@ -31,7 +31,7 @@ from tests.placements.test_rounds import finish_round, make_staff, small_scheme,
 round_engine = test_rounds.round_engine  # the fixture: this module gets a scratch database of its own
 
 ROOT = Path(__file__).resolve().parents[2]
-PAST_LOAD = ("text", "rules", "solve", "explain", "sensitivity")
+PAST_LOAD = ("text", "rules", "solve", "explain", "sensitivity", "tradeoff")
 
 
 def _queued_rounds(engine, n: int) -> list[int]:
