@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import explain, optimal, stable
+from . import explain, optimal, stable, verification
 from .model import ORIGINS, Applicant, MatchResult, Policy, Project, Scheme
 from .rules import RuleArrays, check_all, describe
 from .scoring import scores
@@ -329,9 +329,19 @@ def match(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: 
                       top_k=top_k, seed=seed, stage=stage, policy=policy)
     stage("solve")
     solve_progress = (lambda f: progress("solve", f)) if progress else None
-    assigned, info = _solve(problem, mode, rankings, solve_progress)
+    # The projects' orders, computed once: deferred acceptance uses them and the blocking-pair check re-reads them.
+    priority = project_priorities(problem, rankings) if mode == "stable" else None
+    assigned, info = _solve(problem, mode, rankings, solve_progress, priority)
     stage("explain")
     result = explain.build_result(problem, assigned, info, mode=mode, seed=seed, top_k=top_k)
+    # Stable mode promises no admissible blocking pair (docs/matching.md): count them with the independent
+    # checker, which reads only the placements. Optimal mode makes no such promise, so nothing is counted.
+    if mode == "stable":
+        result.report["blocking_pairs"] = int(len(verification.blocking_arcs(problem, priority, result)))
+        result.report["blocking_pairs_checked"] = True
+    else:
+        result.report["blocking_pairs"] = None
+        result.report["blocking_pairs_checked"] = False
     stage("done")
     result.report["timings_s"] = {k: timings[k] for k in ("load", "text", "rules", "solve",
                                                           "explain")}
@@ -339,8 +349,9 @@ def match(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: 
     return result
 
 
-def _solve(problem: Problem, mode: str, rankings, progress):
-    """Return the chosen arc per applicant (-1 = unplaced) and solver info."""
+def _solve(problem: Problem, mode: str, rankings, progress, priority: np.ndarray | None = None):
+    """Return the chosen arc per applicant (-1 = unplaced) and solver info (stable mode: `priority` is
+    `project_priorities(problem, rankings)` when the caller already has it)."""
     # Applicants with arcs are renumbered 0..n-1 for the solvers.
     active, local = np.unique(problem.arc_app, return_inverse=True)
     assigned = np.full(len(problem.applicants), -1, np.int64)
@@ -349,7 +360,7 @@ def _solve(problem: Problem, mode: str, rankings, progress):
         start = np.searchsorted(local, np.arange(n + 1))  # arcs are grouped by applicant
         prefs = stable.Preferences(n, local.astype(np.int64), problem.arc_proj,
                                    np.arange(len(local), dtype=np.int64), start,
-                                   project_priorities(problem, rankings))
+                                   project_priorities(problem, rankings) if priority is None else priority)
         release = problem.scheme.reserved_seats == "release"
         seats = stable.OriginSeats(problem.arc_group, problem.group_proj,
                                    problem.group_own_most if release else problem.group_most,

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import MatchResult, Placement, Reason, Unplaced
+from .model import ORIGINS, MatchResult, Placement, Reason, Unplaced
 from .rules import RULES, check_all, describe
 from .scoring import scores
 
@@ -84,6 +84,67 @@ def _ineligible_reasons(problem, rows: list[int], chunk: int = 1024) -> dict[int
             out[i] = Unplaced(a.id, "ineligible", params,
                               f"not eligible for any project: {rule} ({describe(check)}) "
                               f"fails for {n} of {m} {what}")
+    return out
+
+
+# Why a project's places stayed empty: the first of these that applies (docs/matching.md, "Empty seats").
+EMPTY_SEAT_REASONS = ("no_applicant", "all_placed_higher", "origin_seats", "budget", "regional_cap", "rationed",
+                      "placed_elsewhere", "not_selected")
+
+
+def _empty_seats(problem, assigned: np.ndarray, placed_proj: np.ndarray, counts: np.ndarray, budget_left: int,
+                 region_full: np.ndarray, arc_room: np.ndarray, mode: str, rationed: bool) -> list[dict[str, Any]]:
+    """Every project with places left empty, how many, and the first reason in EMPTY_SEAT_REASONS order.
+
+    Judged on the final state, over arcs (an applicant's eligible listed or suggested projects). An
+    applicant *wants* p when p comes before her placement in her list, or she is unplaced; `arc_room`
+    says whether her origin may still take a seat at p.
+    """
+    projects = problem.projects
+    n_proj = len(projects)
+    places = np.array([max(0, p.places) for p in projects], np.int64)
+    empty = places - counts
+    todo = np.flatnonzero(empty > 0)
+    if not len(todo):
+        return []
+    arc_app, arc_proj = problem.arc_app, problem.arc_proj
+    n_app = len(problem.applicants)
+    start = np.searchsorted(arc_app, np.arange(n_app + 1))
+    mine = np.where(assigned >= 0, assigned, start[1:])  # her placement's arc, or past her last arc
+    wants = np.arange(len(arc_app)) < mine[arc_app]
+    unplaced = assigned[arc_app] < 0
+    listed = np.bincount(arc_proj, minlength=n_proj)
+    wanting = np.bincount(arc_proj[wants], minlength=n_proj)
+    wanting_room = np.bincount(arc_proj[wants & arc_room], minlength=n_proj)
+    wanting_unplaced = np.bincount(arc_proj[wants & arc_room & unplaced], minlength=n_proj)
+    origin = problem.rules.a_origin
+    held = Counter(zip(placed_proj[placed_proj >= 0].tolist(), origin[placed_proj >= 0].tolist(), strict=True))
+    regions, caps = problem.region_names, problem.scheme.region_caps
+    out: list[dict[str, Any]] = []
+    for j in todo.tolist():
+        p = projects[j]
+        row: dict[str, Any] = {"project_id": p.id, "empty": int(empty[j]), "reason": "",
+                               "places": int(places[j]), "placed": int(counts[j])}
+        if listed[j] == 0:
+            row["reason"] = "no_applicant"
+        elif wanting[j] == 0:
+            row.update(reason="all_placed_higher", eligible=int(listed[j]))
+        elif wanting_room[j] == 0:
+            reserved_empty = {o: lo - held[(j, k)] for k, o in enumerate(ORIGINS)
+                              for lo, _hi in [p.origin_seats.get(o, (0, 0))] if lo > held[(j, k)]}
+            row.update(reason="origin_seats", wanting=int(wanting[j]), reserved_empty=reserved_empty)
+        elif budget_left < problem.subsidy[j]:
+            row.update(reason="budget", budget_left_hkd=int(budget_left), subsidy_per_place=int(problem.subsidy[j]))
+        elif region_full[problem.proj_region[j]]:
+            region = regions[problem.proj_region[j]]
+            row.update(reason="regional_cap", region=region, cap=int(caps[region]))
+        elif mode == "stable" and rationed:
+            row.update(reason="rationed", wanting=int(wanting_room[j]))
+        elif wanting_unplaced[j] == 0:
+            row.update(reason="placed_elsewhere", wanting=int(wanting_room[j]))
+        else:
+            row.update(reason="not_selected", wanting=int(wanting_unplaced[j]))
+        out.append(row)
     return out
 
 
@@ -188,6 +249,9 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
                                      "eligible but not selected"))
     unplaced.sort(key=lambda u: u.applicant_id)
 
+    empty_seats = _empty_seats(problem, assigned, placed_proj, counts, budget - spent, region_full,
+                               ~group_full[problem.arc_group], mode, bool(info.get("rationed")))
+
     ranks = Counter(p.choice_rank or 0 for p in placements)
     first_timers = [a for a in applicants if a.first_timer]
     placed_ids = {p.applicant_id for p in placements}
@@ -209,6 +273,7 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
                         "cap": int(caps[r]) if r in caps else None}
                     for k, r in enumerate(problem.region_names)},
         "unplaced_reasons": dict(sorted(Counter(u.reason_code for u in unplaced).items())),
+        "empty_seats": empty_seats,
         "objective": info.get("objective"),
         "bound": None if info.get("bound") is None else round(float(info["bound"]), 3),
         "gap": None if gap is None else round(float(gap), 8),
