@@ -28,7 +28,7 @@ from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, SegregationOfDutiesError, can
 from backend.outbox.service import hong_kong_time
-from backend.placements import approvals, review, round_status, rounds
+from backend.placements import approvals, empty_places, review, round_status, rounds
 from backend.placements.models import MatchAdjustment, MatchProposal, MatchRun, MatchRunStatus, ProposalStatus
 from backend.projects.models import Project
 from backend.schemes import lottery
@@ -104,7 +104,8 @@ def reason_name(code: str) -> str:
 
 def round_words() -> dict:
     return dict(stage_name=stage_name, status_name=status_name, status_colours=STATUS_COLOURS,
-                mode_names=MODE_NAMES, proposal_status_names=PROPOSAL_STATUS_NAMES, reason_name=reason_name)
+                mode_names=MODE_NAMES, proposal_status_names=PROPOSAL_STATUS_NAMES, reason_name=reason_name,
+                empty_reason_name=empty_places.reason_name)
 
 
 def get_run(db: Session, run_id: int) -> MatchRun:
@@ -203,6 +204,9 @@ def round_view(db: Session, run: MatchRun, view: str, q: str, page: int, reason:
             lambda offset, limit: review.unplaced_with_reasons(db, run, reason=reason, search=q, offset=offset,
                                                                limit=limit))
         context["reason_codes"] = sorted((run.figures or {}).get("unplaced_reasons", {}).items())
+    elif view == "empty":
+        context["paged"] = paginate(empty_places.empty_places(db, run, reason=reason, search=q), page)
+        context["empty_reasons"] = empty_places.reasons(run)
     else:
         shown = paginate(review.proposed_projects(db, run, search=q), page, size=10)
         context["paged"] = Paged(review.proposals_by_project(db, run, projects=shown.items), shown.page,
@@ -298,7 +302,7 @@ def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, vie
         person = db.get(User, getattr(run, field)) if getattr(run, field) else None
         context["people"][field] = person.display_name if person else "–"
     if run.status == MatchRunStatus.SUCCEEDED:
-        context.update(round_view(db, run, view if view in ("projects", "applicants", "unplaced") else "projects",
+        context.update(round_view(db, run, view if view in ("projects", "applicants", "unplaced", "empty") else "projects",
                                   q, page, reason))
         context["what_binds"] = what_binds_lines(run.figures)
         context["tradeoff"] = tradeoff_lines(run.figures)

@@ -189,7 +189,8 @@ def round_figures(result: matching.MatchResult, parameters: dict, proposed: int)
     r = result.report
     keys = ("applicants", "projects", "places_total", "placed", "budget_hkd", "budget_left_hkd",
             "first_choice_share", "choice_ranks", "first_timers_placed", "first_timers_total", "regions",
-            "unplaced_reasons", "objective", "bound", "gap", "cap_rule")
+            "unplaced_reasons", "objective", "bound", "gap", "cap_rule", "blocking_pairs", "blocking_pairs_checked",
+            "empty_seats")
     figures = {key: _jsonable(r.get(key)) for key in keys}
     unchosen = {tuple(pair) for pair in parameters.get("unchosen", [])}
     if unchosen or parameters.get("choice_ranks"):

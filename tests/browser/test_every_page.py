@@ -84,7 +84,7 @@ PAGES: dict[str, tuple[str, object]] = {
     "/staff/rounds": ("officer", None),
     "/staff/rounds/new": ("officer", None),
     "/staff/rounds/{run_id}": ("officer", lambda s: [{"run_id": s["run"], "": f"?view={view}"}
-                                                     for view in ("projects", "applicants", "unplaced")]),
+                                                     for view in ("projects", "applicants", "unplaced", "empty")]),
     "/staff/reports": ("officer", None),
     "/staff/rounds/{run_id}/approval": ("approver", lambda s: {"run_id": s["run"]}),
     "/staff/accounts": ("admin", None),
