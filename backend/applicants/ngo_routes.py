@@ -28,6 +28,8 @@ from backend.identity.models import User
 from backend.identity.permissions import Permission, organisation_id_of
 from backend.projects import catalogue
 from backend.projects.models import Project
+from backend.schemes import timetable
+from backend.schemes.models import Scheme
 
 router = APIRouter(include_in_schema=False)
 NgoUser = Annotated[User, require_permission(Permission.APPLICANT_VIEW_FOR_OWN_PROJECTS)]
@@ -180,6 +182,7 @@ def _ranking_page(request: Request, db: Session, user: User, project_id: int, *,
         "unranked": [r for r in rows if r.ngo_rank is None], "errors": errors or {},
         "notice": _("The ranking has been saved.") if done else None,
         "unrankable": ngo_view.UNRANKED_OUTCOMES,
+        "ranking_window": timetable.ranking_window(db.get(Scheme, project.scheme_id)) if project else None,
         "ranking_orders": [("choice", _("Their choice of this project")), ("outcome", _("Interview outcome")),
                            ("date", _("Date chosen")), ("name", _("Name"))]}, status_code=status_code)
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from backend.core import clock
+from backend.core.formatting import long_date
+from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext
 from backend.schemes.models import Scheme
 
@@ -47,6 +49,26 @@ def scramble_open(scheme: Scheme, today: date | None = None) -> bool:
     if scheme.scramble_opens is None or scheme.scramble_closes is None:
         return False
     return scheme.scramble_opens <= (today or clock.today()) <= scheme.scramble_closes
+
+
+def ranking_window(scheme: Scheme, today: date | None = None) -> str | None:
+    """What an organisation ranking its applicants needs to know about when it may (None: no deadline set)."""
+    today = today or clock.today()
+    scramble = scheme.scramble_opens is not None and scheme.scramble_closes is not None
+    if scramble_open(scheme, today):
+        return _("Rankings are open again for applicants for unfilled places until %(closes)s.",
+                 closes=long_date(scheme.scramble_closes))
+    if scheme.ranking_deadline is None:
+        return None
+    if ranking_open(scheme, today):
+        return _("You can change this order until %(day)s, the scheme's ranking deadline.",
+                 day=long_date(scheme.ranking_deadline))
+    if scramble and today < scheme.scramble_opens:
+        return _("Rankings closed on %(day)s. They open again for applicants for unfilled places from %(opens)s to "
+                 "%(closes)s.", day=long_date(scheme.ranking_deadline), opens=long_date(scheme.scramble_opens),
+                 closes=long_date(scheme.scramble_closes))
+    return _("Rankings closed on %(day)s, the scheme's ranking deadline, so the order can no longer change.",
+             day=long_date(scheme.ranking_deadline))
 
 
 def is_what_if(scheme: Scheme, started_at: datetime) -> bool:

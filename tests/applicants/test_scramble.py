@@ -18,6 +18,7 @@ from backend.organisations.models import Organisation
 from backend.placements.approvals import approve_proposals
 from backend.placements.models import MatchProposal, MatchRun, Placement, PlacementStatus
 from backend.placements.offers import decline_offer
+from backend.schemes import timetable
 from tests.accounts.helpers import make_user, sign_in_as
 from tests.applicants.helpers import make_applicant, make_ngo
 from tests.conftest import migrated_database
@@ -170,9 +171,13 @@ def test_rankings_reopen_for_the_scramble_and_say_when(session, market):
     choice = scramble.apply(session, user, open_.id)
 
     clock.set_today(date(2027, 3, 20))
+    assert timetable.ranking_window(_scheme) == ("Rankings closed on 15 March 2027. They open again for applicants "
+                                                 "for unfilled places from 6 April 2027 to 20 April 2027.")
     with pytest.raises(Conflict, match="They open again for applicants for unfilled places from 6 April 2027"):
         ngo_view.set_ranking(session, ngo, open_.id, [choice.id])
     clock.set_today(DURING)
+    assert timetable.ranking_window(_scheme) == ("Rankings are open again for applicants for unfilled places until "
+                                                 "20 April 2027.")
     [row] = ngo_view.set_ranking(session, ngo, open_.id, [choice.id])
     assert row.ngo_rank == 1 and row.in_scramble
     clock.set_today(date(2027, 4, 21))
@@ -282,3 +287,14 @@ def test_match_day_then_the_scramble_then_a_refill_round_fills_the_unfilled_plac
     with Session(journey_engine) as session:
         proposals = session.exec(select(MatchProposal).where(MatchProposal.run_id == again.id)).all()
         assert (left_out, ids["b"]) not in {(p.applicant_id, p.project_id) for p in proposals}
+
+
+def test_the_organisations_ranking_page_says_when_it_may_rank(client, session, market):
+    _scheme, _full, open_, _spare, _holder, (user, _profile) = market
+    ngo, _organisation = make_ngo(session, session.get(Organisation, open_.organisation_id))
+    clock.set_today(DURING)
+    choice = scramble.apply(session, user, open_.id)
+    sign_in_as(client, session, ngo)
+    page = html.unescape(client.get(f"/ngo/rankings/{open_.id}?lang=en").text)
+    assert 'id="ranking-window"' in page and "open again for applicants for unfilled places until 20 April" in page
+    assert "Applied for an unfilled place after match day." in page and f"/ngo/choices/{choice.id}/ranking" in page
