@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import explain, optimal, stable, verification
-from .model import ORIGINS, Applicant, MatchResult, Policy, Project, Scheme
+from .model import ORIGINS, Applicant, MatchError, MatchResult, Policy, Project, Scheme
 from .rules import RuleArrays, check_all, describe
 from .scoring import scores
 from .text import TextModel
@@ -23,10 +23,6 @@ PLACEMENT_VALUE = 10_000
 DEFAULT_TOP_K = 15
 DEFAULT_SEED = 2025
 MAX_WARNINGS = 50
-
-
-class MatchError(ValueError):
-    """Invalid request, e.g. a pinned pair that breaks a hard rule."""
 
 
 @dataclass
@@ -368,6 +364,10 @@ def _solve(problem: Problem, mode: str, rankings, progress, priority: np.ndarray
         chosen, info = stable.solve(prefs, problem.places_left, problem.subsidy,
                                     problem.proj_region, problem.region_cap_left,
                                     problem.budget_left, progress, seats, cap_rule=problem.scheme.cap_rule)
+        if info.get("rationed_for") == "budget":
+            problem.warnings.append("cap_rule flexible: regional caps were kept by flexible deferred acceptance, "
+                                    "but the budget still bound, so places were rationed for the budget on top "
+                                    "(every project cut by the same share, then spare places recycled)")
         ok = chosen >= 0
         assigned[active[ok]] = chosen[ok]
         info["objective"] = int(problem.arc_value[chosen[ok]].sum())

@@ -170,6 +170,10 @@ RESERVED_SEATS = ("keep", "release")
 CAP_RULES = ("proportional", "flexible")
 
 
+class MatchError(ValueError):
+    """Invalid request, e.g. a pinned pair that breaks a hard rule, or a scheme setting out of range."""
+
+
 @dataclass(frozen=True)
 class Scheme:
     name: str
@@ -185,7 +189,7 @@ class Scheme:
         if self.reserved_seats not in RESERVED_SEATS:
             raise ValueError(f"reserved_seats must be one of {', '.join(RESERVED_SEATS)}")
         if self.cap_rule not in CAP_RULES:
-            raise ValueError(f"cap_rule must be one of {', '.join(CAP_RULES)}")
+            raise MatchError(f"cap_rule must be one of {', '.join(CAP_RULES)}, got {self.cap_rule!r}")
 
 
 # --- policy: the weights that decide between applicants -------------------------------------------

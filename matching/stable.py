@@ -329,7 +329,7 @@ def _solve_flexible(prefs, places, subsidy, proj_region, region_cap, budget, pro
         state = eff.tobytes()
         # Guard: an added place that changed nothing, or places that come round again, end the recycling.
         if not added or (previous is not None and np.array_equal(previous, assigned)) or state in seen:
-            return assigned, {"da_runs": runs, "rationed": True, "cap_rule": "flexible"}
+            return assigned, {"da_runs": runs, "rationed": True, "rationed_for": "budget", "cap_rule": "flexible"}
         seen.add(state)
         previous = assigned
 
