@@ -87,6 +87,16 @@ def _keep(candidates: list[tuple[int, int]], seats: int, groups: dict[int, tuple
             [c for c, t in zip(candidates, taken, strict=True) if not t])
 
 
+def _origin_groups(seats: OriginSeats | None) -> tuple[dict[int, dict[int, tuple[int, int]]], list[int]]:
+    """Per project with seats per origin, each of its groups' (most, fewest); and each arc's group (or -1)."""
+    per_origin: dict[int, dict[int, tuple[int, int]]] = {}
+    if seats is None or not len(seats.group_proj):
+        return per_origin, []
+    for g, p in enumerate(seats.group_proj.tolist()):
+        per_origin.setdefault(p, {})[g] = (int(seats.most[g]), int(seats.fewest[g]))
+    return per_origin, seats.arc_group.tolist()
+
+
 def deferred_acceptance(prefs: Preferences, places: np.ndarray, seats: OriginSeats | None = None) -> np.ndarray:
     """Applicant-optimal stable matching for ``places``: the chosen arc per applicant or -1."""
     order = prefs.order.tolist()
@@ -98,12 +108,7 @@ def deferred_acceptance(prefs: Preferences, places: np.ndarray, seats: OriginSea
     nxt = start[:-1]
     held: list[list[tuple[int, int]]] = [[] for _ in places]  # max-heap on priority
     # Projects with seats per origin hold a plain list, chosen again at each proposal (_keep).
-    per_origin: dict[int, dict[int, tuple[int, int]]] = {}
-    group_of: list[int] = []
-    if seats is not None and len(seats.group_proj):
-        group_of = seats.arc_group.tolist()
-        for g, p in enumerate(seats.group_proj.tolist()):
-            per_origin.setdefault(p, {})[g] = (int(seats.most[g]), int(seats.fewest[g]))
+    per_origin, group_of = _origin_groups(seats)
     free = [a for a in range(prefs.n_applicants - 1, -1, -1) if start[a] < start[a + 1]]
     while free:
         a = free.pop()
@@ -212,12 +217,7 @@ def flexible_deferred_acceptance(prefs: Preferences, places: np.ndarray, proj_re
     target = np.minimum(flexible_targets(places, proj_region, region_cap) if target is None else target,
                         places).tolist()
     places_list = places.tolist()
-    per_origin: dict[int, dict[int, tuple[int, int]]] = {}
-    group_of: list[int] = []
-    if seats is not None and len(seats.group_proj):
-        group_of = seats.arc_group.tolist()
-        for g, p in enumerate(seats.group_proj.tolist()):
-            per_origin.setdefault(p, {})[g] = (int(seats.most[g]), int(seats.fewest[g]))
+    per_origin, group_of = _origin_groups(seats)
     binding: dict[int, list[int]] = {}  # region -> its projects, in their fixed order
     for r in np.flatnonzero(region_cap >= 0).tolist():
         members = np.flatnonzero(proj_region == r)
@@ -285,35 +285,29 @@ def unmet_demand(prefs: Preferences, assigned: np.ndarray, n_proj: int) -> np.nd
     return np.bincount(prefs.arc_proj[wants], minlength=n_proj)
 
 
-def _solve_flexible(prefs, places, subsidy, proj_region, region_cap, budget, progress, seats):
-    """Flexible deferred acceptance for the caps; a budget it still breaks is rationed as in `solve`: every
-    project scaled down by the same share, then spare places recycled while the budget allows."""
+def _recycle(deferred, eff, prefs, places, subsidy, proj_region, region_cap, budget, progress) -> tuple:
+    """Steps 2-3 of the effective-places method on `eff` (already rationed): run `deferred(eff)`, shrink each
+    project to what it filled, and while the unspent budget and a region's spare cap can fund one more place at a
+    project some applicant wants more than her placement, add it (least-filled projects first) and run again.
+    Returns the last assignment and the number of runs."""
     n_proj = len(places)
-    assigned = flexible_deferred_acceptance(prefs, places, proj_region, region_cap, seats)
-    counts = _counts(prefs, assigned, n_proj)
-    if int((counts * subsidy).sum()) <= budget:
-        return assigned, {"da_runs": 1, "rationed": False, "cap_rule": "flexible"}
-    eff = counts.astype(np.int64)
-    _scale_down(eff, np.arange(n_proj), budget, subsidy.astype(float))
-    # The region's targets stay those of the real places: recomputed from the budget's places, they would move
-    # with every place recycled and could send the loop round in circles.
-    target = flexible_targets(places, proj_region, region_cap)
+    capped = region_cap >= 0
     runs, previous, seen = 1, None, set()
     while True:
-        assigned = flexible_deferred_acceptance(prefs, eff, proj_region, region_cap, seats, target)
+        assigned = deferred(eff)
         runs += 1
         if progress:
             progress(min(0.9, runs / 10))
         counts = _counts(prefs, assigned, n_proj)
-        eff = np.minimum(eff, counts)
+        eff = np.minimum(eff, counts)  # unchanged outcome, frees unused budget
         demand = unmet_demand(prefs, assigned, n_proj)
         left = budget - int((eff * subsidy).sum())
-        # A region at its cap gains nothing from another place: its choice would only move a seat between its
-        # projects (and the next pass would move it back).
-        capped = region_cap >= 0
+        # A region at its cap gains nothing from another place (with flexible caps its choice would only move a
+        # seat between its projects, and the next pass would move it back).
         region_left = np.where(capped, region_cap - np.bincount(
             proj_region, weights=eff, minlength=len(region_cap)).astype(np.int64), 1 << 60)
         wanting = np.flatnonzero((demand > 0) & (eff < places))
+        # Least-filled projects (share of real places) get recycled places first.
         fill = eff[wanting] / np.maximum(places[wanting], 1)
         added = False
         extra = np.minimum(demand, places - eff)
@@ -329,9 +323,28 @@ def _solve_flexible(prefs, places, subsidy, proj_region, region_cap, budget, pro
         state = eff.tobytes()
         # Guard: an added place that changed nothing, or places that come round again, end the recycling.
         if not added or (previous is not None and np.array_equal(previous, assigned)) or state in seen:
-            return assigned, {"da_runs": runs, "rationed": True, "rationed_for": "budget", "cap_rule": "flexible"}
+            return assigned, runs
         seen.add(state)
         previous = assigned
+
+
+def _solve_flexible(prefs, places, subsidy, proj_region, region_cap, budget, progress, seats):
+    """Flexible deferred acceptance for the caps; a budget it still breaks is rationed as in `solve`: every
+    project scaled down by the same share, then spare places recycled while the budget allows."""
+    n_proj = len(places)
+    assigned = flexible_deferred_acceptance(prefs, places, proj_region, region_cap, seats)
+    counts = _counts(prefs, assigned, n_proj)
+    if int((counts * subsidy).sum()) <= budget:
+        return assigned, {"da_runs": 1, "rationed": False, "cap_rule": "flexible"}
+    eff = counts.astype(np.int64)
+    _scale_down(eff, np.arange(n_proj), budget, subsidy.astype(float))
+    # The region's targets stay those of the real places: recomputed from the budget's places, they would move
+    # with every place recycled and could send the loop round in circles.
+    target = flexible_targets(places, proj_region, region_cap)
+    assigned, runs = _recycle(
+        lambda eff: flexible_deferred_acceptance(prefs, eff, proj_region, region_cap, seats, target),
+        eff, prefs, places, subsidy, proj_region, region_cap, budget, progress)
+    return assigned, {"da_runs": runs, "rationed": True, "rationed_for": "budget", "cap_rule": "flexible"}
 
 
 def solve(prefs: Preferences, places: np.ndarray, subsidy: np.ndarray, proj_region: np.ndarray,
@@ -354,35 +367,6 @@ def solve(prefs: Preferences, places: np.ndarray, subsidy: np.ndarray, proj_regi
     for r in np.flatnonzero(capped):
         _scale_down(eff, np.flatnonzero(proj_region == r), region_cap[r], np.ones(n_proj))
     _scale_down(eff, np.arange(n_proj), budget, subsidy.astype(float))
-    runs = 1
-    previous = None
-    while True:
-        assigned = deferred_acceptance(prefs, eff, seats)
-        runs += 1
-        if progress:
-            progress(min(0.9, runs / 10))
-        counts = _counts(prefs, assigned, n_proj)
-        eff = np.minimum(eff, counts)  # unchanged outcome, frees unused budget
-        demand = unmet_demand(prefs, assigned, n_proj)
-        left = budget - int((eff * subsidy).sum())
-        region_left = np.where(capped, region_cap - np.bincount(
-            proj_region, weights=eff, minlength=len(region_cap)).astype(np.int64), 1 << 60)
-        wanting = np.flatnonzero((demand > 0) & (eff < places))
-        # Least-filled projects (share of real places) get recycled places first.
-        fill = eff[wanting] / np.maximum(places[wanting], 1)
-        added = False
-        extra = np.minimum(demand, places - eff)
-        for p in wanting[np.lexsort((wanting, fill))].tolist():
-            r = proj_region[p]
-            k = int(min(extra[p], left // max(1, subsidy[p]) if subsidy[p] else extra[p],
-                        region_left[r]))
-            if k <= 0:
-                continue
-            eff[p] += k
-            left -= k * int(subsidy[p])
-            region_left[r] -= k
-            added = True
-        # Guard: an added place that changed nothing would be removed again next round.
-        if not added or (previous is not None and np.array_equal(previous, assigned)):
-            return assigned, {"da_runs": runs, "rationed": True, "cap_rule": "proportional"}
-        previous = assigned
+    assigned, runs = _recycle(lambda eff: deferred_acceptance(prefs, eff, seats), eff, prefs, places, subsidy,
+                              proj_region, region_cap, budget, progress)
+    return assigned, {"da_runs": runs, "rationed": True, "cap_rule": "proportional"}

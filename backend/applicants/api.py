@@ -196,56 +196,25 @@ def withdraw_choice(choice_id: Id, db: DbSession, user: Chooser):
     return _choice_list(choices.withdraw_choice(db, user, choice_id))
 
 
-class ScrambleOpening(BaseModel):
-    project_id: int
-    title: str
-    city: str
-    region: str
-    start_date: date
-    end_date: date
-    places_left: int
-
-
-class ScrambleApplication(BaseModel):
-    choice_id: int
-    project_id: int
-    title: str
-    status: str
-    status_label: str
-
-
-class SchemeScrambleOut(BaseModel):
-    scheme_id: int
-    scheme_name: str
-    closes: date = Field(description="The last day to apply for an unfilled place")
-    openings: list[ScrambleOpening] = Field(description="Projects with places left that you may apply for")
-    applications: list[ScrambleApplication]
-    applications_left: int = Field(description="How many more unfilled places you may apply for at once")
-
-
-def _scramble_out(found) -> list[SchemeScrambleOut]:
-    return [SchemeScrambleOut.model_validate(s, from_attributes=True) for s in found]
-
-
-@router.get("/me/scramble", response_model=list[SchemeScrambleOut],
+@router.get("/me/scramble", response_model=list[scramble.SchemeScramble],
             summary="Unfilled places you may apply for, in each scheme whose scramble is open")
 def scramble_openings(db: DbSession, user: Chooser):
-    return _scramble_out(scramble.where_she_may_apply(db, user))
+    return scramble.where_she_may_apply(db, user)
 
 
-@router.post("/me/scramble", response_model=list[SchemeScrambleOut], status_code=201,
+@router.post("/me/scramble", response_model=list[scramble.SchemeScramble], status_code=201,
              summary="Apply for an unfilled place (after match day, while the scheme's scramble is open)",
              responses=error_responses(400, 404, 409))
 def apply_in_scramble(body: NewChoice, db: DbSession, user: Chooser):
     scramble.apply(db, user, body.project_id)
-    return _scramble_out(scramble.where_she_may_apply(db, user))
+    return scramble.where_she_may_apply(db, user)
 
 
-@router.delete("/me/scramble/{choice_id}", response_model=list[SchemeScrambleOut],
+@router.delete("/me/scramble/{choice_id}", response_model=list[scramble.SchemeScramble],
                summary="Withdraw an application for an unfilled place", responses=error_responses(404, 409))
 def withdraw_in_scramble(choice_id: Id, db: DbSession, user: Chooser):
     scramble.withdraw(db, user, choice_id)
-    return _scramble_out(scramble.where_she_may_apply(db, user))
+    return scramble.where_she_may_apply(db, user)
 
 
 # GET /me/status (every offer, then each choice) is with the offers, in placements/api.py, since it shows them.
