@@ -93,12 +93,13 @@ EMPTY_SEAT_REASONS = ("no_applicant", "all_placed_higher", "origin_seats", "budg
 
 
 def _empty_seats(problem, assigned: np.ndarray, placed_proj: np.ndarray, counts: np.ndarray, budget_left: int,
-                 region_full: np.ndarray, arc_room: np.ndarray, mode: str, rationed: bool) -> list[dict[str, Any]]:
+                 region_full: np.ndarray, arc_room: np.ndarray, mode: str, rationed: bool,
+                 arc_start: np.ndarray) -> list[dict[str, Any]]:
     """Every project with places left empty, how many, and the first reason in EMPTY_SEAT_REASONS order.
 
     Judged on the final state, over arcs (an applicant's eligible listed or suggested projects). An
     applicant *wants* p when p comes before her placement in her list, or she is unplaced; `arc_room`
-    says whether her origin may still take a seat at p.
+    says whether her origin may still take a seat at p; `arc_start[a]:arc_start[a + 1]` are applicant a's arcs.
     """
     projects = problem.projects
     n_proj = len(projects)
@@ -108,9 +109,7 @@ def _empty_seats(problem, assigned: np.ndarray, placed_proj: np.ndarray, counts:
     if not len(todo):
         return []
     arc_app, arc_proj = problem.arc_app, problem.arc_proj
-    n_app = len(problem.applicants)
-    start = np.searchsorted(arc_app, np.arange(n_app + 1))
-    mine = np.where(assigned >= 0, assigned, start[1:])  # her placement's arc, or past her last arc
+    mine = np.where(assigned >= 0, assigned, arc_start[1:])  # her placement's arc, or past her last arc
     wants = np.arange(len(arc_app)) < mine[arc_app]
     unplaced = assigned[arc_app] < 0
     listed = np.bincount(arc_proj, minlength=n_proj)
@@ -250,7 +249,7 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
     unplaced.sort(key=lambda u: u.applicant_id)
 
     empty_seats = _empty_seats(problem, assigned, placed_proj, counts, budget - spent, region_full,
-                               ~group_full[problem.arc_group], mode, bool(info.get("rationed")))
+                               ~group_full[problem.arc_group], mode, bool(info.get("rationed")), arc_start)
 
     ranks = Counter(p.choice_rank or 0 for p in placements)
     first_timers = [a for a in applicants if a.first_timer]

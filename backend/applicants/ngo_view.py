@@ -18,9 +18,7 @@ from backend.applicants import choice_status
 from backend.applicants.cv import CvFile, open_cv
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
 from backend.audit import service as audit
-from backend.core import clock
 from backend.core.errors import Conflict, DomainError, InvalidTransition, NotFound
-from backend.core.formatting import long_date
 from backend.core.i18n import gettext as _
 from backend.core.i18n import lazy_gettext, localised
 from backend.identity import permissions as authz
@@ -299,13 +297,8 @@ def set_ranking(session: Session, actor: User, project_id: int, choice_ids: list
     scheme = session.get(Scheme, project.scheme_id)
     # The scramble reopens rankings: the refill round fills the unfilled places in the organisation's order.
     if not timetable.ranking_open(scheme) and not timetable.scramble_open(scheme):
-        if scheme.scramble_opens is not None and scheme.scramble_closes is not None \
-                and clock.today() < scheme.scramble_opens:
-            raise Conflict(_("Rankings closed on %(day)s, the scheme's ranking deadline. They open again for "
-                             "applicants for unfilled places from %(opens)s.", day=long_date(scheme.ranking_deadline),
-                             opens=long_date(scheme.scramble_opens)), field="ranking")
-        raise Conflict(_("Rankings closed on %(day)s, the scheme's ranking deadline, so the order can no longer "
-                         "change.", day=long_date(scheme.ranking_deadline)), field="ranking")
+        # The refusal is the ranking page's own line: when rankings closed and, if so, when they reopen.
+        raise Conflict(timetable.ranking_window(scheme), field="ranking")
     if len(set(choice_ids)) != len(choice_ids):
         raise DomainError(_("Each applicant can appear only once in the order."), field="ranking")
     choices = {c.id: c for c in session.exec(select(Choice).where(

@@ -20,7 +20,6 @@ declined, lapsed or excluded (`placements/rounds.settled_pairs`).
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,13 +38,11 @@ from backend.core.i18n import localised
 from backend.identity import permissions as authz
 from backend.identity.models import User
 from backend.market.inputs import MATCHABLE_PROJECT_STATUSES
-from backend.placements.models import Placement, PlacementStatus
+from backend.placements.models import Placement
 from backend.projects.models import Project
 from backend.schemes import timetable
+from backend.schemes.facts import HOLDING_STATUSES, places_held_by_project
 from backend.schemes.models import Scheme
-
-# A place taken: offered and awaiting an answer, accepted, or done with.
-PLACE_TAKEN = (PlacementStatus.OFFERED, *choices.PLACE_HELD)
 
 
 @dataclass(frozen=True)
@@ -82,9 +79,8 @@ def places_left(session: Session, scheme: Scheme) -> dict[int, int]:
     """Each matchable project of the scheme with a place nobody holds or has been offered, and how many."""
     projects = session.exec(select(Project.id, Project.places_granted).where(
         Project.scheme_id == scheme.id, col(Project.status).in_(MATCHABLE_PROJECT_STATUSES))).all()
-    taken = Counter(session.exec(select(Placement.project_id).where(
-        Placement.scheme_id == scheme.id, col(Placement.status).in_(PLACE_TAKEN))).all())
-    return {pid: (places or 0) - taken[pid] for pid, places in projects if (places or 0) > taken[pid]}
+    taken = places_held_by_project(session, scheme.id)
+    return {pid: (places or 0) - taken.get(pid, 0) for pid, places in projects if (places or 0) > taken.get(pid, 0)}
 
 
 def _took_part(session: Session, profile: ApplicantProfile, scheme_id: int) -> bool:
@@ -95,7 +91,7 @@ def _took_part(session: Session, profile: ApplicantProfile, scheme_id: int) -> b
 def _has_offer_or_place(session: Session, profile: ApplicantProfile, scheme_id: int) -> bool:
     return session.exec(select(Placement.id).where(
         Placement.applicant_id == profile.id, Placement.scheme_id == scheme_id,
-        col(Placement.status).in_(PLACE_TAKEN))).first() is not None
+        col(Placement.status).in_(HOLDING_STATUSES))).first() is not None
 
 
 def may_take_part(session: Session, profile: ApplicantProfile, scheme: Scheme) -> bool:
@@ -134,16 +130,15 @@ def where_she_may_apply(session: Session, actor: User, *, today: date | None = N
         if not may_take_part(session, profile, scheme):
             continue
         left = places_left(session, scheme)
-        mine = {c.project_id: c for c in session.exec(select(Choice).where(
-            Choice.applicant_id == profile.id, Choice.scheme_id == scheme.id,
-            Choice.status != ChoiceStatus.WITHDRAWN))}
+        mine = choices.active_choices(session, profile, scheme.id)
+        chosen = {c.project_id for c in mine}
         answered_no = choices.offers_answered_no(session, profile)
         projects = session.exec(select(Project).where(col(Project.id).in_(list(left)))
                                 .order_by(Project.start_date, Project.id)).all() if left else []
         openings = [Opening(p.id, localised(p, "title"), p.city, p.region, p.start_date, p.end_date, left[p.id])
                     for p in projects
-                    if p.id not in mine and p.id not in answered_no and evaluate(profile, p).eligible]
-        applied = _applications(session, profile, scheme.id)
+                    if p.id not in chosen and p.id not in answered_no and evaluate(profile, p).eligible]
+        applied = [c for c in mine if c.in_scramble]
         titles = {p.id: localised(p, "title") for p in session.exec(
             select(Project).where(col(Project.id).in_([c.project_id for c in applied])))} if applied else {}
         found.append(SchemeScramble(

@@ -128,15 +128,23 @@ class SchemeUsage:
     subsidy_committed: int = 0
 
 
+def _holding(scheme_id: int):
+    return and_(Placement.scheme_id == scheme_id, col(Placement.status).in_(HOLDING_STATUSES))
+
+
+def places_held_by_project(session: Session, scheme_id: int) -> dict[int, int]:
+    """Per project, the places its live placements (offers awaiting an answer included) take up."""
+    return {pid: int(n) for pid, n in session.exec(
+        select(Placement.project_id, func.count()).where(_holding(scheme_id)).group_by(Placement.project_id))}
+
+
 def scheme_usage(session: Session, scheme_id: int) -> SchemeUsage:
-    holding = and_(Placement.scheme_id == scheme_id, col(Placement.status).in_(HOLDING_STATUSES))
-    by_project = session.exec(
-        select(Placement.project_id, func.count()).where(holding).group_by(Placement.project_id)).all()
+    holding = _holding(scheme_id)
     by_region = session.exec(
         select(Project.region, func.count()).select_from(Placement)
         .join(Project, col(Project.id) == Placement.project_id)
         .where(holding).group_by(Project.region)).all()
     committed = session.exec(select(func.coalesce(func.sum(Placement.subsidy_hkd), 0)).where(holding)).one()
-    return SchemeUsage(places_by_project={pid: int(n) for pid, n in by_project},
+    return SchemeUsage(places_by_project=places_held_by_project(session, scheme_id),
                        places_by_region={region: int(n) for region, n in by_region},
                        subsidy_committed=int(committed))
