@@ -330,6 +330,7 @@ def match(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: 
     assigned, info = _solve(problem, mode, rankings, solve_progress, priority)
     stage("explain")
     result = explain.build_result(problem, assigned, info, mode=mode, seed=seed, top_k=top_k)
+    result.problem = problem
     # Stable mode promises no admissible blocking pair (docs/matching.md): count them with the independent
     # checker, which reads only the placements. Optimal mode makes no such promise, so nothing is counted.
     if mode == "stable":

@@ -272,3 +272,6 @@ class MatchResult:
     placements: list[Placement]
     unplaced: list[Unplaced]
     report: dict[str, Any]
+    # The prepared inputs (text fit, rules, candidate pairs) the result was solved from, kept so that a
+    # caller can solve them again with a limit raised without fitting and checking everything again.
+    problem: Any = field(default=None, repr=False, compare=False)

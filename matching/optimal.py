@@ -145,54 +145,92 @@ def repair_and_fill(net: Network, chosen: np.ndarray) -> np.ndarray:
     return chosen
 
 
-def solve(net: Network, *, tolerance: float = 1e-4, max_iter: int = 40, progress=None):
-    """Return (chosen arc mask, info) with objective, dual bound, gap and flow count."""
+def price_estimate(net: Network, chosen: np.ndarray) -> int:
+    """A first guess at the budget's price from the budget-blind assignment.
+
+    Drop that assignment's placements in order of value per HKD, cheapest value first, until the overspend
+    is saved: the value per HKD where that stops is what the last place given up was worth. Moving people to
+    cheaper projects saves money too, so the true price is usually a little lower; the search brackets it.
+    """
+    idx = np.flatnonzero(chosen)
+    subsidy = net.arc_subsidy[idx]
+    paid = subsidy > 0
+    ratio = SCALE * net.value[idx][paid] / subsidy[paid]
+    order = np.argsort(ratio, kind="stable")
+    k = int(np.searchsorted(np.cumsum(subsidy[paid][order]), _spend(net, chosen) - net.budget))
+    return max(1, int(ratio[order][min(k, len(order) - 1)])) if len(order) else 1
+
+
+def solve(net: Network, *, tolerance: float = 1e-4, max_iter: int = 40, progress=None,
+          start: tuple[int, int] | list[int] | None = None):
+    """Return (chosen arc mask, info) with objective, dual bound, gap and flow count.
+
+    `start` is a price bracket (mu_lo, mu_hi) from a solve of a nearby problem (`info["price_bracket"]`: the
+    same round before its budget or a cap was raised): the search tries those prices first instead of
+    solving the budget-blind flow and guessing, which at national scale saves most of the flow solves.
+    """
+    none = {"objective": 0, "bound": 0.0, "gap": 0.0, "flow_solves": 0, "lambda_per_hkd": 0.0,
+            "budget_binding": False, "price_bracket": None}
     if len(net.value) == 0:
-        return np.zeros(0, bool), {"objective": 0, "bound": 0.0, "gap": 0.0, "flow_solves": 0,
-                                   "lambda_per_hkd": 0.0, "budget_binding": False}
-    chosen, bound = _flow(net, 0)
-    solves = 1
-    if _spend(net, chosen) <= net.budget:  # budget not binding: the flow is optimal
-        obj = int(net.value[chosen].sum())
-        return chosen, {"objective": obj, "bound": float(obj), "gap": 0.0, "flow_solves": 1,
-                        "lambda_per_hkd": 0.0, "budget_binding": False}
-    best = repair_and_fill(net, chosen)
-    best_obj = int(net.value[best].sum())
-    # Bracket the price: at mu=lo the flow overspends, at mu=hi every placement has
-    # negative gain (so the empty assignment, spending 0, is optimal).
-    lo, spend_lo = 0, _spend(net, chosen)
-    hi, spend_hi = int(SCALE * net.value.max()
-                       // max(1, int(net.subsidy[net.subsidy > 0].min(initial=1)))) + 2, 0
-    interpolate = True
-    while hi - lo > 1 and solves < max_iter:
-        # Alternate interpolation on spend(mu) (fast near the answer) with bisection
-        # (guarantees the bracket halves at least every other step).
-        if interpolate and spend_lo > spend_hi:
-            frac = (spend_lo - net.budget) / (spend_lo - spend_hi)
-            mid = min(hi - 1, max(lo + 1, lo + int(round(frac * (hi - lo)))))
-        else:
-            mid = (lo + hi) // 2
-        width = hi - lo
-        chosen, lag = _flow(net, mid)
+        return np.zeros(0, bool), none
+    solves, bound = 0, float("inf")
+    best, best_obj = None, -1
+    lo = hi = None  # (mu, L(mu), spend): at lo the flow overspends, at hi it keeps to the budget
+
+    def evaluate(mu: int):
+        nonlocal solves, bound, best, best_obj, lo, hi
+        flow, lag = _flow(net, mu)
         solves += 1
         bound = min(bound, lag)
-        spend = _spend(net, chosen)
-        if spend <= net.budget:
-            hi, spend_hi = mid, spend
+        point = (mu, lag, _spend(net, flow))
+        if point[2] <= net.budget:
+            hi = point if hi is None or mu < hi[0] else hi
         else:
-            lo, spend_lo = mid, spend
-        interpolate = not interpolate or (hi - lo) * 2 <= width
-        cand = repair_and_fill(net, chosen)
+            lo = point if lo is None or mu > lo[0] else lo
+        cand = repair_and_fill(net, flow)
         obj = int(net.value[cand].sum())
         if obj > best_obj:
             best, best_obj = cand, obj
         if progress:
-            progress(min(0.95, solves / 15))
-        if bound - best_obj <= tolerance * bound:
-            break
+            progress(min(0.95, solves / 8))
+        return flow
+
+    def close_enough() -> bool:
+        return bound - best_obj <= tolerance * bound
+
+    price_cap = int(SCALE * net.value.max() // max(1, int(net.subsidy[net.subsidy > 0].min(initial=1)))) + 2
+    for mu in sorted({int(m) for m in (start or ()) if m is not None and 0 < m < price_cap}):
+        evaluate(mu)
+    if lo is None:
+        flow = evaluate(0)
+        if lo is None:  # the budget-blind assignment keeps to the budget: it is optimal
+            obj = int(net.value[flow].sum())
+            return flow, {**none, "objective": obj, "bound": float(obj), "flow_solves": solves}
+        if hi is None:
+            evaluate(min(price_estimate(net, flow), price_cap - 1))
+    # Overspending at every price tried: go up, faster each time (at price_cap every placement loses value).
+    # From a nearby problem's bracket the price has moved a little: start with steps of about 1% of it.
+    step = max(1, lo[0] // 100) if start else lo[0]
+    while hi is None and solves < max_iter and not close_enough():
+        evaluate(min(price_cap, lo[0] + step))
+        step *= 4
+    # L(mu) is convex and piecewise linear, with slope (budget - spend) / SCALE at each solve; its minimum
+    # lies between lo and hi. Each step tries where the tangents at lo and hi meet, which lands on or next
+    # to the kink holding the minimum, and halves the bracket instead when the last step did not shrink it.
+    last_width = None
+    while hi is not None and hi[0] - lo[0] > 1 and solves < max_iter and not close_enough():
+        width = hi[0] - lo[0]
+        slope_lo, slope_hi = net.budget - lo[2], net.budget - hi[2]
+        mu = lo[0] + width // 2
+        if last_width is None or width * 2 <= last_width * 3:
+            meet = (SCALE * (hi[1] - lo[1]) + slope_lo * lo[0] - slope_hi * hi[0]) / (slope_lo - slope_hi)
+            mu = min(hi[0] - 1, max(lo[0] + 1, int(round(meet))))
+        last_width = width
+        evaluate(mu)
     gap = max(0.0, (bound - best_obj) / bound) if bound > 0 else 0.0
     return best, {"objective": best_obj, "bound": bound, "gap": gap, "flow_solves": solves,
-                  "lambda_per_hkd": hi / SCALE, "budget_binding": True}
+                  "lambda_per_hkd": (hi[0] if hi else lo[0]) / SCALE, "budget_binding": True,
+                  "price_bracket": [int(lo[0]), int(hi[0]) if hi else None]}
 
 
 def solve_mip(net: Network, *, time_limit: float = 300.0, relax: bool = False):

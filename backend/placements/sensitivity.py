@@ -5,10 +5,11 @@ so the answer is "the most that could be placed", whatever mode the round used).
 bind is reported as 0 without a re-solve, which keeps this to a few solves per round.
 
 A raised budget or cap changes neither who is eligible where nor what each placement is worth, only the
-limits: so the inputs are prepared once (text fit, rules and candidate pairs: `matching.engine.prepare`)
-and each re-solve is only the optimal solve of those same pairs with the limit raised. That gives exactly
-what `matching.match` would give for the raised scheme, without fitting, checking and explaining again
-each time (at national scale those are a third of a round).
+limits: so the round's own prepared inputs (text fit, rules and candidate pairs, kept on its result) are
+solved again with the limit raised. That gives what `matching.match` would give for the raised scheme,
+without fitting, checking and explaining again (at national scale those are a third of a round). Each
+re-solve starts its budget-price search from the price the round's own solve found (a limit raised by a
+step moves that price a little), so it needs a few min-cost flows instead of a full search.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ BUDGET_STEP_HKD = 1_000_000
 CAP_STEP_PLACES = 100
 # More binding regions than this are reported as unknown, to keep a round's time bounded.
 MAX_REGIONS_RESOLVED = 8
+# From this many candidate pairs a re-solve starts its price search where the round's solve ended. Below it a
+# full search takes well under a second, and its answer is exactly what matching the raised scheme gives; a
+# warm start ends on another solution within the solver's proven tolerance (the same number placed, give or
+# take the odd place, and a cost a few hundred dollars apart), which only pays at scale.
+WARM_START_FROM_PAIRS = 200_000
 
 
 @dataclass
@@ -35,6 +41,7 @@ class Outcome:
 
     placed_per_project: np.ndarray
     applicants: int
+    solver: dict | None = None  # the re-solve's own figures (objective, bound, gap, flow solves), if re-solved
 
     @property
     def placed(self) -> int:
@@ -76,17 +83,20 @@ def cap_binds(inputs: RoundInputs, region: str, outcome: Outcome) -> bool:
 class _Resolver:
     """The round's inputs prepared once; `solve` answers for any budget and caps (optimal mode)."""
 
-    def __init__(self, inputs: RoundInputs, pinned, excluded, seed: int):
-        self.inputs = inputs
-        self.problem = prepare(inputs.projects, inputs.applicants, inputs.scheme, pinned=pinned,
-                               excluded=excluded, seed=seed)
+    def __init__(self, inputs: RoundInputs, pinned, excluded, seed: int, problem=None,
+                 warm_from: int = WARM_START_FROM_PAIRS):
+        self.inputs, self.warm_from = inputs, warm_from
+        self.problem = problem if problem is not None else prepare(
+            inputs.projects, inputs.applicants, inputs.scheme, pinned=pinned, excluded=excluded, seed=seed)
+        # Where the round's own solve left the budget's price: the re-solves start there (at scale).
+        self.price_bracket = None
         # As `matching.engine` numbers them for its solver: applicants with a candidate pair, 0..n-1.
         self.active, self.local = np.unique(self.problem.arc_app, return_inverse=True)
         self.pinned_per_project = np.bincount(np.fromiter(self.problem.pinned.values(), np.int64),
                                               minlength=len(inputs.projects))
 
     def solve(self, *, budget_hkd: int | None = None, region_caps: dict[str, int] | None = None,
-              progress: Callable[[float], None] | None = None) -> Outcome:
+              progress: Callable[[float], None] | None = None, start=None) -> Outcome:
         problem, scheme = self.problem, self.inputs.scheme
         # `prepare` takes pinned placements off the limits; a raised limit raises what is left by as much.
         budget_left = problem.budget_left + ((budget_hkd if budget_hkd is not None else scheme.budget_hkd)
@@ -97,21 +107,26 @@ class _Resolver:
             cap_left[k] += cap - scheme.region_caps[region]
         net = optimal.Network(len(self.active), self.local.astype(np.int64), problem.arc_proj, problem.arc_value,
                               problem.subsidy, problem.places_left, problem.proj_region, cap_left, budget_left)
-        chosen, _info = optimal.solve(net, progress=progress)
+        warm = start is not None and len(problem.arc_proj) >= self.warm_from
+        chosen, info = optimal.solve(net, progress=progress, start=start if warm else None)
+        if region_caps is None and budget_hkd is None:
+            self.price_bracket = info.get("price_bracket")
         placed = np.bincount(problem.arc_proj[np.flatnonzero(chosen)], minlength=len(self.inputs.projects))
-        return Outcome(placed + self.pinned_per_project, len(self.inputs.applicants))
+        return Outcome(placed + self.pinned_per_project, len(self.inputs.applicants), info)
 
 
 def what_binds(inputs: RoundInputs, *, pinned=(), excluded=(), base: matching.MatchResult | None = None,
                budget_step_hkd: int = BUDGET_STEP_HKD, cap_step: int = CAP_STEP_PLACES, seed: int = 2025,
-               progress: Callable[[float], None] | None = None) -> dict:
+               progress: Callable[[float], None] | None = None, warm_from: int = WARM_START_FROM_PAIRS) -> dict:
     """{"budget": {...}, "caps": {region: {...}}}: extra placements and their cost per raised limit.
 
-    `base` is the optimal-mode result on these inputs when the caller already has it.
+    `base` is the round's result on these inputs when the caller already has it: its prepared inputs are
+    reused whatever its mode, and an optimal-mode result is the outcome the raised limits are compared with.
     """
+    problem = getattr(base, "problem", None)
     resolver = None
-    if base is None:
-        resolver = _Resolver(inputs, pinned, excluded, seed)
+    if base is None or base.report.get("mode") != "optimal":
+        resolver = _Resolver(inputs, pinned, excluded, seed, problem, warm_from)
         base_outcome = resolver.solve()
     else:
         base_outcome = Outcome.of(base, inputs.projects, len(inputs.applicants))
@@ -122,7 +137,8 @@ def what_binds(inputs: RoundInputs, *, pinned=(), excluded=(), base: matching.Ma
     total = len(resolves) + (1 if binds_budget else 0)
     done = 0
     if total and resolver is None:
-        resolver = _Resolver(inputs, pinned, excluded, seed)
+        resolver = _Resolver(inputs, pinned, excluded, seed, problem, warm_from)
+        resolver.price_bracket = (base.report.get("solver") or {}).get("price_bracket")
     base_placed, base_spent = base_outcome.placed, base_outcome.spent(inputs.projects)
 
     def extra(raised: Outcome) -> dict:
@@ -143,7 +159,8 @@ def what_binds(inputs: RoundInputs, *, pinned=(), excluded=(), base: matching.Ma
                                 "extra_placements": 0, "extra_cost_hkd": 0},
                      "caps": {}}
     if binds_budget:
-        raised = resolver.solve(budget_hkd=inputs.scheme.budget_hkd + budget_step_hkd, progress=within)
+        raised = resolver.solve(budget_hkd=inputs.scheme.budget_hkd + budget_step_hkd, progress=within,
+                                start=resolver.price_bracket)
         figures["budget"].update(extra(raised))
         advance()
     for region in capped:
@@ -155,7 +172,7 @@ def what_binds(inputs: RoundInputs, *, pinned=(), excluded=(), base: matching.Ma
         if region in resolves:
             caps = dict(inputs.scheme.region_caps)
             caps[region] += cap_step
-            entry.update(extra(resolver.solve(region_caps=caps, progress=within)))
+            entry.update(extra(resolver.solve(region_caps=caps, progress=within, start=resolver.price_bracket)))
             advance()
         figures["caps"][region] = entry
     return figures
