@@ -174,8 +174,8 @@ def _set_aside_capacity(session: Session, loaded: round_inputs.RoundInputs, plac
     loaded.scheme = with_limits(loaded.scheme, budget_hkd=max(0, budget), region_caps=caps)
 
 
-def prepare_round(session: Session, scheme: Scheme, *, refill: bool) -> tuple[dict, dict]:
-    """The snapshot and the parameters describing what is fixed, read in one consistent pass."""
+def prepare_round(session: Session, scheme: Scheme, *, refill: bool) -> tuple[round_inputs.RoundInputs, dict]:
+    """The matcher's inputs and the parameters describing what is fixed, read in one consistent pass."""
     loaded = round_inputs.load_round_inputs(session, scheme)
     held = held_placements(session, scheme.id, refill=refill)
     adjustments = active_adjustments(session, scheme.id)
@@ -227,7 +227,7 @@ def prepare_round(session: Session, scheme: Scheme, *, refill: bool) -> tuple[di
                         if a.kind == AdjustmentKind.PIN and (round_inputs.applicant_key(a.applicant_id),
                                                              round_inputs.project_key(a.project_id)) in set(pins)},
     }
-    return round_inputs.snapshot(loaded), parameters
+    return loaded, parameters
 
 
 def _refuse_if_busy(session: Session, scheme_id: int) -> None:
@@ -282,16 +282,21 @@ def is_frozen(run: MatchRun) -> bool:
     return run.input_snapshot is not None
 
 
+def read_inputs(session: Session, run: MatchRun) -> tuple[round_inputs.RoundInputs, dict]:
+    """The round's inputs and its parameters, read now in one consistent pass (read-only)."""
+    scheme = session.get(Scheme, run.scheme_id)
+    read_at = clock.now()
+    loaded, fixed = prepare_round(session, scheme, refill=run.is_refill)
+    return loaded, {**(run.parameters or {}), **fixed, "inputs_read_at": read_at.isoformat()}
+
+
 def freeze_inputs(session: Session, run: MatchRun) -> tuple[dict, dict]:
     """The worker's first stage: the round's snapshot and its parameters, read now in one consistent pass.
 
     Read-only; the caller stores both with the round (only while it still owns it).
     """
-    scheme = session.get(Scheme, run.scheme_id)
-    read_at = clock.now()
-    snapshot, fixed = prepare_round(session, scheme, refill=run.is_refill)
-    parameters = {**(run.parameters or {}), **fixed, "inputs_read_at": read_at.isoformat()}
-    return snapshot, parameters
+    loaded, parameters = read_inputs(session, run)
+    return round_inputs.snapshot(loaded), parameters
 
 
 def rerun_round(session: Session, actor: User, run: MatchRun) -> MatchRun:
@@ -315,9 +320,11 @@ def cancel_round(session: Session, actor: User, run: MatchRun) -> MatchRun:
     return round_status.cancel(session, actor, run)
 
 
-def round_inputs_of(run: MatchRun) -> tuple[round_inputs.RoundInputs, list[tuple[str, str]], list[tuple[str, str]]]:
-    """The matcher's inputs as frozen at start: (inputs, pinned pairs, excluded pairs)."""
-    loaded = round_inputs.from_snapshot(run.input_snapshot)
+def round_inputs_of(run: MatchRun, fresh: round_inputs.RoundInputs | None = None
+                    ) -> tuple[round_inputs.RoundInputs, list[tuple[str, str]], list[tuple[str, str]]]:
+    """The matcher's inputs as frozen at start: (inputs, pinned pairs, excluded pairs). `fresh` is what the
+    snapshot was just made from, when the caller has it (the same inputs, without decoding them again)."""
+    loaded = fresh if fresh is not None else round_inputs.from_snapshot(run.input_snapshot)
     pinned = [tuple(pair) for pair in run.parameters.get("pinned", [])]
     excluded = [tuple(pair) for pair in run.parameters.get("excluded", [])]
     return loaded, pinned, excluded

@@ -37,6 +37,8 @@ from backend.audit import service as audit
 from backend.core.db import for_writing, get_engine, utcnow
 from backend.core.errors import DomainError
 from backend.core.settings import Settings
+from backend.market import inputs as round_inputs
+from backend.market.inputs import RoundInputs
 from backend.outbox.sender import run_sender_forever
 from backend.placements import round_status, rounds, sensitivity
 from backend.placements.bulk import insert_rows
@@ -274,19 +276,21 @@ def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.Match
         session.commit()
 
 
-def _freeze(engine: Engine, run: MatchRun, worker_id: str, timings: dict) -> None:
+def _freeze(engine: Engine, run: MatchRun, worker_id: str, timings: dict) -> RoundInputs:
     """The round's first stage: read its inputs as they are now and store them with it (`rounds.freeze_inputs`).
 
     Reading takes no lock (one read-only transaction: SQLite's WAL snapshot, PostgreSQL REPEATABLE READ), so
     the site keeps writing meanwhile; the snapshot is then stored in one short transaction, only while this
-    worker still owns the round.
+    worker still owns the round. Returns the inputs as read: the snapshot decodes to exactly these
+    (`round_inputs.from_snapshot`), so the round runs on them without decoding what it has just encoded.
     """
     started = time.perf_counter()
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        snapshot, parameters = rounds.freeze_inputs(session, run)
+        loaded, parameters = rounds.read_inputs(session, run)
         session.rollback()
+    snapshot = round_inputs.snapshot(loaded)
     with Session(for_writing(engine)) as session:
         mine = session.execute(update(MatchRun).where(_owned(run.id, worker_id))
                                .values(input_snapshot=snapshot, parameters=parameters, heartbeat_at=utcnow())
@@ -301,6 +305,7 @@ def _freeze(engine: Engine, run: MatchRun, worker_id: str, timings: dict) -> Non
         session.commit()
     run.input_snapshot, run.parameters = snapshot, parameters
     timings["freeze"] = round(time.perf_counter() - started, 4)
+    return loaded
 
 
 def _fail(engine: Engine, run_id: int, worker_id: str, error: str) -> None:
@@ -332,12 +337,13 @@ def run_round(engine: Engine, run_id: int, worker_id: str, *, stop: threading.Ev
     beating, beater = _heartbeat(reporter, heartbeat_seconds)
     timings: dict[str, float] = {}
     try:
+        fresh = None
         if not rounds.is_frozen(run):
             reporter.report("freeze", 0.0)
-            _freeze(engine, run, worker_id, timings)
+            fresh = _freeze(engine, run, worker_id, timings)
             reporter.report("freeze", 1.0)
             read_from = time.perf_counter()
-        loaded, pinned, excluded = rounds.round_inputs_of(run)
+        loaded, pinned, excluded = rounds.round_inputs_of(run, fresh)
         seed = int(run.parameters.get("seed", rounds.DEFAULT_SEED))
         decoded = time.perf_counter() - read_from  # reading the stored snapshot is part of loading
         policy = rounds.policy_of_round(run)

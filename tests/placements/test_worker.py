@@ -364,14 +364,14 @@ def test_starting_a_round_only_queues_it_and_the_worker_freezes_the_inputs_as_th
         newcomer_id = str(newcomer.id)
 
     freezing, carry_on = threading.Event(), threading.Event()
-    real_freeze = rounds.freeze_inputs
+    real_freeze = rounds.read_inputs
 
     def held_freeze(*args, **kwargs):
         freezing.set()
         carry_on.wait(30)
         return real_freeze(*args, **kwargs)
 
-    monkeypatch.setattr(rounds, "freeze_inputs", held_freeze)
+    monkeypatch.setattr(rounds, "read_inputs", held_freeze)
     runner = threading.Thread(target=finish_round, args=(round_engine, run_id))
     runner.start()
     try:
@@ -415,3 +415,22 @@ def test_a_worker_that_lost_its_round_while_freezing_stores_no_inputs_and_the_ne
     assert worker.run_round(round_engine, run_id, "worker-b") == MatchRunStatus.SUCCEEDED
     with Session(round_engine) as session:
         assert session.get(MatchRun, run_id).input_snapshot["applicants"]
+
+
+def test_a_freshly_frozen_round_runs_on_exactly_what_it_stores(demo_database):
+    """The worker runs a round it has just frozen on the inputs it read, not on a decoding of the snapshot it
+    stored: so those must be the same thing, field for field, for every kind of programme in the demo (mixed
+    cohorts with seats per origin, Guangdong applicants, languages, NGO rankings)."""
+    import json
+
+    from backend.market import inputs as round_inputs
+
+    _url, engine = demo_database
+    with Session(engine) as session:
+        schemes = session.exec(select(Scheme)).all()
+        assert len({s.kind for s in schemes}) >= 3
+        for scheme in schemes:
+            loaded, _parameters = rounds.read_inputs(session, MatchRun(scheme_id=scheme.id, mode="optimal"))
+            stored = json.loads(json.dumps(round_inputs.snapshot(loaded)))  # as the JSON column keeps it
+            assert loaded.applicants or scheme.kind != "funding_scheme"
+            assert round_inputs.from_snapshot(stored) == loaded
