@@ -7,6 +7,7 @@ public contract. Money is always an ``int`` number of HKD.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
@@ -68,7 +69,16 @@ class FrozenMap(Mapping):
 
 
 def _freeze_levels(levels: Mapping[str, int] | None) -> FrozenMap:
+    if isinstance(levels, FrozenMap):
+        return _frozen_levels(levels)
     return FrozenMap({str(k).strip().lower(): int(v) for k, v in (levels or {}).items()})
+
+
+@functools.lru_cache(maxsize=4096)
+def _frozen_levels(levels: FrozenMap) -> FrozenMap:
+    """The same, for an already frozen map: a caller building many applicants can share one map per set of
+    levels (a national round has 100,000 applicants and a few hundred sets of language levels)."""
+    return FrozenMap({str(k).strip().lower(): int(v) for k, v in levels.items()})
 
 
 # Where a participant comes from. A programme admits one or both; an applicant who has declared neither

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import func, insert, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -172,8 +174,13 @@ def record_round(session: Session, run_id: int, applicants_per_project: Mapping[
         return
     have = set(session.exec(select(ProjectDemand.project_id).where(
         col(ProjectDemand.project_id).in_(list(applicants_per_project)))))
-    for project_id in applicants_per_project.keys() - have:
-        _ensure_row(session, project_id)
+    missing = sorted(applicants_per_project.keys() - have)
+    if missing:
+        # One statement for every project nobody has chosen yet (a row per project would be 2,000 round trips
+        # at national scale); a row a parallel choice creates meanwhile is left to it.
+        insert_ = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert_(ProjectDemand).values([{"project_id": pid, "applicants": 0} for pid in missing])
+                        .on_conflict_do_nothing(index_elements=["project_id"]))
     session.execute(update(ProjectDemand), [
         {"project_id": project_id, "round_applicants": n, "round_id": run_id}
         for project_id, n in applicants_per_project.items()])

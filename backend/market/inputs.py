@@ -6,10 +6,13 @@ match rounds) builds its input here, so there is exactly one mapping from the sc
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import Text, cast
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
@@ -80,9 +83,11 @@ def profile_is_matchable(profile: ApplicantProfile) -> bool:
                 and profile.available_to)
 
 
-def to_matching_applicant(profile: ApplicantProfile, choice_project_ids: list[int] | tuple[int, ...] = ()
+def to_matching_applicant(profile: ApplicantProfile, choice_project_ids: list[int] | tuple[int, ...] = (), *,
+                          languages: Mapping[str, int] | None = None, regions: tuple[str, ...] | None = None
                           ) -> matching.Applicant | None:
-    """`profile` is an ApplicantProfile or a row of its `PROFILE_COLUMNS` (what a round reads in bulk)."""
+    """`profile` is an ApplicantProfile or a row of its `PROFILE_COLUMNS` (what a round reads in bulk); a bulk
+    reader may pass `languages` and `regions` already decoded."""
     if not profile_is_matchable(profile):
         return None
     return matching.Applicant(
@@ -94,10 +99,10 @@ def to_matching_applicant(profile: ApplicantProfile, choice_project_ids: list[in
         skills=profile.skills,
         interests=profile.interests,
         statement=profile.statement,
-        languages=profile.languages or {},
+        languages=(profile.languages or {}) if languages is None else languages,
         available_from=profile.available_from or date.min,
         available_to=profile.available_to or date.max,
-        regions=tuple(profile.regions or ()),
+        regions=tuple(profile.regions or ()) if regions is None else regions,
         choices=tuple(project_key(pid) for pid in choice_project_ids),
         open_to_other=profile.open_to_other,
         first_timer=not profile.joined_before,
@@ -110,6 +115,10 @@ PROFILE_COLUMNS = (ApplicantProfile.id, ApplicantProfile.date_of_birth, Applican
                    ApplicantProfile.interests, ApplicantProfile.statement, ApplicantProfile.languages,
                    ApplicantProfile.available_from, ApplicantProfile.available_to, ApplicantProfile.regions,
                    ApplicantProfile.open_to_other, ApplicantProfile.joined_before)
+
+
+# Read as text by a round (see `load_round_inputs`).
+_JSON_COLUMNS = ("languages", "regions")
 
 
 def policy_of(scheme: Scheme) -> matching.Policy:
@@ -154,8 +163,12 @@ def load_round_inputs(session: Session, scheme: Scheme) -> RoundInputs:
         if ngo_rank is not None:
             rankings[project_key(project_id)].append((ngo_rank, applicant_key(applicant_id)))
     # The applicants are chosen by a sub-query, not a list of ids (PostgreSQL takes at most 65,535 parameters).
+    # Language levels and regions come as their JSON text, decoded once per distinct text: a national round's
+    # 100,000 applicants have a few hundred distinct sets between them.
     profiles = session.execute(
-        sa_select(*PROFILE_COLUMNS)
+        sa_select(*[c for c in PROFILE_COLUMNS if c.key not in _JSON_COLUMNS],
+                  cast(ApplicantProfile.languages, Text).label("languages_json"),
+                  cast(ApplicantProfile.regions, Text).label("regions_json"))
         .where(col(ApplicantProfile.id).in_(sa_select(Choice.applicant_id).where(*active)),
                # A Guangdong declaration is not enough: only those the Guangdong office confirmed are matched
                # (backend/applicants/origin_confirmation.py owns the rule; this is its SQL form).
@@ -164,8 +177,16 @@ def load_round_inputs(session: Session, scheme: Scheme) -> RoundInputs:
     ).all() if by_applicant else []
 
     applicants = []
+    levels: dict[str | None, matching.model.FrozenMap] = {}
+    areas: dict[str | None, tuple[str, ...]] = {}
     for profile in profiles:
-        applicant = to_matching_applicant(profile, by_applicant[profile.id])
+        text_levels, text_regions = profile.languages_json, profile.regions_json
+        if text_levels not in levels:
+            levels[text_levels] = matching.model.FrozenMap((json.loads(text_levels) if text_levels else None) or {})
+        if text_regions not in areas:
+            areas[text_regions] = tuple((json.loads(text_regions) if text_regions else None) or ())
+        applicant = to_matching_applicant(profile, by_applicant[profile.id], languages=levels[text_levels],
+                                          regions=areas[text_regions])
         if applicant is not None:
             applicants.append(applicant)
     return RoundInputs(

@@ -240,15 +240,16 @@ def _store(engine: Engine, run: MatchRun, worker_id: str, result: matching.Match
     # Reason params go to the JSON column as they are: `insert_rows` encodes dates and numpy numbers.
     # A pin on a project she never chose carries no choice rank and no "your Nth choice" reason; a choice
     # carries her own rank, as her list numbers it.
-    proposals = [
-        dict(run_id=run.id, applicant_id=int(p.applicant_id), project_id=int(p.project_id), score=p.score,
-             choice_rank=own_rank(p, run.parameters),
-             pinned=(p.applicant_id, p.project_id) in pins, status="proposed",
-             reasons=[_own_reason(r, own_rank(p, run.parameters),
-                                  (run.parameters.get("pin_reasons") or {}).get(p.applicant_id)) for r in p.reasons
-                      if not (r.code == "choice" and (p.applicant_id, p.project_id) in unchosen)])
-        for p in result.placements if (p.applicant_id, p.project_id) not in held
-    ]
+    pin_reasons = run.parameters.get("pin_reasons") or {}
+
+    def proposal(p, rank: int | None) -> dict:
+        return dict(run_id=run.id, applicant_id=int(p.applicant_id), project_id=int(p.project_id), score=p.score,
+                    choice_rank=rank, pinned=(p.applicant_id, p.project_id) in pins, status="proposed",
+                    reasons=[_own_reason(r, rank, pin_reasons.get(p.applicant_id)) for r in p.reasons
+                             if not (r.code == "choice" and (p.applicant_id, p.project_id) in unchosen)])
+
+    proposals = [proposal(p, own_rank(p, run.parameters)) for p in result.placements
+                 if (p.applicant_id, p.project_id) not in held]
     unplaced = [dict(run_id=run.id, applicant_id=int(u.applicant_id), reason_code=u.reason_code,
                      reason_params=u.params) for u in result.unplaced]
     figures = round_figures(result, run.parameters, len(proposals))

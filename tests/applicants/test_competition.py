@@ -132,3 +132,23 @@ def test_choices_in_two_programmes_are_listed_under_each_programme_with_its_own_
     assert headings[:2] == [scheme.name_en, "Palace Museum programme"]
     assert page.index(scheme.name_en) < page.index("Data science intern") < page.index("Palace Museum programme") \
         < page.index("Cohort 1")
+
+
+def test_a_round_records_projects_that_had_no_demand_row_yet(round_engine):  # noqa: F811
+    """Projects whose choices were loaded in bulk (no counter row yet) get their row with the round's figures, in
+    one statement beside the ones that had a row."""
+    from sqlalchemy import delete
+
+    with Session(round_engine) as session:
+        scheme, projects, _applicants = small_scheme(session)
+        officer = make_staff(session)
+        session.commit()
+        scheme_id, officer_id, ids = scheme.id, officer.id, [p.id for p in projects]
+        session.execute(delete(ProjectDemand).where(ProjectDemand.project_id.in_(ids[:2])))
+        session.commit()
+
+    run = finish_round(round_engine, start(round_engine, scheme_id, officer_id))
+
+    with Session(round_engine) as session:
+        rows = [session.get(ProjectDemand, pid) for pid in ids]
+        assert [(r.round_applicants, r.round_id) for r in rows] == [(8, run.id)] * 3
