@@ -105,8 +105,10 @@ class _Resolver:
         for region, cap in (region_caps or {}).items():
             k = problem.region_names.index(region)
             cap_left[k] += cap - scheme.region_caps[region]
+        # Seats per origin stay what they are: the round's own solve kept them (`matching.engine._solve`).
         net = optimal.Network(len(self.active), self.local.astype(np.int64), problem.arc_proj, problem.arc_value,
-                              problem.subsidy, problem.places_left, problem.proj_region, cap_left, budget_left)
+                              problem.subsidy, problem.places_left, problem.proj_region, cap_left, budget_left,
+                              problem.arc_group, problem.group_most)
         warm = start is not None and len(problem.arc_proj) >= self.warm_from
         chosen, info = optimal.solve(net, progress=progress, start=start if warm else None)
         if region_caps is None and budget_hkd is None:

@@ -69,3 +69,28 @@ def test_at_scale_a_re_solve_starts_from_the_rounds_price_and_lands_within_the_p
     for warm, cold in ((figures_warm["budget"], figures_cold["budget"]),
                        (figures_warm["caps"]["Guangdong"], figures_cold["caps"]["Guangdong"])):
         assert warm["binding"] and abs(warm["extra_placements"] - cold["extra_placements"]) <= 1
+
+
+def test_the_re_solves_keep_seats_per_origin_as_the_round_does():
+    """Mixed cohorts: most projects' places split between the two sides, with few Guangdong applicants, so
+    seats per origin bind. A re-solve that forgot them would place more than matching again does."""
+    from matching import GUANGDONG, HONG_KONG
+
+    inputs = _inputs()
+    projects = [replace(p, origins=(HONG_KONG, GUANGDONG),
+                        origin_seats={HONG_KONG: (0, p.places // 2), GUANGDONG: (0, p.places - p.places // 2)}
+                        if k % 3 else {}) for k, p in enumerate(inputs.projects)]
+    applicants = [replace(a, origin=GUANGDONG) if k % 10 == 0 else a for k, a in enumerate(inputs.applicants)]
+    mixed = RoundInputs(projects, applicants, inputs.scheme, rankings={})
+    base = matching.match(projects, applicants, inputs.scheme)
+    unlimited = matching.match([replace(p, origin_seats={}) for p in projects], applicants, inputs.scheme)
+    assert unlimited.report["placed"] > base.report["placed"], "the seats must bind for this test to mean anything"
+
+    figures = what_binds(mixed, base=base, budget_step_hkd=500_000, cap_step=20)
+
+    caps = {"Guangdong": inputs.scheme.region_caps["Guangdong"] + 20}
+    raised = matching.match(projects, applicants, replace(inputs.scheme, region_caps=caps))
+    entry = figures["caps"]["Guangdong"]
+    assert entry["binding"] and entry["re_solved"]
+    assert entry["extra_placements"] == raised.report["placed"] - base.report["placed"]
+    assert entry["extra_cost_hkd"] == raised.report["budget_used_hkd"] - base.report["budget_used_hkd"]
