@@ -269,6 +269,7 @@ def run_library(market: dict) -> dict:
 
 
 def library_comparison(sizes=((120, 10_000), (2000, 100_000))) -> str:
+    """Prints the table row by row (the national library run takes minutes); returns the note under it."""
     installed = (LIBRARY_DIR / "matching" / "games").is_dir()
     if not installed:
         print(f"The matching library is not installed in {LIBRARY_DIR}: only our times are shown. Install it with\n"
@@ -277,6 +278,7 @@ def library_comparison(sizes=((120, 10_000), (2000, 100_000))) -> str:
              "library solve / our match() | library create + solve / our match() | library solve / our DA | "
              "CPU: our match() / library solve (s) | same answer | load average |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    print("\n".join(lines), flush=True)
     for n_projects, n_applicants in sizes:
         projects, applicants, scheme = hr_market(n_projects, n_applicants)
         load_before = load_average()
@@ -300,7 +302,7 @@ def library_comparison(sizes=((120, 10_000), (2000, 100_000))) -> str:
             raise SystemExit("match() and deferred acceptance on its prepared lists disagree")
         row = (f"| {n_applicants:,} | {n_projects:,} | {len(prefs.arc_app):,} | {match_s:.2f} | {da_s:.3f} | ")
         if not installed:
-            lines.append(row + f"- | - | - | - | - | {match_cpu:.2f} / - | - | {load_before} |")
+            print(row + f"- | - | - | - | - | {match_cpu:.2f} / - | - | {load_before} |", flush=True)
             continue
         # The library's lists: each applicant's projects best first (arcs are grouped by applicant in her
         # order), each project's applicants in its order, capacities = places.
@@ -314,11 +316,11 @@ def library_comparison(sizes=((120, 10_000), (2000, 100_000))) -> str:
         lib = run_library(market)
         lib_s = lib["create_s"] + lib["solve_s"]
         same = "yes" if lib["chosen"] == ours.tolist() else "no"
-        lines.append(row + f"{lib['create_s']:.1f} | {lib['solve_s']:.1f} | {lib['solve_s'] / match_s:.1f}x | "
+        print(row + f"{lib['create_s']:.1f} | {lib['solve_s']:.1f} | {lib['solve_s'] / match_s:.1f}x | "
                            f"{lib_s / match_s:.1f}x | {lib['solve_s'] / da_s:.0f}x | {match_cpu:.2f} / "
                            f"{lib['solve_cpu_s']:.1f} ({lib['solve_cpu_s'] / match_cpu:.1f}x) | {same} | "
-                           f"{load_before} → {load_average()} |")
-    return "\n".join(lines) + ("\n\nThe targets are read on \"library solve / our match()\": the library's "
+                           f"{load_before} → {load_average()} |", flush=True)
+    return ("\nThe targets are read on \"library solve / our match()\": the library's "
                                 "solve(optimal=\"resident\") alone against our whole match(mode=\"stable\") (text fit, "
                                 "rules, both sides' orders, deferred acceptance, explanations, blocking-pair check). "
                                 "Building the library's game (create_from_dictionaries, a deep copy of every player) "
