@@ -20,6 +20,18 @@ policy:    what the first-timer priority costs: 120 projects (~3,500 places), 8,
 caps:      stable mode with a binding Guangdong cap and budget, under each cap rule (proportional rationing,
            flexible deferred acceptance), in-process, at seed and national scale: time, places filled,
            Guangdong placed against its cap, budget left.
+library:   stable mode against the `matching` library's HospitalResident (PyPI `matching`, by daffidwilde) on the
+           same hospital-resident market, in one run, at 10,000 x 120 and 2,000 x 100,000: the market as generated
+           with no budget, no regional cap and no seats per origin, each applicant's list and each project's
+           order being exactly the ones our stable mode computes (`engine.stable_inputs`). Times: our whole
+           `match(..., mode="stable")`, our deferred acceptance alone on those lists, and the library's
+           `create_from_dictionaries` + `solve(optimal="resident")`; the applicant-optimal stable matching is
+           unique, so the two answers must agree exactly ("same answer"). Targets (issue #18): the library's
+           time over our whole match() >= 10x at national scale, >= 3x at 10,000 x 120. The library's import
+           name is also `matching`, so it is installed out of the way and run in its own interpreter:
+               .venv/bin/pip install --target .bench-lib matching
+           Without it our times are printed and the comparison is skipped. The national library run takes
+           about 8 minutes (its recursion limit is raised: it deep-copies its players).
 """
 
 from __future__ import annotations
@@ -35,11 +47,55 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from matching import match, verify  # noqa: E402
+from matching import match, stable, verify  # noqa: E402
+from matching.engine import prepare, project_priorities, stable_inputs  # noqa: E402
 from matching.synthetic import generate, write_csv  # noqa: E402
+
+LIBRARY_DIR = ROOT / ".bench-lib"
+# The library's side, run by `python -I -S` from a scratch folder: its sys.path is that folder, the standard
+# library and then .bench-lib, so `import matching` there is the PyPI library and never this repository's package.
+LIBRARY_SCRIPT = """
+import json, sys, threading, time, warnings
+library, market_path, out_path = sys.argv[1:4]
+sys.path.insert(0, library)
+import matching
+from matching.games import HospitalResident
+outcome = {}
+
+def run():
+    with open(market_path) as f:
+        market = json.load(f)
+    residents = dict(enumerate(market["residents"]))
+    hospitals = dict(enumerate(market["hospitals"]))
+    capacities = dict(enumerate(market["capacities"]))
+    # The game deep-copies its players, whose preference lists point at each other: deep recursion.
+    sys.setrecursionlimit(10_000_000)
+    warnings.simplefilter("ignore")  # it warns about every project nobody ranks
+    t0, c0 = time.perf_counter(), time.thread_time()
+    game = HospitalResident.create_from_dictionaries(residents, hospitals, capacities)
+    t1, c1 = time.perf_counter(), time.thread_time()
+    found = game.solve(optimal="resident")
+    t2, c2 = time.perf_counter(), time.thread_time()
+    chosen = [-1] * len(residents)
+    for hospital, held in found.items():
+        for resident in held:
+            chosen[resident.name] = hospital.name
+    outcome.update(create_s=t1 - t0, solve_s=t2 - t1, solve_cpu_s=c2 - c1, chosen=chosen, module=matching.__file__)
+
+threading.stack_size(1 << 29)  # the recursion needs a deeper C stack than the main thread's
+worker = threading.Thread(target=run)
+worker.start()
+worker.join()
+if not outcome:
+    sys.exit("the library's run failed")
+with open(out_path, "w") as f:
+    json.dump(outcome, f)
+"""
 
 
 def run_cli(n_projects: int, n_applicants: int, *, tight: bool, seed: int = 2025) -> dict:
@@ -184,9 +240,99 @@ def cap_rules(sizes=((120, 10_000), (2000, 100_000))) -> str:
     return "\n".join(lines)
 
 
+def load_average() -> str:
+    return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def hr_market(n_projects: int, n_applicants: int):
+    """A generated market our stable mode solves as a plain hospital-resident market: the budget pays for every
+    place and no region is capped (generate() adds no seats per origin)."""
+    projects, applicants, scheme = generate(n_projects, n_applicants, seed=2025)
+    scheme = dataclasses.replace(scheme, budget_hkd=sum(p.places * p.subsidy_per_place for p in projects),
+                                 region_caps={})
+    return projects, applicants, scheme
+
+
+def run_library(market: dict) -> dict:
+    """The library's answer (project per resident) and times, from its own interpreter."""
+    with tempfile.TemporaryDirectory() as d:
+        Path(d, "market.json").write_text(json.dumps(market), encoding="utf-8")
+        Path(d, "hr.py").write_text(LIBRARY_SCRIPT, encoding="utf-8")
+        done = subprocess.run([sys.executable, "-I", "-S", "hr.py", str(LIBRARY_DIR), "market.json", "out.json"],
+                              cwd=d, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"the library's run failed:\n{done.stderr[-2000:]}")
+        out = json.loads(Path(d, "out.json").read_text(encoding="utf-8"))
+    if not out["module"].startswith(str(LIBRARY_DIR)):
+        raise SystemExit(f"imported {out['module']}, not the library in {LIBRARY_DIR}")
+    return out
+
+
+def library_comparison(sizes=((120, 10_000), (2000, 100_000))) -> str:
+    """Prints the table row by row (the national library run takes minutes); returns the note under it."""
+    installed = (LIBRARY_DIR / "matching" / "games").is_dir()
+    if not installed:
+        print(f"The matching library is not installed in {LIBRARY_DIR}: only our times are shown. Install it with\n"
+              f"    .venv/bin/pip install --target {LIBRARY_DIR} matching\n")
+    lines = ["| applicants | projects | arcs | our match() (s) | our DA (s) | library create (s) | library solve (s) | "
+             "library solve / our match() | library create + solve / our match() | library solve / our DA | "
+             "CPU: our match() / library solve (s) | same answer | load average |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    print("\n".join(lines), flush=True)
+    for n_projects, n_applicants in sizes:
+        projects, applicants, scheme = hr_market(n_projects, n_applicants)
+        load_before = load_average()
+        started, cpu = time.perf_counter(), time.process_time()
+        result = match(projects, applicants, scheme, mode="stable")
+        match_s, match_cpu = time.perf_counter() - started, time.process_time() - cpu
+        # The same lists match() solved, prepared again outside the clock.
+        problem = prepare(projects, applicants, scheme)
+        active, prefs, seats = stable_inputs(problem, project_priorities(problem, None))
+        if len(seats.group_proj):
+            raise SystemExit("seats per origin: not a hospital-resident market")
+        started = time.perf_counter()
+        chosen = stable.deferred_acceptance(prefs, problem.places_left)
+        da_s = time.perf_counter() - started
+        ours = np.where(chosen >= 0, prefs.arc_proj[np.maximum(chosen, 0)], -1)
+        # Sanity: deferred acceptance on these lists is what match() placed.
+        pid = {p.id: j for j, p in enumerate(projects)}
+        placed = {pl.applicant_id: pid[pl.project_id] for pl in result.placements}
+        whole = np.array([placed.get(applicants[i].id, -1) for i in active.tolist()])
+        if not np.array_equal(whole, ours):
+            raise SystemExit("match() and deferred acceptance on its prepared lists disagree")
+        row = (f"| {n_applicants:,} | {n_projects:,} | {len(prefs.arc_app):,} | {match_s:.2f} | {da_s:.3f} | ")
+        if not installed:
+            print(row + f"- | - | - | - | - | {match_cpu:.2f} / - | - | {load_before} |", flush=True)
+            continue
+        # The library's lists: each applicant's projects best first (arcs are grouped by applicant in her
+        # order), each project's applicants in its order, capacities = places.
+        by_project = np.lexsort((prefs.priority, prefs.arc_proj))
+        cut = np.searchsorted(prefs.arc_proj[by_project], np.arange(len(projects) + 1))
+        app_of = prefs.arc_app[by_project]
+        market = {"residents": [prefs.arc_proj[prefs.start[a]:prefs.start[a + 1]].tolist()
+                                for a in range(prefs.n_applicants)],
+                  "hospitals": [app_of[cut[p]:cut[p + 1]].tolist() for p in range(len(projects))],
+                  "capacities": problem.places_left.tolist()}
+        lib = run_library(market)
+        lib_s = lib["create_s"] + lib["solve_s"]
+        same = "yes" if lib["chosen"] == ours.tolist() else "no"
+        print(row + f"{lib['create_s']:.1f} | {lib['solve_s']:.1f} | {lib['solve_s'] / match_s:.1f}x | "
+                           f"{lib_s / match_s:.1f}x | {lib['solve_s'] / da_s:.0f}x | {match_cpu:.2f} / "
+                           f"{lib['solve_cpu_s']:.1f} ({lib['solve_cpu_s'] / match_cpu:.1f}x) | {same} | "
+                           f"{load_before} → {load_average()} |", flush=True)
+    return ("\nThe targets are read on \"library solve / our match()\": the library's "
+                                "solve(optimal=\"resident\") alone against our whole match(mode=\"stable\") (text fit, "
+                                "rules, both sides' orders, deferred acceptance, explanations, blocking-pair check). "
+                                "Building the library's game (create_from_dictionaries, a deep copy of every player) "
+                                "is shown apart. Times are wall clock; on a shared machine the CPU seconds of "
+                                "each side (our process, the library's solving thread) move less with the load. "
+                                "Load average: 1 / 5 / 15 minutes before → after the row.")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", choices=("seed", "national", "mip", "growth", "origins", "policy", "caps", "all"), default="seed")
+    parser.add_argument("--scale", choices=("seed", "national", "mip", "growth", "origins", "policy", "caps", "library", "all"),
+                        default="seed")
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}\n")
@@ -214,6 +360,8 @@ def main() -> int:
         print(policy_tradeoff() + "\n")
     if args.scale in ("caps", "all"):
         print(cap_rules() + "\n")
+    if args.scale in ("library", "all"):
+        print(library_comparison() + "\n")
     print(f"(peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
     return 0
 

@@ -346,22 +346,29 @@ def match(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: 
     return result
 
 
+def stable_inputs(problem: Problem, priority: np.ndarray
+                  ) -> tuple[np.ndarray, stable.Preferences, stable.OriginSeats]:
+    """What deferred acceptance runs on: the applicants with arcs (renumbered 0..n-1 in `prefs`), both sides'
+    orders and the seats per origin. The library benchmark hands these same lists to another solver."""
+    active, local = np.unique(problem.arc_app, return_inverse=True)
+    n = len(active)
+    start = np.searchsorted(local, np.arange(n + 1))  # arcs are grouped by applicant
+    prefs = stable.Preferences(n, local.astype(np.int64), problem.arc_proj,
+                               np.arange(len(local), dtype=np.int64), start, priority)
+    release = problem.scheme.reserved_seats == "release"
+    seats = stable.OriginSeats(problem.arc_group, problem.group_proj,
+                               problem.group_own_most if release else problem.group_most,
+                               problem.group_fewest if release else np.zeros_like(problem.group_fewest))
+    return active, prefs, seats
+
+
 def _solve(problem: Problem, mode: str, rankings, progress, priority: np.ndarray | None = None):
     """Return the chosen arc per applicant (-1 = unplaced) and solver info (stable mode: `priority` is
     `project_priorities(problem, rankings)` when the caller already has it)."""
-    # Applicants with arcs are renumbered 0..n-1 for the solvers.
-    active, local = np.unique(problem.arc_app, return_inverse=True)
     assigned = np.full(len(problem.applicants), -1, np.int64)
     if mode == "stable":
-        n = len(active)
-        start = np.searchsorted(local, np.arange(n + 1))  # arcs are grouped by applicant
-        prefs = stable.Preferences(n, local.astype(np.int64), problem.arc_proj,
-                                   np.arange(len(local), dtype=np.int64), start,
-                                   project_priorities(problem, rankings) if priority is None else priority)
-        release = problem.scheme.reserved_seats == "release"
-        seats = stable.OriginSeats(problem.arc_group, problem.group_proj,
-                                   problem.group_own_most if release else problem.group_most,
-                                   problem.group_fewest if release else np.zeros_like(problem.group_fewest))
+        active, prefs, seats = stable_inputs(
+            problem, project_priorities(problem, rankings) if priority is None else priority)
         chosen, info = stable.solve(prefs, problem.places_left, problem.subsidy,
                                     problem.proj_region, problem.region_cap_left,
                                     problem.budget_left, progress, seats, cap_rule=problem.scheme.cap_rule)
@@ -375,6 +382,8 @@ def _solve(problem: Problem, mode: str, rankings, progress, priority: np.ndarray
         return assigned, info
     if rankings:
         problem.warnings.append("rankings are only used in stable mode")
+    # Applicants with arcs are renumbered 0..n-1 for the solvers.
+    active, local = np.unique(problem.arc_app, return_inverse=True)
     net = optimal.Network(len(active), local.astype(np.int64), problem.arc_proj,
                           problem.arc_value, problem.subsidy, problem.places_left,
                           problem.proj_region, problem.region_cap_left, problem.budget_left,

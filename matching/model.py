@@ -6,8 +6,8 @@ public contract. Money is always an ``int`` number of HKD.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
 import functools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
@@ -58,6 +58,23 @@ class FrozenMap(Mapping):
 
     def __len__(self) -> int:
         return len(self._data)
+
+    # The dict's own views and lookups: Mapping's generic ones go through __getitem__ per key, and the matcher
+    # reads every applicant's languages.
+    def items(self):
+        return self._data.items()
+
+    def keys(self):
+        return self._data.keys()
+
+    def values(self):
+        return self._data.values()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._data
 
     def __hash__(self) -> int:
         if self._hash is None:

@@ -14,7 +14,6 @@ no spaces, so a default token pattern would make a whole run one token).
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -53,26 +52,49 @@ def _stem(word: str) -> str:
 
 def analyze(text: str) -> list[str]:
     """Tokens of one document (English uni/bigrams, Chinese character uni/bigrams)."""
-    text = fold(unicodedata.normalize("NFKC", text).lower())
+    return _tokens(fold(_norm(text)))
+
+
+# Words and Chinese runs recur across profiles: each is stemmed or split once per process (cleared when large).
+_WORDS: dict[str, str] = {}  # word -> its stem, "" for a stop word
+_RUNS: dict[str, list[str]] = {}  # run of Chinese characters -> its character unigrams, then bigrams
+_CACHE_LIMIT = 200_000
+
+
+def _han_tokens(han: str) -> list[str]:
+    stop = CHINESE_STOP_CHARS
+    return [c for c in han if c not in stop] + [han[k:k + 2] for k in range(len(han) - 1)
+                                                if han[k] not in stop and han[k + 1] not in stop]
+
+
+def _tokens(text: str) -> list[str]:
+    """`analyze` on a text already normalised and folded."""
+    words, runs = _WORDS, _RUNS
+    if len(words) > _CACHE_LIMIT or len(runs) > _CACHE_LIMIT:
+        words.clear()
+        runs.clear()
     tokens: list[str] = []
+    append = tokens.append
     prev_word = None  # English bigrams do not cross punctuation or Chinese runs
     for word, han, _punct in _PIECES.findall(text):
         if word:
-            if word in ENGLISH_STOP_WORDS:
+            stem = words.get(word)
+            if stem is None:
+                stem = words[word] = "" if word in ENGLISH_STOP_WORDS else _stem(word)
+            if not stem:
                 prev_word = None
                 continue
-            word = _stem(word)
-            tokens.append(word)
+            append(stem)
             if prev_word is not None:
-                tokens.append(prev_word + " " + word)
-            prev_word = word
+                append(prev_word + " " + stem)
+            prev_word = stem
         else:
             prev_word = None
             if han:
-                stop = CHINESE_STOP_CHARS
-                tokens.extend(c for c in han if c not in stop)
-                tokens.extend(han[k:k + 2] for k in range(len(han) - 1)
-                              if han[k] not in stop and han[k + 1] not in stop)
+                run = runs.get(han)
+                if run is None:
+                    run = runs[han] = _han_tokens(han)
+                tokens.extend(run)
     return tokens
 
 
@@ -93,19 +115,22 @@ class TextModel:
     def __init__(self, project_texts: Sequence[str], applicant_texts: Sequence[str]):
         docs = list(project_texts) + list(applicant_texts)
         vocab: dict[str, int] = {}
-        cache: dict[str, list[int]] = {}
+        cache: dict[str, np.ndarray] = {}
+        # Each text normalised and folded, kept for the explanations (shared_terms_many), which read it again.
+        self._folded: dict[str, str] = {}
         lengths = np.empty(len(docs), np.int64)
         id_lists = []
         for k, doc in enumerate(docs):
             ids = cache.get(doc)
             if ids is None:  # identical profiles are common; analyse each text once
-                ids = [vocab.setdefault(t, len(vocab)) for t in analyze(doc)]
+                folded = self._folded[doc] = fold(_norm(doc))
+                ids = np.array([vocab.setdefault(t, len(vocab)) for t in _tokens(folded)], np.int32)
                 cache[doc] = ids
             id_lists.append(ids)
             lengths[k] = len(ids)
         indptr = np.zeros(len(docs) + 1, np.int64)
         np.cumsum(lengths, out=indptr[1:])
-        indices = np.fromiter((t for ids in id_lists for t in ids), np.int32, int(indptr[-1]))
+        indices = np.concatenate(id_lists) if id_lists else np.zeros(0, np.int32)
         counts = sp.csr_matrix((np.ones(len(indices), np.float32), indices, indptr),
                                shape=(len(docs), max(1, len(vocab))))
         counts.sum_duplicates()
@@ -133,8 +158,30 @@ class TextModel:
         """Cosine similarity of (applicant index, project index) pairs, in [0, 1]."""
         if len(app) == 0:
             return np.zeros(0, np.float64)
-        prod = self.A[np.asarray(app)].multiply(self.P[np.asarray(proj)])
-        return np.asarray(prod.sum(axis=1), np.float64).ravel()
+        app, proj = np.asarray(app), np.asarray(proj)
+        # Pairs grouped by project: each project's row is spread once into a dense vector, and its applicants'
+        # terms are looked up in it, instead of copying the long project row once per pair.
+        order = np.argsort(proj, kind="stable")
+        rows = self.A[app[order]]
+        cut = rows.indptr[np.searchsorted(proj[order], np.arange(self.P.shape[0] + 1))]
+        P = self.P
+        product = np.empty(len(rows.data), np.float32)
+        dense = np.zeros(P.shape[1], np.float32)
+        for j in np.flatnonzero(np.diff(cut)).tolist():
+            cols = P.indices[P.indptr[j]:P.indptr[j + 1]]
+            dense[cols] = P.data[P.indptr[j]:P.indptr[j + 1]]
+            s, e = cut[j], cut[j + 1]
+            np.multiply(rows.data[s:e], dense[rows.indices[s:e]], out=product[s:e])
+            dense[cols] = 0
+        # The shared terms' products alone, summed as the element-wise product's rows are summed, so every fit
+        # is the same float as before to the last bit (orders and tie-breaks read it).
+        keep = product != 0
+        kept = np.zeros(len(keep) + 1, np.int64)
+        np.cumsum(keep, out=kept[1:])
+        common = sp.csr_matrix((product[keep], rows.indices[keep], kept[rows.indptr]), shape=rows.shape)
+        fit = np.empty(len(app), np.float64)
+        fit[order] = np.asarray(common.sum(axis=1), np.float64).ravel()
+        return fit
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         """Dense fit of applicants ``rows`` against every project."""
@@ -160,7 +207,8 @@ class TextModel:
         terms = self.terms
         ranked = [(terms[t], w) for t, w in zip(common[order].tolist(), weight[order].tolist(),
                                                 strict=True)]
-        return _readable(ranked, self.applicant_texts[i], self.project_texts[j], k)
+        project_plain = _norm(self.project_texts[j])
+        return _readable(ranked, (fold(_norm(self.applicant_texts[i])), fold(project_plain)), project_plain, k)
 
 
     def shared_terms_many(self, app: np.ndarray, proj: np.ndarray, k: int = 3) -> list[list[str]]:
@@ -173,6 +221,8 @@ class TextModel:
         row = np.repeat(np.arange(len(app)), np.diff(indptr))
         order = np.lexsort((indices, -data, row))  # rows stay grouped, best weight first
         terms = self.terms
+        folded = self._folded
+        projects: dict[int, tuple[str, str]] = {}  # project -> (normalised, folded): each is read by many pairs
         out = []
         for r, (i, j) in enumerate(zip(np.asarray(app).tolist(), np.asarray(proj).tolist(),
                                        strict=True)):
@@ -182,20 +232,20 @@ class TextModel:
                 continue
             ranked = [(terms[t], w) for t, w in zip(indices[seg].tolist(), data[seg].tolist(),
                                                     strict=True)]
-            out.append(_readable(ranked, self.applicant_texts[i], self.project_texts[j], k))
+            if j not in projects:
+                plain = _norm(self.project_texts[j])
+                projects[j] = (plain, fold(plain))
+            plain, project_folded = projects[j]
+            text = self.applicant_texts[i]
+            applicant_folded = folded.get(text)
+            if applicant_folded is None:
+                applicant_folded = fold(_norm(text))
+            out.append(_readable(ranked, (applicant_folded, project_folded), plain, k))
         return out
 
 
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
-
-
-@functools.lru_cache(maxsize=4096)
-def _plain_and_folded(text: str) -> tuple[str, str]:
-    """A text normalised, and folded to one script; cached because a project's text is read for every
-    placement it explains (a national round explains some 50,000 placements across 2,000 projects)."""
-    plain = _norm(text)
-    return plain, fold(plain)
 
 
 def _extend(word: str, texts: tuple[str, str], longest: int = 6) -> str:
@@ -216,16 +266,16 @@ def _extend(word: str, texts: tuple[str, str], longest: int = 6) -> str:
     return word
 
 
-def _readable(ranked: list[tuple[str, float]], applicant_text: str, project_text: str, k: int) -> list[str]:
+def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], project_plain: str, k: int) -> list[str]:
     """Merge overlapping Chinese bigrams into words, then keep the heaviest terms, as the project writes them.
 
     A merged word or an English bigram absorbs the weight of the shorter terms
     it contains, so '數據科學' beats its pieces and 'data science' beats 'data'.
     Terms are compared folded to one script; a Chinese word is shown in the project's own characters
     (the fold keeps every character in place, so the same span of the unfolded text is the word).
+    `texts` are the applicant's and the project's texts normalised (`_norm`) and folded, `project_plain` the
+    project's normalised only.
     """
-    project_plain, project_folded = _plain_and_folded(project_text)
-    texts = (_plain_and_folded(applicant_text)[1], project_folded)
     cjk = [t for t, _ in ranked if len(t) == 2 and _IS_CJK.match(t)]
     words: list[str] = []
     used: set[str] = set()
