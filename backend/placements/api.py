@@ -357,7 +357,7 @@ def approve_round(run_id: Id, body: ApproveIn, db: DbSession, user: Approver):
 def approval_status(run_id: Id, job_id: Id, db: DbSession, user: StaffUser):
     """Small and cheap while it runs: the round page polls it while the worker makes the offers."""
     run = get_run(db, run_id)
-    job = db.get(ApprovalJob, job_id)
+    job = db.get(ApprovalJob, job_id, populate_existing=True)
     if job is None or job.run_id != run.id:
         raise NotFound(_("We could not find that approval."))
     return approval_out(db, job, run)
