@@ -36,12 +36,14 @@ def render(text, language: str, **params) -> str:
 
 
 def enqueue(session: Session, *, to: str, subject, body, language: str = "en", template: str = "",
-            **params) -> OutboxEmail:
+            flush: bool = True, **params) -> OutboxEmail:
+    """An e-mail as an outbox row of the caller's transaction; `flush=False` lets a batch go in as one INSERT."""
     language = language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
     email = OutboxEmail(to_address=to, subject=render(subject, language, **params),
                         body_text=render(body, language, **params), language=language, template=template)
     session.add(email)
-    session.flush()
+    if flush:
+        session.flush()
     return email
 
 

@@ -20,7 +20,16 @@ from backend.core.params import BodyId, Id, Offset, QueryId
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
-from backend.placements import approval_jobs, approvals, offers, origins, outcomes, review, round_status, rounds
+from backend.placements import (
+    approval_jobs,
+    approvals,
+    offers,
+    origins,
+    outcomes,
+    review,
+    round_status,
+    rounds,
+)
 from backend.placements.models import ApprovalJob, MatchAdjustment, MatchRun, MatchRunStatus, Placement
 from backend.placements.offer_routes import my_offers
 from backend.placements.round_routes import get_run, stage_name, what_binds_lines

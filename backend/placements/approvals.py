@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -37,7 +37,7 @@ from backend.placements.models import (
     Placement,
     ProposalStatus,
 )
-from backend.placements.offers import make_offer
+from backend.placements.offers import make_offers
 from backend.placements.rounds import active_adjustments, is_what_if, settled_pairs
 from backend.projects.models import Project
 from backend.schemes import timetable
@@ -297,6 +297,7 @@ def approve_batch(session: Session, actor: User, scheme: Scheme, proposals: list
         .group_by(Placement.project_id, ApplicantProfile.origin))})
 
     result = ApprovalResult()
+    chosen: list[tuple[MatchProposal, Project, int, Choice | None]] = []
     budget_left = scheme.budget_hkd - usage.subsidy_committed
     for proposal in proposals:
         project = projects.get(proposal.project_id)
@@ -313,8 +314,14 @@ def approve_batch(session: Session, actor: User, scheme: Scheme, proposals: list
         usage.places_by_region[project.region] = usage.places_by_region.get(project.region, 0) + 1
         placed.add(proposal.applicant_id)
         held_by_side[(project.id, side)] += 1
-        result.placements.append(
-            _offer(session, actor, proposal, project, subsidy, choice, now=now, deadline=deadline))
+        chosen.append((proposal, project, subsidy, choice))
+    # Decided in memory above, written here a statement per kind of row rather than several per offer.
+    if chosen:
+        approve_many(session, [proposal for proposal, *_rest in chosen])
+        choice_status.offer_many(session, [choice for *_rest, choice in chosen if choice is not None], now=now)
+        result.placements = make_offers(session, actor, [(proposal, project, subsidy)
+                                                         for proposal, project, subsidy, _c in chosen],
+                                        now=now, deadline=deadline)
     session.flush()
     return result
 
@@ -399,12 +406,20 @@ def refuse_proposal(session: Session, proposal: MatchProposal) -> None:
     _decide(session, proposal, ProposalStatus.REFUSED)
 
 
-def _offer(session: Session, actor: User, proposal: MatchProposal, project: Project, subsidy: int,
-           choice: Choice | None, *, now: datetime, deadline: datetime) -> Placement:
-    approve_proposal(session, proposal)
-    if choice is not None:
-        choice_status.offer(session, choice, now=now)
-    return make_offer(session, actor, proposal, project, subsidy, now=now, deadline=deadline)
+def approve_many(session: Session, proposals: list[MatchProposal]) -> None:
+    """`approve_proposal` for a batch, as one conditional UPDATE: if any was decided meanwhile, none moves."""
+    message = _("This proposal has already been approved or refused.")
+    for proposal in proposals:
+        states.check(PROPOSAL_TRANSITIONS, proposal.status, ProposalStatus.APPROVED, message)
+    moved = session.execute(
+        update(MatchProposal).where(col(MatchProposal.id).in_([p.id for p in proposals]),
+                                    col(MatchProposal.status).in_(
+                                        sorted(states.sources(PROPOSAL_TRANSITIONS, ProposalStatus.APPROVED))))
+        .values(status=ProposalStatus.APPROVED).execution_options(synchronize_session=False)).rowcount
+    if moved != len(proposals):
+        raise InvalidTransition(message)
+    for proposal in proposals:
+        set_committed_value(proposal, "status", ProposalStatus.APPROVED)
 
 
 def refuse_proposals(session: Session, actor: User, run: MatchRun, proposal_ids, *, reason: str

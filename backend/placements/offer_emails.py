@@ -59,17 +59,38 @@ def _moment(language: str, moment) -> str:
         return moment_in_words(moment)
 
 
+def send_offer_emails(session: Session, offers: list[tuple[Placement, Project]]) -> None:
+    """The offer e-mails of a batch of offers: applicants, accounts and organisations read once for the batch,
+    and the outbox rows left for the caller's next flush (one multi-row INSERT)."""
+    applicant_ids = sorted({placement.applicant_id for placement, _project in offers})
+    profiles = {p.id: p for p in session.exec(select(ApplicantProfile).where(col(ApplicantProfile.id).in_(applicant_ids)))}
+    user_ids = sorted({p.user_id for p in profiles.values() if p.user_id is not None})
+    users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(user_ids)))} if user_ids else {}
+    organisations = {o.id: o for o in session.exec(select(Organisation).where(col(Organisation.id).in_(
+        sorted({project.organisation_id for _placement, project in offers}))))}
+    for placement, project in offers:
+        profile = profiles[placement.applicant_id]
+        _offer_email(session, placement, project, profile, users.get(profile.user_id),
+                     organisations.get(project.organisation_id), flush=False)
+
+
 def send_offer_email(session: Session, placement: Placement, project: Project) -> None:
     profile = session.get(ApplicantProfile, placement.applicant_id)
-    address, language = recipient_of(session, profile)
+    user = session.get(User, profile.user_id) if profile.user_id is not None else None
+    _offer_email(session, placement, project, profile, user, session.get(Organisation, project.organisation_id))
+
+
+def _offer_email(session: Session, placement: Placement, project: Project, profile: ApplicantProfile,
+                 user: User | None, organisation: Organisation | None, *, flush: bool = True) -> None:
+    address, language = (user.email, user.preferred_language) if user is not None else (profile.contact_email, "en")
     if not address:
         return  # an imported applicant without any address; officers see the offer on the placement list
-    organisation = session.get(Organisation, project.organisation_id)
     enqueue(session, to=address, subject=OFFER_SUBJECT, body=OFFER_BODY, language=language,
             template="placement_offer", name=in_language(language, profile, "name") or address,
             project=in_language(language, project, "title"),
             organisation=in_language(language, organisation, "name") if organisation else "",
-            link=link(f"/placements/{placement.id}"), sign_off=sign_off(language), **_in_words(language, project, placement))
+            link=link(f"/placements/{placement.id}"), sign_off=sign_off(language), flush=flush,
+            **_in_words(language, project, placement))
 
 
 def tell_applicant_expired(session: Session, placement: Placement) -> None:

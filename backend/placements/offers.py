@@ -30,7 +30,7 @@ from backend.identity.permissions import Permission, require, require_visible
 from backend.market.inputs import MATCHABLE_PROJECT_STATUSES
 from backend.placements.models import OUTCOME_STATUSES, MatchProposal, Placement, PlacementStatus
 from backend.placements.offer_emails import (
-    send_offer_email,
+    send_offer_emails,
     tell_applicant_expired,
     tell_applicant_withdrawn,
     tell_organisation,
@@ -105,16 +105,26 @@ def _move(session: Session, placement: Placement, to: PlacementStatus, now: date
 def make_offer(session: Session, actor: User, proposal: MatchProposal, project: Project, subsidy: int, *,
                now: datetime, deadline: datetime) -> Placement:
     """A new offer from an approved proposal: stored, e-mailed to the applicant, and audited."""
-    placement = Placement(scheme_id=project.scheme_id, project_id=project.id, applicant_id=proposal.applicant_id,
-                          proposal_id=proposal.id, status=PlacementStatus.OFFERED, subsidy_hkd=subsidy,
-                          approved_by_id=actor.id, offered_at=now, offer_deadline=deadline)
-    session.add(placement)
+    return make_offers(session, actor, [(proposal, project, subsidy)], now=now, deadline=deadline)[0]
+
+
+def make_offers(session: Session, actor: User, approved: list[tuple[MatchProposal, Project, int]], *,
+                now: datetime, deadline: datetime) -> list[Placement]:
+    """`make_offer` for a batch of approved proposals: the placements, their e-mails and their audit events each
+    go in as one multi-row INSERT (an approval of a national round makes tens of thousands)."""
+    placements = [Placement(scheme_id=project.scheme_id, project_id=project.id, applicant_id=proposal.applicant_id,
+                            proposal_id=proposal.id, status=PlacementStatus.OFFERED, subsidy_hkd=subsidy,
+                            approved_by_id=actor.id, offered_at=now, offer_deadline=deadline)
+                 for proposal, project, subsidy in approved]
+    session.add_all(placements)
+    session.flush()  # the ids, for the e-mails' links and the audit events
+    send_offer_emails(session, [(placement, project) for placement, (_p, project, _s) in zip(placements, approved, strict=True)])
+    for placement, (proposal, project, subsidy) in zip(placements, approved, strict=True):
+        audit.record(session, actor, "placement.offered", "placement", placement.id,
+                     after={"proposal_id": proposal.id, "applicant_id": placement.applicant_id,
+                            "project_id": project.id, "subsidy_hkd": subsidy, "offer_deadline": deadline.isoformat()})
     session.flush()
-    send_offer_email(session, placement, project)
-    audit.record(session, actor, "placement.offered", "placement", placement.id,
-                 after={"proposal_id": proposal.id, "applicant_id": placement.applicant_id,
-                        "project_id": project.id, "subsidy_hkd": subsidy, "offer_deadline": deadline.isoformat()})
-    return placement
+    return placements
 
 
 def withdraw_open_offers(session: Session, applicant_id: int | None = None, *, project_id: int | None = None,

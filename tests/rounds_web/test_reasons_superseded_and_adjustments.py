@@ -9,8 +9,8 @@ from sqlmodel import select
 from backend.audit.models import AuditEvent
 from backend.identity.models import Role
 from backend.placements.models import MatchAdjustment, MatchProposal, MatchRun, MatchRunStatus, Placement
-from tests.approval_helpers import approve_queued
 from tests.accounts.helpers import make_user, sign_in_as
+from tests.approval_helpers import approve_queued
 from tests.rounds_web.test_round_pages import FIGURES, finished_round
 
 REASONS = [{"code": "choice", "params": {"rank": 1}, "text": "your 1st choice"},

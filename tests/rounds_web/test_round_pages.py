@@ -22,9 +22,9 @@ from backend.placements.models import (
     PlacementStatus,
     ProposalStatus,
 )
-from tests.approval_helpers import approve_queued
 from tests.accounts.helpers import make_user, sign_in_as
 from tests.applicants.helpers import make_applicant
+from tests.approval_helpers import approve_queued
 from tests.factories import make_organisation, make_project, make_scheme
 
 FIGURES = {"placed": 2, "places_total": 10, "budget_committed_hkd": 50_000, "budget_left_hkd": 950_000,

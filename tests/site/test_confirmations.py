@@ -10,8 +10,8 @@ from sqlmodel import select
 from backend.core.db import utcnow
 from backend.identity.models import Role
 from backend.placements.models import Placement, PlacementStatus
-from tests.approval_helpers import approve_queued
 from tests.accounts.helpers import make_user, sign_in_as
+from tests.approval_helpers import approve_queued
 from tests.factories import make_organisation
 from tests.rounds_web.test_round_pages import finished_round
 
