@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from backend.core import clock, states
@@ -266,15 +267,16 @@ def step(session: Session, job_id: int, worker_id: str, *, batch_size: int = BAT
     deadline = approvals.still_offerable(scheme, run, job.offer_deadline, now)
     batch_ids = job.planned[job.position: job.position + batch_size]
     by_id = {p.id: p for p in session.exec(
-        select(MatchProposal).where(col(MatchProposal.id).in_(batch_ids))
+        select(MatchProposal).where(col(MatchProposal.id).in_(batch_ids)).options(defer(MatchProposal.reasons))
         .execution_options(populate_existing=True))}
     proposals = [by_id[i] for i in batch_ids if i in by_id]  # one deleted since (its applicant erased) is passed
-    result = approvals.approve_batch(session, actor, scheme, proposals, now=now, deadline=deadline)
+    result = approvals.approve_batch(session, actor, scheme, proposals, now=now, deadline=deadline,
+                                     load_offers=False)
     position = job.position + len(batch_ids)
     skipped = dict(job.skipped)
     skipped.update({str(s.proposal.id): [s.code, s.params] for s in result.skipped})
     session.execute(update(ApprovalJob).where(col(ApprovalJob.id) == job_id).values(
-        position=position, approved=[*job.approved, *(p.proposal_id for p in result.placements)], skipped=skipped,
+        position=position, approved=[*job.approved, *result.approved], skipped=skipped,
         progress_percent=min(99, 100 * position // max(job.total, 1)), heartbeat_at=utcnow(),
     ).execution_options(synchronize_session=False))
     return True

@@ -65,6 +65,7 @@ class SkippedProposal:
 class ApprovalResult:
     placements: list[Placement] = field(default_factory=list)
     skipped: list[SkippedProposal] = field(default_factory=list)
+    approved: list[int] = field(default_factory=list)  # the proposals that became offers, in order
 
 
 class RoundSuperseded(InvalidTransition):
@@ -249,7 +250,7 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
         # so (and changing nothing, so recording nothing) beats answering with an empty success.
         raise NothingToApprove(nothing_to_approve_message(run))
     result = approve_batch(session, actor, scheme, proposals, now=now, deadline=deadline)
-    record_approval(session, actor, run, [p.proposal_id for p in result.placements],
+    record_approval(session, actor, run, result.approved,
                     {str(s.proposal.id): s.code for s in result.skipped}, deadline)
     return result
 
@@ -264,11 +265,12 @@ def record_approval(session: Session, actor: User | None, run: MatchRun, approve
 
 
 def approve_batch(session: Session, actor: User, scheme: Scheme, proposals: list[MatchProposal], *,
-                  now: datetime, deadline: datetime) -> ApprovalResult:
+                  now: datetime, deadline: datetime, load_offers: bool = True) -> ApprovalResult:
     """Offers for `proposals` (read after `lock_scheme`, in order), each limit recounted from the placements.
 
     Pinned proposals go first, then the best-scored, so when limits have tightened since the round the
-    officer's pins and the best fits are the ones kept. The caller holds the scheme lock and commits.
+    officer's pins and the best fits are the ones kept. The caller holds the scheme lock and commits. Without
+    `load_offers` the result names the approved proposals but holds no placement rows (the worker needs none).
     """
     usage = scheme_usage(session, scheme.id)
     caps = region_caps(session, scheme.id)
@@ -319,9 +321,12 @@ def approve_batch(session: Session, actor: User, scheme: Scheme, proposals: list
     if chosen:
         approve_many(session, [proposal for proposal, *_rest in chosen])
         choice_status.offer_many(session, [choice for *_rest, choice in chosen if choice is not None], now=now)
-        result.placements = make_offers(session, actor, [(proposal, project, subsidy)
-                                                         for proposal, project, subsidy, _c in chosen],
-                                        now=now, deadline=deadline)
+        offers = make_offers(session, actor, [(proposal, project, subsidy)
+                                              for proposal, project, subsidy, _c in chosen], now=now, deadline=deadline)
+        result.approved = [offer.proposal_id for offer in offers]
+        if load_offers:
+            result.placements = list(session.exec(select(Placement).where(
+                col(Placement.id).in_([offer.id for offer in offers])).order_by(Placement.id)))
     session.flush()
     return result
 

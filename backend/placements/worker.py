@@ -34,12 +34,12 @@ from sqlmodel import Session, col
 import matching
 from backend.applicants import demand
 from backend.audit import service as audit
+from backend.core.bulk import insert_rows
 from backend.core.db import for_writing, get_engine, utcnow
 from backend.core.errors import DomainError
 from backend.core.settings import Settings
 from backend.outbox.sender import run_sender_forever
 from backend.placements import approval_jobs, round_status, rounds, sensitivity
-from backend.placements.bulk import insert_rows
 from backend.placements.confirmations import ask_and_remind
 from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced, Placement
 from backend.placements.offers import expire_offers, overdue
