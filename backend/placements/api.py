@@ -334,7 +334,7 @@ def approval_out(db: Session, job: ApprovalJob, run: MatchRun) -> ApprovalOut:
     finished = job.status not in approval_jobs.ACTIVE
     out = ApprovalOut(id=job.id, run_id=job.run_id, status=str(job.status), stage_name=approval_jobs.stage_words(job),
                       percent=job.progress_percent, finished=finished, proposals_total=job.total,
-                      proposals_done=job.position, approved=len(job.approved),
+                      proposals_done=job.position, approved=job.approved_count,
                       status_url=f"/api/v1/rounds/{job.run_id}/approvals/{job.id}")
     if finished:
         out.skipped = [SkippedOut(proposal_id=s.proposal_id, code=s.code, reason=s.reason)
@@ -366,7 +366,7 @@ def approve_round(run_id: Id, body: ApproveIn, db: DbSession, user: Approver):
 def approval_status(run_id: Id, job_id: Id, db: DbSession, user: StaffUser):
     """Small and cheap while it runs: the round page polls it while the worker makes the offers."""
     run = get_run(db, run_id)
-    job = db.get(ApprovalJob, job_id, populate_existing=True)
+    job = db.get(ApprovalJob, job_id, populate_existing=True, options=approval_jobs.LISTS)
     if job is None or job.run_id != run.id:
         raise NotFound(_("We could not find that approval."))
     return approval_out(db, job, run)

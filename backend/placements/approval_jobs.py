@@ -86,15 +86,19 @@ def underway_message(run: MatchRun) -> str:
 
 # --- the request's side ----------------------------------------------------------------------------------
 
+# The job's lists, read only when used: a national approval's run to 50,000 ids each, and pages poll the job.
+LISTS = (defer(ApprovalJob.planned), defer(ApprovalJob.approved), defer(ApprovalJob.skipped))
+
+
 def active_job(session: Session, run_id: int) -> ApprovalJob | None:
     return session.exec(select(ApprovalJob).where(ApprovalJob.run_id == run_id, col(ApprovalJob.status).in_(ACTIVE))
-                        .execution_options(populate_existing=True)).first()
+                        .options(*LISTS).execution_options(populate_existing=True)).first()
 
 
 def latest_job(session: Session, run_id: int) -> ApprovalJob | None:
     return session.exec(select(ApprovalJob).where(ApprovalJob.run_id == run_id)
                         .order_by(col(ApprovalJob.id).desc()).limit(1)
-                        .execution_options(populate_existing=True)).first()
+                        .options(*LISTS).execution_options(populate_existing=True)).first()
 
 
 def queue_approval(session: Session, actor: User, run: MatchRun, proposal_ids=None, *,
@@ -132,7 +136,7 @@ def queue_approval(session: Session, actor: User, run: MatchRun, proposal_ids=No
 def stage_words(job: ApprovalJob) -> str:
     if job.status == J.QUEUED:
         return _("Waiting for the worker")
-    if job.status == J.RUNNING and job.planned is None:
+    if job.status == J.RUNNING and not job.total and not job.position:
         return _("Listing the proposals to approve")
     if job.status == J.RUNNING:
         return _("Making offers: %(done)s of %(total)s proposals checked", done=f"{job.position:,}",
@@ -277,6 +281,7 @@ def step(session: Session, job_id: int, worker_id: str, *, batch_size: int = BAT
     skipped.update({str(s.proposal.id): [s.code, s.params] for s in result.skipped})
     session.execute(update(ApprovalJob).where(col(ApprovalJob.id) == job_id).values(
         position=position, approved=[*job.approved, *result.approved], skipped=skipped,
+        approved_count=job.approved_count + len(result.approved),
         progress_percent=min(99, 100 * position // max(job.total, 1)), heartbeat_at=utcnow(),
     ).execution_options(synchronize_session=False))
     return True

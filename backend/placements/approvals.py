@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -264,6 +264,11 @@ def record_approval(session: Session, actor: User | None, run: MatchRun, approve
                      after={"approved": approved, "skipped": skipped, "offer_deadline": deadline.isoformat(), **more})
 
 
+_PROJECT_COLUMNS = (Project.scheme_id, Project.organisation_id, Project.status, Project.title_en, Project.title_zh,
+                    Project.city, Project.region, Project.start_date, Project.end_date, Project.places_granted,
+                    Project.subsidy_granted_per_place, Project.origin_seats)
+
+
 def approve_batch(session: Session, actor: User, scheme: Scheme, proposals: list[MatchProposal], *,
                   now: datetime, deadline: datetime, load_offers: bool = True) -> ApprovalResult:
     """Offers for `proposals` (read after `lock_scheme`, in order), each limit recounted from the placements.
@@ -274,14 +279,20 @@ def approve_batch(session: Session, actor: User, scheme: Scheme, proposals: list
     """
     usage = scheme_usage(session, scheme.id)
     caps = region_caps(session, scheme.id)
+    # Only the batch's projects and choices, and only the columns the checks and the offers' e-mails read: a
+    # national batch would otherwise build thousands of full rows it never looks at.
+    project_ids = sorted({p.project_id for p in proposals})
     projects = {p.id: p for p in session.exec(
-        select(Project).where(Project.scheme_id == scheme.id).execution_options(populate_existing=True))}
+        select(Project).where(Project.scheme_id == scheme.id, col(Project.id).in_(project_ids))
+        .options(load_only(*_PROJECT_COLUMNS)).execution_options(populate_existing=True))} if project_ids else {}
     applicant_ids = [p.applicant_id for p in proposals]
     placed = set(session.exec(select(Placement.applicant_id).where(
         Placement.scheme_id == scheme.id, col(Placement.status).in_(HOLDING_STATUSES),
         col(Placement.applicant_id).in_(applicant_ids)))) if applicant_ids else set()
     choices = {(c.applicant_id, c.project_id): c for c in session.exec(
-        select(Choice).where(Choice.scheme_id == scheme.id, col(Choice.applicant_id).in_(applicant_ids))
+        select(Choice).where(Choice.scheme_id == scheme.id, col(Choice.applicant_id).in_(applicant_ids),
+                             col(Choice.project_id).in_(project_ids))
+        .options(load_only(Choice.applicant_id, Choice.project_id, Choice.status))
         .execution_options(populate_existing=True)
     )} if applicant_ids else {}
     # Pairs no offer may go to, whatever the round proposed: declined or lapsed before, or excluded since.

@@ -97,6 +97,8 @@ class ApprovalJob(SQLModel, table=True):
     total: int = 0
     progress_percent: int = 0
     approved: list = Field(default_factory=list, sa_type=JSON)
+    # len(approved), so the progress the round page polls never reads the lists (50,000 ids in a national round)
+    approved_count: int = 0
     skipped: dict = Field(default_factory=dict, sa_type=JSON)  # proposal id → [code, params]
     error_code: str = Field(default="", sa_type=String(30))
     error: str = Field(default="", sa_type=Text)

@@ -1,8 +1,8 @@
 """approval jobs: approving a round runs in the worker
 
-Revision ID: ac979304287d
+Revision ID: 3b0b58791b01
 Revises: f77abba47a0f
-Create Date: 2026-12-05 12:42:51.910371
+Create Date: 2026-12-05 13:18:02.078962
 
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import sqlmodel  # noqa: F401
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'ac979304287d'
+revision: str = '3b0b58791b01'
 down_revision: Union[str, Sequence[str], None] = 'f77abba47a0f'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('progress_percent', sa.Integer(), nullable=False),
     sa.Column('approved', sa.JSON(), nullable=False),
+    sa.Column('approved_count', sa.Integer(), nullable=False),
     sa.Column('skipped', sa.JSON(), nullable=False),
     sa.Column('error_code', sa.String(length=30), nullable=False),
     sa.Column('error', sa.Text(), nullable=False),
