@@ -330,7 +330,7 @@ def round_unplaced(run_id: Id, db: DbSession, user: StaffUser, offset: Offset = 
         for u in rows])
 
 
-def approval_out(db: Session, job: ApprovalJob, run: MatchRun) -> ApprovalOut:
+def approval_out(db: Session, job: ApprovalJob, run: MatchRun | None) -> ApprovalOut:
     finished = job.status not in approval_jobs.ACTIVE
     out = ApprovalOut(id=job.id, run_id=job.run_id, status=str(job.status), stage_name=approval_jobs.stage_words(job),
                       percent=job.progress_percent, finished=finished, proposals_total=job.total,
@@ -340,7 +340,7 @@ def approval_out(db: Session, job: ApprovalJob, run: MatchRun) -> ApprovalOut:
         out.skipped = [SkippedOut(proposal_id=s.proposal_id, code=s.code, reason=s.reason)
                        for s in approval_jobs.skipped_of(db, job)]
         out.placement_ids = approval_jobs.placement_ids(db, job)
-    if job.status == approval_jobs.J.FAILED:
+    if job.status == approval_jobs.J.FAILED and run is not None:
         out.error = approval_jobs.failure_message(db, job, run)
     return out
 
@@ -365,11 +365,11 @@ def approve_round(run_id: Id, body: ApproveIn, db: DbSession, user: Approver):
 @router.get("/rounds/{run_id}/approvals/{job_id}", response_model=ApprovalOut, responses=error_responses(404))
 def approval_status(run_id: Id, job_id: Id, db: DbSession, user: StaffUser):
     """Small and cheap while it runs: the round page polls it while the worker makes the offers."""
-    run = get_run(db, run_id)
     job = db.get(ApprovalJob, job_id, populate_existing=True, options=approval_jobs.LISTS)
-    if job is None or job.run_id != run.id:
+    if job is None or job.run_id != run_id:
         raise NotFound(_("We could not find that approval."))
-    return approval_out(db, job, run)
+    # The round itself (its parameters alone run to megabytes in a national round) only to word a failure.
+    return approval_out(db, job, get_run(db, run_id) if job.status == approval_jobs.J.FAILED else None)
 
 
 @router.post("/rounds/{run_id}/refuse", response_model=RefuseOut,

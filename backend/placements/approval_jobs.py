@@ -244,7 +244,9 @@ def step(session: Session, job_id: int, worker_id: str, *, batch_size: int = BAT
     `DomainError` when the round can no longer be approved at all (the caller fails the job).
     """
     job = _fresh(session, job_id)
-    run = session.get(MatchRun, job.run_id)
+    # Not the round's frozen inputs or figures (tens of MB in a national round), read again for every batch.
+    run = session.get(MatchRun, job.run_id, options=[defer(MatchRun.input_snapshot), defer(MatchRun.figures),
+                                                     defer(MatchRun.timings)])
     scheme = lock_scheme(session, run.scheme_id)
     now = now or clock.now()
     # Ownership proven under the lock, on the position this worker read: a takeover moves one or the other.
