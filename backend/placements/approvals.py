@@ -6,6 +6,10 @@ the approving transaction, after `lock_scheme`, the places, budget, regional cap
 placement per applicant per scheme" are recounted from the placements themselves, and a proposal that
 no longer fits stays proposed and is reported with a plain reason. Approvers working at the same
 moment queue on the scheme lock, so together they can never overshoot.
+
+Pages and the API queue the approval for the worker (`approval_jobs`), which calls `approve_batch` once per
+batch of proposals, each in its own transaction; `approve_proposals` does the same checks for a whole selection
+in the caller's transaction.
 """
 
 from __future__ import annotations
