@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -101,6 +102,26 @@ def record_interview(session: Session, actor: User, choice: Choice, outcome: str
 
 def offer(session: Session, choice: Choice, *, now: datetime | None = None) -> Choice:
     return _move(session, choice, S.OFFERED, _("The applicant has withdrawn from this project."), now)
+
+
+def offer_many(session: Session, choices: list[Choice], *, now: datetime | None = None) -> None:
+    """`offer` for a whole batch of an approval: one conditional UPDATE per status the choices were read in."""
+    message = _("The applicant has withdrawn from this project.")
+    values = {"updated_at": now or utcnow()}
+    by_status: dict[ChoiceStatus, list[Choice]] = {}
+    for choice in choices:
+        by_status.setdefault(ChoiceStatus(choice.status), []).append(choice)
+    for read, group in by_status.items():
+        states.check(TRANSITIONS, read, S.OFFERED, message)
+        moved = session.execute(update(Choice).where(col(Choice.id).in_([c.id for c in group]),
+                                                     col(Choice.status) == read)
+                                .values(status=S.OFFERED, **values)
+                                .execution_options(synchronize_session=False)).rowcount
+        if moved != len(group):
+            raise InvalidTransition(_changed_meanwhile())
+        for choice in group:
+            for name, value in {"status": S.OFFERED, **values}.items():
+                set_committed_value(choice, name, value)
 
 
 def _follow_offer(session: Session, applicant_id: int, project_id: int, to: ChoiceStatus,

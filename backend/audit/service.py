@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from backend.audit.models import AuditEvent
+from backend.core.bulk import insert_rows
 from backend.core.clock import HONG_KONG
 from backend.identity import permissions as authz
 
@@ -34,6 +35,16 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_many(session: Session, actor: Any, action: str, object_type: str, events: list[tuple[Any, dict]]
+                ) -> None:
+    """One event per (object id, after) of a batch, in one COPY or multi-row INSERT (an approval's offers)."""
+    actor_role = str(getattr(actor, "role", "") or ("system" if actor is None else ""))
+    insert_rows(session, AuditEvent.__table__, [
+        dict(actor_id=getattr(actor, "id", None), actor_role=actor_role, action=action, object_type=object_type,
+             object_id=str(object_id) if object_id is not None else "", after=after)
+        for object_id, after in events])
 
 
 PAGE_SIZE = 50

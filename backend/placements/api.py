@@ -20,8 +20,17 @@ from backend.core.params import BodyId, Id, Offset, QueryId
 from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission
-from backend.placements import approvals, offers, origins, outcomes, review, round_status, rounds
-from backend.placements.models import MatchAdjustment, MatchRun, MatchRunStatus, Placement
+from backend.placements import (
+    approval_jobs,
+    approvals,
+    offers,
+    origins,
+    outcomes,
+    review,
+    round_status,
+    rounds,
+)
+from backend.placements.models import ApprovalJob, MatchAdjustment, MatchRun, MatchRunStatus, Placement
 from backend.placements.offer_routes import my_offers
 from backend.placements.round_routes import get_run, stage_name, what_binds_lines
 from backend.schemes.models import Scheme
@@ -135,9 +144,24 @@ class SkippedOut(BaseModel):
     reason: str
 
 
-class ApproveOut(BaseModel):
-    placement_ids: list[int]
-    skipped: list[SkippedOut]
+class ApprovalOut(BaseModel):
+    """An approval job: queued by the approve call, worked through by the worker in batches."""
+
+    id: int
+    run_id: int
+    status: str = Field(description="queued, running, succeeded or failed")
+    stage_name: str = Field(description="how far it has got, in words")
+    percent: int
+    finished: bool
+    proposals_total: int = Field(0, description="proposals to check (known once the worker has started)")
+    proposals_done: int = Field(0, description="proposals checked so far")
+    status_url: str = Field(description="poll this for progress and, once finished, the result")
+    worker_note: str | None = None
+    placement_ids: list[int] = Field(default_factory=list, description="once succeeded: the offers made")
+    approved: int = Field(0, description="offers made so far")
+    skipped: list[SkippedOut] = Field(default_factory=list, description="once finished: the proposals not "
+                                                                        "approved, each with its reason")
+    error: str | None = Field(None, description="once failed: why, in words; approving again goes on from there")
 
 
 class RefuseIn(BaseModel):
@@ -306,19 +330,46 @@ def round_unplaced(run_id: Id, db: DbSession, user: StaffUser, offset: Offset = 
         for u in rows])
 
 
-@router.post("/rounds/{run_id}/approve", response_model=ApproveOut,
+def approval_out(db: Session, job: ApprovalJob, run: MatchRun | None) -> ApprovalOut:
+    finished = job.status not in approval_jobs.ACTIVE
+    out = ApprovalOut(id=job.id, run_id=job.run_id, status=str(job.status), stage_name=approval_jobs.stage_words(job),
+                      percent=job.progress_percent, finished=finished, proposals_total=job.total,
+                      proposals_done=job.position, approved=job.approved_count,
+                      status_url=f"/api/v1/rounds/{job.run_id}/approvals/{job.id}")
+    if finished:
+        out.skipped = [SkippedOut(proposal_id=s.proposal_id, code=s.code, reason=s.reason)
+                       for s in approval_jobs.skipped_of(db, job)]
+        out.placement_ids = approval_jobs.placement_ids(db, job)
+    if job.status == approval_jobs.J.FAILED and run is not None:
+        out.error = approval_jobs.failure_message(db, job, run)
+    return out
+
+
+@router.post("/rounds/{run_id}/approve", response_model=ApprovalOut, status_code=202,
              responses={**error_responses(404), 409: {"description": "The round has not finished, or a newer round of its scheme has "
                                              "finished (error `round_superseded`): its proposals are out of date, "
                                              "or the whole round was asked for and none of its proposals is left "
                                              "to decide (error `nothing_to_approve`): another approver approved "
-                                             "or refused them first"}})
+                                             "or refused them first, or the round is being approved already "
+                                             "(error `approval_underway`)"}})
 def approve_round(run_id: Id, body: ApproveIn, db: DbSession, user: Approver):
-    """Turn proposals into offers (a different person from who started or reviewed the round)."""
+    """Queue turning proposals into offers (a different person from who started or reviewed the round).
+
+    Answers at once (202); the worker makes the offers in batches, checking every limit again. Follow it at
+    `status_url`."""
     run = get_run(db, run_id)
-    result = approvals.approve_proposals(db, user, run, body.proposal_ids, offer_days=body.offer_days)
-    return ApproveOut(placement_ids=[p.id for p in result.placements],
-                      skipped=[SkippedOut(proposal_id=s.proposal.id, code=s.code, reason=s.reason)
-                               for s in result.skipped])
+    job = approval_jobs.queue_approval(db, user, run, body.proposal_ids, offer_days=body.offer_days)
+    return approval_out(db, job, run)
+
+
+@router.get("/rounds/{run_id}/approvals/{job_id}", response_model=ApprovalOut, responses=error_responses(404))
+def approval_status(run_id: Id, job_id: Id, db: DbSession, user: StaffUser):
+    """Small and cheap while it runs: the round page polls it while the worker makes the offers."""
+    job = db.get(ApprovalJob, job_id, populate_existing=True, options=approval_jobs.LISTS)
+    if job is None or job.run_id != run_id:
+        raise NotFound(_("We could not find that approval."))
+    # The round itself (its parameters alone run to megabytes in a national round) only to word a failure.
+    return approval_out(db, job, get_run(db, run_id) if job.status == approval_jobs.J.FAILED else None)
 
 
 @router.post("/rounds/{run_id}/refuse", response_model=RefuseOut,

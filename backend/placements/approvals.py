@@ -6,6 +6,10 @@ the approving transaction, after `lock_scheme`, the places, budget, regional cap
 placement per applicant per scheme" are recounted from the placements themselves, and a proposal that
 no longer fits stays proposed and is reported with a plain reason. Approvers working at the same
 moment queue on the scheme lock, so together they can never overshoot.
+
+Pages and the API queue the approval for the worker (`approval_jobs`), which calls `approve_batch` once per
+batch of proposals, each in its own transaction; `approve_proposals` does the same checks for a whole selection
+in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -14,8 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
-from sqlalchemy.orm import defer
+from sqlalchemy import func, update
+from sqlalchemy.orm import defer, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -37,7 +41,7 @@ from backend.placements.models import (
     Placement,
     ProposalStatus,
 )
-from backend.placements.offers import make_offer
+from backend.placements.offers import make_offers
 from backend.placements.rounds import active_adjustments, is_what_if, settled_pairs
 from backend.projects.models import Project
 from backend.schemes import timetable
@@ -58,12 +62,14 @@ class SkippedProposal:
     proposal: MatchProposal
     code: str
     reason: str
+    params: dict = field(default_factory=dict)
 
 
 @dataclass
 class ApprovalResult:
     placements: list[Placement] = field(default_factory=list)
     skipped: list[SkippedProposal] = field(default_factory=list)
+    approved: list[int] = field(default_factory=list)  # the proposals that became offers, in order
 
 
 class RoundSuperseded(InvalidTransition):
@@ -201,12 +207,38 @@ def _proposals(session: Session, run: MatchRun, proposal_ids) -> list[MatchPropo
                                             MatchProposal.id)))
 
 
+def approval_deadline(session: Session, scheme: Scheme, run: MatchRun, offer_days: int, now: datetime) -> datetime:
+    """When the offers lapse: the end of the Hong Kong day `offer_days` days on ('by 23:59 on Friday 12 June', not
+    a random minute), no later than the scheme's offer deadline. Raises for a what-if round or a passed deadline."""
+    if offer_days < 1:
+        raise Conflict(_("Give applicants at least one day to answer an offer."), field="offer_days")
+    deadline = end_of_hong_kong_day(now + timedelta(days=offer_days))
+    if is_what_if(session, run):
+        raise InvalidTransition(what_if_message(scheme, run))
+    return still_offerable(scheme, run, deadline, now)
+
+
+class OfferDeadlinePassed(InvalidTransition):
+    code = "offer_deadline_passed"
+
+
+def still_offerable(scheme: Scheme, run: MatchRun, deadline: datetime, now: datetime) -> datetime:
+    """`deadline`, brought forward to the scheme's offer deadline; raises once that has passed."""
+    if run.is_refill:
+        return deadline
+    deadline = timetable.offer_deadline_for(scheme, deadline)
+    if deadline <= now:
+        raise OfferDeadlinePassed(_("The scheme's offer deadline, %(day)s, has passed, so this round's places "
+                                    "can no longer be offered.", day=long_date(scheme.offer_deadline)))
+    return deadline
+
+
 def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids=None, *,
                       offer_days: int = DEFAULT_OFFER_DAYS, now: datetime | None = None) -> ApprovalResult:
     """Turn proposals (all still proposed when `proposal_ids` is None) into offers, as far as limits allow.
 
-    Pinned proposals go first, then the best-scored, so when limits have tightened since the round the
-    officer's pins and the best fits are the ones kept.
+    The whole approval in the caller's transaction: what the worker's approval job (approval_jobs.py) does
+    batch by batch, for callers that want it done at once (tests, a handful of proposals).
     """
     _require_approver(actor, run)
     if offer_days < 1:
@@ -215,31 +247,57 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
     scheme = lock_scheme(session, run.scheme_id)
     # After the lock: a newer round that finished while this approver was reading is seen here.
     refuse_if_superseded(session, run)
-    # The end of the Hong Kong day, `offer_days` days on: 'by 23:59 on Friday 12 June', not a random minute.
-    deadline = end_of_hong_kong_day(now + timedelta(days=offer_days))
-    if is_what_if(session, run):
-        raise InvalidTransition(what_if_message(scheme, run))
-    if not run.is_refill:
-        deadline = timetable.offer_deadline_for(scheme, deadline)
-        if deadline <= now:
-            raise InvalidTransition(_("The scheme's offer deadline, %(day)s, has passed, so this round's places "
-                                      "can no longer be offered.", day=long_date(scheme.offer_deadline)))
-
+    deadline = approval_deadline(session, scheme, run, offer_days, now)
     proposals = _proposals(session, run, proposal_ids)
     if proposal_ids is None and not proposals:
         # Read after the scheme lock: an approver who queued behind another finds the round approved. Saying
         # so (and changing nothing, so recording nothing) beats answering with an empty success.
         raise NothingToApprove(nothing_to_approve_message(run))
+    result = approve_batch(session, actor, scheme, proposals, now=now, deadline=deadline)
+    record_approval(session, actor, run, result.approved,
+                    {str(s.proposal.id): s.code for s in result.skipped}, deadline)
+    return result
+
+
+def record_approval(session: Session, actor: User | None, run: MatchRun, approved: list[int], skipped: dict,
+                    deadline: datetime, **more) -> None:
+    """The one audit event of an approval, however many batches it took."""
+    # Approvers who find nothing left to approve (another got there first) changed nothing to record.
+    if approved:
+        audit.record(session, actor, "match.proposals_approved", "match_run", run.id,
+                     after={"approved": approved, "skipped": skipped, "offer_deadline": deadline.isoformat(), **more})
+
+
+_PROJECT_COLUMNS = (Project.scheme_id, Project.organisation_id, Project.status, Project.title_en, Project.title_zh,
+                    Project.city, Project.region, Project.start_date, Project.end_date, Project.places_granted,
+                    Project.subsidy_granted_per_place, Project.origin_seats)
+
+
+def approve_batch(session: Session, actor: User, scheme: Scheme, proposals: list[MatchProposal], *,
+                  now: datetime, deadline: datetime, load_offers: bool = True) -> ApprovalResult:
+    """Offers for `proposals` (read after `lock_scheme`, in order), each limit recounted from the placements.
+
+    Pinned proposals go first, then the best-scored, so when limits have tightened since the round the
+    officer's pins and the best fits are the ones kept. The caller holds the scheme lock and commits. Without
+    `load_offers` the result names the approved proposals but holds no placement rows (the worker needs none).
+    """
     usage = scheme_usage(session, scheme.id)
     caps = region_caps(session, scheme.id)
+    # Only the batch's projects and choices, and only the columns the checks and the offers' e-mails read: a
+    # national batch would otherwise build thousands of full rows it never looks at.
+    project_ids = sorted({p.project_id for p in proposals})
     projects = {p.id: p for p in session.exec(
-        select(Project).where(Project.scheme_id == scheme.id).execution_options(populate_existing=True))}
+        select(Project).where(Project.scheme_id == scheme.id, col(Project.id).in_(project_ids))
+        .options(load_only(*_PROJECT_COLUMNS)).execution_options(populate_existing=True))} if project_ids else {}
     applicant_ids = [p.applicant_id for p in proposals]
     placed = set(session.exec(select(Placement.applicant_id).where(
         Placement.scheme_id == scheme.id, col(Placement.status).in_(HOLDING_STATUSES),
         col(Placement.applicant_id).in_(applicant_ids)))) if applicant_ids else set()
     choices = {(c.applicant_id, c.project_id): c for c in session.exec(
-        select(Choice).where(Choice.scheme_id == scheme.id, col(Choice.applicant_id).in_(applicant_ids))
+        select(Choice).where(Choice.scheme_id == scheme.id, col(Choice.applicant_id).in_(applicant_ids),
+                             col(Choice.project_id).in_(project_ids))
+        .options(load_only(Choice.applicant_id, Choice.project_id, Choice.status))
+        .execution_options(populate_existing=True)
     )} if applicant_ids else {}
     # Pairs no offer may go to, whatever the round proposed: declined or lapsed before, or excluded since.
     barred = settled_pairs(session, scheme.id) | {
@@ -256,6 +314,7 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
         .group_by(Placement.project_id, ApplicantProfile.origin))})
 
     result = ApprovalResult()
+    chosen: list[tuple[MatchProposal, Project, int, Choice | None]] = []
     budget_left = scheme.budget_hkd - usage.subsidy_committed
     for proposal in proposals:
         project = projects.get(proposal.project_id)
@@ -265,62 +324,88 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
         skip = (_why_not(proposal, project, subsidy, choice, usage, caps, budget_left, placed, barred)
                 or _side_full(project, side, held_by_side))
         if skip is not None:
-            result.skipped.append(SkippedProposal(proposal, *skip))
+            result.skipped.append(SkippedProposal(proposal, skip[0], skip_reason(*skip), skip[1]))
             continue
         budget_left -= subsidy
         usage.places_by_project[project.id] = usage.places_by_project.get(project.id, 0) + 1
         usage.places_by_region[project.region] = usage.places_by_region.get(project.region, 0) + 1
         placed.add(proposal.applicant_id)
         held_by_side[(project.id, side)] += 1
-        result.placements.append(
-            _offer(session, actor, proposal, project, subsidy, choice, now=now, deadline=deadline))
-
+        chosen.append((proposal, project, subsidy, choice))
+    # Decided in memory above, written here a statement per kind of row rather than several per offer.
+    if chosen:
+        approve_many(session, [proposal for proposal, *_rest in chosen])
+        choice_status.offer_many(session, [choice for *_rest, choice in chosen if choice is not None], now=now)
+        offers = make_offers(session, actor, [(proposal, project, subsidy)
+                                              for proposal, project, subsidy, _c in chosen], now=now, deadline=deadline)
+        result.approved = [offer.proposal_id for offer in offers]
+        if load_offers:
+            result.placements = list(session.exec(select(Placement).where(
+                col(Placement.id).in_([offer.id for offer in offers])).order_by(Placement.id)))
     session.flush()
-    # Approvers who find nothing left to approve (another got there first) changed nothing to record.
-    if result.placements:
-        audit.record(session, actor, "match.proposals_approved", "match_run", run.id,
-                     after={"approved": [p.proposal_id for p in result.placements],
-                            "skipped": {str(s.proposal.id): s.code for s in result.skipped},
-                            "offer_deadline": deadline.isoformat()})
     return result
+
+
+def skip_reason(code: str, params: dict | None = None) -> str:
+    """Why a proposal was not approved, in the reader's language (the job keeps the code and its facts)."""
+    params = params or {}
+    if code == "already_decided":
+        return _("This proposal has already been approved or refused.")
+    if code == "project_not_open":
+        return _("The project is no longer open for placements.")
+    if code == "applicant_withdrew":
+        return _("The applicant has withdrawn from this project.")
+    if code == "applicant_placed":
+        return _("The applicant already holds an offer or a place in this scheme.")
+    if code == "pair_barred":
+        return _("This applicant declined or let lapse an offer on this project, or an officer "
+                 "excluded the pair: it is not offered again.")
+    if code == "place_taken":
+        return _("Every place on this project is already offered or taken.")
+    if code == "budget":
+        return _("The scheme's budget cannot cover another HK$%(amount)s: HK$%(left)s is left.",
+                 amount=f"{params.get('amount', 0):,}", left=f"{max(params.get('left', 0), 0):,}")
+    if code == "region_cap":
+        return _("The regional cap of %(cap)s places in %(region)s is reached.",
+                 cap=params.get("cap"), region=params.get("region"))
+    if code == "origin_seats_full":
+        return _("The %(most)s places on this project for youth from %(side)s are already "
+                 "offered or taken.", most=params.get("most"), side=origin_name(params.get("side", "")))
+    return code
 
 
 def _why_not(proposal: MatchProposal, project: Project | None, subsidy: int, choice: Choice | None,
              usage: SchemeUsage, caps: dict[str, int], budget_left: int, placed: set[int],
-             barred: set[tuple[int, int]] = frozenset()) -> tuple[str, str] | None:
+             barred: set[tuple[int, int]] = frozenset()) -> tuple[str, dict] | None:
     if proposal.status != ProposalStatus.PROPOSED:
-        return "already_decided", _("This proposal has already been approved or refused.")
+        return "already_decided", {}
     if project is None or project.status not in MATCHABLE_PROJECT_STATUSES:
-        return "project_not_open", _("The project is no longer open for placements.")
+        return "project_not_open", {}
     if choice is not None and choice.status == ChoiceStatus.WITHDRAWN:
-        return "applicant_withdrew", _("The applicant has withdrawn from this project.")
+        return "applicant_withdrew", {}
     if choice is not None and choice.status == ChoiceStatus.CLOSED:
-        return "applicant_placed", _("The applicant already holds an offer or a place in this scheme.")
+        return "applicant_placed", {}
     if (proposal.applicant_id, proposal.project_id) in barred:
-        return "pair_barred", _("This applicant declined or let lapse an offer on this project, or an officer "
-                                "excluded the pair: it is not offered again.")
+        return "pair_barred", {}
     if proposal.applicant_id in placed:
-        return "applicant_placed", _("The applicant already holds an offer or a place in this scheme.")
+        return "applicant_placed", {}
     if usage.places_by_project.get(project.id, 0) >= (project.places_granted or 0):
-        return "place_taken", _("Every place on this project is already offered or taken.")
+        return "place_taken", {}
     if subsidy > budget_left:
-        return "budget", _("The scheme's budget cannot cover another HK$%(amount)s: HK$%(left)s is left.",
-                           amount=f"{subsidy:,}", left=f"{max(budget_left, 0):,}")
+        return "budget", {"amount": subsidy, "left": budget_left}
     cap = caps.get(project.region)
     if cap is not None and usage.places_by_region.get(project.region, 0) >= cap:
-        return "region_cap", _("The regional cap of %(cap)s places in %(region)s is reached.",
-                               cap=cap, region=project.region)
+        return "region_cap", {"cap": cap, "region": project.region}
     return None
 
 
-def _side_full(project: Project, side: str, held_by_side: Counter) -> tuple[str, str] | None:
+def _side_full(project: Project, side: str, held_by_side: Counter) -> tuple[str, dict] | None:
     """The most seats the project keeps for the applicant's side (Hong Kong or Guangdong), if it sets one."""
     if not project.origin_seats or side not in project.origin_seats:
         return None
     most = project.origin_seats[side][1]
     if held_by_side[(project.id, side)] >= most:
-        return "origin_seats_full", _("The %(most)s places on this project for youth from %(side)s are already "
-                                      "offered or taken.", most=most, side=origin_name(side))
+        return "origin_seats_full", {"most": most, "side": side}
     return None
 
 
@@ -341,12 +426,20 @@ def refuse_proposal(session: Session, proposal: MatchProposal) -> None:
     _decide(session, proposal, ProposalStatus.REFUSED)
 
 
-def _offer(session: Session, actor: User, proposal: MatchProposal, project: Project, subsidy: int,
-           choice: Choice | None, *, now: datetime, deadline: datetime) -> Placement:
-    approve_proposal(session, proposal)
-    if choice is not None:
-        choice_status.offer(session, choice, now=now)
-    return make_offer(session, actor, proposal, project, subsidy, now=now, deadline=deadline)
+def approve_many(session: Session, proposals: list[MatchProposal]) -> None:
+    """`approve_proposal` for a batch, as one conditional UPDATE: if any was decided meanwhile, none moves."""
+    message = _("This proposal has already been approved or refused.")
+    for proposal in proposals:
+        states.check(PROPOSAL_TRANSITIONS, proposal.status, ProposalStatus.APPROVED, message)
+    moved = session.execute(
+        update(MatchProposal).where(col(MatchProposal.id).in_([p.id for p in proposals]),
+                                    col(MatchProposal.status).in_(
+                                        sorted(states.sources(PROPOSAL_TRANSITIONS, ProposalStatus.APPROVED))))
+        .values(status=ProposalStatus.APPROVED).execution_options(synchronize_session=False)).rowcount
+    if moved != len(proposals):
+        raise InvalidTransition(message)
+    for proposal in proposals:
+        set_committed_value(proposal, "status", ProposalStatus.APPROVED)
 
 
 def refuse_proposals(session: Session, actor: User, run: MatchRun, proposal_ids, *, reason: str

@@ -62,6 +62,54 @@ class MatchProposal(SQLModel, table=True):
     status: ProposalStatus = Field(default=ProposalStatus.PROPOSED, sa_type=String(10))
 
 
+class ApprovalJobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+# A round has at most one approval waiting or under way: two approvers pressing at once get one job.
+ACTIVE_APPROVAL_SQL = "status IN ('queued', 'running')"
+
+
+class ApprovalJob(SQLModel, table=True):
+    """An approver's "approve" of a round's proposals, turned into offers by the worker in batches.
+
+    `planned` fixes, at the first claim, which proposals in which order (pinned, then best-scored); `position`
+    is how many of them are done. Each batch's offers, its proposals' new status, `position` and the tally
+    (`approved`, `skipped`) commit together, so a job taken over after its worker died goes on where the last
+    commit left it and no proposal becomes two offers (placements/approval_jobs.py owns the status)."""
+
+    __tablename__ = "approval_job"
+    __table_args__ = (
+        Index("uq_approval_job_one_active_per_run", "run_id", unique=True,
+              sqlite_where=text(ACTIVE_APPROVAL_SQL), postgresql_where=text(ACTIVE_APPROVAL_SQL)),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="match_run.id", index=True, ondelete="CASCADE")
+    requested_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    proposal_ids: list | None = Field(default=None, sa_type=JSON)  # None: every proposal still proposed
+    offer_deadline: datetime = Field(sa_type=UTCDateTime)
+    status: ApprovalJobStatus = Field(default=ApprovalJobStatus.QUEUED, sa_type=String(12), index=True)
+    planned: list | None = Field(default=None, sa_type=JSON)
+    position: int = 0
+    total: int = 0
+    progress_percent: int = 0
+    approved: list = Field(default_factory=list, sa_type=JSON)
+    # len(approved), so the progress the round page polls never reads the lists (50,000 ids in a national round)
+    approved_count: int = 0
+    skipped: dict = Field(default_factory=dict, sa_type=JSON)  # proposal id → [code, params]
+    error_code: str = Field(default="", sa_type=String(30))
+    error: str = Field(default="", sa_type=Text)
+    worker_id: str | None = Field(default=None, sa_type=String(80))
+    attempts: int = 0
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class MatchUnplaced(SQLModel, table=True):
     __tablename__ = "match_unplaced"
     __table_args__ = (UniqueConstraint("run_id", "applicant_id"),)

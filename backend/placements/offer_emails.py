@@ -5,6 +5,9 @@ Each is an outbox row written in the transaction that changes the offer, in the 
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, select
 
 from backend.applicants.models import ApplicantProfile
@@ -12,7 +15,7 @@ from backend.core.formatting import city_name, deadline_in_words, long_date, mom
 from backend.core.i18n import lazy_gettext
 from backend.identity.models import User
 from backend.organisations.models import Organisation, OrganisationMember
-from backend.outbox.service import enqueue, in_language, link, sign_off, speaking
+from backend.outbox.service import compose, enqueue, enqueue_many, in_language, link, sign_off, speaking
 from backend.placements.models import Placement
 from backend.projects.models import Project
 
@@ -47,7 +50,7 @@ def recipient_of(session: Session, profile: ApplicantProfile) -> tuple[str, str]
     return profile.contact_email, "en"
 
 
-def _in_words(language: str, project: Project, placement: Placement) -> dict[str, str]:
+def _in_words(language: str, project: Project, placement) -> dict[str, str]:
     """The city, dates and deadline as the reader says them: 深圳, 2027年6月1日, 香港時間 … 23:59 前."""
     with speaking(language):
         return dict(city=city_name(project.city), start=long_date(project.start_date),
@@ -59,17 +62,55 @@ def _moment(language: str, moment) -> str:
         return moment_in_words(moment)
 
 
+def send_offer_emails(session: Session, offers: list[tuple[Any, Project]]) -> None:
+    """The offer e-mails of a batch of offers (`offers.NewOffer` or placements): applicants, accounts and
+    organisations read once for the batch, what the e-mails say of a project worked out once per language, and
+    the outbox rows written at once."""
+    applicant_ids = sorted({offer.applicant_id for offer, _project in offers})
+    profiles = {p.id: p for p in session.exec(
+        select(ApplicantProfile).where(col(ApplicantProfile.id).in_(applicant_ids))
+        .options(load_only(ApplicantProfile.user_id, ApplicantProfile.name_en, ApplicantProfile.name_zh,
+                           ApplicantProfile.contact_email)))}
+    user_ids = sorted({p.user_id for p in profiles.values() if p.user_id is not None})
+    users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(user_ids))
+                                           .options(load_only(User.email, User.preferred_language)))
+             } if user_ids else {}
+    organisations = {o.id: o for o in session.exec(select(Organisation).where(col(Organisation.id).in_(
+        sorted({project.organisation_id for _offer, project in offers}))))}
+    said: dict[tuple, dict] = {}
+    rows = []
+    for offer, project in offers:
+        profile = profiles[offer.applicant_id]
+        user = users.get(profile.user_id)
+        language = user.preferred_language if user is not None else "en"
+        key = (language, project.id, offer.offer_deadline)
+        if key not in said:
+            said[key] = _in_words(language, project, offer)
+        email = _offer_email(offer, project, profile, user, organisations.get(project.organisation_id), said[key])
+        if email is not None:
+            rows.append(compose(**email))
+    enqueue_many(session, rows)
+
+
 def send_offer_email(session: Session, placement: Placement, project: Project) -> None:
     profile = session.get(ApplicantProfile, placement.applicant_id)
-    address, language = recipient_of(session, profile)
+    user = session.get(User, profile.user_id) if profile.user_id is not None else None
+    email = _offer_email(placement, project, profile, user, session.get(Organisation, project.organisation_id))
+    if email is not None:
+        enqueue(session, **email)
+
+
+def _offer_email(placement, project: Project, profile: ApplicantProfile, user: User | None,
+                 organisation: Organisation | None, in_words: dict | None = None) -> dict | None:
+    address, language = (user.email, user.preferred_language) if user is not None else (profile.contact_email, "en")
     if not address:
-        return  # an imported applicant without any address; officers see the offer on the placement list
-    organisation = session.get(Organisation, project.organisation_id)
-    enqueue(session, to=address, subject=OFFER_SUBJECT, body=OFFER_BODY, language=language,
-            template="placement_offer", name=in_language(language, profile, "name") or address,
-            project=in_language(language, project, "title"),
-            organisation=in_language(language, organisation, "name") if organisation else "",
-            link=link(f"/placements/{placement.id}"), sign_off=sign_off(language), **_in_words(language, project, placement))
+        return None  # an imported applicant without any address; officers see the offer on the placement list
+    return dict(to=address, subject=OFFER_SUBJECT, body=OFFER_BODY, language=language,
+                template="placement_offer", name=in_language(language, profile, "name") or address,
+                project=in_language(language, project, "title"),
+                organisation=in_language(language, organisation, "name") if organisation else "",
+                link=link(f"/placements/{placement.id}"), sign_off=sign_off(language),
+                **(in_words if in_words is not None else _in_words(language, project, placement)))
 
 
 def tell_applicant_expired(session: Session, placement: Placement) -> None:

@@ -22,6 +22,7 @@ from backend.applicants import choice_status
 from backend.applicants.models import ApplicantProfile
 from backend.audit import service as audit
 from backend.core import clock, states
+from backend.core.bulk import insert_rows, next_ids
 from backend.core.errors import Conflict, InvalidTransition, NotFound
 from backend.core.forms import FormInvalid
 from backend.core.i18n import gettext as _
@@ -30,7 +31,7 @@ from backend.identity.permissions import Permission, require, require_visible
 from backend.market.inputs import MATCHABLE_PROJECT_STATUSES
 from backend.placements.models import OUTCOME_STATUSES, MatchProposal, Placement, PlacementStatus
 from backend.placements.offer_emails import (
-    send_offer_email,
+    send_offer_emails,
     tell_applicant_expired,
     tell_applicant_withdrawn,
     tell_organisation,
@@ -102,19 +103,43 @@ def _move(session: Session, placement: Placement, to: PlacementStatus, now: date
     return moved
 
 
+@dataclass(frozen=True)
+class NewOffer:
+    """An offer just written by `make_offers`: what its e-mail and the approval's tally need, without an ORM row."""
+
+    id: int
+    proposal_id: int
+    applicant_id: int
+    project_id: int
+    offer_deadline: datetime
+
+
 def make_offer(session: Session, actor: User, proposal: MatchProposal, project: Project, subsidy: int, *,
                now: datetime, deadline: datetime) -> Placement:
     """A new offer from an approved proposal: stored, e-mailed to the applicant, and audited."""
-    placement = Placement(scheme_id=project.scheme_id, project_id=project.id, applicant_id=proposal.applicant_id,
-                          proposal_id=proposal.id, status=PlacementStatus.OFFERED, subsidy_hkd=subsidy,
-                          approved_by_id=actor.id, offered_at=now, offer_deadline=deadline)
-    session.add(placement)
-    session.flush()
-    send_offer_email(session, placement, project)
-    audit.record(session, actor, "placement.offered", "placement", placement.id,
-                 after={"proposal_id": proposal.id, "applicant_id": placement.applicant_id,
-                        "project_id": project.id, "subsidy_hkd": subsidy, "offer_deadline": deadline.isoformat()})
-    return placement
+    [offer] = make_offers(session, actor, [(proposal, project, subsidy)], now=now, deadline=deadline)
+    return session.get(Placement, offer.id)
+
+
+def make_offers(session: Session, actor: User, approved: list[tuple[MatchProposal, Project, int]], *,
+                now: datetime, deadline: datetime) -> list[NewOffer]:
+    """`make_offer` for a batch of approved proposals: the placements, their e-mails and their audit events each
+    go in at once (COPY on PostgreSQL), with no ORM object per row: an approval of a national round makes tens
+    of thousands of offers, and building and flushing objects one by one was most of its time."""
+    ids = next_ids(session, Placement.__table__, len(approved))
+    offers = [NewOffer(placement_id, proposal.id, proposal.applicant_id, project.id, deadline)
+              for placement_id, (proposal, project, _subsidy) in zip(ids, approved, strict=True)]
+    insert_rows(session, Placement.__table__, [
+        dict(id=offer.id, scheme_id=project.scheme_id, project_id=project.id, applicant_id=offer.applicant_id,
+             proposal_id=offer.proposal_id, status=PlacementStatus.OFFERED.value, subsidy_hkd=subsidy,
+             approved_by_id=actor.id, offered_at=now, offer_deadline=deadline)
+        for offer, (_proposal, project, subsidy) in zip(offers, approved, strict=True)])
+    send_offer_emails(session, [(offer, project) for offer, (_p, project, _s) in zip(offers, approved, strict=True)])
+    audit.record_many(session, actor, "placement.offered", "placement", [
+        (offer.id, {"proposal_id": offer.proposal_id, "applicant_id": offer.applicant_id, "project_id": project.id,
+                    "subsidy_hkd": subsidy, "offer_deadline": deadline.isoformat()})
+        for offer, (_proposal, project, subsidy) in zip(offers, approved, strict=True)])
+    return offers
 
 
 def withdraw_open_offers(session: Session, applicant_id: int | None = None, *, project_id: int | None = None,

@@ -28,7 +28,7 @@ from backend.identity.deps import require_permission
 from backend.identity.models import User
 from backend.identity.permissions import Permission, SegregationOfDutiesError, can
 from backend.outbox.service import hong_kong_time
-from backend.placements import approvals, empty_places, review, round_status, rounds
+from backend.placements import approval_jobs, approvals, empty_places, review, round_status, rounds
 from backend.placements.models import MatchAdjustment, MatchProposal, MatchRun, MatchRunStatus, ProposalStatus
 from backend.projects.models import Project
 from backend.schemes import lottery
@@ -301,6 +301,7 @@ def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, vie
     for field in ("started_by_id", "reviewed_by_id"):
         person = db.get(User, getattr(run, field)) if getattr(run, field) else None
         context["people"][field] = person.display_name if person else "–"
+    context["approval"] = approval_view(db, run)
     if run.status == MatchRunStatus.SUCCEEDED:
         context.update(round_view(db, run, view if view in ("projects", "applicants", "unplaced", "empty") else "projects",
                                   q, page, reason))
@@ -318,6 +319,25 @@ def _round_page(request: Request, db: Session, user: User, run: MatchRun, *, vie
         context["pending"] = state.awaiting_approval
         context["superseded_by"] = state.superseded_by if state.shown_as_superseded else None
     return render(request, "rounds/round.html", context, status_code=status_code)
+
+
+SKIPPED_SHOWN = 200
+
+
+def approval_view(db: Session, run: MatchRun) -> dict | None:
+    """The round's latest approval job as the round and approval pages show it: progress, result or failure."""
+    job = approval_jobs.latest_job(db, run.id)
+    if job is None:
+        return None
+    view: dict = {"job": job, "stage": approval_jobs.stage_words(job),
+                  "active": job.status in approval_jobs.ACTIVE, "worker": None}
+    if job.status == approval_jobs.J.SUCCEEDED:
+        view["skipped"] = approval_jobs.skipped_of(db, job, limit=SKIPPED_SHOWN)
+        view["titles"] = {p.id: localised(p, "title") for p in db.exec(select(Project).where(
+            col(Project.id).in_({s.project_id for s in view["skipped"] if s.project_id is not None})))}
+    if job.status == approval_jobs.J.FAILED:
+        view["failure"] = approval_jobs.failure_message(db, job, run)
+    return view
 
 
 @router.get("/staff/rounds/{run_id}", response_class=HTMLResponse)
@@ -400,7 +420,7 @@ def cancel(request: Request, db: DbSession, user: Officer, run_id: Id):
 # --- approval -----------------------------------------------------------------------------------------
 
 def _approval_page(request: Request, db: Session, user: User, run: MatchRun, *, page: int = 1, q: str = "",
-                   result: approvals.ApprovalResult | None = None, refused: int | None = None,
+                   refused: int | None = None,
                    errors: dict | None = None, refusal_reason: str = "", status_code: int = 200):
     scheme = db.get(Scheme, run.scheme_id)
     paged = paginate([], page)
@@ -421,15 +441,12 @@ def _approval_page(request: Request, db: Session, user: User, run: MatchRun, *, 
     for field in ("started_by_id", "reviewed_by_id"):
         person = db.get(User, getattr(run, field)) if getattr(run, field) else None
         people[field] = person.display_name if person else "–"
-    skipped = []
-    if result is not None:
-        by_id = {p.id: p for p in db.exec(select(MatchProposal).where(MatchProposal.run_id == run.id))}
-        for s in result.skipped:
-            proposal = by_id.get(s.proposal.id, s.proposal)
-            skipped.append((proposal, db.get(Project, proposal.project_id), s.reason))
+    approval = approval_view(db, run)
+    if blocked is None and approval is not None and approval["active"]:
+        blocked = approval_jobs.underway_message(run)
     return render(request, "rounds/approval.html", {
         **round_words(), "user": user, "run": run, "scheme": scheme, "paged": paged, "q": q,
-        "blocked": blocked, "people": people, "result": result, "skipped": skipped, "refused": refused,
+        "blocked": blocked, "people": people, "approval": approval, "refused": refused,
         "errors": errors or {}, "refusal_reason": refusal_reason, "superseded_by": superseded_by},
         status_code=status_code)
 
@@ -470,6 +487,7 @@ def _approve_all_confirmation(request: Request, db: Session, run: MatchRun):
 
 @router.post("/staff/rounds/{run_id}/approve", response_class=HTMLResponse)
 def approve(request: Request, db: DbSession, user: Approver, run_id: Id, form: MultiForm):
+    """Queue the approval for the worker and show its progress on the round page: the request makes no offer."""
     run = get_run(db, run_id)
     everything = form.get("scope") == "all"
     selected = _selected(form)
@@ -483,17 +501,20 @@ def approve(request: Request, db: DbSession, user: Approver, run_id: Id, form: M
             return _approval_page(request, db, user, run, errors={"proposal_ids": error.message}, status_code=403)
         except approvals.RoundSuperseded as error:
             return _approval_page(request, db, user, run, errors={"blocked": error.message}, status_code=409)
+        if approval_jobs.active_job(db, run.id) is not None:
+            return _approval_page(request, db, user, run, status_code=409,
+                                  errors={"blocked": approval_jobs.underway_message(run)})
         if approvals.approval_states(db, [run])[run.id].to_decide == 0:
             return _approval_page(request, db, user, run, status_code=409,
                                   errors={"blocked": approvals.nothing_to_approve_message(run)})
         return _approve_all_confirmation(request, db, run)
     try:
-        result = approvals.approve_proposals(db, user, run, None if everything else selected)
+        approval_jobs.queue_approval(db, user, run, None if everything else selected)
     except SegregationOfDutiesError as error:
         return _approval_page(request, db, user, run, errors={"proposal_ids": error.message}, status_code=403)
-    except (approvals.RoundSuperseded, approvals.NothingToApprove) as error:
+    except (approvals.RoundSuperseded, approvals.NothingToApprove, approval_jobs.ApprovalUnderway) as error:
         return _approval_page(request, db, user, run, errors={"blocked": error.message}, status_code=409)
-    return _approval_page(request, db, user, run, result=result)
+    return RedirectResponse(f"/staff/rounds/{run.id}#approval", status_code=303)
 
 
 @router.post("/staff/rounds/{run_id}/refuse", response_class=HTMLResponse)

@@ -34,14 +34,14 @@ from sqlmodel import Session, col
 import matching
 from backend.applicants import demand
 from backend.audit import service as audit
+from backend.core.bulk import insert_rows
 from backend.core.db import for_writing, get_engine, utcnow
 from backend.core.errors import DomainError
 from backend.core.settings import Settings
 from backend.market import inputs as round_inputs
 from backend.market.inputs import RoundInputs
 from backend.outbox.sender import run_sender_forever
-from backend.placements import round_status, rounds, sensitivity
-from backend.placements.bulk import insert_rows
+from backend.placements import approval_jobs, round_status, rounds, sensitivity
 from backend.placements.confirmations import ask_and_remind
 from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, MatchUnplaced, Placement
 from backend.placements.offers import expire_offers, overdue
@@ -498,7 +498,7 @@ def companion_threads(stop_event: threading.Event, engine: Engine | None = None,
                       settings: Settings | None = None, sender_idle_seconds: float = 5.0,
                       expire_every_seconds: float = EXPIRE_EVERY_SECONDS) -> list[threading.Thread]:
     """The other background work one worker process does besides rounds: e-mail delivery, offer expiry,
-    asking interns to confirm what they received, and working out funding portfolios."""
+    asking interns to confirm what they received, working out funding portfolios and approving rounds."""
     return [threading.Thread(target=run_sender_forever, args=(stop_event,),
                              kwargs={"engine": engine, "settings": settings, "idle_seconds": sender_idle_seconds},
                              name="outbox-sender", daemon=True),
@@ -508,7 +508,9 @@ def companion_threads(stop_event: threading.Event, engine: Engine | None = None,
             threading.Thread(target=ask_confirmations_forever, args=(stop_event,), kwargs={"engine": engine},
                              name="intern-confirmations", daemon=True),
             threading.Thread(target=analyse_portfolios_forever, args=(stop_event,), kwargs={"engine": engine},
-                             name="funding-portfolios", daemon=True)]
+                             name="funding-portfolios", daemon=True),
+            threading.Thread(target=approval_jobs.approve_rounds_forever, args=(stop_event,),
+                             kwargs={"engine": engine}, name="round-approvals", daemon=True)]
 
 
 class InProcessWorker:

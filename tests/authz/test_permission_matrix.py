@@ -249,6 +249,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/rounds"): STAFF,
     ("GET", "/api/v1/rounds/{run_id}"): STAFF,
     ("GET", "/api/v1/rounds/{run_id}/progress"): STAFF,
+    ("GET", "/api/v1/rounds/{run_id}/approvals/{job_id}"): STAFF,
     ("GET", "/api/v1/rounds/{run_id}/proposals"): STAFF,
     ("GET", "/api/v1/rounds/{run_id}/unplaced"): STAFF,
     ("POST", "/api/v1/rounds/{run_id}/approve"): APPROVER,
@@ -523,11 +524,19 @@ def _complaint_and_payment(world: World) -> dict[str, object]:
 
 
 def _round_values(world: World) -> dict[str, object]:
-    """A finished round of the scheme, a pin in it, and an offer to the applicant (fresh for each role)."""
+    """A finished round of the scheme, a pin in it, an offer to the applicant and an approval job of the round
+    (fresh for each role)."""
     from datetime import timedelta
 
     from backend.core.db import utcnow
-    from backend.placements.models import AdjustmentKind, MatchAdjustment, MatchRun, MatchRunStatus, Placement
+    from backend.placements.models import (
+        AdjustmentKind,
+        ApprovalJob,
+        MatchAdjustment,
+        MatchRun,
+        MatchRunStatus,
+        Placement,
+    )
 
     session = world.session
     run = MatchRun(scheme_id=world.scheme_id, mode="optimal", status=MatchRunStatus.SUCCEEDED, stage="done",
@@ -538,7 +547,10 @@ def _round_values(world: World) -> dict[str, object]:
                           subsidy_hkd=25_000, offer_deadline=utcnow() + timedelta(days=7))
     session.add_all([run, adjustment, placement])
     session.flush()
-    return {"run_id": run.id, "adjustment_id": adjustment.id, "placement_id": placement.id}
+    job = ApprovalJob(run_id=run.id, offer_deadline=utcnow() + timedelta(days=7))
+    session.add(job)
+    session.flush()
+    return {"run_id": run.id, "adjustment_id": adjustment.id, "placement_id": placement.id, "job_id": job.id}
 
 
 def fill_path(path: str, values: dict[str, object]) -> str:

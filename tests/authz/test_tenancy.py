@@ -48,6 +48,7 @@ from backend.identity.tokens import create_api_token
 from backend.organisations.models import Organisation
 from backend.placements.models import (
     AdjustmentKind,
+    ApprovalJob,
     MatchAdjustment,
     MatchProposal,
     MatchRun,
@@ -178,6 +179,7 @@ TENANCY: dict[tuple[str, str], Sees] = {
     ("POST", "/staff/rounds/{run_id}/refuse"): STAFF_SEE_ALL,
     ("GET", "/api/v1/rounds/{run_id}"): STAFF_SEE_ALL,
     ("GET", "/api/v1/rounds/{run_id}/progress"): STAFF_SEE_ALL,
+    ("GET", "/api/v1/rounds/{run_id}/approvals/{job_id}"): STAFF_SEE_ALL,
     ("GET", "/api/v1/rounds/{run_id}/proposals"): STAFF_SEE_ALL,
     ("GET", "/api/v1/rounds/{run_id}/unplaced"): STAFF_SEE_ALL,
     ("POST", "/api/v1/rounds/{run_id}/approve"): STAFF_SEE_ALL,
@@ -290,6 +292,7 @@ DRAFT_PROJECT_ROUTES = {"/projects/{project_id}", "/api/v1/projects/{project_id}
 CROSS_SCHEME_ROUTES = {
     ("POST", "/staff/rounds/{run_id}/adjustments/{adjustment_id}/remove"): "run_id",
     ("DELETE", "/api/v1/schemes/{scheme_id}/adjustments/{adjustment_id}"): "scheme_id",
+    ("GET", "/api/v1/rounds/{run_id}/approvals/{job_id}"): "run_id",
 }
 
 
@@ -423,11 +426,14 @@ def _fresh_rows(scene: Scene) -> dict[str, object]:
     portfolio_proposal = PortfolioProposal(scheme_id=ids["scheme_id"], officer_id=scene.users["officer"].id)
     session.add_all([run_a, run_b, adjustment, placement, payment, portfolio_proposal])
     session.flush()
+    approval = ApprovalJob(run_id=run_a.id, offer_deadline=utcnow() + timedelta(days=7))
+    session.add(approval)
+    session.flush()
     token_name = _marker("TokenA")
     if token_name not in scene.markers:
         scene.markers.append(token_name)
     return {
-        "run_id": run_a.id, "other_run_id": run_b.id, "adjustment_id": adjustment.id,
+        "run_id": run_a.id, "other_run_id": run_b.id, "adjustment_id": adjustment.id, "job_id": approval.id,
         "placement_id": placement.id, "user_id": applicant.id, "payment_id": payment.id,
         "proposal_id": portfolio_proposal.id,
         "token_id": create_api_token(session, applicant, token_name)[0].id,

@@ -138,7 +138,7 @@ def _set_the_scene(database_url: str) -> dict:
     from backend.core.db import make_engine
     from backend.identity.models import Role, User
     from backend.organisations.models import Organisation, OrganisationMember
-    from backend.placements import approvals, rounds
+    from backend.placements import approval_jobs, rounds
     from backend.placements.models import MatchProposal, MatchRun, MatchRunStatus, Placement
     from backend.projects.models import Project, ProjectStatus
     from backend.schemes.models import Scheme
@@ -192,7 +192,9 @@ def _set_the_scene(database_url: str) -> dict:
             run = db.get(MatchRun, scene["run"])
             first = db.exec(select(MatchProposal).where(MatchProposal.run_id == run.id)
                             .order_by(col(MatchProposal.id))).first()
-            approvals.approve_proposals(db, approver, run, [first.id])
+            # Approved as the worker would (the round page then shows the approval's result), in this session.
+            job = approval_jobs.queue_approval(db, approver, run, [first.id])
+            approval_jobs.work_through(db, job.id)
             db.commit()
             placement = db.exec(select(Placement).where(Placement.applicant_id == first.applicant_id)).one()
             offered = db.get(User, db.get(ApplicantProfile, first.applicant_id).user_id)

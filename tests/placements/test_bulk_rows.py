@@ -2,8 +2,8 @@
 
 from sqlmodel import col, select
 
+from backend.core.bulk import insert_rows
 from backend.identity.models import Role
-from backend.placements.bulk import insert_rows
 from backend.placements.models import MatchProposal, ProposalStatus
 from tests.applicants.helpers import make_applicant
 from tests.factories import make_project, make_scheme

@@ -18,8 +18,10 @@ from backend.complaints.models import Complaint, ComplaintStatus
 from backend.core import states
 from backend.core.errors import InvalidTransition
 from backend.identity.models import Role, User
-from backend.placements import approvals, offers, round_status, rounds
+from backend.placements import approval_jobs, approvals, offers, round_status, rounds
 from backend.placements.models import (
+    ApprovalJob,
+    ApprovalJobStatus,
     MatchProposal,
     MatchRun,
     MatchRunStatus,
@@ -46,6 +48,7 @@ MACHINES = {
     "placement": (PlacementStatus, offers.TRANSITIONS),
     "match_run": (MatchRunStatus, round_status.TRANSITIONS),
     "proposal": (ProposalStatus, approvals.PROPOSAL_TRANSITIONS),
+    "approval_job": (ApprovalJobStatus, approval_jobs.TRANSITIONS),
     "project": (ProjectStatus, lifecycle.TRANSITIONS),
     "complaint": (ComplaintStatus, complaint_case.TRANSITIONS),
     "grant_payment": (PaymentStatus, payments.TRANSITIONS),
@@ -85,6 +88,9 @@ def _row_in(session, machine: str, state):
         return Placement, hold(session, project, profile, state)
     elif machine == "match_run":
         row = MatchRun(scheme_id=scheme.id, mode="optimal", status=state)
+    elif machine == "approval_job":
+        run = make_run(session, scheme, make_user(session, Role.OFFICER))
+        row = ApprovalJob(run_id=run.id, offer_deadline=NOW + timedelta(days=7), status=state)
     else:
         run = make_run(session, scheme, make_user(session, Role.OFFICER))
         row = MatchProposal(run_id=run.id, applicant_id=profile.id, project_id=project.id, score=80.0, status=state)

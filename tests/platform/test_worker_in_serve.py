@@ -98,13 +98,13 @@ def test_requests_that_read_then_write_never_fail_while_the_in_process_worker_co
     from backend import app as app_module
     from backend.core import db as db_module
     from backend.outbox import sender
-    from backend.placements import worker
+    from backend.placements import approval_jobs, worker
     from backend.projects import portfolio_jobs
 
     url, engine = scratch_engine
     signed_in = _seed(engine)
     # The app's sessions and the worker's loops use this database (they ask `get_engine` when they start).
-    for module in (db_module, worker, sender, portfolio_jobs):
+    for module in (db_module, worker, sender, portfolio_jobs, approval_jobs):
         monkeypatch.setattr(module, "get_engine", lambda: engine)
     # Every page view refreshes the sign-in's last_seen_at: each request reads, then writes.
     monkeypatch.setattr(security, "TOUCH_INTERVAL", timedelta(0))

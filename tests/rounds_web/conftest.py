@@ -83,3 +83,21 @@ def run_queued_round(engine, run_id: int):
         run = session.get(MatchRun, run_id)
     assert str(status) == "succeeded", run.error
     return run
+
+
+def run_queued_approval(engine) -> None:
+    """What the worker process does for an approval: claim the oldest waiting approval job, make its offers."""
+    from backend.placements import approval_jobs
+
+    assert approval_jobs.run_next(engine, "test-worker"), "no approval was queued"
+
+
+def approve_through_worker(client: TestClient, csrf: str, engine, run_id: int, data: dict | None = None) -> str:
+    """Post the approve form (it only queues the approval), let the worker make the offers; the round page after."""
+    response = client.post(f"/staff/rounds/{run_id}/approve",
+                           data={"csrf_token": csrf, **(data or {"scope": "all", "confirmed": "yes"})},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == f"/staff/rounds/{run_id}#approval", \
+        response.text[:800]
+    run_queued_approval(engine)
+    return client.get(f"/staff/rounds/{run_id}").text

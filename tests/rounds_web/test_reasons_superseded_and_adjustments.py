@@ -10,6 +10,7 @@ from backend.audit.models import AuditEvent
 from backend.identity.models import Role
 from backend.placements.models import MatchAdjustment, MatchProposal, MatchRun, MatchRunStatus, Placement
 from tests.accounts.helpers import make_user, sign_in_as
+from tests.approval_helpers import approve_queued
 from tests.rounds_web.test_round_pages import FIGURES, finished_round
 
 REASONS = [{"code": "choice", "params": {"rank": 1}, "text": "your 1st choice"},
@@ -144,7 +145,10 @@ def test_approving_or_refusing_a_superseded_round_is_refused_with_a_clear_messag
     assert session.exec(select(Placement)).first() is None
     # The newest round is approved as before.
     done = client.post(f"/api/v1/rounds/{new.id}/approve", json={}, headers={"X-CSRF-Token": csrf})
-    assert done.status_code == 200 and len(done.json()["placement_ids"]) == 2
+    assert done.status_code == 202 and done.json()["status"] == "queued"
+    approve_queued(session, new.id)
+    finished = client.get(done.json()["status_url"]).json()
+    assert finished["status"] == "succeeded" and len(finished["placement_ids"]) == 2
 
 
 # --- removing a pin or exclusion through the API -------------------------------------------------------------

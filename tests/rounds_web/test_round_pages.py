@@ -24,6 +24,7 @@ from backend.placements.models import (
 )
 from tests.accounts.helpers import make_user, sign_in_as
 from tests.applicants.helpers import make_applicant
+from tests.approval_helpers import approve_queued
 from tests.factories import make_organisation, make_project, make_scheme
 
 FIGURES = {"placed": 2, "places_total": 10, "budget_committed_hkd": 50_000, "budget_left_hkd": 950_000,
@@ -148,8 +149,13 @@ def test_an_approver_approves_selected_proposals_and_refuses_others_with_a_reaso
                                  .order_by(MatchProposal.id)).all()
     nothing = client.post(f"/staff/rounds/{run.id}/approve", data={"csrf_token": csrf})
     assert nothing.status_code == 400 and "Select the proposals" in nothing.text
-    approved = client.post(f"/staff/rounds/{run.id}/approve", data={"csrf_token": csrf, "proposal_ids": [first.id]})
-    assert approved.status_code == 200 and "1 offer has been made." in approved.text
+    approved = client.post(f"/staff/rounds/{run.id}/approve", data={"csrf_token": csrf, "proposal_ids": [first.id]},
+                           follow_redirects=False)
+    assert approved.status_code == 303 and session.exec(select(Placement)).first() is None
+    queued = client.get(f"/staff/rounds/{run.id}").text
+    assert "Waiting for the worker" in queued and f'data-url="/api/v1/rounds/{run.id}/approvals/' in queued
+    approve_queued(session, run.id)
+    assert "1 offer was made." in client.get(f"/staff/rounds/{run.id}").text
     no_reason = client.post(f"/staff/rounds/{run.id}/refuse", data={"csrf_token": csrf, "proposal_ids": [second.id]})
     assert no_reason.status_code == 400 and "Give the reason" in no_reason.text
     refused = client.post(f"/staff/rounds/{run.id}/refuse",
@@ -160,7 +166,9 @@ def test_an_approver_approves_selected_proposals_and_refuses_others_with_a_reaso
     assert (first.status, second.status) == (ProposalStatus.APPROVED, ProposalStatus.REFUSED)
     # Approving it again skips it with its reason, and makes no second offer.
     again = client.post(f"/staff/rounds/{run.id}/approve", data={"csrf_token": csrf, "proposal_ids": [first.id]})
-    assert "already been approved or refused" in again.text
+    assert again.status_code == 200
+    approve_queued(session, run.id)
+    assert "already been approved or refused" in client.get(f"/staff/rounds/{run.id}").text
     assert len(session.exec(select(Placement)).all()) == 1
 
 

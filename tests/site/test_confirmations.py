@@ -11,6 +11,7 @@ from backend.core.db import utcnow
 from backend.identity.models import Role
 from backend.placements.models import Placement, PlacementStatus
 from tests.accounts.helpers import make_user, sign_in_as
+from tests.approval_helpers import approve_queued
 from tests.factories import make_organisation
 from tests.rounds_web.test_round_pages import finished_round
 
@@ -62,8 +63,9 @@ def test_approving_a_whole_round_says_how_many_offers_and_e_mails_first(client, 
     assert session.exec(select(Placement)).first() is None, "no offer before the confirmation"
 
     done = client.post(f"/staff/rounds/{run.id}/approve",
-                       data={"csrf_token": csrf, "scope": "all", "confirmed": "yes"})
-    assert done.status_code == 200
+                       data={"csrf_token": csrf, "scope": "all", "confirmed": "yes"}, follow_redirects=False)
+    assert done.status_code == 303 and session.exec(select(Placement)).first() is None, "the worker makes them"
+    approve_queued(session, run.id)
     assert len(session.exec(select(Placement)).all()) == 2
 
 

@@ -1,6 +1,7 @@
-"""Writing a round's many rows at once, inside the caller's transaction.
+"""Writing many rows at once, inside the caller's transaction.
 
-A national round stores ~100,000 proposal and unplaced rows. On PostgreSQL they go in with one COPY
+A national round stores ~100,000 proposal and unplaced rows; approving it writes ~50,000 offers' e-mails and
+audit events. On PostgreSQL they go in with one COPY
 (several times faster than a multi-row INSERT, and no parameter limits); elsewhere (SQLite: tests,
 development) with one executemany INSERT. JSON columns take JSON-able values, enums are stored by value and
 left-out columns get their defaults, the same either way.
@@ -14,7 +15,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert
+from sqlalchemy import JSON, Table, func, insert, select, text
 from sqlmodel import Session
 
 
@@ -73,3 +74,19 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
             values = [row[name] for name in names] + [make() for make in defaults.values()]
             copy.write_row([json_text(value) if encode else value.value if isinstance(value, Enum) else value
                             for value, encode in zip(values, is_json, strict=True)])
+
+
+def next_ids(session: Session, table: Table, n: int) -> list[int]:
+    """`n` fresh ids for rows of `table` the caller inserts with `insert_rows` and needs to know the ids of.
+
+    PostgreSQL hands them out from the table's sequence; SQLite runs one writer at a time, so the ids after the
+    largest one stay free until the caller's transaction ends.
+    """
+    if n <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.execute(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                                         "FROM generate_series(1, :n)"), {"table": f'"{table.name}"', "n": n})
+                    .scalars())
+    start = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(start + 1, start + n + 1))
