@@ -189,7 +189,7 @@ def failure_message(session: Session, job: ApprovalJob, run: MatchRun) -> str:
             approvals.still_offerable(scheme, run, job.offer_deadline, clock.now())
         except approvals.OfferDeadlinePassed as error:
             return error.message
-    if job.error_code == "what_if":
+    if job.error_code == approvals.WhatIfRound.code:
         return approvals.what_if_message(session.get(Scheme, run.scheme_id), run)
     if job.error_code in ("approver_gone", "forbidden", "segregation_of_duties"):
         return _("The approver who asked for this approval may no longer approve this round. Another approver "
@@ -267,8 +267,6 @@ def step(session: Session, job_id: int, worker_id: str, *, batch_size: int = BAT
     # Everything the request checked can have changed while the job waited or between batches.
     if actor is None:
         raise _ApproverGone("the approver's account was deleted")
-    if approvals.is_what_if(session, run):
-        raise _WhatIf(approvals.what_if_message(scheme, run))
     approvals.check_can_decide(session, actor, run)
     deadline = approvals.still_offerable(scheme, run, job.offer_deadline, now)
     batch_ids = job.planned[job.position: job.position + batch_size]
@@ -287,10 +285,6 @@ def step(session: Session, job_id: int, worker_id: str, *, batch_size: int = BAT
         progress_percent=min(99, 100 * position // max(job.total, 1)), heartbeat_at=utcnow(),
     ).execution_options(synchronize_session=False))
     return True
-
-
-class _WhatIf(InvalidTransition):
-    code = "what_if"
 
 
 class _ApproverGone(DomainError):

@@ -187,12 +187,16 @@ def _require_approver(actor: User, run: MatchRun) -> None:
         raise InvalidTransition(_("Only the proposals of a finished round can be approved or refused."))
 
 
+class WhatIfRound(InvalidTransition):
+    code = "what_if"
+
+
 def check_can_decide(session: Session, actor: User, run: MatchRun) -> None:
     """Everything that stops `actor` deciding the round's proposals now (raises), except the limits."""
     _require_approver(actor, run)
     refuse_if_superseded(session, run)
     if is_what_if(session, run):
-        raise InvalidTransition(what_if_message(session.get(Scheme, run.scheme_id), run))
+        raise WhatIfRound(what_if_message(session.get(Scheme, run.scheme_id), run))
 
 
 def _proposals(session: Session, run: MatchRun, proposal_ids) -> list[MatchProposal]:
@@ -209,13 +213,11 @@ def _proposals(session: Session, run: MatchRun, proposal_ids) -> list[MatchPropo
 
 def approval_deadline(session: Session, scheme: Scheme, run: MatchRun, offer_days: int, now: datetime) -> datetime:
     """When the offers lapse: the end of the Hong Kong day `offer_days` days on ('by 23:59 on Friday 12 June', not
-    a random minute), no later than the scheme's offer deadline. Raises for a what-if round or a passed deadline."""
+    a random minute), no later than the scheme's offer deadline. Raises once that has passed. The caller has
+    checked the round may be decided (`check_can_decide`)."""
     if offer_days < 1:
         raise Conflict(_("Give applicants at least one day to answer an offer."), field="offer_days")
-    deadline = end_of_hong_kong_day(now + timedelta(days=offer_days))
-    if is_what_if(session, run):
-        raise InvalidTransition(what_if_message(scheme, run))
-    return still_offerable(scheme, run, deadline, now)
+    return still_offerable(scheme, run, end_of_hong_kong_day(now + timedelta(days=offer_days)), now)
 
 
 class OfferDeadlinePassed(InvalidTransition):
@@ -240,13 +242,11 @@ def approve_proposals(session: Session, actor: User, run: MatchRun, proposal_ids
     The whole approval in the caller's transaction: what the worker's approval job (approval_jobs.py) does
     batch by batch, for callers that want it done at once (tests, a handful of proposals).
     """
-    _require_approver(actor, run)
-    if offer_days < 1:
-        raise Conflict(_("Give applicants at least one day to answer an offer."), field="offer_days")
+    _require_approver(actor, run)  # before taking the scheme's lock, and again after it with the rest
     now = now or clock.now()
     scheme = lock_scheme(session, run.scheme_id)
     # After the lock: a newer round that finished while this approver was reading is seen here.
-    refuse_if_superseded(session, run)
+    check_can_decide(session, actor, run)
     deadline = approval_deadline(session, scheme, run, offer_days, now)
     proposals = _proposals(session, run, proposal_ids)
     if proposal_ids is None and not proposals:
