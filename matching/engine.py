@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -21,6 +23,8 @@ from .text import TextModel
 # round's `Policy` (first-timer priority in these units, a score point is 10).
 PLACEMENT_VALUE = 10_000
 DEFAULT_TOP_K = 15
+# Suggestions for open applicants are worked out on this many threads at most (one per core below it).
+SUGGESTION_THREADS = 2
 DEFAULT_SEED = 2025
 MAX_WARNINGS = 50
 
@@ -86,54 +90,73 @@ def origin_groups(projects: Sequence[Project], pinned_origins: Mapping[int, list
 
 
 def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
-                blocked: set[tuple[int, int]], chunk: int = 2048):
+                blocked: set[tuple[int, int]], chunk: int = 2048, threads: int | None = None):
     """For open_to_other applicants: their k best-fitting eligible projects (not chosen).
 
     Fast path: take the 4k best-fitting projects in acceptable regions and check
     the other rules only on those pairs; rows left with fewer than k eligible
     candidates are redone against every project.
+
+    Blocks of `chunk` applicants are independent, and their heavy steps (the sparse fit product, the partial
+    sort) release the GIL, so `threads` blocks run at once (default: one per core, at most SUGGESTION_THREADS);
+    the answer does not depend on how many.
     """
     n_proj = len(rules.project_ids)
     k = min(k, n_proj)
+    rows = np.asarray(rows, np.int64)
     if k <= 0 or len(rows) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     n_cand = min(n_proj, 4 * k)
-    # Chosen projects are arcs already; excluded ones are never proposed.
+    # Chosen projects are arcs already; excluded ones are never proposed. Sorted by applicant so that each
+    # block finds its own with a binary search (rows are ascending).
     skip_app = np.concatenate([rules.choice_app, np.array([a for a, _ in blocked], np.int64)])
     skip_proj = np.concatenate([rules.choice_proj, np.array([p for _, p in blocked], np.int64)])
-    pos = np.full(len(rules.a_open), -1, np.int64)
+    by_app = np.argsort(skip_app, kind="stable")
+    skip_app, skip_proj = skip_app[by_app], skip_proj[by_app]
+    if np.any(rows[1:] < rows[:-1]):
+        raise ValueError("rows must be ascending")
     profiles = text.A[rows]  # one row gather, then cheap contiguous slices
-    out_a, out_p = [], []
-    for s in range(0, len(rows), chunk):
+    text.scores_of(profiles[:0])  # the transposed project matrix, built once before the threads share it
+
+    def block_top(s: int) -> tuple[np.ndarray, np.ndarray]:
         block = rows[s:s + chunk]
         fit = text.scores_of(profiles[s:s + chunk]).astype(np.float32)
-        pos[block] = np.arange(len(block))
-        sel = pos[skip_app] >= 0
+        lo, hi = np.searchsorted(skip_app, [block[0], block[-1] + 1])
+        at = np.searchsorted(block, skip_app[lo:hi])
+        mine = block[np.minimum(at, len(block) - 1)] == skip_app[lo:hi]
         skip = np.zeros((len(block), n_proj), bool)
-        skip[pos[skip_app[sel]], skip_proj[sel]] = True
-        pos[block] = -1
+        skip[at[mine], skip_proj[lo:hi][mine]] = True
         fit[~rules.a_region_ok[block][:, rules.p_region]] = -1.0
         cand = np.argpartition(-fit, n_cand - 1, axis=1)[:, :n_cand] if n_cand < n_proj else \
             np.tile(np.arange(n_proj), (len(block), 1))
         cand_fit = np.take_along_axis(fit, cand, axis=1)
         ok = rules.pairs(np.repeat(block, n_cand), cand.ravel()).reshape(cand.shape)
-        ok &= cand_fit >= 0
+        ok &= (cand_fit >= 0) & ~np.take_along_axis(skip, cand, axis=1)
+        # Counted after her own choices are taken out, so that someone whose choices are among her best
+        # fits still gets k suggestions where k are eligible.
         redo = np.flatnonzero(ok.sum(axis=1) < k) if n_cand < n_proj else np.zeros(0, np.int64)
         if len(redo):
-            full = rules.matrix(block[redo], ignore_choices=True)
+            full = rules.matrix(block[redo], ignore_choices=True) & ~skip[redo]
             full_fit = np.where(full, fit[redo], -1.0)
             cand[redo] = np.argsort(-full_fit, axis=1, kind="stable")[:, :n_cand]
             cand_fit[redo] = np.take_along_axis(full_fit, cand[redo], axis=1)
             ok[redo] = cand_fit[redo] >= 0
-        ok &= ~np.take_along_axis(skip, cand, axis=1)
         # Best k by fit, ties by project index: sort on (-fit, project) per row.
         masked = np.where(ok, cand_fit, -2.0)
         order = np.lexsort((cand, -masked), axis=1)[:, :k]
         top = np.take_along_axis(cand, order, axis=1)
         keep = np.take_along_axis(masked, order, axis=1) >= 0
-        out_a.append(np.broadcast_to(block[:, None], top.shape)[keep])
-        out_p.append(top[keep])
-    return np.concatenate(out_a).astype(np.int64), np.concatenate(out_p).astype(np.int64)
+        return np.broadcast_to(block[:, None], top.shape)[keep], top[keep]
+
+    starts = range(0, len(rows), chunk)
+    threads = min(threads or min(SUGGESTION_THREADS, os.cpu_count() or 1), len(starts))
+    if threads > 1:
+        with ThreadPoolExecutor(threads, thread_name_prefix="suggestions") as pool:
+            found = list(pool.map(block_top, starts))  # in block order, whatever order they finish in
+    else:
+        found = [block_top(s) for s in starts]
+    return (np.concatenate([a for a, _ in found]).astype(np.int64),
+            np.concatenate([p for _, p in found]).astype(np.int64))
 
 
 def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: Scheme, *,
