@@ -14,6 +14,8 @@ step moves that price a little), so it needs a few min-cost flows instead of a f
 
 from __future__ import annotations
 
+import os
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +35,11 @@ MAX_REGIONS_RESOLVED = 8
 # warm start ends on another solution within the solver's proven tolerance (the same number placed, give or
 # take the odd place, and a cost a few hundred dollars apart), which only pays at scale.
 WARM_START_FROM_PAIRS = 200_000
+# From this many candidate pairs the re-solves after the first run at once in forked processes (a fork and the
+# answer's trip back cost a few milliseconds; below this a re-solve takes well under a second anyway). At most
+# MAX_FORKED at once besides this process.
+FORK_FROM_PAIRS = 200_000
+MAX_FORKED = 1
 
 
 @dataclass
@@ -119,7 +126,8 @@ class _Resolver:
 
 def what_binds(inputs: RoundInputs, *, pinned=(), excluded=(), base: matching.MatchResult | None = None,
                budget_step_hkd: int = BUDGET_STEP_HKD, cap_step: int = CAP_STEP_PLACES, seed: int = 2025,
-               progress: Callable[[float], None] | None = None, warm_from: int = WARM_START_FROM_PAIRS) -> dict:
+               progress: Callable[[float], None] | None = None, warm_from: int = WARM_START_FROM_PAIRS,
+               fork_from: int = FORK_FROM_PAIRS) -> dict:
     """{"budget": {...}, "caps": {region: {...}}}: extra placements and their cost per raised limit.
 
     `base` is the round's result on these inputs when the caller already has it: its prepared inputs are
@@ -160,11 +168,35 @@ def what_binds(inputs: RoundInputs, *, pinned=(), excluded=(), base: matching.Ma
                                 "binding": binds_budget, "re_solved": binds_budget,
                                 "extra_placements": 0, "extra_cost_hkd": 0},
                      "caps": {}}
+    # Each re-solve raises one limit: (where its figures go, the raised limits).
+    jobs: list[tuple[str | None, dict]] = []
     if binds_budget:
-        raised = resolver.solve(budget_hkd=inputs.scheme.budget_hkd + budget_step_hkd, progress=within,
-                                start=resolver.price_bracket)
-        figures["budget"].update(extra(raised))
-        advance()
+        jobs.append((None, {"budget_hkd": inputs.scheme.budget_hkd + budget_step_hkd}))
+    for region in resolves:
+        caps = dict(inputs.scheme.region_caps)
+        caps[region] += cap_step
+        jobs.append((region, {"region_caps": caps}))
+    # The re-solves are independent and OR-Tools holds the GIL: at scale all but the first run in forked copies
+    # of this process on the other cores while this one solves the first.
+    forked = {}
+    if len(jobs) > 1 and _may_fork(len(resolver.problem.arc_proj), fork_from):
+        forked = {k: _Child(lambda raised=raised: resolver.solve(**raised, start=resolver.price_bracket))
+                  for k, (_, raised) in enumerate(jobs[1:MAX_FORKED + 1], 1)}
+    outcomes: dict[str | None, Outcome] = {}
+    try:
+        for k, (region, raised) in enumerate(jobs):
+            outcomes[region] = forked[k].result() if k in forked else resolver.solve(
+                **raised, progress=within, start=resolver.price_bracket)
+            advance()
+    finally:
+        for child in forked.values():
+            child.close()
+    if forked:
+        # How much memory the forked re-solves added at their peak, beside this process's own (for benchmarks).
+        figures["forked"] = {"processes": len(forked), "peak_extra_mib": round(max(
+            (c.peak_extra_mib or 0.0 for c in forked.values()), default=0.0), 1)}
+    if binds_budget:
+        figures["budget"].update(extra(outcomes[None]))
     for region in capped:
         binding = region in binding_caps
         # A binding cap beyond the re-solve allowance is reported as unknown (None), never as 0.
@@ -172,9 +204,64 @@ def what_binds(inputs: RoundInputs, *, pinned=(), excluded=(), base: matching.Ma
                  "re_solved": region in resolves, "extra_placements": None if binding else 0,
                  "extra_cost_hkd": None if binding else 0}
         if region in resolves:
-            caps = dict(inputs.scheme.region_caps)
-            caps[region] += cap_step
-            entry.update(extra(resolver.solve(region_caps=caps, progress=within, start=resolver.price_bracket)))
-            advance()
+            entry.update(extra(outcomes[region]))
         figures["caps"][region] = entry
     return figures
+
+
+def _may_fork(pairs: int, fork_from: int) -> bool:
+    return pairs >= fork_from and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+
+
+class _Child:
+    """`work()` run in a forked copy of this process, its answer sent back pickled through a pipe.
+
+    The copy shares the round's prepared inputs with the parent (copy on write) instead of receiving them, and
+    leaves with os._exit: it never runs the parent's threads, handlers or database connections."""
+
+    def __init__(self, work: Callable[[], object]):
+        read, write = os.pipe()
+        at_fork = _memory_mib("VmRSS")
+        self.pid = os.fork()
+        if self.pid == 0:  # the copy
+            os.close(read)
+            try:
+                answer = (True, work())
+            except BaseException as error:  # noqa: BLE001 - whatever failed is the parent's to raise
+                answer = (False, f"{type(error).__name__}: {error}")
+            # What the copy added to the machine's memory at its peak: pages it allocated or copied on write.
+            grew = max(0.0, _memory_mib("VmHWM") - at_fork) if at_fork is not None else None
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(pickle.dumps((*answer, grew)))
+            os._exit(0)
+        os.close(write)
+        self.pipe = os.fdopen(read, "rb")
+        self.peak_extra_mib: float | None = None
+
+    def result(self):
+        # The bytes come from our own forked copy through a pipe only the two hold.
+        ok, answer, self.peak_extra_mib = pickle.loads(self.pipe.read())  # noqa: S301
+        if not ok:
+            raise RuntimeError(f"a what-binds re-solve failed: {answer}")
+        return answer
+
+    def close(self) -> None:
+        self.pipe.close()
+        if self.pid:
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self.pid = 0
+
+
+def _memory_mib(field: str) -> float | None:
+    """This process's VmRSS or VmHWM from /proc (Linux), in MiB."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None

@@ -94,3 +94,27 @@ def test_the_re_solves_keep_seats_per_origin_as_the_round_does():
     assert entry["binding"] and entry["re_solved"]
     assert entry["extra_placements"] == raised.report["placed"] - base.report["placed"]
     assert entry["extra_cost_hkd"] == raised.report["budget_used_hkd"] - base.report["budget_used_hkd"]
+
+
+def test_re_solves_run_in_forked_processes_give_the_same_figures_as_in_this_one():
+    """At scale (FORK_FROM_PAIRS candidate pairs; forced here) the budget is re-solved here while the cap is
+    re-solved in a forked copy of the worker: the figures are the same."""
+    inputs = _inputs()
+    base = matching.match(inputs.projects, inputs.applicants, inputs.scheme)
+    steps = {"budget_step_hkd": 500_000, "cap_step": 20}
+    here = what_binds(inputs, base=base, **steps, fork_from=10**12)
+    forked = what_binds(inputs, base=base, **steps, fork_from=0)
+    assert here["budget"]["re_solved"] and here["caps"]["Guangdong"]["re_solved"]
+    assert forked.pop("forked")["processes"] == 1
+    assert forked == here
+
+
+def test_a_re_solve_that_fails_in_its_forked_process_fails_the_round_plainly():
+    from backend.placements.sensitivity import _Child
+
+    child = _Child(lambda: 1 // 0)
+    try:
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            child.result()
+    finally:
+        child.close()
