@@ -56,6 +56,9 @@ from matching import match, stable, verify  # noqa: E402
 from matching.engine import prepare, project_priorities, stable_inputs  # noqa: E402
 from matching.synthetic import generate, write_csv  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from harness import machine_yardstick  # noqa: E402
+
 LIBRARY_DIR = ROOT / ".bench-lib"
 # The library's side, run by `python -I -S` from a scratch folder: its sys.path is that folder, the standard
 # library and then .bench-lib, so `import matching` there is the PyPI library and never this repository's package.
@@ -335,7 +338,7 @@ def main() -> int:
                         default="seed")
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f}\n")
+          f"{os.getloadavg()[0]:.1f}; {machine_yardstick()}\n")
     rows = []
     if args.scale in ("seed", "all"):
         rows.append(("seed", run_cli(120, 10_000, tight=False)))

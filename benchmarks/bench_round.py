@@ -71,6 +71,7 @@ from harness import (
     ROOT,
     high_water_mib,
     internmatch,
+    machine_yardstick,
     postgres_url,
     running_server,
     scratch_database,
@@ -567,7 +568,7 @@ def main() -> int:
               f"by the request: {'yes' if r['frozen_by_request'] else 'no (the worker freezes them)'}; "
               f"seeding {r['seeded_s']:.0f} s; load average {r['load']:.1f}")
         return 0
-    print(f"load average at the start: {os.getloadavg()[0]:.1f}", file=sys.stderr)
+    print(f"load average at the start: {os.getloadavg()[0]:.1f}; {machine_yardstick()}", file=sys.stderr)
     results = []
     for scale in (("seed", "national") if args.scale == "all" else (args.scale,)):
         seeding, rounds = bench_scale(scale, base)
