@@ -159,18 +159,24 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
     placements = []
     placed_rows = np.flatnonzero(placed_proj >= 0)
     shared = problem.text.shared_terms_many(placed_rows, placed_proj[placed_rows], 3)
-    for i, terms in zip(placed_rows.tolist(), shared, strict=True):
-        j = int(placed_proj[i])
+    # A solver's placement is one of its arcs, which carry her choice rank (where the project first comes in her
+    # choices, 0 when suggested) and the score, read here for all at once; a pinned placement is no arc.
+    solved = ~np.isin(placed_rows, np.fromiter(problem.pinned, np.int64, len(problem.pinned)))
+    arc_of = assigned[placed_rows[solved]]
+    rank_of = np.zeros(len(placed_rows), np.int64)
+    rank_of[solved] = problem.arc_rank[arc_of]
+    score_of = np.zeros(len(placed_rows), np.float64)
+    score_of[solved] = problem.arc_score[arc_of]
+    for i, j, rank, score, terms in zip(placed_rows.tolist(), placed_proj[placed_rows].tolist(), rank_of.tolist(),
+                                        score_of.tolist(), shared, strict=True):
         a = applicants[i]
-        rank = a.choices.index(projects[j].id) + 1 if projects[j].id in a.choices else 0
-        if i in problem.pinned:
+        pinned = i in problem.pinned
+        if pinned:
+            rank = a.choices.index(projects[j].id) + 1 if projects[j].id in a.choices else 0
             fit = float(problem.text.pair_fit(np.array([i]), np.array([j]))[0])
             score = float(scores(np.array([rank]), np.array([fit]), problem.policy)[0])
-        else:
-            score = float(problem.arc_score[assigned[i]])
         placements.append(Placement(a.id, projects[j].id, round(score, 2), rank or None,
-                                    _placement_reasons(problem, i, rank, i in problem.pinned,
-                                                       terms)))
+                                    _placement_reasons(problem, i, rank, pinned, terms)))
     placements.sort(key=lambda p: (p.applicant_id, p.project_id))
 
     counts = np.bincount(placed_proj[placed_proj >= 0], minlength=n_proj)
