@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from .model import ORIGINS, MatchResult, Placement, Reason, Unplaced
-from .rules import RULES, check_all, describe
+from .rules import RULES, check_rule, describe
 from .scoring import scores
 
 
@@ -60,25 +63,35 @@ def _ineligible_reasons(problem, rows: list[int], chunk: int = 1024) -> dict[int
         considered[pos[rules.choice_app[sel]], rules.choice_proj[sel]] = True
         considered[rules.a_open[block]] = True
         mats = rules.rule_matrices(block)
-        fails = np.stack([~mats[r] & considered for r in hard])  # rule x applicant x project
-        counts = fails.sum(axis=2)
+        fails = []  # per rule: applicant x project, considered and failed
+        for r in hard:
+            failed = ~mats[r]
+            failed &= considered
+            fails.append(failed)
+        counts = np.array([np.count_nonzero(f, axis=1) for f in fails])  # rule x applicant
         n_considered = considered.sum(axis=1)
-        for row, i in enumerate(block.tolist()):
+        # For the whole block at once: each applicant's most failed rule (ties: earliest in RULES order) and
+        # the first project it fails at.
+        worst = counts.argmax(axis=0)
+        example = np.zeros(len(block), np.int64)
+        for k, failed in enumerate(fails):
+            mine = worst == k
+            if mine.any() and len(projects):
+                example[mine] = failed[mine].argmax(axis=1)
+        for i, k, j, n, m in zip(block.tolist(), worst.tolist(), example.tolist(),
+                                 counts[worst, np.arange(len(block))].tolist(), n_considered.tolist(), strict=True):
             a = problem.applicants[i]
-            if n_considered[row] == 0:
+            if m == 0:
                 out[i] = Unplaced(a.id, "no_choices", {},
                                   "made no valid choices and is not open to other projects")
                 continue
-            k = int(np.argmax(counts[:, row]))  # ties: earliest rule in RULES order
-            if counts[k, row] == 0:
+            if n == 0:
                 out[i] = Unplaced(a.id, "excluded", {},
                                   "eligible only for projects excluded for this applicant")
                 continue
             rule = hard[k]
-            j = int(np.argmax(fails[k, row]))
-            check = next(c for c in check_all(a, projects[j]) if c.rule == rule)
+            check = check_rule(rule, a, projects[j])
             what = "projects" if a.open_to_other else "choices"
-            n, m = int(counts[k, row]), int(n_considered[row])
             params = {"rule": rule, "failed": n, "considered": m, "code": check.code,
                       "example_project": projects[j].id, **check.params}
             out[i] = Unplaced(a.id, "ineligible", params,
@@ -147,8 +160,32 @@ def _empty_seats(problem, assigned: np.ndarray, placed_proj: np.ndarray, counts:
     return out
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (process-wide) for the block, then restore it as it was.
+
+    Building a result makes a few objects per applicant (placements, reasons, term lists) and none of them
+    forms a cycle, but every so many new objects the collector runs, and its full passes walk every object
+    alive, the problem's applicants and projects included: at national scale that was a fifth of the
+    explain stage. Reference counting still frees everything as usual meanwhile.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: int,
                  top_k: int) -> MatchResult:
+    with _collector_paused():
+        return _build_result(problem, assigned, info, mode=mode, seed=seed, top_k=top_k)
+
+
+def _build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: int,
+                  top_k: int) -> MatchResult:
     projects, applicants = problem.projects, problem.applicants
     n_proj = len(projects)
     placed_proj = np.full(len(applicants), -1, np.int64)
@@ -159,18 +196,24 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
     placements = []
     placed_rows = np.flatnonzero(placed_proj >= 0)
     shared = problem.text.shared_terms_many(placed_rows, placed_proj[placed_rows], 3)
-    for i, terms in zip(placed_rows.tolist(), shared, strict=True):
-        j = int(placed_proj[i])
+    # A solver's placement is one of its arcs, which carry her choice rank (where the project first comes in her
+    # choices, 0 when suggested) and the score, read here for all at once; a pinned placement is no arc.
+    solved = ~np.isin(placed_rows, np.fromiter(problem.pinned, np.int64, len(problem.pinned)))
+    arc_of = assigned[placed_rows[solved]]
+    rank_of = np.zeros(len(placed_rows), np.int64)
+    rank_of[solved] = problem.arc_rank[arc_of]
+    score_of = np.zeros(len(placed_rows), np.float64)
+    score_of[solved] = problem.arc_score[arc_of]
+    for i, j, rank, score, terms in zip(placed_rows.tolist(), placed_proj[placed_rows].tolist(), rank_of.tolist(),
+                                        score_of.tolist(), shared, strict=True):
         a = applicants[i]
-        rank = a.choices.index(projects[j].id) + 1 if projects[j].id in a.choices else 0
-        if i in problem.pinned:
+        pinned = i in problem.pinned
+        if pinned:
+            rank = a.choices.index(projects[j].id) + 1 if projects[j].id in a.choices else 0
             fit = float(problem.text.pair_fit(np.array([i]), np.array([j]))[0])
             score = float(scores(np.array([rank]), np.array([fit]), problem.policy)[0])
-        else:
-            score = float(problem.arc_score[assigned[i]])
         placements.append(Placement(a.id, projects[j].id, round(score, 2), rank or None,
-                                    _placement_reasons(problem, i, rank, i in problem.pinned,
-                                                       terms)))
+                                    _placement_reasons(problem, i, rank, pinned, terms)))
     placements.sort(key=lambda p: (p.applicant_id, p.project_id))
 
     counts = np.bincount(placed_proj[placed_proj >= 0], minlength=n_proj)
@@ -211,35 +254,39 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
     first_budget, first_cap, first_free = first_arc(budget_block), first_arc(cap_block), \
         first_arc(free)
     first_origin = first_arc(origin_block)
-    for i in np.flatnonzero(placed_proj < 0).tolist():
+    rows = np.flatnonzero(placed_proj < 0)
+    # Each unplaced applicant's figures as Python ints, taken for all at once: reading numpy one scalar at a
+    # time was most of this loop's cost.
+    for i, n_arcs, at_budget, at_cap, at_origin, at_free in zip(
+            rows.tolist(), *(x[rows].tolist() for x in (n_arcs_of, first_budget, first_cap, first_origin, first_free)),
+            strict=True):
         a = applicants[i]
-        n_arcs = int(n_arcs_of[i])
         if n_arcs == 0:
             unplaced.append(ineligible[i])
-        elif first_budget[i] < big:
-            p = int(arc_proj[first_budget[i]])
+        elif at_budget < big:
+            p = int(arc_proj[at_budget])
             unplaced.append(Unplaced(a.id, "budget_exhausted", {
                 "project_id": projects[p].id, "budget_left": budget - spent,
                 "subsidy_per_place": int(problem.subsidy[p])},
                 f"a place was free at eligible project {projects[p].id} but the budget could "
                 f"not fund it (HK${budget - spent:,} left, a place costs "
                 f"HK${int(problem.subsidy[p]):,})"))
-        elif first_cap[i] < big:
-            p = int(arc_proj[first_cap[i]])
+        elif at_cap < big:
+            p = int(arc_proj[at_cap])
             region = projects[p].region
             unplaced.append(Unplaced(a.id, "regional_cap_exhausted", {
                 "project_id": projects[p].id, "region": region, "cap": int(caps[region])},
                 f"a place was free at eligible project {projects[p].id} but the {region} cap "
                 f"of {int(caps[region]):,} places was reached"))
-        elif first_origin[i] < big:
-            arc = int(first_origin[i])
+        elif at_origin < big:
+            arc = int(at_origin)
             p, g = int(arc_proj[arc]), int(problem.arc_group[arc])
             origin, limit = problem.group_origin[g], int(group_limit[g])
             unplaced.append(Unplaced(a.id, "origin_seats_full", {
                 "project_id": projects[p].id, "origin": origin, "seats": limit},
                 f"a place was free at eligible project {projects[p].id} but its {limit} seat(s) "
                 f"for applicants from {origin} were taken"))
-        elif first_free[i] == big:
+        elif at_free == big:
             unplaced.append(Unplaced(a.id, "outcompeted", {"eligible_projects": n_arcs},
                                      f"eligible for {n_arcs} project(s) but their places "
                                      "went to other applicants"))

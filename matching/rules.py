@@ -114,6 +114,11 @@ def check_all(applicant: Applicant, project: Project) -> list[RuleCheck]:
     return [check(applicant, project) for check in _CHECKS]
 
 
+def check_rule(rule: str, applicant: Applicant, project: Project) -> RuleCheck:
+    """The one rule named `rule` (an entry of :data:`RULES`), as :func:`check_all` gives it."""
+    return _CHECKS[RULES.index(rule)](applicant, project)
+
+
 def is_eligible(applicant: Applicant, project: Project) -> bool:
     return all(check(applicant, project).passed for check in _CHECKS)
 

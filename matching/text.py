@@ -212,40 +212,67 @@ class TextModel:
 
 
     def shared_terms_many(self, app: np.ndarray, proj: np.ndarray, k: int = 3) -> list[list[str]]:
-        """``shared_terms`` for many (applicant, project) pairs at once (one sparse product)."""
+        """``shared_terms`` for many (applicant, project) pairs at once (one sparse product).
+
+        Pairs of the same profile text and project have the same answer (identical texts have identical TF-IDF
+        rows), so each distinct pair is worked out once and the others get a copy of its list.
+        """
         if len(app) == 0:
             return []
-        prod = sp.csr_matrix(self.A[np.asarray(app)].multiply(self.P[np.asarray(proj)]))
+        app_rows, proj_rows = np.asarray(app).tolist(), np.asarray(proj).tolist()
+        texts = self.applicant_texts
+        distinct: dict[tuple[str, int], int] = {}
+        first: list[int] = []  # the pair that stands for each distinct (text, project)
+        which = [distinct.setdefault((texts[i], j), len(distinct)) for i, j in zip(app_rows, proj_rows, strict=True)]
+        for r, u in enumerate(which):
+            if u == len(first):
+                first.append(r)
+        app_u = np.array([app_rows[r] for r in first], np.int64)
+        proj_u = np.array([proj_rows[r] for r in first], np.int64)
+        prod = sp.csr_matrix(self.A[app_u].multiply(self.P[proj_u]))
         prod.eliminate_zeros()
         indptr, indices, data = prod.indptr, prod.indices, prod.data
-        row = np.repeat(np.arange(len(app)), np.diff(indptr))
+        row = np.repeat(np.arange(len(app_u)), np.diff(indptr))
         order = np.lexsort((indices, -data, row))  # rows stay grouped, best weight first
+        # Each pair's 12 heaviest terms, picked for all pairs at once and turned into Python objects once.
+        top = order[np.arange(len(order)) - indptr[row] < 12]
+        cut = np.zeros(len(app_u) + 1, np.int64)
+        np.cumsum(np.minimum(np.diff(indptr), 12), out=cut[1:])
+        cut = cut.tolist()
         terms = self.terms
+        top_terms = [terms[t] for t in indices[top].tolist()]
+        top_weights = data[top].tolist()
+        # The terms written in Chinese characters alone, found once per term rather than once per use.
+        cjk = {t for t in set(top_terms) if _IS_CJK.match(t)}
         folded = self._folded
         projects: dict[int, tuple[str, str]] = {}  # project -> (normalised, folded): each is read by many pairs
-        out = []
-        for r, (i, j) in enumerate(zip(np.asarray(app).tolist(), np.asarray(proj).tolist(),
-                                       strict=True)):
-            seg = order[indptr[r]:min(indptr[r + 1], indptr[r] + 12)]
-            if len(seg) == 0:
-                out.append([])
+        answers = []
+        for r, (i, j) in enumerate(zip(app_u.tolist(), proj_u.tolist(), strict=True)):
+            s, e = cut[r], cut[r + 1]
+            if s == e:
+                answers.append([])
                 continue
-            ranked = [(terms[t], w) for t, w in zip(indices[seg].tolist(), data[seg].tolist(),
-                                                    strict=True)]
+            ranked = list(zip(top_terms[s:e], top_weights[s:e], strict=True))
             if j not in projects:
                 plain = _norm(self.project_texts[j])
                 projects[j] = (plain, fold(plain))
             plain, project_folded = projects[j]
-            text = self.applicant_texts[i]
+            text = texts[i]
             applicant_folded = folded.get(text)
             if applicant_folded is None:
                 applicant_folded = fold(_norm(text))
-            out.append(_readable(ranked, (applicant_folded, project_folded), plain, k))
-        return out
+            answers.append(_readable(ranked, (applicant_folded, project_folded), plain, k, cjk))
+        # A list of its own per pair: a caller may keep or change one without touching another's.
+        return [list(answers[u]) for u in which]
 
 
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
+
+
+def _cjk_char(c: str) -> bool:
+    """`_IS_CJK.match(c)` for one character, without the regex call (it runs for every character tried)."""
+    return "\u3400" <= c <= "\u4dbf" or "\u4e00" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff"
 
 
 def _extend(word: str, texts: tuple[str, str], longest: int = 6) -> str:
@@ -257,16 +284,17 @@ def _extend(word: str, texts: tuple[str, str], longest: int = 6) -> str:
             break
         after = a[at + len(word):at + len(word) + 1]
         before = a[at - 1:at] if at > 0 else ""
-        if after and _IS_CJK.match(after) and word + after in p:
+        if after and _cjk_char(after) and word + after in p:
             word += after
-        elif before and _IS_CJK.match(before) and before + word in p:
+        elif before and _cjk_char(before) and before + word in p:
             word = before + word
         else:
             break
     return word
 
 
-def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], project_plain: str, k: int) -> list[str]:
+def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], project_plain: str, k: int,
+              cjk: set[str] | None = None) -> list[str]:
     """Merge overlapping Chinese bigrams into words, then keep the heaviest terms, as the project writes them.
 
     A merged word or an English bigram absorbs the weight of the shorter terms
@@ -274,12 +302,15 @@ def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], project_p
     Terms are compared folded to one script; a Chinese word is shown in the project's own characters
     (the fold keeps every character in place, so the same span of the unfolded text is the word).
     `texts` are the applicant's and the project's texts normalised (`_norm`) and folded, `project_plain` the
-    project's normalised only.
+    project's normalised only. `cjk` holds (at least) those of the ranked terms written in Chinese characters
+    alone, when the caller has found them once for many calls.
     """
-    cjk = [t for t, _ in ranked if len(t) == 2 and _IS_CJK.match(t)]
+    if cjk is None:
+        cjk = {t for t, _ in ranked if _IS_CJK.match(t)}
+    bigrams = [t for t, _ in ranked if len(t) == 2 and t in cjk]
     words: list[str] = []
     used: set[str] = set()
-    for start in cjk:
+    for start in bigrams:
         if start in used:
             continue
         word = start
@@ -287,7 +318,7 @@ def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], project_p
         grown = True
         while grown:
             grown = False
-            for b in cjk:
+            for b in bigrams:
                 if b in used:
                     continue
                 if b[0] == word[-1] and all(word + b[1] in t for t in texts):
@@ -305,7 +336,7 @@ def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], project_p
         pieces = {word[x:x + n] for n in (1, 2) for x in range(len(word) - n + 1)}
         weight[word] = sum(own.get(t, 0.0) for t in pieces)
     for term, w in ranked:
-        if term in weight or (len(term) <= 2 and _IS_CJK.match(term)):
+        if term in weight or (len(term) <= 2 and term in cjk):
             # Bigrams are represented by the words they merged into; a lone character ('理', '習') tells a
             # reader nothing, though it still counts in the fit.
             continue
@@ -320,11 +351,17 @@ def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], project_p
         out.append(cand)
         if len(out) >= k:
             break
-    return [_as_written(term, texts[1], project_plain) for term in out]
+    # A kept term is Chinese alone when it is a merged word (built from Chinese bigrams and characters) or a
+    # ranked term in `cjk`.
+    return [_as_written(term, texts[1], project_plain, term in cjk or term in words) for term in out]
 
 
-def _as_written(term: str, folded: str, plain: str) -> str:
-    at = folded.find(term) if _IS_CJK.match(term) else -1
+def _as_written(term: str, folded: str, plain: str, chinese: bool | None = None) -> str:
+    """`term` as the project writes it: a Chinese term (`chinese`, found here when not given) is the same span of
+    the unfolded text."""
+    if chinese is None:
+        chinese = bool(_IS_CJK.match(term))
+    at = folded.find(term) if chinese else -1
     return plain[at:at + len(term)] if at >= 0 else term
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from matching import match
@@ -65,6 +67,32 @@ def test_higher_ranked_choice_is_honoured_when_both_have_room():
     result = match(projects, people, scheme())
     assert [(p.project_id, p.choice_rank) for p in result.placements] == [("P2", 1)]
     assert result.placements[0].reasons[0].text == "your 1st choice"
+
+
+@pytest.mark.parametrize("mode", ["optimal", "stable"])
+def test_choice_rank_counts_where_the_project_first_comes_in_her_choices(mode):
+    # Unknown ids still take a position, a repeated project counts where it first comes; a suggestion has none.
+    projects = [project("X"), project("Y"), project("Z")]
+    people = [applicant("A", choices=("NOPE", "Y", "NOPE", "Y"), open_to_other=False),
+              applicant("B", open_to_other=True),
+              applicant("C", choices=("NOPE", "Y", "Z"), open_to_other=False)]
+    result = match(projects, people, scheme(), mode=mode, pinned=[("C", "Z")])
+    got = {p.applicant_id: (p.project_id, p.choice_rank, [r.text for r in p.reasons if r.code == "choice"])
+           for p in result.placements}
+    assert got == {"A": ("Y", 2, ["your 2nd choice"]), "B": ("X", None, []), "C": ("Z", 3, ["your 3rd choice"])}
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_explaining_a_result_leaves_the_garbage_collector_as_it_found_it(enabled):
+    # build_result pauses the collector while it works (explain._collector_paused); it must not leave it off,
+    # nor turn it on for a caller that had it off.
+    projects, people = [project("X")], [applicant("A", choices=("X",), open_to_other=False)]
+    try:
+        gc.enable() if enabled else gc.disable()
+        match(projects, people, scheme())
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
 
 
 def test_first_timer_gets_the_last_place_over_a_returning_participant():

@@ -76,6 +76,25 @@ def test_shared_terms_are_readable_words_in_both_languages():
 
 
 
+def test_shared_terms_of_repeated_profiles_equal_those_worked_out_one_pair_at_a_time():
+    # shared_terms_many works out each distinct (profile text, project) once: a profile repeated by several
+    # applicants, against the same or other projects, must get what each pair gets alone.
+    profiles = [dict(field_of_study="Data Science 數據科學", skills="Python, machine learning 數據分析"),
+                dict(field_of_study="歷史", interests="博物館、文物展覽", statement="希望學習策展。"),
+                dict(field_of_study="Law 法律", statement="contracts and compliance; 自然保育")]
+    people = [applicant(f"A{k}", **profiles[k % 3]) for k in range(9)]
+    model = TextModel.fit(PROJECTS, people)
+    app = np.array([0, 3, 6, 1, 4, 7, 2, 5, 8, 0, 3, 1])
+    proj = np.array([0, 0, 3, 1, 1, 2, 4, 4, 2, 3, 3, 0])
+    together = model.shared_terms_many(app, proj, 3)
+    alone = [model.shared_terms_many(np.array([i]), np.array([j]), 3) for i, j in zip(app, proj, strict=True)]
+    assert together == [terms for [terms] in alone]
+    assert any(together)
+    # each pair has a list of its own: changing one leaves a repeat of the same pair as it was
+    together[0].append("changed")
+    assert together[1] == alone[1][0]
+
+
 def test_a_lone_shared_chinese_character_is_not_offered_as_a_reason():
     # '理' (in 管理 and 理想) and '習' (學習 / 實習) are shared, but no word is: nothing readable to show.
     a = applicant(field_of_study="管理", statement="希望學習")
