@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -160,6 +161,11 @@ def _empty_seats(problem, assigned: np.ndarray, placed_proj: np.ndarray, counts:
     return out
 
 
+_pause_lock = threading.Lock()
+_pauses = 0  # blocks inside _collector_paused now, in any thread
+_enabled_before = False  # the collector's state when the first of them began
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector (process-wide) for the block, then restore it as it was.
@@ -168,14 +174,23 @@ def _collector_paused() -> Iterator[None]:
     forms a cycle, but every so many new objects the collector runs, and its full passes walk every object
     alive, the problem's applicants and projects included: at national scale that was a fifth of the
     explain stage. Reference counting still frees everything as usual meanwhile.
+
+    The pause is counted across threads (a worker may explain two results at once): the collector comes back
+    when the last block ends, as it was before the first began, never left off by an unlucky interleaving.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    global _pauses, _enabled_before
+    with _pause_lock:
+        if _pauses == 0:
+            _enabled_before = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _enabled_before:
+                gc.enable()
 
 
 def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: int,

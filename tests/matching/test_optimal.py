@@ -95,6 +95,39 @@ def test_explaining_a_result_leaves_the_garbage_collector_as_it_found_it(enabled
         gc.enable()
 
 
+def test_two_results_explained_at_once_in_two_threads_leave_the_collector_on():
+    # The first pause ends while the second is still going: the collector must stay off until the second
+    # ends, then be on again (a per-call "as it was" would leave it off for good: the second saw it off).
+    import threading
+
+    from matching.explain import _collector_paused
+
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def first():
+        with _collector_paused():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second():
+        first_in.wait(5)
+        with _collector_paused():
+            second_in.set()
+            first_out.wait(5)
+            seen["while the second still runs"] = gc.isenabled()
+
+    gc.enable()
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen == {"while the second still runs": False}
+    assert gc.isenabled()
+
+
 def test_first_timer_gets_the_last_place_over_a_returning_participant():
     projects = [project("P1", places=1)]
     people = [applicant("A1", choices=("P1",), first_timer=False),
