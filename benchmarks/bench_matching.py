@@ -101,24 +101,38 @@ with open(out_path, "w") as f:
 """
 
 
-def run_cli(n_projects: int, n_applicants: int, *, tight: bool, seed: int = 2025) -> dict:
+def run_cli(n_projects: int, n_applicants: int, *, tight: bool, seed: int = 2025,
+            against: str | None = None) -> list[dict]:
+    """The CLI on one generated market: our tree, and with `against` (a git revision) that revision's `matching`
+    too, on the same CSV files, one after the other."""
     with tempfile.TemporaryDirectory() as d:
         projects, applicants, scheme = generate(n_projects, n_applicants, seed=seed, tight=tight)
         paths = write_csv(d, projects, applicants, scheme)
-        cmd = [sys.executable, "-m", "matching.cli", "--projects", str(paths["projects"]),
-               "--applicants", str(paths["applicants"]), "--scheme", str(paths["scheme"]),
-               "--out", f"{d}/placements.csv", "--unplaced", f"{d}/unplaced.csv",
-               "--report", f"{d}/report.json", "--quiet"]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        start = time.perf_counter()
-        child = subprocess.Popen(cmd, env=env)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        if status != 0:
-            raise SystemExit(f"CLI failed with status {status}")
-        report = json.loads(Path(d, "report.json").read_text(encoding="utf-8"))
-    return {"wall_s": wall, "peak_rss_mib": usage.ru_maxrss / 1024, "report": report,
-            "n_projects": n_projects, "n_applicants": n_applicants}
+        trees = [("", ROOT)]
+        if against:
+            old = Path(d, "against")
+            old.mkdir()
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", against, "matching"], check=True,
+                                     capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+            trees.append((f" at {against}", old))
+        rows = []
+        for label, tree in trees:
+            cmd = [sys.executable, "-m", "matching.cli", "--projects", str(paths["projects"]),
+                   "--applicants", str(paths["applicants"]), "--scheme", str(paths["scheme"]),
+                   "--out", f"{d}/placements.csv", "--unplaced", f"{d}/unplaced.csv",
+                   "--report", f"{d}/report.json", "--quiet"]
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            start = time.perf_counter()
+            child = subprocess.Popen(cmd, env=env, cwd=d)
+            _, status, usage = os.wait4(child.pid, 0)
+            wall = time.perf_counter() - start
+            if status != 0:
+                raise SystemExit(f"CLI{label} failed with status {status}")
+            report = json.loads(Path(d, "report.json").read_text(encoding="utf-8"))
+            rows.append({"label": label, "wall_s": wall, "peak_rss_mib": usage.ru_maxrss / 1024, "report": report,
+                         "n_projects": n_projects, "n_applicants": n_applicants})
+    return rows
 
 
 def cli_table(rows: list[dict]) -> str:
@@ -336,14 +350,17 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", choices=("seed", "national", "mip", "growth", "origins", "policy", "caps", "library", "all"),
                         default="seed")
+    parser.add_argument("--against", metavar="REV", help="seed and national CLI rows: also run this git revision's "
+                        "matching package on the same files (e.g. the commit before an optimisation), one after ours")
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}; {machine_yardstick()}\n")
     rows = []
     if args.scale in ("seed", "all"):
-        rows.append(("seed", run_cli(120, 10_000, tight=False)))
+        rows += [("seed" + r["label"], r) for r in run_cli(120, 10_000, tight=False, against=args.against)]
     if args.scale in ("national", "all"):
-        rows.append(("national (tight)", run_cli(2000, 100_000, tight=True)))
+        rows += [("national (tight)" + r["label"], r)
+                 for r in run_cli(2000, 100_000, tight=True, against=args.against)]
     if rows:
         print(cli_table(rows) + "\n")
         for name, r in rows:
