@@ -24,6 +24,9 @@ import numpy as np
 SCALE = 100_000  # lam = mu / SCALE: value units per HKD, exact in integer costs
 # Counts above the best solution's branched on one by one before the last branch takes all the rest.
 MAX_COUNT_BRANCHES = 4
+# The search gives up on the LP bound only once the bracket is this narrow (1/100 of the price): until then
+# flows nearer the kink still make better whole solutions.
+NARROW_BRACKET = 100
 _UNLIMITED = 1 << 60  # room where there is no limit (far from int64's end, so counting it down and up is safe)
 
 
@@ -268,8 +271,10 @@ class _PriceSearch:
     budget-feasible assignment made from the flows on the way (or from `incumbent`, a better one known)."""
 
     def __init__(self, net: Network, tolerance: float, max_iter: int, progress=None,
-                 incumbent: tuple[np.ndarray, int] | None = None):
+                 incumbent: tuple[np.ndarray, int] | None = None, stop_when_lp_too_weak: bool = True):
         self.net, self.tolerance, self.max_iter, self.progress = net, tolerance, max_iter, progress
+        # A branch searches on to the kink anyway: the flows there make the best whole solutions.
+        self.stop_when_lp_too_weak = stop_when_lp_too_weak
         self.solves, self.bound = 0, float("inf")
         self.best, self.best_obj = incumbent if incumbent is not None else (None, -1)
         self.lo = self.hi = None  # (mu, L(mu), spend): at lo the flow overspends, at hi it keeps to the budget
@@ -352,7 +357,8 @@ class _PriceSearch:
             # Where the tangents meet, L is no lower than this: when even that is too far above the best
             # assignment, no price proves the tolerance (the LP relaxation itself is that far), so stop here
             # and let the caller branch.
-            if lo[1] + slope_lo * (meet - lo[0]) / SCALE - self.best_obj > self.tolerance * self.bound:
+            if (self.stop_when_lp_too_weak and width * NARROW_BRACKET <= hi[0]
+                    and lo[1] + slope_lo * (meet - lo[0]) / SCALE - self.best_obj > self.tolerance * self.bound):
                 self.lp_too_weak = True
                 break
             if last_width is None or width * 2 <= last_width * 3:
@@ -387,7 +393,7 @@ def _branch_on_count(net: Network, search: _PriceSearch, tolerance: float):
         branches.append(("at_least" if last else "exactly", k, branch))
     bounds = []
     for kind, k, branch in branches:
-        sub = _PriceSearch(branch, tolerance, max_iter=24, incumbent=(best, best_obj))
+        sub = _PriceSearch(branch, tolerance, max_iter=24, incumbent=(best, best_obj), stop_when_lp_too_weak=False)
         sub.run(None)
         solves += sub.solves
         if not sub.infeasible:

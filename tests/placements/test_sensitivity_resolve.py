@@ -53,10 +53,11 @@ def test_at_scale_a_re_solve_starts_from_the_rounds_price_and_lands_within_the_p
     for limits in ({"budget_hkd": raised_budget}, {"region_caps": caps}):
         cold = sensitivity._Resolver(inputs, (), (), 2025, base.problem).solve(**limits)
         warm = sensitivity._Resolver(inputs, (), (), 2025, base.problem, warm_from=0).solve(**limits, start=bracket)
-        # Both searches end on the same price and so prove the same bound; on a market this small the bound
-        # itself is some way above any whole-person solution (a gap of 0.06-0.09%), and the warm start's
-        # solution is no further below it than twice the full search's.
-        assert warm.solver["bound"] == pytest.approx(cold.solver["bound"])
+        # Both searches bound the same optimum from above, each within the tolerance it proves (their routes
+        # to the price differ, so the bounds may differ in the last digits), and the warm start's solution is
+        # no further below the full search's bound than twice the full search's gap.
+        assert warm.solver["bound"] == pytest.approx(cold.solver["bound"], rel=1e-4)
+        assert warm.solver["gap"] <= 1e-4 and cold.solver["gap"] <= 1e-4
         assert warm.solver["objective"] >= cold.solver["bound"] * (1 - 2 * max(cold.solver["gap"], 1e-4))
         # Within the raised limits: the warm start is a different route to the same problem, not a looser one.
         assert warm.spent(inputs.projects) <= limits.get("budget_hkd", inputs.scheme.budget_hkd)
