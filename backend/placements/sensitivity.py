@@ -239,8 +239,13 @@ class _Child:
         self.peak_extra_mib: float | None = None
 
     def result(self):
+        data = self.pipe.read()
+        if not data:  # killed, or crashed in native code, before it could answer
+            _pid, status = os.waitpid(self.pid, 0)
+            self.pid = 0
+            raise RuntimeError(f"a what-binds re-solve's process ended without an answer (wait status {status})")
         # The bytes come from our own forked copy through a pipe only the two hold.
-        ok, answer, self.peak_extra_mib = pickle.loads(self.pipe.read())  # noqa: S301
+        ok, answer, self.peak_extra_mib = pickle.loads(data)  # noqa: S301
         if not ok:
             raise RuntimeError(f"a what-binds re-solve failed: {answer}")
         return answer

@@ -119,3 +119,17 @@ def test_a_re_solve_that_fails_in_its_forked_process_fails_the_round_plainly():
             child.result()
     finally:
         child.close()
+
+
+def test_a_forked_re_solve_killed_before_answering_fails_the_round_plainly():
+    import os
+    import signal
+
+    from backend.placements.sensitivity import _Child
+
+    child = _Child(lambda: os.kill(os.getpid(), signal.SIGKILL))
+    try:
+        with pytest.raises(RuntimeError, match="ended without an answer"):
+            child.result()
+    finally:
+        child.close()
