@@ -279,7 +279,6 @@ class _PriceSearch:
         self.best, self.best_obj = incumbent if incumbent is not None else (None, -1)
         self.lo = self.hi = None  # (mu, L(mu), spend): at lo the flow overspends, at hi it keeps to the budget
         self.infeasible = False  # a branch whose count cannot be placed at all
-        self.lp_too_weak = False  # stopped because no price could prove the tolerance
 
     def evaluate(self, mu: int):
         net = self.net
@@ -359,7 +358,6 @@ class _PriceSearch:
             # and let the caller branch.
             if (self.stop_when_lp_too_weak and width * NARROW_BRACKET <= hi[0]
                     and lo[1] + slope_lo * (meet - lo[0]) / SCALE - self.best_obj > self.tolerance * self.bound):
-                self.lp_too_weak = True
                 break
             if last_width is None or width * 2 <= last_width * 3:
                 mu = min(hi[0] - 1, max(lo[0] + 1, int(round(meet))))
