@@ -405,12 +405,7 @@ def _solve(problem: Problem, mode: str, rankings, progress, priority: np.ndarray
         return assigned, info
     if rankings:
         problem.warnings.append("rankings are only used in stable mode")
-    # Applicants with arcs are renumbered 0..n-1 for the solvers.
-    active, local = np.unique(problem.arc_app, return_inverse=True)
-    net = optimal.Network(len(active), local.astype(np.int64), problem.arc_proj,
-                          problem.arc_value, problem.subsidy, problem.places_left,
-                          problem.proj_region, problem.region_cap_left, problem.budget_left,
-                          problem.arc_group, problem.group_most)
+    net = optimal_network(problem)
     if mode == "exact":
         chosen, info = optimal.solve_mip(net)
     else:
@@ -418,3 +413,21 @@ def _solve(problem: Problem, mode: str, rankings, progress, priority: np.ndarray
     arcs = np.flatnonzero(chosen)
     assigned[problem.arc_app[arcs]] = arcs
     return assigned, info
+
+
+def optimal_network(problem: Problem, local: np.ndarray | None = None, *, budget_left: int | None = None,
+                    region_cap_left: np.ndarray | None = None) -> optimal.Network:
+    """The prepared problem as optimal mode's flow network, with seats per origin as a round keeps them.
+
+    Applicants with a candidate pair are renumbered 0..n-1: `local` is that number per arc
+    (`np.unique(problem.arc_app, return_inverse=True)[1]`), passed by callers who build many networks on one
+    problem. `budget_left` and `region_cap_left` replace the problem's own limits (what-binds raises them).
+    """
+    if local is None:
+        local = np.unique(problem.arc_app, return_inverse=True)[1]
+    n_active = int(local.max()) + 1 if len(local) else 0
+    return optimal.Network(n_active, local.astype(np.int64), problem.arc_proj, problem.arc_value, problem.subsidy,
+                           problem.places_left, problem.proj_region,
+                           problem.region_cap_left if region_cap_left is None else region_cap_left,
+                           problem.budget_left if budget_left is None else budget_left,
+                           problem.arc_group, problem.group_most)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import optimal
-from .engine import DEFAULT_SEED, Problem, prepare, reweigh
+from .engine import DEFAULT_SEED, Problem, optimal_network, prepare, reweigh
 from .fields import sector_indices
 from .model import Applicant, MatchResult, Policy, Project, Scheme
 
@@ -83,7 +83,7 @@ def compare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme
     `solved`: labels whose optimal-mode result on exactly these inputs the caller already has (the round's
     own, in an optimal round); they are read from it instead of being solved again."""
     base = prepare(projects, applicants, scheme, pinned=pinned, excluded=excluded, seed=seed)
-    active, local = np.unique(base.arc_app, return_inverse=True)
+    local = np.unique(base.arc_app, return_inverse=True)[1]
     app_sector, proj_sector = sector_indices(base.applicants, base.projects)
     first = np.array([a.first_timer for a in base.applicants], bool)
     outcomes = []
@@ -96,10 +96,7 @@ def compare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme
             app, proj = (np.array(side, np.int64).reshape(-1) for side in zip(*pairs, strict=True)) if pairs else \
                 (np.zeros(0, np.int64), np.zeros(0, np.int64))
         else:
-            net = optimal.Network(len(active), local.astype(np.int64), problem.arc_proj, problem.arc_value,
-                                  problem.subsidy, problem.places_left, problem.proj_region, problem.region_cap_left,
-                                  problem.budget_left, problem.arc_group, problem.group_most)
-            chosen, _info = optimal.solve(net)
+            chosen, _info = optimal.solve(optimal_network(problem, local))
             arcs = np.flatnonzero(chosen)
             app = np.concatenate([problem.arc_app[arcs], np.fromiter(problem.pinned, np.int64)])
             proj = np.concatenate([problem.arc_proj[arcs], np.fromiter(problem.pinned.values(), np.int64)])

@@ -24,7 +24,7 @@ import numpy as np
 import matching
 from backend.market.inputs import RoundInputs
 from matching import optimal
-from matching.engine import prepare
+from matching.engine import optimal_network, prepare
 
 BUDGET_STEP_HKD = 1_000_000
 CAP_STEP_PLACES = 100
@@ -98,7 +98,7 @@ class _Resolver:
         # Where the round's own solve left the budget's price: the re-solves start there (at scale).
         self.price_bracket = None
         # As `matching.engine` numbers them for its solver: applicants with a candidate pair, 0..n-1.
-        self.active, self.local = np.unique(self.problem.arc_app, return_inverse=True)
+        self.local = np.unique(self.problem.arc_app, return_inverse=True)[1]
         self.pinned_per_project = np.bincount(np.fromiter(self.problem.pinned.values(), np.int64),
                                               minlength=len(inputs.projects))
 
@@ -113,9 +113,7 @@ class _Resolver:
             k = problem.region_names.index(region)
             cap_left[k] += cap - scheme.region_caps[region]
         # Seats per origin stay what they are: the round's own solve kept them (`matching.engine._solve`).
-        net = optimal.Network(len(self.active), self.local.astype(np.int64), problem.arc_proj, problem.arc_value,
-                              problem.subsidy, problem.places_left, problem.proj_region, cap_left, budget_left,
-                              problem.arc_group, problem.group_most)
+        net = optimal_network(problem, self.local, budget_left=budget_left, region_cap_left=cap_left)
         warm = start is not None and len(problem.arc_proj) >= self.warm_from
         chosen, info = optimal.solve(net, progress=progress, start=start if warm else None)
         if region_caps is None and budget_hkd is None:

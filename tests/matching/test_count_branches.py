@@ -8,16 +8,12 @@ import numpy as np
 import pytest
 
 from matching import match, optimal
-from matching.engine import prepare
+from matching.engine import optimal_network, prepare
 from matching.synthetic import generate
 
 
 def network_of(projects, applicants, sch, top_k=5) -> optimal.Network:
-    problem = prepare(projects, applicants, sch, top_k=top_k)
-    active, local = np.unique(problem.arc_app, return_inverse=True)
-    return optimal.Network(len(active), local.astype(np.int64), problem.arc_proj, problem.arc_value,
-                           problem.subsidy, problem.places_left, problem.proj_region, problem.region_cap_left,
-                           problem.budget_left, problem.arc_group, problem.group_most)
+    return optimal_network(prepare(projects, applicants, sch, top_k=top_k))
 
 
 def test_branching_on_the_count_bounds_every_whole_solution_more_tightly_than_the_lp():
