@@ -53,6 +53,19 @@ PYTEST_THEN_EXIT = ("import os, sys, pytest; code = int(pytest.main(sys.argv[1:]
                     "sys.stdout.flush(); sys.stderr.flush(); os._exit(code)")
 
 
+# Each test worker has its own database (tests/conftest.py), so the suite runs on every core: on the 2-core CI
+# machine the SQLite and PostgreSQL runs each took about half as long as one process did. Past four workers
+# the browser tests (a server and a Chromium each) start to crowd the machine.
+MOST_TEST_WORKERS = 4
+
+
+def _parallel(args: list[str]) -> list[str]:
+    """The pytest options, with one worker per core unless the caller chose (-n, or -p no:xdist)."""
+    chosen = any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in args)
+    workers = min(os.cpu_count() or 1, MOST_TEST_WORKERS)
+    return args if chosen or workers < 2 else ["-n", str(workers), *args]
+
+
 def run_tests(args: list[str]) -> int:
     ensure_environment("dev")
     lint = subprocess.call([str(BIN / "ruff"), "check", "backend", "matching", "frontend", "tests",
@@ -64,7 +77,7 @@ def run_tests(args: list[str]) -> int:
     if layering != 0:
         print("An import breaks the layering contracts in pyproject.toml (above).", file=sys.stderr)
         return layering
-    code = subprocess.call([str(PYTHON), "-c", PYTEST_THEN_EXIT, *args], cwd=ROOT)
+    code = subprocess.call([str(PYTHON), "-c", PYTEST_THEN_EXIT, *_parallel(args)], cwd=ROOT)
     if code == 5:
         print("pytest collected no tests: that is a failure, not a pass.", file=sys.stderr)
         return 1

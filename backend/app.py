@@ -3,7 +3,7 @@
 from contextlib import asynccontextmanager
 from html import escape
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 import backend.models  # noqa: F401  (every table, and each domain's tenancy registrations)
@@ -88,6 +88,12 @@ async def _match_worker_lifespan(app: FastAPI):
             worker.stop()
 
 
+def api_docs(request: Request) -> HTMLResponse:
+    # A module-level function, not a closure over the app: FastAPI caches facts about each endpoint in
+    # process-wide caches (4,096 entries), so a closure kept every app a process ever made alive.
+    return HTMLResponse(DOCS_PAGE.format(title=escape(request.app.title), openapi_url=escape(OPENAPI_URL)))
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -144,10 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(completion_routes.router)
     app.include_router(confirmation_routes.router)
 
-    @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
-    def api_docs() -> HTMLResponse:
-        return HTMLResponse(DOCS_PAGE.format(title=escape(app.title), openapi_url=escape(OPENAPI_URL)))
-
+    app.add_api_route("/docs", api_docs, include_in_schema=False, response_class=HTMLResponse)
     app.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     install_security(app)

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 _TMP = Path(tempfile.mkdtemp(prefix="internmatch-tests-"))
-_REQUESTED_URL = os.environ.get("DATABASE_URL", "")
+# Below, DATABASE_URL is pointed at this process's own database; parallel test workers (pytest -n) inherit
+# the environment, so the address first asked for travels beside it and each worker makes its own.
+_REQUESTED_URL = os.environ.setdefault("INTERNMATCH_TESTS_REQUESTED_DATABASE_URL", os.environ.get("DATABASE_URL", ""))
 IS_POSTGRES = _REQUESTED_URL.startswith(("postgres://", "postgresql"))
 
 
@@ -60,7 +62,9 @@ def create_scratch_database(name: str) -> str:
     engine = _admin_engine()
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # template0 takes no connections, so databases made at once by parallel workers never collide on
+        # "source database is being accessed by other users" as copies of template1 do.
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
     engine.dispose()
     return _replace_database(_REQUESTED_URL, name)
 
