@@ -54,14 +54,14 @@ PYTEST_THEN_EXIT = ("import os, sys, pytest; code = int(pytest.main(sys.argv[1:]
 
 
 # Each test worker has its own database (tests/conftest.py), so the suite runs on every core: on the 2-core CI
-# machine the SQLite and PostgreSQL runs each took about half as long as one process did. Past four workers
-# the browser tests (a server and a Chromium each) start to crowd the machine.
+# machine the SQLite run took 19 minutes on two workers against 28 in one process. Past four workers the
+# browser tests (a server and a Chromium each) start to crowd the machine.
 MOST_TEST_WORKERS = 4
 
 
 def _parallel(args: list[str]) -> list[str]:
     """The pytest options, with one worker per core unless the caller chose (-n, or -p no:xdist)."""
-    chosen = any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in args)
+    chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a.endswith("no:xdist") for a in args)
     workers = min(os.cpu_count() or 1, MOST_TEST_WORKERS)
     return args if chosen or workers < 2 else ["-n", str(workers), *args]
 
