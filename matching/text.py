@@ -160,27 +160,29 @@ class TextModel:
             return np.zeros(0, np.float64)
         app, proj = np.asarray(app), np.asarray(proj)
         # Pairs grouped by project: each project's row is spread once into a dense vector, and its applicants'
-        # terms are looked up in it, instead of copying the long project row once per pair.
+        # terms are looked up in it. One project's pairs at a time, so the temporaries stay small: gathering all
+        # pairs' rows at once allocated about a gigabyte at national scale, and fresh pages cost more system
+        # time than the arithmetic (docs/matching.md, "Where the time goes").
         order = np.argsort(proj, kind="stable")
-        rows = self.A[app[order]]
-        cut = rows.indptr[np.searchsorted(proj[order], np.arange(self.P.shape[0] + 1))]
-        P = self.P
-        product = np.empty(len(rows.data), np.float32)
+        cut = np.searchsorted(proj[order], np.arange(self.P.shape[0] + 1))
+        A, P = self.A, self.P
+        fit = np.zeros(len(app), np.float64)
         dense = np.zeros(P.shape[1], np.float32)
         for j in np.flatnonzero(np.diff(cut)).tolist():
+            pairs = order[cut[j]:cut[j + 1]]
+            rows = A[app[pairs]]
             cols = P.indices[P.indptr[j]:P.indptr[j + 1]]
             dense[cols] = P.data[P.indptr[j]:P.indptr[j + 1]]
-            s, e = cut[j], cut[j + 1]
-            np.multiply(rows.data[s:e], dense[rows.indices[s:e]], out=product[s:e])
+            product = rows.data * dense[rows.indices]
             dense[cols] = 0
-        # The shared terms' products alone, summed as the element-wise product's rows are summed, so every fit
-        # is the same float as before to the last bit (orders and tie-breaks read it).
-        keep = product != 0
-        kept = np.zeros(len(keep) + 1, np.int64)
-        np.cumsum(keep, out=kept[1:])
-        common = sp.csr_matrix((product[keep], rows.indices[keep], kept[rows.indptr]), shape=rows.shape)
-        fit = np.empty(len(app), np.float64)
-        fit[order] = np.asarray(common.sum(axis=1), np.float64).ravel()
+            # The shared terms' products alone, each pair's summed as scipy sums a sparse row (np.add.reduceat
+            # over its stored values), so every fit is the same float as before to the last bit: orders and
+            # tie-breaks read it.
+            shared = np.flatnonzero(product)
+            starts = np.searchsorted(shared, rows.indptr)
+            some = np.flatnonzero(starts[1:] > starts[:-1])
+            if len(some):
+                fit[pairs[some]] = np.add.reduceat(product[shared], starts[some])
         return fit
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
