@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.orm import defer
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 import matching
 from backend.applicants.models import ApplicantProfile, Choice, ChoiceStatus
@@ -131,16 +131,26 @@ def _ensure_fixed_applicants(session: Session, scheme_id: int, loaded: round_inp
 def own_ranks(session: Session, scheme_id: int, loaded: round_inputs.RoundInputs) -> dict[str, dict[str, int]]:
     """Her own rank of each project the matcher is given, where it differs from its place in the matcher's
     list: a declined, lapsed or closed choice ahead of it keeps its rank on her list, but the matcher sees
-    only the choices still open. Rounds report her own rank (`worker`), never the place left."""
-    ranks = {(round_inputs.applicant_key(a), round_inputs.project_key(p)): int(r)
-             for a, p, r in session.exec(select(Choice.applicant_id, Choice.project_id, Choice.rank).where(
-                 Choice.scheme_id == scheme_id, col(Choice.status).not_in(_GONE_CHOICE_STATUSES)))}
+    only the choices still open. Rounds report her own rank (`worker`), never the place left.
+
+    The matcher's list is her open choices by rank (`load_round_inputs`), so the database numbers them itself
+    and sends only the ranks that differ: a national round has several hundred thousand choices, and almost
+    every rank equals its place. (Someone whose list `_ensure_fixed_applicants` made is held, or pinned to a
+    project that is not among her open choices: the round proposes nothing else to her, so no other rank of
+    hers is read.)
+    """
+    place = func.row_number().over(partition_by=Choice.applicant_id, order_by=(Choice.rank, Choice.id))
+    numbered = (select(Choice.applicant_id, Choice.project_id, Choice.rank, place.label("place"))
+                .where(Choice.scheme_id == scheme_id, col(Choice.status).in_(round_inputs.ACTIVE_CHOICE_STATUSES))
+                .subquery())
+    present = {a.id for a in loaded.applicants}
     differing: dict[str, dict[str, int]] = {}
-    for applicant in loaded.applicants:
-        for place, pid in enumerate(applicant.choices, 1):
-            rank = ranks.get((applicant.id, pid))
-            if rank is not None and rank != place:
-                differing.setdefault(applicant.id, {})[pid] = rank
+    for applicant_id, project_id, rank in session.execute(
+            select(numbered.c.applicant_id, numbered.c.project_id, numbered.c.rank)
+            .where(numbered.c.rank != numbered.c.place).order_by(numbered.c.applicant_id, numbered.c.place)):
+        aid = round_inputs.applicant_key(applicant_id)
+        if aid in present:
+            differing.setdefault(aid, {})[round_inputs.project_key(project_id)] = int(rank)
     return differing
 
 
