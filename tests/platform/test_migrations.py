@@ -13,7 +13,7 @@ from backend.cli import alembic_config
 from backend.core.db import make_engine
 from backend.models import metadata
 from backend.placements.models import MatchRun
-from tests.conftest import IS_POSTGRES, create_scratch_database, drop_scratch_database
+from tests.conftest import IS_POSTGRES, create_scratch_database, drop_scratch_database, migrated_database
 from tests.factories import make_scheme
 
 
@@ -41,13 +41,9 @@ def test_upgrade_downgrade_upgrade_and_no_drift_between_models_and_migrations():
 
 @pytest.mark.skipif(not IS_POSTGRES, reason="column compression is PostgreSQL's (set DATABASE_URL); SQLite has none")
 def test_a_rounds_frozen_inputs_are_stored_with_lz4_and_read_back_whole():
-    name = f"internmatch_mig_{uuid.uuid4().hex[:8]}"
-    url = create_scratch_database(name)
-    engine = make_engine(url)
-    try:
-        command.upgrade(alembic_config(url), "head")
-        snapshot = {"applicants": [{"id": str(k), "statement": "I would like to learn curation. " * 40}
-                                   for k in range(300)]}
+    snapshot = {"applicants": [{"id": str(k), "statement": "I would like to learn curation. " * 40}
+                               for k in range(300)]}
+    with migrated_database("internmatch_lz4") as (_url, engine):
         with Session(engine) as session:
             scheme = make_scheme(session)
             session.add(MatchRun(scheme_id=scheme.id, mode="optimal", input_snapshot=snapshot, parameters={}))
@@ -58,9 +54,6 @@ def test_a_rounds_frozen_inputs_are_stored_with_lz4_and_read_back_whole():
                 "WHERE attrelid = 'match_run'::regclass AND attname IN ('input_snapshot', 'parameters')")).all()
             stored = conn.execute(text("SELECT pg_column_compression(input_snapshot) FROM match_run")).scalar_one()
             read = conn.execute(MatchRun.__table__.select()).mappings().one()
-        assert dict(methods) == {"input_snapshot": "l", "parameters": "l"}
-        assert stored == "lz4"
-        assert read["input_snapshot"] == snapshot
-    finally:
-        engine.dispose()
-        drop_scratch_database(name)
+    assert dict(methods) == {"input_snapshot": "l", "parameters": "l"}
+    assert stored == "lz4"
+    assert read["input_snapshot"] == snapshot
