@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import explain, optimal, stable, verification
+from .collector import collector_paused
 from .model import ORIGINS, Applicant, MatchError, MatchResult, Policy, Project, Scheme
 from .rules import RuleArrays, check_all, describe
 from .scoring import scores
@@ -331,6 +332,13 @@ def match(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: 
     """
     if mode not in ("optimal", "stable", "exact"):
         raise MatchError(f"unknown mode {mode!r} (optimal, stable or exact)")
+    with collector_paused():
+        return _match(projects, applicants, scheme, rankings=rankings, mode=mode, pinned=pinned, excluded=excluded,
+                      top_k=top_k, progress=progress, seed=seed, policy=policy)
+
+
+def _match(projects, applicants, scheme, *, rankings, mode, pinned, excluded, top_k, progress, seed,
+           policy) -> MatchResult:
     timings: dict[str, float] = {}
     clock = [time.perf_counter(), "load"]
 

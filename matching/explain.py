@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import gc
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
+from .collector import collector_paused
 from .model import ORIGINS, MatchResult, Placement, Reason, Unplaced
 from .rules import RULES, check_rule, describe
 from .scoring import scores
@@ -55,49 +52,58 @@ def _ineligible_reasons(problem, rows: list[int], chunk: int = 1024) -> dict[int
     rules, projects = problem.rules, problem.projects
     hard = RULES[:-1]  # 'choices' only decides which projects are considered
     out: dict[int, Unplaced] = {}
-    for s in range(0, len(rows), chunk):
-        block = np.array(rows[s:s + chunk], np.int64)
-        considered = np.zeros((len(block), len(projects)), bool)
-        pos = np.full(len(rules.a_open), -1, np.int64)
-        pos[block] = np.arange(len(block))
-        sel = pos[rules.choice_app] >= 0
-        considered[pos[rules.choice_app[sel]], rules.choice_proj[sel]] = True
-        considered[rules.a_open[block]] = True
-        mats = rules.rule_matrices(block)
-        fails = []  # per rule: applicant x project, considered and failed
-        for r in hard:
-            failed = ~mats[r]
-            failed &= considered
-            fails.append(failed)
-        counts = np.array([np.count_nonzero(f, axis=1) for f in fails])  # rule x applicant
-        n_considered = considered.sum(axis=1)
-        # For the whole block at once: each applicant's most failed rule (ties: earliest in RULES order) and
-        # the first project it fails at.
-        worst = counts.argmax(axis=0)
-        example = np.zeros(len(block), np.int64)
-        for k, failed in enumerate(fails):
-            mine = worst == k
-            if mine.any() and len(projects):
-                example[mine] = failed[mine].argmax(axis=1)
-        for i, k, j, n, m in zip(block.tolist(), worst.tolist(), example.tolist(),
-                                 counts[worst, np.arange(len(block))].tolist(), n_considered.tolist(), strict=True):
-            a = problem.applicants[i]
-            if m == 0:
-                out[i] = Unplaced(a.id, "no_choices", {},
-                                  "made no valid choices and is not open to other projects")
-                continue
-            if n == 0:
-                out[i] = Unplaced(a.id, "excluded", {},
-                                  "eligible only for projects excluded for this applicant")
-                continue
-            rule = hard[k]
-            check = check_rule(rule, a, projects[j])
-            what = "projects" if a.open_to_other else "choices"
-            params = {"rule": rule, "failed": n, "considered": m, "code": check.code,
-                      "example_project": projects[j].id, **check.params}
-            out[i] = Unplaced(a.id, "ineligible", params,
-                              f"not eligible for any project: {rule} ({describe(check)}) "
-                              f"fails for {n} of {m} {what}")
+    rows_arr = np.asarray(rows, np.int64)
+    n_rows, n_proj = len(rows_arr), len(projects)
+    # Per rule and applicant: how many considered projects fail it, and the first of them (n_proj: none).
+    counts = np.zeros((len(hard), n_rows), np.int64)
+    first = np.full((len(hard), n_rows), n_proj, np.int64)
+    n_considered = np.zeros(n_rows, np.int64)
+    is_open = rules.a_open[rows_arr]
+    # Those open to others are judged against every project, a block of whole rule matrices at a time.
+    wide = np.flatnonzero(is_open)
+    n_considered[wide] = n_proj
+    for s in range(0, len(wide), chunk):
+        at = wide[s:s + chunk]
+        mats = rules.rule_matrices(rows_arr[at])
+        for k, rule in enumerate(hard):
+            failed = ~mats[rule]
+            counts[k, at] = np.count_nonzero(failed, axis=1)
+            if n_proj:
+                first[k, at] = np.where(counts[k, at] > 0, failed.argmax(axis=1), n_proj)
+    # The others only against their few choices, pair by pair: most of them are in this group, and a
+    # matrix against every project would be nearly all waste.
+    pos = np.full(len(rules.a_open), -1, np.int64)
+    pos[rows_arr[~is_open]] = np.flatnonzero(~is_open)
+    sel = pos[rules.choice_app] >= 0
+    who, proj = pos[rules.choice_app[sel]], rules.choice_proj[sel]
+    n_considered += np.bincount(who, minlength=n_rows)
+    checks = rules.pair_rules(rules.choice_app[sel], proj)
+    for k, rule in enumerate(hard):
+        failed = ~checks[rule]
+        counts[k] += np.bincount(who[failed], minlength=n_rows)
+        np.minimum.at(first[k], who[failed], proj[failed])
+    # Each applicant's most failed rule (ties: earliest in RULES order) and the first project it fails at.
+    worst = counts.argmax(axis=0) if n_rows else np.zeros(0, np.int64)
+    cols = np.arange(n_rows)
+    for i, k, j, n, m in zip(rows_arr.tolist(), worst.tolist(), first[worst, cols].tolist(),
+                             counts[worst, cols].tolist(), n_considered.tolist(), strict=True):
+        a = problem.applicants[i]
+        if m == 0:
+            out[i] = Unplaced(a.id, "no_choices", {},
+                              "made no valid choices and is not open to other projects")
+            continue
+        if n == 0:
+            out[i] = Unplaced(a.id, "excluded", {},
+                              "eligible only for projects excluded for this applicant")
+            continue
+        rule = hard[k]
+        check = check_rule(rule, a, projects[j])
+        what = "projects" if a.open_to_other else "choices"
+        params = {"rule": rule, "failed": n, "considered": m, "code": check.code,
+                  "example_project": projects[j].id, **check.params}
+        out[i] = Unplaced(a.id, "ineligible", params,
+                          f"not eligible for any project: {rule} ({describe(check)}) "
+                          f"fails for {n} of {m} {what}")
     return out
 
 
@@ -161,41 +167,9 @@ def _empty_seats(problem, assigned: np.ndarray, placed_proj: np.ndarray, counts:
     return out
 
 
-_pause_lock = threading.Lock()
-_pauses = 0  # blocks inside _collector_paused now, in any thread
-_enabled_before = False  # the collector's state when the first of them began
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector (process-wide) for the block, then restore it as it was.
-
-    Building a result makes a few objects per applicant (placements, reasons, term lists) and none of them
-    forms a cycle, but every so many new objects the collector runs, and its full passes walk every object
-    alive, the problem's applicants and projects included: at national scale that was a fifth of the
-    explain stage. Reference counting still frees everything as usual meanwhile.
-
-    The pause is counted across threads (a worker may explain two results at once): the collector comes back
-    when the last block ends, as it was before the first began, never left off by an unlucky interleaving.
-    """
-    global _pauses, _enabled_before
-    with _pause_lock:
-        if _pauses == 0:
-            _enabled_before = gc.isenabled()
-            gc.disable()
-        _pauses += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pauses -= 1
-            if _pauses == 0 and _enabled_before:
-                gc.enable()
-
-
 def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: int,
                  top_k: int) -> MatchResult:
-    with _collector_paused():
+    with collector_paused():
         return _build_result(problem, assigned, info, mode=mode, seed=seed, top_k=top_k)
 
 

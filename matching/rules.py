@@ -279,15 +279,25 @@ class RuleArrays:
                 ok[closed] &= chosen[closed]
         return ok
 
-    def pairs(self, app, proj):
-        """Eligibility of individual (applicant index, project index) pairs, ignoring 'choices'."""
+    def pair_rules(self, app, proj) -> dict[str, Any]:
+        """Per-rule pass arrays (except 'choices') for individual (applicant index, project index) pairs."""
         np = self.np
         app, proj = np.asarray(app, np.int64), np.asarray(proj, np.int64)
         age = (self.p_start_year[proj] - self.a_dob_year[app]
                - (self.p_start_md[proj] < self.a_dob_md[app]))
-        return (self.p_admits[proj, self.a_origin[app]]
-                & (age >= self.p_min_age[proj]) & (age <= self.p_max_age[proj])
-                & (self.a_edu[app] >= self.p_min_edu[proj])
-                & (self.a_lang[app] >= self.p_lang[proj]).all(axis=1)
-                & (self.a_from[app] <= self.p_start[proj]) & (self.p_end[proj] <= self.a_to[app])
-                & self.a_region_ok[app, self.p_region[proj]])
+        return {
+            "origin": self.p_admits[proj, self.a_origin[app]],
+            "age": (age >= self.p_min_age[proj]) & (age <= self.p_max_age[proj]),
+            "education": self.a_edu[app] >= self.p_min_edu[proj],
+            "languages": (self.a_lang[app] >= self.p_lang[proj]).all(axis=1),
+            "dates": (self.a_from[app] <= self.p_start[proj]) & (self.p_end[proj] <= self.a_to[app]),
+            "region": self.a_region_ok[app, self.p_region[proj]],
+        }
+
+    def pairs(self, app, proj):
+        """Eligibility of individual (applicant index, project index) pairs, ignoring 'choices'."""
+        checks = iter(self.pair_rules(app, proj).values())
+        ok = next(checks).copy()
+        for passed in checks:
+            ok &= passed
+        return ok

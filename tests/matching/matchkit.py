@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import date, timedelta
 
 from matching import verify
 from matching.model import Applicant, Education, Project, Scheme
@@ -38,3 +39,32 @@ def assert_valid(result, projects, applicants, the_scheme, **kw):
     problems = verify(result, projects, applicants, the_scheme, **kw)
     assert problems == [], problems
 
+
+def random_instance(rng: random.Random, n_projects=12, n_applicants=40):
+    """Projects and applicants drawn so that every rule passes for some pairs and fails for others."""
+    regions = ["Guangdong", "Beijing", "Sichuan"]
+    projects = []
+    for k in range(n_projects):
+        start = date(2025, 6, 1) + timedelta(days=rng.randrange(60))
+        projects.append(project(
+            f"P{k}", region=rng.choice(regions), start_date=start,
+            end_date=start + timedelta(days=rng.randrange(20, 60)),
+            min_age=rng.choice([18, 20]), max_age=rng.choice([25, 29]),
+            min_education=Education(rng.randint(1, 5)),
+            origins=rng.choice([("hong_kong",), ("guangdong",), ("hong_kong", "guangdong")]),
+            languages=rng.choice([{}, {"putonghua": rng.randint(1, 5)},
+                                  {"english": rng.randint(1, 5), "putonghua": 2}])))
+    applicants = []
+    for k in range(n_applicants):
+        dob = rng.choice([date(2004, 2, 29), date(2000, 3, 1)]) if rng.random() < 0.2 else \
+            date(1994, 1, 1) + timedelta(days=rng.randrange(4800))
+        frm = date(2025, 5, 20) + timedelta(days=rng.randrange(60))
+        applicants.append(applicant(
+            f"A{k}", date_of_birth=dob, origin=rng.choice(["hong_kong"] * 8 + ["guangdong", ""]),
+            education=Education(rng.randint(1, 6)),
+            languages={"putonghua": rng.randint(0, 5), "english": rng.randint(0, 5)},
+            available_from=frm, available_to=frm + timedelta(days=rng.randrange(30, 120)),
+            regions=tuple(rng.sample(regions, rng.randint(0, 2))),
+            choices=tuple(rng.sample([p.id for p in projects], rng.randint(0, 4))),
+            open_to_other=rng.random() < 0.5))
+    return projects, applicants

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gc
+import random
 
 import pytest
 
 from matching import match
 from matching.engine import MatchError
+from matching.rules import RULES, check_all
 from matching.synthetic import generate
-from tests.matching.matchkit import applicant, assert_valid, project, scheme
+from tests.matching.matchkit import applicant, assert_valid, project, random_instance, scheme
 
 
 def small_tight(seed: int, n_projects: int = 5, n_applicants: int = 260):
@@ -83,8 +85,8 @@ def test_choice_rank_counts_where_the_project_first_comes_in_her_choices(mode):
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_explaining_a_result_leaves_the_garbage_collector_as_it_found_it(enabled):
-    # build_result pauses the collector while it works (explain._collector_paused); it must not leave it off,
+def test_matching_leaves_the_garbage_collector_as_it_found_it(enabled):
+    # match pauses the collector while it works (matching.collector); it must not leave it off,
     # nor turn it on for a caller that had it off.
     projects, people = [project("X")], [applicant("A", choices=("X",), open_to_other=False)]
     try:
@@ -100,20 +102,20 @@ def test_two_results_explained_at_once_in_two_threads_leave_the_collector_on():
     # ends, then be on again (a per-call "as it was" would leave it off for good: the second saw it off).
     import threading
 
-    from matching.explain import _collector_paused
+    from matching.collector import collector_paused
 
     first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
     seen = {}
 
     def first():
-        with _collector_paused():
+        with collector_paused():
             first_in.set()
             second_in.wait(5)
         first_out.set()
 
     def second():
         first_in.wait(5)
-        with _collector_paused():
+        with collector_paused():
             second_in.set()
             first_out.wait(5)
             seen["while the second still runs"] = gc.isenabled()
@@ -167,6 +169,37 @@ def test_ineligible_applicant_gets_the_most_common_failing_rule():
     (u,) = result.unplaced
     assert (u.reason_code, u.params["rule"], u.params["failed"]) == ("ineligible", "age", 2)
     assert "below the minimum age" in u.text
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_each_applicant_eligible_nowhere_is_told_the_rule_most_of_her_projects_fail_and_the_first_it_fails_at(seed):
+    # Checked one pair at a time against the plain rules: her choices are considered, or every project
+    # when she is open to others; the most failed rule wins (ties: the earlier rule), with the first
+    # project, in the scheme's order, where it fails.
+    projects, people = random_instance(random.Random(seed), n_projects=15, n_applicants=150)
+    result = match(projects, people, scheme(), mode=("optimal", "stable")[seed % 2])
+    told = {u.applicant_id: u for u in result.unplaced if u.reason_code in ("ineligible", "no_choices")}
+    eligible_somewhere = set()
+    seen_open, seen_closed = 0, 0
+    for a in people:
+        considered = [p for p in projects if a.open_to_other or p.id in a.choices]
+        failing = {p.id: [c.rule for c in check_all(a, p)[:-1] if not c.passed] for p in considered}
+        if any(not rules for rules in failing.values()):
+            eligible_somewhere.add(a.id)
+            continue
+        u = told.pop(a.id)
+        if not considered:
+            assert u.reason_code == "no_choices"
+            continue
+        counts = {rule: sum(rule in rules for rules in failing.values()) for rule in RULES[:-1]}
+        worst = max(counts, key=lambda rule: (counts[rule], -RULES.index(rule)))
+        example = next(pid for pid, rules in failing.items() if worst in rules)
+        assert (u.reason_code, u.params["rule"], u.params["failed"], u.params["considered"],
+                u.params["example_project"]) == ("ineligible", worst, counts[worst], len(considered), example)
+        seen_open += a.open_to_other
+        seen_closed += not a.open_to_other
+    assert told == {}  # nobody eligible somewhere was told otherwise
+    assert seen_open and seen_closed
 
 
 def test_pinned_placement_is_kept_and_counts_against_places():

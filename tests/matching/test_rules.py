@@ -10,7 +10,7 @@ import pytest
 
 from matching.model import Education
 from matching.rules import RULES, RuleArrays, age_on, check_all, check_rule, describe, is_eligible
-from tests.matching.matchkit import START, applicant, project
+from tests.matching.matchkit import START, applicant, project, random_instance
 
 
 def rule(checks, name):
@@ -129,43 +129,15 @@ def test_check_all_returns_every_rule_in_order_even_when_failing():
     assert all(describe(c) for c in checks)
 
 
-def _random_instance(rng: random.Random, n_projects=12, n_applicants=40):
-    regions = ["Guangdong", "Beijing", "Sichuan"]
-    projects = []
-    for k in range(n_projects):
-        start = date(2025, 6, 1) + timedelta(days=rng.randrange(60))
-        projects.append(project(
-            f"P{k}", region=rng.choice(regions), start_date=start,
-            end_date=start + timedelta(days=rng.randrange(20, 60)),
-            min_age=rng.choice([18, 20]), max_age=rng.choice([25, 29]),
-            min_education=Education(rng.randint(1, 5)),
-            origins=rng.choice([("hong_kong",), ("guangdong",), ("hong_kong", "guangdong")]),
-            languages=rng.choice([{}, {"putonghua": rng.randint(1, 5)},
-                                  {"english": rng.randint(1, 5), "putonghua": 2}])))
-    applicants = []
-    for k in range(n_applicants):
-        dob = rng.choice([date(2004, 2, 29), date(2000, 3, 1)]) if rng.random() < 0.2 else \
-            date(1994, 1, 1) + timedelta(days=rng.randrange(4800))
-        frm = date(2025, 5, 20) + timedelta(days=rng.randrange(60))
-        applicants.append(applicant(
-            f"A{k}", date_of_birth=dob, origin=rng.choice(["hong_kong"] * 8 + ["guangdong", ""]),
-            education=Education(rng.randint(1, 6)),
-            languages={"putonghua": rng.randint(0, 5), "english": rng.randint(0, 5)},
-            available_from=frm, available_to=frm + timedelta(days=rng.randrange(30, 120)),
-            regions=tuple(rng.sample(regions, rng.randint(0, 2))),
-            choices=tuple(rng.sample([p.id for p in projects], rng.randint(0, 4))),
-            open_to_other=rng.random() < 0.5))
-    return projects, applicants
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_vectorised_rules_agree_with_scalar_rules(seed):
-    projects, applicants = _random_instance(random.Random(seed))
+    projects, applicants = random_instance(random.Random(seed))
     arrays = RuleArrays(projects, applicants)
     matrix = arrays.matrix(np.arange(len(applicants)))
     per_rule = arrays.rule_matrices(np.arange(len(applicants)))
     ai, pj = np.meshgrid(np.arange(len(applicants)), np.arange(len(projects)), indexing="ij")
     pairs = arrays.pairs(ai.ravel(), pj.ravel()).reshape(matrix.shape)
+    pair_rules = {rule: passed.reshape(matrix.shape) for rule, passed in arrays.pair_rules(ai.ravel(), pj.ravel()).items()}
     for i, a in enumerate(applicants):
         for j, p in enumerate(projects):
             checks = check_all(a, p)
@@ -173,3 +145,4 @@ def test_vectorised_rules_agree_with_scalar_rules(seed):
             assert pairs[i, j] == all(c.passed for c in checks if c.rule != "choices")
             for c in checks[:-1]:
                 assert per_rule[c.rule][i, j] == c.passed, (c, a, p)
+                assert pair_rules[c.rule][i, j] == c.passed, (c, a, p)
