@@ -22,7 +22,7 @@ def collector_paused() -> Iterator[None]:
     scale that was a fifth of the explain stage and a third of deferred acceptance. Reference counting still
     frees everything as usual meanwhile.
 
-    The pause is counted across threads (a worker may explain two results at once): the collector comes back
+    The pause is counted across threads (a process may run two matches at once, in two threads): the collector comes back
     when the last block ends, as it was before the first began, never left off by an unlucky interleaving.
     """
     global _pauses, _enabled_before

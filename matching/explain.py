@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from .collector import collector_paused
 from .model import ORIGINS, MatchResult, Placement, Reason, Unplaced
 from .rules import RULES, check_rule, describe
 from .scoring import scores
@@ -43,7 +42,7 @@ def _placement_reasons(problem, i: int, rank: int, pinned: bool, terms: list[str
     return tuple(reasons)
 
 
-def _ineligible_reasons(problem, rows: list[int], chunk: int = 1024) -> dict[int, Unplaced]:
+def _ineligible_reasons(problem, rows: np.ndarray, chunk: int = 1024) -> dict[int, Unplaced]:
     """For applicants with no eligible project: the most common failing rule, with an example.
 
     The projects considered are the applicant's choices, or every project when
@@ -52,19 +51,18 @@ def _ineligible_reasons(problem, rows: list[int], chunk: int = 1024) -> dict[int
     rules, projects = problem.rules, problem.projects
     hard = RULES[:-1]  # 'choices' only decides which projects are considered
     out: dict[int, Unplaced] = {}
-    rows_arr = np.asarray(rows, np.int64)
-    n_rows, n_proj = len(rows_arr), len(projects)
+    n_rows, n_proj = len(rows), len(projects)
     # Per rule and applicant: how many considered projects fail it, and the first of them (n_proj: none).
     counts = np.zeros((len(hard), n_rows), np.int64)
     first = np.full((len(hard), n_rows), n_proj, np.int64)
     n_considered = np.zeros(n_rows, np.int64)
-    is_open = rules.a_open[rows_arr]
+    is_open = rules.a_open[rows]
     # Those open to others are judged against every project, a block of whole rule matrices at a time.
     wide = np.flatnonzero(is_open)
     n_considered[wide] = n_proj
     for s in range(0, len(wide), chunk):
         at = wide[s:s + chunk]
-        mats = rules.rule_matrices(rows_arr[at])
+        mats = rules.rule_matrices(rows[at])
         for k, rule in enumerate(hard):
             failed = ~mats[rule]
             counts[k, at] = np.count_nonzero(failed, axis=1)
@@ -73,7 +71,7 @@ def _ineligible_reasons(problem, rows: list[int], chunk: int = 1024) -> dict[int
     # The others only against their few choices, pair by pair: most of them are in this group, and a
     # matrix against every project would be nearly all waste.
     pos = np.full(len(rules.a_open), -1, np.int64)
-    pos[rows_arr[~is_open]] = np.flatnonzero(~is_open)
+    pos[rows[~is_open]] = np.flatnonzero(~is_open)
     sel = pos[rules.choice_app] >= 0
     who, proj = pos[rules.choice_app[sel]], rules.choice_proj[sel]
     n_considered += np.bincount(who, minlength=n_rows)
@@ -83,9 +81,9 @@ def _ineligible_reasons(problem, rows: list[int], chunk: int = 1024) -> dict[int
         counts[k] += np.bincount(who[failed], minlength=n_rows)
         np.minimum.at(first[k], who[failed], proj[failed])
     # Each applicant's most failed rule (ties: earliest in RULES order) and the first project it fails at.
-    worst = counts.argmax(axis=0) if n_rows else np.zeros(0, np.int64)
+    worst = counts.argmax(axis=0)
     cols = np.arange(n_rows)
-    for i, k, j, n, m in zip(rows_arr.tolist(), worst.tolist(), first[worst, cols].tolist(),
+    for i, k, j, n, m in zip(rows.tolist(), worst.tolist(), first[worst, cols].tolist(),
                              counts[worst, cols].tolist(), n_considered.tolist(), strict=True):
         a = problem.applicants[i]
         if m == 0:
@@ -169,12 +167,6 @@ def _empty_seats(problem, assigned: np.ndarray, placed_proj: np.ndarray, counts:
 
 def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: int,
                  top_k: int) -> MatchResult:
-    with collector_paused():
-        return _build_result(problem, assigned, info, mode=mode, seed=seed, top_k=top_k)
-
-
-def _build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: int,
-                  top_k: int) -> MatchResult:
     projects, applicants = problem.projects, problem.applicants
     n_proj = len(projects)
     placed_proj = np.full(len(applicants), -1, np.int64)
@@ -215,7 +207,7 @@ def _build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed:
 
     unplaced = []
     arc_start = np.searchsorted(problem.arc_app, np.arange(len(applicants) + 1))
-    missing = np.flatnonzero((placed_proj < 0) & (arc_start[1:] == arc_start[:-1])).tolist()
+    missing = np.flatnonzero((placed_proj < 0) & (arc_start[1:] == arc_start[:-1]))
     ineligible = _ineligible_reasons(problem, missing)
     # What blocked each unplaced applicant, judged on the final state, per arc.
     arc_proj = problem.arc_proj
