@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 from .chinese import fold
 from .model import Applicant, Project
+from .sortkeys import descending_key
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _PIECES = re.compile(rf"([a-z][a-z0-9+#]*|[0-9]+[a-z][a-z0-9]*)|([{_CJK}]+)|([.,;:!?()\[\]/|、，。；：！？（）「」])")
@@ -192,7 +193,9 @@ class TextModel:
     def scores_of(self, profiles) -> np.ndarray:
         """Dense fit of TF-IDF rows (a slice of ``A``) against every project."""
         if self._PT is None:
-            self._PT = self.P.T.tocsc()
+            # Row-major, as the product wants it: scipy would otherwise convert a column-major transpose on
+            # every call.
+            self._PT = sp.csr_matrix(self.P.T)
         return (profiles @ self._PT).toarray()
 
     def shared_terms(self, i: int, j: int, k: int = 3) -> list[str]:
@@ -233,9 +236,12 @@ class TextModel:
         proj_u = np.array([proj_rows[r] for r in first], np.int64)
         prod = sp.csr_matrix(self.A[app_u].multiply(self.P[proj_u]))
         prod.eliminate_zeros()
+        prod.sort_indices()  # a no-op when scipy already knows them sorted; the order below relies on it
         indptr, indices, data = prod.indptr, prod.indices, prod.data
-        row = np.repeat(np.arange(len(app_u)), np.diff(indptr))
-        order = np.lexsort((indices, -data, row))  # rows stay grouped, best weight first
+        row = np.repeat(np.arange(len(app_u), dtype=np.uint64), np.diff(indptr))
+        # Rows stay grouped, best weight first, ties in term order (a row's terms are stored in that order and
+        # the sort is stable): one integer sort, where sorting on three keys took ten times as long.
+        order = np.argsort((row << np.uint64(32)) | descending_key(data), kind="stable")
         # Each pair's 12 heaviest terms, picked for all pairs at once and turned into Python objects once.
         top = order[np.arange(len(order)) - indptr[row] < 12]
         cut = np.zeros(len(app_u) + 1, np.int64)
