@@ -115,38 +115,41 @@ class TextModel:
 
     def __init__(self, project_texts: Sequence[str], applicant_texts: Sequence[str]):
         docs = list(project_texts) + list(applicant_texts)
+        # Identical profiles are common, and identical texts have identical rows: each distinct text is analysed
+        # and weighed once (in order of first appearance, so terms are numbered as they first occur), and every
+        # document takes its text's row. Document frequencies still count every document.
+        distinct: dict[str, int] = {}
+        row_of = np.array([distinct.setdefault(doc, len(distinct)) for doc in docs], np.int64)
         vocab: dict[str, int] = {}
-        cache: dict[str, np.ndarray] = {}
         # Each text normalised and folded, kept for the explanations (shared_terms_many), which read it again.
         self._folded: dict[str, str] = {}
-        lengths = np.empty(len(docs), np.int64)
         id_lists = []
-        for k, doc in enumerate(docs):
-            ids = cache.get(doc)
-            if ids is None:  # identical profiles are common; analyse each text once
-                folded = self._folded[doc] = fold(_norm(doc))
-                ids = np.array([vocab.setdefault(t, len(vocab)) for t in _tokens(folded)], np.int32)
-                cache[doc] = ids
-            id_lists.append(ids)
-            lengths[k] = len(ids)
-        indptr = np.zeros(len(docs) + 1, np.int64)
+        for doc in distinct:
+            folded = self._folded[doc] = fold(_norm(doc))
+            id_lists.append(np.array([vocab.setdefault(t, len(vocab)) for t in _tokens(folded)], np.int32))
+        lengths = np.array([len(ids) for ids in id_lists], np.int64)
+        indptr = np.zeros(len(distinct) + 1, np.int64)
         np.cumsum(lengths, out=indptr[1:])
         indices = np.concatenate(id_lists) if id_lists else np.zeros(0, np.int32)
         counts = sp.csr_matrix((np.ones(len(indices), np.float32), indices, indptr),
-                               shape=(len(docs), max(1, len(vocab))))
-        counts.sum_duplicates()
+                               shape=(len(distinct), max(1, len(vocab))))
+        counts.sum_duplicates()  # also sorts each row's terms, which the rows keep from here on
         n_docs = len(docs)
-        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        copies = np.bincount(row_of, minlength=len(distinct))
+        df = np.bincount(counts.indices, weights=np.repeat(copies, np.diff(counts.indptr)),
+                         minlength=counts.shape[1])
         self.idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
         counts.data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
         norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
-        tfidf = sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ counts)
-        tfidf.sort_indices()
+        # Each row scaled in place (the same float32 products a diagonal matrix product gives, without its
+        # unsorted result).
+        counts.data *= np.repeat((1.0 / norms).astype(np.float32), np.diff(counts.indptr))
+        tfidf = counts
         self.terms = sorted(vocab, key=vocab.__getitem__)
         n_p = len(project_texts)
-        self.P = tfidf[:n_p]
-        self.A = tfidf[n_p:]
+        self.P = tfidf[row_of[:n_p]]
+        self.A = tfidf[row_of[n_p:]]
         self.project_texts = list(project_texts)
         self.applicant_texts = list(applicant_texts)
         self._PT = None
@@ -164,7 +167,8 @@ class TextModel:
         # terms are looked up in it. One project's pairs at a time, so the temporaries stay small: gathering all
         # pairs' rows at once allocated about a gigabyte at national scale, and fresh pages cost more system
         # time than the arithmetic (docs/matching.md, "Where the time goes").
-        order = np.argsort(proj, kind="stable")
+        # Any order within a project will do (each pair is summed alone), so 16-bit project numbers sort by radix.
+        order = np.argsort(proj.astype(np.uint16) if self.P.shape[0] <= 1 << 16 else proj, kind="stable")
         cut = np.searchsorted(proj[order], np.arange(self.P.shape[0] + 1))
         A, P = self.A, self.P
         fit = np.zeros(len(app), np.float64)

@@ -105,7 +105,9 @@ def test_a_lone_shared_chinese_character_is_not_offered_as_a_reason():
 def test_matches_scikit_learn_tfidf_semantics():
     sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
     docs_p = [f"{p.title}\n{p.description}\n{p.sector}" for p in PROJECTS]
-    docs_a = ["歷史 博物館 展覽", "Python machine learning 數據", "law contracts 法律"]
+    # Repeated profiles (and one that copies a project's text) are weighed once but count once per document.
+    docs_a = ["歷史 博物館 展覽", "Python machine learning 數據", "law contracts 法律", "歷史 博物館 展覽",
+              "歷史 博物館 展覽", docs_p[0]]
     ours = TextModel(docs_p, docs_a)
     vec = sklearn_text.TfidfVectorizer(analyzer=analyze, sublinear_tf=True, norm="l2")
     theirs = vec.fit_transform(docs_p + docs_a)
