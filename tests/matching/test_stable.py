@@ -49,6 +49,27 @@ def test_ranked_applicants_come_before_unranked_ones():
                        rankings={"X": ["b"]})) == {("b", "X")}
 
 
+def test_a_project_orders_those_it_ranked_first_then_the_rest_by_fit_then_by_the_seeded_draw():
+    projects, applicants, the_scheme = generate(30, 1500, seed=11)
+    # Half of each ranked project's list only, so that every project also has applicants it did not rank.
+    rankings = {pid: ids[: len(ids) // 2] for pid, ids in generate_rankings(projects, applicants, seed=3).items()}
+    problem = prepare(projects, applicants, the_scheme)
+    priority = project_priorities(problem, rankings)
+    ids = [a.id for a in applicants]
+    equal_fits = 0
+    for j, p in enumerate(projects):
+        arcs = np.flatnonzero(problem.arc_proj == j)
+        arcs = arcs[np.argsort(priority[arcs])]
+        ranked_here = [i for i in rankings.get(p.id, []) if i in {ids[a] for a in problem.arc_app[arcs]}]
+        order = [ids[a] for a in problem.arc_app[arcs]]
+        assert order[: len(ranked_here)] == ranked_here, p.id
+        rest = arcs[len(ranked_here):]
+        keys = [(-problem.arc_fit[k], problem.tie_break[problem.arc_app[k]], problem.arc_app[k]) for k in rest]
+        assert keys == sorted(keys), p.id
+        equal_fits += sum(a[0] == b[0] for a, b in itertools.pairwise(keys))
+    assert equal_fits > 100  # the draw decided between applicants of equal fit many times
+
+
 # --- preferences as plain dictionaries, for the independent checks ---------------
 
 
