@@ -14,6 +14,7 @@ no spaces, so a default token pattern would make a whole run one token).
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -345,8 +346,11 @@ def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], project_p
     own = dict(ranked)
     weight: dict[str, float] = {}
     for word in words:
-        pieces = {word[x:x + n] for n in (1, 2) for x in range(len(word) - n + 1)}
-        weight[word] = sum(own.get(t, 0.0) for t in pieces)
+        pieces = set(word)
+        pieces.update(word[x:x + 2] for x in range(len(word) - 1))
+        # Summed exactly: a set's order follows the process's string hashes, and a plain sum in that order could
+        # round two processes' weights apart, and with them the order of two terms of nearly equal weight.
+        weight[word] = math.fsum(own.get(t, 0.0) for t in pieces)
     for term, w in ranked:
         if term in weight or (len(term) <= 2 and term in cjk):
             # Bigrams are represented by the words they merged into; a lone character ('理', '習') tells a
