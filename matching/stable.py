@@ -97,19 +97,100 @@ def _origin_groups(seats: OriginSeats | None) -> tuple[dict[int, dict[int, tuple
     return per_origin, seats.arc_group.tolist()
 
 
-def deferred_acceptance(prefs: Preferences, places: np.ndarray, seats: OriginSeats | None = None) -> np.ndarray:
-    """Applicant-optimal stable matching for ``places``: the chosen arc per applicant or -1."""
+# Deferred acceptance runs in rounds of array operations until it has run this many rounds with fewer than
+# ROUNDS_SMALL applicants free; what is left then (a long chain of one rejection after another) goes on one proposal
+# at a time, where a round's fixed cost would outweigh its few proposals.
+ROUNDS_SMALL = 256
+ROUNDS_PATIENCE = 200
+
+
+def deferred_acceptance(prefs: Preferences, places: np.ndarray, seats: OriginSeats | None = None, *,
+                        patience: int = ROUNDS_PATIENCE) -> np.ndarray:
+    """Applicant-optimal stable matching for ``places``: the chosen arc per applicant or -1.
+
+    With strict priorities the outcome does not depend on the order in which free applicants propose (McVitie and
+    Wilson 1971), so free applicants all propose at once (`_propose_in_rounds`: at national scale 81 rounds of
+    array operations do what a million Python-level proposals did), and a long tail of small rounds is finished
+    one proposal at a time. Projects with seats per origin, and priorities that could tie within a project, are
+    left to the one-at-a-time loop throughout, whose answer is the reference.
+    """
+    places = np.asarray(places, np.int64)
+    if (seats is None or not len(seats.group_proj)) and _is_permutation(prefs.priority):
+        nxt, held, free = _propose_in_rounds(prefs, places, patience)
+        if not len(free):
+            assigned = np.full(prefs.n_applicants, -1, np.int64)
+            assigned[prefs.arc_app[held]] = held
+            return assigned
+        return _propose_one_at_a_time(prefs, places, seats, (nxt, held, free))
+    return _propose_one_at_a_time(prefs, places, seats)
+
+
+def _is_permutation(priority: np.ndarray) -> bool:
+    """Whether `priority` numbers the arcs 0..n-1 (as `engine.project_priorities` does): strict in every project."""
+    n = len(priority)
+    return n == 0 or (int(priority.min()) >= 0 and int(priority.max()) < n
+                      and int(np.bincount(priority, minlength=n).max()) == 1)
+
+
+def _propose_in_rounds(prefs: Preferences, places: np.ndarray, patience: int):
+    """Deferred acceptance in rounds: each free applicant proposes to her next project, and each project keeps the
+    best of those it holds and those proposing, up to its places; until nobody is free, or `patience` rounds have
+    had fewer than ROUNDS_SMALL free.
+
+    Held proposals are one sorted array of keys (project << 32 | priority), so a project's holders are a slice:
+    proposals are inserted where they belong and each project proposed to drops whatever lies past its places.
+    Returns each applicant's next arc, the arcs held and the applicants still free."""
+    start, order, arc_proj, arc_app = prefs.start, prefs.order, prefs.arc_proj, prefs.arc_app
+    prio = prefs.priority.astype(np.int64)
+    nxt = start[:-1].astype(np.int64)
+    free = np.flatnonzero(start[1:] > start[:-1])
+    keys = np.zeros(0, np.int64)
+    held = np.zeros(0, np.int64)
+    small = 0
+    while len(free) and small <= patience:
+        small += len(free) < ROUNDS_SMALL
+        free = free[nxt[free] < start[free + 1]]  # those with a project left to propose to
+        if not len(free):
+            break
+        new = order[nxt[free]]
+        nxt[free] += 1
+        new_keys = (arc_proj[new] << 32) | prio[new]
+        by_key = np.argsort(new_keys)
+        new, new_keys = new[by_key], new_keys[by_key]
+        at = np.searchsorted(keys, new_keys)
+        keys, held = np.insert(keys, at, new_keys), np.insert(held, at, new)
+        asked = np.unique(arc_proj[new])
+        lo = np.searchsorted(keys, asked << 32)
+        hi = np.searchsorted(keys, (asked + 1) << 32)
+        over = np.maximum(hi - lo - places[asked], 0)  # each project's proposals past its places, its worst
+        out = np.repeat(hi - over - (np.cumsum(over) - over), over) + np.arange(int(over.sum()))
+        free = arc_app[held[out]]
+        keys, held = np.delete(keys, out), np.delete(held, out)
+    return nxt, held, free
+
+
+def _propose_one_at_a_time(prefs: Preferences, places: np.ndarray, seats: OriginSeats | None,
+                           state: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Deferred acceptance one proposal at a time, from the start or from the `state` `_propose_in_rounds` left
+    (each applicant's next arc, the arcs held, the applicants free)."""
     order = prefs.order.tolist()
     start = prefs.start.tolist()
     arc_proj = prefs.arc_proj.tolist()
     arc_app = prefs.arc_app.tolist()
     prio = prefs.priority.tolist()
     places = places.tolist()
-    nxt = start[:-1]
     held: list[list[tuple[int, int]]] = [[] for _ in places]  # max-heap on priority
+    if state is None:
+        nxt = start[:-1]
+        free = [a for a in range(prefs.n_applicants - 1, -1, -1) if start[a] < start[a + 1]]
+    else:
+        nxt, free = state[0].tolist(), state[2][::-1].tolist()
+        for arc in state[1].tolist():
+            held[arc_proj[arc]].append((-prio[arc], arc))
+        for heap in held:
+            heapq.heapify(heap)
     # Projects with seats per origin hold a plain list, chosen again at each proposal (_keep).
     per_origin, group_of = _origin_groups(seats)
-    free = [a for a in range(prefs.n_applicants - 1, -1, -1) if start[a] < start[a + 1]]
     while free:
         a = free.pop()
         end = start[a + 1]

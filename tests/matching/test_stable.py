@@ -9,7 +9,7 @@ import random
 import numpy as np
 import pytest
 
-from matching import match
+from matching import match, stable
 from matching.engine import prepare, project_priorities
 from matching.synthetic import generate, generate_rankings
 from tests.matching.matchkit import applicant, assert_valid, project, scheme
@@ -68,6 +68,34 @@ def test_a_project_orders_those_it_ranked_first_then_the_rest_by_fit_then_by_the
         assert keys == sorted(keys), p.id
         equal_fits += sum(a[0] == b[0] for a, b in itertools.pairwise(keys))
     assert equal_fits > 100  # the draw decided between applicants of equal fit many times
+
+
+def _random_market(rng, n_applicants, n_projects, longest):
+    """Random lists (each applicant's projects, best first) and strict project priorities numbering the arcs."""
+    arc_app, arc_proj = [], []
+    for a in range(n_applicants):
+        mine = rng.choice(n_projects, size=rng.integers(0, longest + 1), replace=False)
+        arc_app += [a] * len(mine)
+        arc_proj += mine.tolist()
+    arc_app, arc_proj = np.array(arc_app, np.int64), np.array(arc_proj, np.int64)
+    start = np.searchsorted(arc_app, np.arange(n_applicants + 1))
+    prefs = stable.Preferences(n_applicants, arc_app, arc_proj, np.arange(len(arc_app)), start,
+                               rng.permutation(len(arc_app)).astype(np.int64))
+    return prefs, rng.integers(0, 4, n_projects)  # some projects have no place at all
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_proposing_in_rounds_gives_the_matching_proposing_one_at_a_time_gives(seed):
+    """Deferred acceptance in rounds (everyone free proposes at once), handing over to one proposal at a time
+    after however many small rounds, finds the same matching as the one-at-a-time reference."""
+    rng = np.random.default_rng(seed)
+    prefs, places = _random_market(rng, int(rng.integers(300, 1500)), int(rng.integers(5, 60)), 6)
+    reference = stable._propose_one_at_a_time(prefs, places, None)
+    assert (reference >= 0).sum() > 0 and (reference < 0).sum() > 0  # places ran out: rejections happened
+    for patience in (0, 1, 3, 10_000):
+        assert np.array_equal(stable.deferred_acceptance(prefs, places, patience=patience), reference), patience
+    held = np.bincount(prefs.arc_proj[reference[reference >= 0]], minlength=len(places))
+    assert (held <= places).all()
 
 
 # --- preferences as plain dictionaries, for the independent checks ---------------
