@@ -286,7 +286,7 @@ def build_result(problem, assigned: np.ndarray, info: dict, *, mode: str, seed: 
     report: dict[str, Any] = {
         "mode": mode, "seed": seed, "top_k": top_k, "policy": problem.policy.as_dict(), "scheme": problem.scheme.name,
         "applicants": len(applicants), "projects": n_proj,
-        "eligible_applicants": int(len(np.unique(problem.arc_app)) + len(problem.pinned)),
+        "eligible_applicants": int(np.count_nonzero(n_arcs_of) + len(problem.pinned)),
         "arcs": int(len(problem.arc_app)),
         "placed": len(placements), "places_total": int(places.sum()),
         "pinned": len(problem.pinned), "excluded_pairs": len(problem.excluded),
