@@ -106,7 +106,8 @@ def _best_columns(values: np.ndarray, n: int) -> np.ndarray:
 
 def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
                 blocked: set[tuple[int, int]], chunk: int = 2048, threads: int | None = None):
-    """For open_to_other applicants: their k best-fitting eligible projects (not chosen).
+    """For open_to_other applicants: their k best-fitting eligible projects (not chosen), as (applicant, project,
+    fit) arrays; each fit is the pair's `TextModel.pair_fit`, to the last bit.
 
     Fast path: take the 4k best-fitting projects in acceptable regions and check
     the other rules only on those pairs; rows left with fewer than k eligible
@@ -120,7 +121,7 @@ def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
     k = min(k, n_proj)
     rows = np.asarray(rows, np.int64)
     if k <= 0 or len(rows) == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
     n_cand = min(n_proj, 4 * k)
     # Chosen projects are arcs already; excluded ones are never proposed. Sorted by applicant so that each
     # block finds its own with a binary search (rows are ascending).
@@ -162,8 +163,9 @@ def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
         masked = np.where(ok, cand_fit, -2.0)
         order = np.lexsort((cand, -masked), axis=1)[:, :k]
         top = np.take_along_axis(cand, order, axis=1)
-        keep = np.take_along_axis(masked, order, axis=1) >= 0
-        return np.broadcast_to(block[:, None], top.shape)[keep], top[keep]
+        top_fit = np.take_along_axis(masked, order, axis=1)
+        keep = top_fit >= 0
+        return np.broadcast_to(block[:, None], top.shape)[keep], top[keep], top_fit[keep]
 
     starts = range(0, len(rows), chunk)
     threads = min(threads or min(SUGGESTION_THREADS, os.cpu_count() or 1), len(starts))
@@ -172,8 +174,9 @@ def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
             found = list(pool.map(block_top, starts))  # in block order, whatever order they finish in
     else:
         found = [block_top(s) for s in starts]
-    return (np.concatenate([a for a, _ in found]).astype(np.int64),
-            np.concatenate([p for _, p in found]).astype(np.int64))
+    return (np.concatenate([a for a, _, _ in found]).astype(np.int64),
+            np.concatenate([p for _, p, _ in found]).astype(np.int64),
+            np.concatenate([f for _, _, f in found]).astype(np.float64))
 
 
 def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme: Scheme, *,
@@ -249,11 +252,12 @@ def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme
     open_rows = np.flatnonzero(rules.a_open)
     if pins:
         open_rows = open_rows[~np.isin(open_rows, np.fromiter(pins, np.int64))]
-    oa, op = _top_k_open(rules, text, open_rows, top_k, excluded_idx)
+    oa, op, of = _top_k_open(rules, text, open_rows, top_k, excluded_idx)
     arc_app = np.concatenate([ca, oa]).astype(np.int64)
     arc_proj = np.concatenate([cp, op]).astype(np.int64)
     arc_rank = np.concatenate([cr, np.zeros(len(oa), np.int32)]).astype(np.int32)
-    arc_fit = np.clip(text.pair_fit(arc_app, arc_proj), 0.0, 1.0)
+    # A suggestion's fit is the pair's fit to the last bit (TextModel.pair_fit), found already.
+    arc_fit = np.clip(np.concatenate([text.pair_fit(ca, cp), of]), 0.0, 1.0)
     # Canonical arc order: by applicant, then her preference (choices, then fit).
     pref_rank = np.where(arc_rank > 0, arc_rank, 1 << 20)
     order = by_group_then_best((arc_app << 32) | pref_rank, arc_fit, arc_proj)

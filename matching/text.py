@@ -160,14 +160,20 @@ class TextModel:
         return cls([project_text(p) for p in projects], [applicant_text(a) for a in applicants])
 
     def pair_fit(self, app: np.ndarray, proj: np.ndarray) -> np.ndarray:
-        """Cosine similarity of (applicant index, project index) pairs, in [0, 1]."""
+        """Cosine similarity of (applicant index, project index) pairs, in [0, 1]: for every pair the same float as
+        that applicant's row of `scores` holds for that project, to the last bit.
+
+        Both sum the products of the shared terms in float32, one after another in term order (a sparse product
+        adds each of the applicant's terms in turn; adding the others' zero products changes nothing), so a fit
+        found for the suggestions is the fit of the pair, and the suggestions page and the matcher agree.
+        Pairs are grouped by project: each project's row is spread once into a dense vector and its applicants'
+        rows are multiplied by it (one sparse matrix-vector product per project). One project's pairs at a time,
+        so the temporaries stay small: gathering all pairs' rows at once allocated about a gigabyte at national
+        scale (docs/matching.md, "Where the time goes").
+        """
         if len(app) == 0:
             return np.zeros(0, np.float64)
         app, proj = np.asarray(app), np.asarray(proj)
-        # Pairs grouped by project: each project's row is spread once into a dense vector, and its applicants'
-        # terms are looked up in it. One project's pairs at a time, so the temporaries stay small: gathering all
-        # pairs' rows at once allocated about a gigabyte at national scale, and fresh pages cost more system
-        # time than the arithmetic (docs/matching.md, "Where the time goes").
         # Any order within a project will do (each pair is summed alone), so 16-bit project numbers sort by radix.
         order = np.argsort(proj.astype(np.uint16) if self.P.shape[0] <= 1 << 16 else proj, kind="stable")
         cut = np.searchsorted(proj[order], np.arange(self.P.shape[0] + 1))
@@ -176,19 +182,10 @@ class TextModel:
         dense = np.zeros(P.shape[1], np.float32)
         for j in np.flatnonzero(np.diff(cut)).tolist():
             pairs = order[cut[j]:cut[j + 1]]
-            rows = A[app[pairs]]
             cols = P.indices[P.indptr[j]:P.indptr[j + 1]]
             dense[cols] = P.data[P.indptr[j]:P.indptr[j + 1]]
-            product = rows.data * dense[rows.indices]
+            fit[pairs] = A[app[pairs]] @ dense
             dense[cols] = 0
-            # The shared terms' products alone, each pair's summed as scipy sums a sparse row (np.add.reduceat
-            # over its stored values), so every fit is the same float as before to the last bit: orders and
-            # tie-breaks read it.
-            shared = np.flatnonzero(product)
-            starts = np.searchsorted(shared, rows.indptr)
-            some = np.flatnonzero(starts[1:] > starts[:-1])
-            if len(some):
-                fit[pairs[some]] = np.add.reduceat(product[shared], starts[some])
         return fit
 
     def scores(self, rows: np.ndarray) -> np.ndarray:

@@ -21,14 +21,15 @@ def test_suggestions_do_not_depend_on_block_size_or_threads():
     one = _top_k_open(rules, text, rows, 8, barred, chunk=len(rows), threads=1)
     for chunk, threads in ((64, 1), (64, 2), (257, 2)):
         many = _top_k_open(rules, text, rows, 8, barred, chunk=chunk, threads=threads)
-        assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1]), (chunk, threads)
+        assert all(np.array_equal(x, y) for x, y in zip(one, many, strict=True)), (chunk, threads)
 
 
 def test_each_open_applicant_is_offered_her_best_fitting_eligible_projects_she_did_not_choose():
     rules, text, rows = _market()
     barred = {(int(rows[3]), 5)}
-    app, proj = _top_k_open(rules, text, rows, 8, barred, chunk=100, threads=2)
+    app, proj, fit_of = _top_k_open(rules, text, rows, 8, barred, chunk=100, threads=2)
     assert len(app) > 0
+    assert np.array_equal(fit_of, text.pair_fit(app, proj))  # each offered with the pair's own fit, to the bit
     assert rules.pairs(app, proj).all()
     chosen = set(zip(rules.choice_app.tolist(), rules.choice_proj.tolist(), strict=True))
     pairs = set(zip(app.tolist(), proj.tolist(), strict=True))
