@@ -16,7 +16,7 @@ from .collector import collector_paused
 from .model import ORIGINS, Applicant, MatchError, MatchResult, Policy, Project, Scheme
 from .rules import RuleArrays, check_all, describe
 from .scoring import scores
-from .sortkeys import by_group_then_best, descending_key
+from .sortkeys import by_group_then_best, descending_key, in_order
 from .text import TextModel
 
 # Objective units. One placement is worth far more than any quality difference, so
@@ -258,9 +258,7 @@ def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme
     arc_rank = np.concatenate([cr, np.zeros(len(oa), np.int32)]).astype(np.int32)
     # A suggestion's fit is the pair's fit to the last bit (TextModel.pair_fit), found already.
     arc_fit = np.clip(np.concatenate([text.pair_fit(ca, cp), of]), 0.0, 1.0)
-    # Canonical arc order: by applicant, then her preference (choices, then fit).
-    pref_rank = np.where(arc_rank > 0, arc_rank, 1 << 20)
-    order = by_group_then_best((arc_app << 32) | pref_rank, arc_fit, arc_proj)
+    order = preference_order(arc_app, arc_rank, arc_fit, arc_proj)
     arc_app, arc_proj, arc_rank, arc_fit = (x[order] for x in (arc_app, arc_proj, arc_rank,
                                                                arc_fit))
     first = np.array([a.first_timer for a in applicants], bool)
@@ -285,6 +283,21 @@ def prepare(projects: Sequence[Project], applicants: Sequence[Applicant], scheme
                    region_names, region_cap_left, budget_left, excluded_idx, warnings, policy, tie_break,
                    arc_group.astype(np.int64), group_proj, [g[1] for g in groups], group_most,
                    group_fewest, group_own_most)
+
+
+def preference_order(arc_app: np.ndarray, arc_rank: np.ndarray, arc_fit: np.ndarray, arc_proj: np.ndarray
+                     ) -> np.ndarray:
+    """The canonical order of arcs: by applicant, then her preference (her choices by rank, then suggestions by
+    fit, best first, ties by project).
+
+    `prepare` lists the choices by applicant and rank and then each applicant's suggestions best first, so a stable
+    sort by applicant (a merge of two sorted runs) gives it; that is checked, and the arcs sorted in full where it
+    does not hold (a fit clipped to 1 can tie with one that was above it)."""
+    pref_rank = np.where(arc_rank > 0, arc_rank, 1 << 20)
+    order = np.argsort(arc_app, kind="stable")
+    if not in_order(arc_app[order], pref_rank[order], -arc_fit[order], arc_proj[order]):
+        order = by_group_then_best((arc_app << 32) | pref_rank, arc_fit, arc_proj)
+    return order
 
 
 def weigh(arc_app: np.ndarray, arc_rank: np.ndarray, arc_fit: np.ndarray, first: np.ndarray,

@@ -31,3 +31,16 @@ def by_group_then_best(group: np.ndarray, values: np.ndarray, tie: np.ndarray) -
     low = (descending_key(values) << np.uint64(32)) | np.asarray(tie).astype(np.uint64)
     first = np.argsort(low)  # need not be stable: `low` is unique within each group
     return first[np.argsort(np.asarray(group, np.int64)[first], kind="stable")]
+
+
+def in_order(*keys: np.ndarray) -> bool:
+    """Whether the items are already in ascending order of `keys`, the first the most significant (as
+    `np.lexsort(keys[::-1])` would put them; equal items anywhere). One pass per key, no sort."""
+    if len(keys[0]) < 2:
+        return True
+    undecided = np.ones(len(keys[0]) - 1, bool)  # pairs of neighbours equal on every key so far
+    for key in keys:
+        if (undecided & (key[1:] < key[:-1])).any():
+            return False
+        undecided &= key[1:] == key[:-1]
+    return True

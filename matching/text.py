@@ -320,6 +320,7 @@ def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], project_p
     bigrams = [t for t, _ in ranked if len(t) == 2 and t in cjk]
     words: list[str] = []
     used: set[str] = set()
+    a_text, p_text = texts
     for start in bigrams:
         if start in used:
             continue
@@ -331,10 +332,10 @@ def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], project_p
             for b in bigrams:
                 if b in used:
                     continue
-                if b[0] == word[-1] and all(word + b[1] in t for t in texts):
-                    word += b[1]
-                elif b[1] == word[0] and all(b[0] + word in t for t in texts):
-                    word = b[0] + word
+                if b[0] == word[-1] and (longer := word + b[1]) in a_text and longer in p_text:
+                    word = longer
+                elif b[1] == word[0] and (longer := b[0] + word) in a_text and longer in p_text:
+                    word = longer
                 else:
                     continue
                 used.add(b)
@@ -344,10 +345,10 @@ def _readable(ranked: list[tuple[str, float]], texts: tuple[str, str], project_p
     weight: dict[str, float] = {}
     for word in words:
         pieces = set(word)
-        pieces.update(word[x:x + 2] for x in range(len(word) - 1))
+        pieces.update([word[x:x + 2] for x in range(len(word) - 1)])
         # Summed exactly: a set's order follows the process's string hashes, and a plain sum in that order could
         # round two processes' weights apart, and with them the order of two terms of nearly equal weight.
-        weight[word] = math.fsum(own.get(t, 0.0) for t in pieces)
+        weight[word] = math.fsum([own[t] for t in pieces if t in own])
     for term, w in ranked:
         if term in weight or (len(term) <= 2 and term in cjk):
             # Bigrams are represented by the words they merged into; a lone character ('理', '習') tells a

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matching.engine import _best_columns
-from matching.sortkeys import by_group_then_best, descending_key
+from matching.engine import _best_columns, preference_order
+from matching.sortkeys import by_group_then_best, descending_key, in_order
 
 
 def _scores(rng, shape, distinct=40):
@@ -53,3 +53,31 @@ def test_best_columns_are_those_a_stable_sort_puts_first_ties_to_the_lower_colum
     expected = np.argsort(-values, axis=1, kind="stable")[:, :n]
     assert best.shape == expected.shape
     assert np.array_equal(np.sort(best, axis=1), np.sort(expected, axis=1))
+
+
+def test_in_order_agrees_with_sorting_on_every_key():
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(0, 30))
+        keys = [rng.integers(0, 3, n), rng.integers(0, 3, n), _scores(rng, n, distinct=3)]
+        sorted_order = np.lexsort(keys[::-1])
+        assert in_order(*(k[sorted_order] for k in keys))
+        shuffled = rng.permutation(n)
+        expected = all(tuple(k[shuffled[i]] for k in keys) <= tuple(k[shuffled[i + 1]] for k in keys)
+                       for i in range(n - 1))
+        assert in_order(*(k[shuffled] for k in keys)) == expected
+
+
+def test_arcs_come_by_applicant_then_choices_by_rank_then_suggestions_best_first_ties_by_project():
+    # Applicant 0: choices ranked 2 then 1, listed out of rank order; applicant 1: suggestions whose fits tie
+    # (clipped to 1), listed in another project order. Only a full sort puts them right.
+    arc_app = np.array([0, 0, 1, 1, 1, 0], np.int64)
+    arc_rank = np.array([2, 1, 0, 0, 0, 0], np.int32)
+    arc_fit = np.array([0.5, 0.25, 1.0, 1.0, 0.75, 0.5])
+    arc_proj = np.array([7, 3, 9, 4, 1, 2], np.int64)
+    order = preference_order(arc_app, arc_rank, arc_fit, arc_proj)
+    assert list(zip(arc_app[order].tolist(), arc_proj[order].tolist(), strict=True)) == [
+        (0, 3), (0, 7), (0, 2), (1, 4), (1, 9), (1, 1)]
+    # Already in that order, the arcs keep it (the merge that prepare relies on).
+    ordered = [x[order] for x in (arc_app, arc_rank, arc_fit, arc_proj)]
+    assert np.array_equal(preference_order(*ordered), np.arange(6))
