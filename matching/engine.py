@@ -136,7 +136,9 @@ def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
 
     def block_top(s: int) -> tuple[np.ndarray, np.ndarray]:
         block = rows[s:s + chunk]
-        fit = text.scores_of(profiles[s:s + chunk]).astype(np.float32, copy=False)
+        # The fit negated (in place, not into a fresh array) for the partial sort, which puts the lowest first.
+        worse = text.scores_of(profiles[s:s + chunk]).astype(np.float32, copy=False)
+        np.negative(worse, out=worse)
         lo, hi = np.searchsorted(skip_app, [block[0], block[-1] + 1])
         at = np.searchsorted(block, skip_app[lo:hi])
         mine = block[np.minimum(at, len(block) - 1)] == skip_app[lo:hi]
@@ -144,10 +146,10 @@ def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
         skip[at[mine], skip_proj[lo:hi][mine]] = True
         # Taken row-major: indexing the columns (`[:, p_region]`) gives a column-major mask, which the
         # row-major fit then reads across the cache (four times slower at national scale).
-        fit = np.where(np.take(rules.a_region_ok[block], rules.p_region, axis=1), fit, np.float32(-1.0))
-        cand = np.argpartition(-fit, n_cand - 1, axis=1)[:, :n_cand] if n_cand < n_proj else \
+        worse = np.where(np.take(rules.a_region_ok[block], rules.p_region, axis=1), worse, np.float32(1.0))
+        cand = np.argpartition(worse, n_cand - 1, axis=1)[:, :n_cand] if n_cand < n_proj else \
             np.tile(np.arange(n_proj), (len(block), 1))
-        cand_fit = np.take_along_axis(fit, cand, axis=1)
+        cand_fit = -np.take_along_axis(worse, cand, axis=1)
         ok = rules.pairs(np.repeat(block, n_cand), cand.ravel()).reshape(cand.shape)
         ok &= (cand_fit >= 0) & ~np.take_along_axis(skip, cand, axis=1)
         # Counted after her own choices are taken out, so that someone whose choices are among her best
@@ -155,13 +157,14 @@ def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
         redo = np.flatnonzero(ok.sum(axis=1) < k) if n_cand < n_proj else np.zeros(0, np.int64)
         if len(redo):
             full = rules.matrix(block[redo], ignore_choices=True) & ~skip[redo]
-            full_fit = np.where(full, fit[redo], np.float32(-1.0))
+            full_fit = np.where(full, -worse[redo], np.float32(-1.0))
             cand[redo] = _best_columns(full_fit, n_cand)
             cand_fit[redo] = np.take_along_axis(full_fit, cand[redo], axis=1)
             ok[redo] = cand_fit[redo] >= 0
         # Best k by fit, ties by project index: sort on (-fit, project) per row.
-        masked = np.where(ok, cand_fit, -2.0)
-        order = np.lexsort((cand, -masked), axis=1)[:, :k]
+        masked = np.where(ok, cand_fit, np.float32(-2.0))
+        # One integer key per candidate: fit best first, then the project.
+        order = np.argsort((descending_key(masked) << np.uint64(32)) | cand.astype(np.uint64), axis=1)[:, :k]
         top = np.take_along_axis(cand, order, axis=1)
         top_fit = np.take_along_axis(masked, order, axis=1)
         keep = top_fit >= 0
