@@ -105,7 +105,7 @@ def _best_columns(values: np.ndarray, n: int) -> np.ndarray:
 
 
 def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
-                blocked: set[tuple[int, int]], chunk: int = 2048, threads: int | None = None):
+                blocked: set[tuple[int, int]], chunk: int = 512, threads: int | None = None):
     """For open_to_other applicants: their k best-fitting eligible projects (not chosen), as (applicant, project,
     fit) arrays; each fit is the pair's `TextModel.pair_fit`, to the last bit.
 
@@ -113,7 +113,9 @@ def _top_k_open(rules: RuleArrays, text: TextModel, rows: np.ndarray, k: int,
     the other rules only on those pairs; rows left with fewer than k eligible
     candidates are redone against every project.
 
-    Blocks of `chunk` applicants are independent, and their heavy steps (the sparse fit product, the partial
+    Blocks of `chunk` applicants are independent (512: a block's temporaries, a few megabytes, are reused from the
+    heap; at 2,048 the partial sort's 32 MB index array was fresh memory from the kernel every time, which on
+    these machines cost more than the arithmetic), and their heavy steps (the sparse fit product, the partial
     sort) release the GIL, so `threads` blocks run at once (default: one per core, at most SUGGESTION_THREADS);
     the answer does not depend on how many.
     """
@@ -353,7 +355,9 @@ def project_priorities(problem: Problem, rankings: Mapping[str, Sequence[str]] |
     tie_order = np.lexsort((np.arange(len(problem.tie_break)), problem.tie_break))
     drawn = np.empty(len(tie_order), np.int64)
     drawn[tie_order] = np.arange(len(tie_order))
-    order = by_group_then_best((problem.arc_proj << 32) | ranked_pos, problem.arc_fit, drawn[problem.arc_app])
+    # Without rankings every arc has the same ranked position, and the project alone (a small number) groups them.
+    group = (problem.arc_proj << 32) | ranked_pos if rankings else problem.arc_proj
+    order = by_group_then_best(group, problem.arc_fit, drawn[problem.arc_app])
     priority = np.empty(n_arcs, np.int64)
     priority[order] = np.arange(n_arcs)
     return priority

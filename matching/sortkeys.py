@@ -30,7 +30,10 @@ def by_group_then_best(group: np.ndarray, values: np.ndarray, tie: np.ndarray) -
     items of one group share a `tie`. Two integer sorts in place of three passes over float and integer keys."""
     low = (descending_key(values) << np.uint64(32)) | np.asarray(tie).astype(np.uint64)
     first = np.argsort(low)  # need not be stable: `low` is unique within each group
-    return first[np.argsort(np.asarray(group, np.int64)[first], kind="stable")]
+    group = np.asarray(group, np.int64)[first]
+    if len(group) and 0 <= group.min() and group.max() < 1 << 16:
+        group = group.astype(np.uint16)  # numpy sorts 16-bit integers stably by radix, in one pass
+    return first[np.argsort(group, kind="stable")]
 
 
 def in_order(*keys: np.ndarray) -> bool:
